@@ -1,0 +1,74 @@
+/* check.h - verdicts: exact values against Monte Carlo estimates (SPEC 8).
+ *
+ * A check list collects named checks, each with an exact value, an
+ * optional Monte Carlo estimate with its standard error and z-score,
+ * and a verdict.  Distribution checks use three layers (DESIGN.md
+ * Tests): every bin's z-score within z_max, bins of exact probability
+ * zero exactly empty, and a global chi-square p-value >= p_min.
+ */
+#ifndef SD_CHECK_H
+#define SD_CHECK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "error.h"
+
+typedef enum {
+    SD_CHECK_VALUE = 0,  /* exact only: a value against a bound or a second method */
+    SD_CHECK_Z,          /* exact against estimate +- stderr */
+    SD_CHECK_LAW         /* an empirical law against an exact one */
+} sd_check_kind;
+
+typedef struct {
+    char name[96];        /* short identifier, e.g. "mean", "unbiased t=25" */
+    sd_check_kind kind;
+    double exact;         /* the exact value (or the bound) */
+    double estimate;      /* the Monte Carlo estimate / compared value / empirical TV */
+    double stderr_est;    /* its standard error (SD_CHECK_Z) */
+    double z;             /* (estimate - exact) / stderr, or max bin |z| (LAW) */
+    double chi2, p_value; /* LAW: global chi-square and its p-value */
+    size_t df;            /* LAW: degrees of freedom */
+    size_t empty_violations; /* LAW: hits in bins of exact probability 0 */
+    int pass;
+    char detail[160];     /* a plain-language note (tolerance, why it failed) */
+} sd_check;
+
+typedef struct {
+    sd_check *v;
+    size_t n, cap;
+} sd_checklist;
+
+void sd_checklist_init(sd_checklist *l);
+void sd_checklist_free(sd_checklist *l);
+/* 1 if every check passed. */
+int sd_checklist_pass(const sd_checklist *l);
+
+/* Append a z-test: pass iff |estimate - exact| <= z_max * stderr.  With
+ * stderr = 0 (every run gave the same value) it passes iff estimate and
+ * exact agree to 1e-12 relative.  Returns SD_ENOMEM or SD_OK. */
+sd_status sd_check_z(sd_checklist *l, const char *name, double exact,
+                     double estimate, double stderr_est, double z_max,
+                     sd_error *err);
+
+/* Append an exact comparison: pass iff |value - exact| <= tol*max(1,|exact|). */
+sd_status sd_check_close(sd_checklist *l, const char *name, double exact,
+                         double value, double tol, sd_error *err);
+
+/* Append an inequality check: pass iff value >= bound - tol (or, with
+ * below != 0, value <= bound + tol). */
+sd_status sd_check_bound(sd_checklist *l, const char *name, double bound,
+                         double value, int below, double tol, sd_error *err);
+
+/* Append a three-layer check of counts[0..K-1] (n = their sum) against
+ * the law probs[0..K-1].  Bins whose expected count is below 5 are
+ * pooled for the chi-square. */
+sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts,
+                       const double *probs, size_t K, double z_max, double p_min,
+                       sd_error *err);
+
+/* Standard error of the sample variance of n draws with sample variance
+ * var and fourth central moment m4: sqrt((m4 - var^2 (n-3)/(n-1)) / n). */
+double sd_check_var_stderr(double var, double m4, double n);
+
+#endif

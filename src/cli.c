@@ -1,0 +1,678 @@
+/* cli.c - the command-line contract shared by every executable. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "rng.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+const char sd_cli_help_model[] =
+    "Model (a draft/target pair of Markov chains):\n"
+    "  --draft FILE         draft kernels P, .npy float64/float32, shape (T,V,V) or (V,V)\n"
+    "  --target FILE        target kernels Q, same shape as the draft\n"
+    "  --horizon T          horizon, required for (V,V) stationary kernels\n"
+    "  --start S            start law of x_0: 'uniform' (default), a state index,\n"
+    "                       or a .npy file of shape (V,)\n"
+    "  --random V,T         instead of files: a random pair with V states, horizon T\n"
+    "  --family NAME        random family: 'paper' (rows of i.i.d. U(0,1), normalised;\n"
+    "                       default) or 'dirichlet'\n"
+    "  --alpha A            Dirichlet parameter (default 1)\n"
+    "  --model-seed S       seed of the random model (default 1)\n"
+    "  --stationary         random model with one kernel for every t\n";
+
+const char sd_cli_help_mc[] =
+    "Monte Carlo:\n"
+    "  --runs N             number of simulated runs\n"
+    "  --seed S             master seed (default 20241101); the same seed gives the\n"
+    "                       same numbers on any number of threads\n"
+    "  --threads K          OpenMP threads (default: all cores)\n"
+    "  --z Z                z-score limit of a check (default 4.5: a false failure\n"
+    "                       about once in 150 000 checks)\n"
+    "  --rng NAME           generator: xoshiro256ss (default) or any GSL name\n"
+    "                       (mt19937, ranlxd2, ...); GSL_RNG_TYPE is honoured too\n";
+
+const char sd_cli_help_output[] =
+    "Output:\n"
+    "  --format F           table (default), json or tsv\n"
+    "  --output FILE        write there (atomically) instead of standard output\n"
+    "  --quiet              no progress line on stderr\n"
+    "  --help, --version    this help; the version\n"
+    "Exit status: 0 done (every check held), 1 a check failed, 2 usage or input\n"
+    "error, 3 internal error.\n";
+
+void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs)
+{
+    size_t pos = 0;
+    int i;
+    memset(c, 0, sizeof *c);
+    c->prog = prog;
+    c->alpha = 1.0;
+    c->model_seed = SD_DEFAULT_MODEL_SEED;
+    c->runs = runs;
+    c->seed = SD_DEFAULT_SEED;
+#ifdef _OPENMP
+    c->threads = omp_get_num_procs();
+#else
+    c->threads = 1;
+#endif
+    c->z = 4.5;
+    c->rng_name = getenv("GSL_RNG_TYPE");
+    c->format = SD_FMT_TABLE;
+    /* the program's own name instead of argv[0], which may be a libtool path */
+    pos = (size_t)snprintf(c->command, sizeof c->command, "%s", prog);
+    for (i = 1; i < argc && pos + 1 < sizeof c->command; i++) {
+        int n = snprintf(c->command + pos, sizeof c->command - pos, " %s", argv[i]);
+        if (n < 0)
+            break;
+        pos += (size_t)n;
+    }
+    if (pos >= sizeof c->command)
+        pos = sizeof c->command - 1;
+    c->command[pos] = '\0';
+    clock_gettime(CLOCK_MONOTONIC, &c->started);
+}
+
+int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "%s: ", c->prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s --help' for more information.\n", c->prog);
+    return 2;
+}
+
+int sd_cli_fail(const sd_cli *c, const sd_error *err)
+{
+    fprintf(stderr, "%s: %s\n", c->prog, err->msg[0] ? err->msg : sd_strerror(err->code));
+    return sd_status_exit_code(err->code);
+}
+
+int sd_cli_size(const sd_cli *c, const char *opt, const char *arg, size_t min, size_t *out)
+{
+    char *end;
+    unsigned long long v;
+    errno = 0;
+    if (arg[0] < '0' || arg[0] > '9') {
+        sd_cli_usage_error(c, "%s: '%s' is not a whole number", opt, arg);
+        return -1;
+    }
+    v = strtoull(arg, &end, 10);
+    if (*end != '\0' || errno == ERANGE || v > SIZE_MAX / 16) {
+        sd_cli_usage_error(c, "%s: '%s' is not a whole number in range", opt, arg);
+        return -1;
+    }
+    if (v < min) {
+        sd_cli_usage_error(c, "%s: must be at least %zu, got %s", opt, min, arg);
+        return -1;
+    }
+    *out = (size_t)v;
+    return 0;
+}
+
+int sd_cli_u64(const sd_cli *c, const char *opt, const char *arg, uint64_t *out)
+{
+    char *end;
+    unsigned long long v;
+    errno = 0;
+    if (arg[0] < '0' || arg[0] > '9') {
+        sd_cli_usage_error(c, "%s: '%s' is not a non-negative whole number", opt, arg);
+        return -1;
+    }
+    v = strtoull(arg, &end, 10);
+    if (*end != '\0' || errno == ERANGE) {
+        sd_cli_usage_error(c, "%s: '%s' is not a whole number below 2^64", opt, arg);
+        return -1;
+    }
+    *out = (uint64_t)v;
+    return 0;
+}
+
+int sd_cli_double(const sd_cli *c, const char *opt, const char *arg, double lo, double hi,
+                  double *out)
+{
+    char *end;
+    double v;
+    errno = 0;
+    v = strtod(arg, &end);
+    if (end == arg || *end != '\0' || !isfinite(v)) {
+        sd_cli_usage_error(c, "%s: '%s' is not a finite number", opt, arg);
+        return -1;
+    }
+    if (v < lo || v > hi) {
+        sd_cli_usage_error(c, "%s: %s is outside [%g, %g]", opt, arg, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *out,
+                     size_t cap, size_t *n)
+{
+    char buf[64];
+    const char *p = arg;
+    *n = 0;
+    while (*p) {
+        size_t L = strcspn(p, ",");
+        if (L == 0 || L >= sizeof buf) {
+            sd_cli_usage_error(c, "%s: '%s' is not a comma-separated list", opt, arg);
+            return -1;
+        }
+        if (*n >= cap) {
+            sd_cli_usage_error(c, "%s: at most %zu entries", opt, cap);
+            return -1;
+        }
+        memcpy(buf, p, L);
+        buf[L] = '\0';
+        if (sd_cli_size(c, opt, buf, 1, &out[*n]) != 0)
+            return -1;
+        (*n)++;
+        p += L;
+        if (*p == ',' && *++p == '\0') {
+            sd_cli_usage_error(c, "%s: trailing comma in '%s'", opt, arg);
+            return -1;
+        }
+    }
+    if (*n == 0) {
+        sd_cli_usage_error(c, "%s: empty list", opt);
+        return -1;
+    }
+    return 0;
+}
+
+int sd_cli_double_list(const sd_cli *c, const char *opt, const char *arg, double *out,
+                       size_t cap, size_t *n)
+{
+    char buf[64];
+    const char *p = arg;
+    *n = 0;
+    while (*p) {
+        size_t L = strcspn(p, ",");
+        if (L == 0 || L >= sizeof buf) {
+            sd_cli_usage_error(c, "%s: '%s' is not a comma-separated list", opt, arg);
+            return -1;
+        }
+        if (*n >= cap) {
+            sd_cli_usage_error(c, "%s: at most %zu entries", opt, cap);
+            return -1;
+        }
+        memcpy(buf, p, L);
+        buf[L] = '\0';
+        if (sd_cli_double(c, opt, buf, -HUGE_VAL, HUGE_VAL, &out[*n]) != 0)
+            return -1;
+        (*n)++;
+        p += L;
+        if (*p == ',' && *++p == '\0') {
+            sd_cli_usage_error(c, "%s: trailing comma in '%s'", opt, arg);
+            return -1;
+        }
+    }
+    if (*n == 0) {
+        sd_cli_usage_error(c, "%s: empty list", opt);
+        return -1;
+    }
+    return 0;
+}
+
+static int parse_random(sd_cli *c, const char *arg)
+{
+    char buf[64];
+    const char *comma = strchr(arg, ',');
+    size_t L;
+    if (comma == NULL || (L = (size_t)(comma - arg)) >= sizeof buf || L == 0) {
+        sd_cli_usage_error(c, "--random: expected V,T (e.g. 7,50), got '%s'", arg);
+        return -1;
+    }
+    memcpy(buf, arg, L);
+    buf[L] = '\0';
+    if (sd_cli_size(c, "--random V", buf, 1, &c->rV) != 0 ||
+        sd_cli_size(c, "--random T", comma + 1, 1, &c->rT) != 0)
+        return -1;
+    c->random = 1;
+    return 0;
+}
+
+int sd_cli_option(sd_cli *c, int opt, const char *arg)
+{
+    double d;
+    size_t n;
+    switch (opt) {
+    case SD_OPT_DRAFT: c->draft = arg; return 1;
+    case SD_OPT_TARGET: c->target = arg; return 1;
+    case SD_OPT_HORIZON: return sd_cli_size(c, "--horizon", arg, 1, &c->horizon) ? -1 : 1;
+    case SD_OPT_START: c->start = arg; return 1;
+    case SD_OPT_RANDOM: return parse_random(c, arg) ? -1 : 1;
+    case SD_OPT_FAMILY:
+        c->family = sd_family_parse(arg);
+        if (c->family < 0) {
+            sd_cli_usage_error(c, "--family: unknown family '%s' (paper or dirichlet)", arg);
+            return -1;
+        }
+        return 1;
+    case SD_OPT_ALPHA:
+        if (sd_cli_double(c, "--alpha", arg, 1e-300, 1e300, &c->alpha))
+            return -1;
+        return 1;
+    case SD_OPT_MODEL_SEED: return sd_cli_u64(c, "--model-seed", arg, &c->model_seed) ? -1 : 1;
+    case SD_OPT_STATIONARY: c->stationary = 1; return 1;
+    case SD_OPT_RUNS: return sd_cli_size(c, "--runs", arg, 1, &c->runs) ? -1 : 1;
+    case SD_OPT_SEED: return sd_cli_u64(c, "--seed", arg, &c->seed) ? -1 : 1;
+    case SD_OPT_THREADS:
+        if (sd_cli_size(c, "--threads", arg, 1, &n))
+            return -1;
+        if (n > 1024) {
+            sd_cli_usage_error(c, "--threads: at most 1024, got %zu", n);
+            return -1;
+        }
+        c->threads = (int)n;
+        return 1;
+    case SD_OPT_Z:
+        if (sd_cli_double(c, "--z", arg, 1e-3, 1e3, &d))
+            return -1;
+        c->z = d;
+        return 1;
+    case SD_OPT_RNG: c->rng_name = arg; return 1;
+    case SD_OPT_FORMAT:
+        if (strcmp(arg, "table") == 0)
+            c->format = SD_FMT_TABLE;
+        else if (strcmp(arg, "json") == 0)
+            c->format = SD_FMT_JSON;
+        else if (strcmp(arg, "tsv") == 0)
+            c->format = SD_FMT_TSV;
+        else {
+            sd_cli_usage_error(c, "--format: '%s' is not one of table, json, tsv", arg);
+            return -1;
+        }
+        return 1;
+    case SD_OPT_OUTPUT: c->output = arg; return 1;
+    case SD_OPT_QUIET: c->quiet = 1; return 1;
+    default: return 0;
+    }
+}
+
+int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t default_V,
+                  size_t default_T)
+{
+    if (optind < argc) {
+        sd_cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+        return -1;
+    }
+    c->rng = sd_rng_type_by_name(c->rng_name);
+    if (c->rng == NULL) {
+        sd_cli_usage_error(c, "--rng: unknown generator '%s'", c->rng_name);
+        return -1;
+    }
+    if (c->random && (c->draft || c->target)) {
+        sd_cli_usage_error(c, "give either --random or --draft/--target, not both");
+        return -1;
+    }
+    if (!c->random && (c->draft != NULL) != (c->target != NULL)) {
+        sd_cli_usage_error(c, "--draft and --target go together (missing --%s)",
+                           c->draft ? "target" : "draft");
+        return -1;
+    }
+    if (!c->random && c->draft == NULL) {
+        if (need_model && default_V == 0) {
+            sd_cli_usage_error(c, "no model: give --draft FILE --target FILE, or --random V,T");
+            return -1;
+        }
+        c->random = 1;
+        c->rV = default_V;
+        c->rT = default_T;
+    }
+    if (c->random && c->horizon)
+        c->rT = c->horizon;
+    return 0;
+}
+
+int sd_cli_load_model(sd_cli *c, sd_model *m)
+{
+    sd_error err;
+    sd_status rc;
+    sd_error_clear(&err);
+    if (c->random) {
+        rc = sd_model_random(m, c->rV, c->rT, (sd_family)c->family, c->alpha, c->stationary,
+                             c->model_seed, &err);
+        if (rc == SD_OK)
+            rc = sd_model_set_start(m, c->start, &err);
+        if (rc != SD_OK)
+            sd_model_free(m);
+    } else {
+        rc = sd_model_load(m, c->draft, c->target, c->horizon, c->start, &err);
+    }
+    return rc == SD_OK ? 0 : sd_cli_fail(c, &err);
+}
+
+void sd_cli_progress(void *arg, size_t done, size_t total)
+{
+    sd_cli *c = arg;
+    struct timespec now;
+    double el;
+    if (c->quiet || !isatty(STDERR_FILENO))
+        return;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    el = (double)(now.tv_sec - c->started.tv_sec) + 1e-9 * (double)(now.tv_nsec - c->started.tv_nsec);
+    if (done >= total) {
+        if (c->progress_shown)
+            fprintf(stderr, "\r%60s\r", "");
+        c->progress_shown = 0;
+        return;
+    }
+    if (el < 1.0)
+        return;
+    fprintf(stderr, "\r%s: simulating %3.0f%% (chunk %zu of %zu, %.0f s)", c->prog,
+            100.0 * (double)done / (double)total, done, total, el);
+    c->progress_shown = 1;
+}
+
+int sd_out_open(const sd_cli *c, sd_out *o)
+{
+    int fd;
+    size_t L;
+    o->f = stdout;
+    o->tmp = NULL;
+    if (c->output == NULL || strcmp(c->output, "-") == 0)
+        return 0;
+    L = strlen(c->output) + 16;
+    o->tmp = malloc(L);
+    if (o->tmp == NULL) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return 3;
+    }
+    snprintf(o->tmp, L, "%s.tmpXXXXXX", c->output);
+    fd = mkstemp(o->tmp);
+    if (fd < 0 || (o->f = fdopen(fd, "w")) == NULL) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, c->output, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(o->tmp);
+        }
+        free(o->tmp);
+        o->tmp = NULL;
+        return 3;
+    }
+    return 0;
+}
+
+int sd_out_close(const sd_cli *c, sd_out *o, int commit)
+{
+    int bad = 0;
+    if (o->tmp == NULL) {
+        if (fflush(stdout) != 0) {
+            fprintf(stderr, "%s: write error on standard output: %s\n", c->prog, strerror(errno));
+            return 3;
+        }
+        return 0;
+    }
+    bad = ferror(o->f) != 0;
+    bad = (fclose(o->f) != 0) || bad;
+    if (commit && !bad) {
+        chmod(o->tmp, 0644);
+        if (rename(o->tmp, c->output) != 0)
+            bad = 1;
+    }
+    if (!commit || bad) {
+        unlink(o->tmp);
+        if (bad)
+            fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, c->output, strerror(errno));
+    }
+    free(o->tmp);
+    o->tmp = NULL;
+    return bad ? 3 : 0;
+}
+
+void sd_json_num(FILE *f, double x)
+{
+    if (isfinite(x))
+        fprintf(f, "%.17g", x);
+    else
+        fputs("null", f);
+}
+
+void sd_json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        if (ch == '"' || ch == '\\')
+            fprintf(f, "\\%c", ch);
+        else if (ch < 0x20)
+            fprintf(f, "\\u%04x", ch);
+        else
+            fputc(ch, f);
+    }
+    fputc('"', f);
+}
+
+void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
+{
+    fputs(",\"program\":", f);
+    sd_json_str(f, c->prog);
+    fputs(",\"version\":", f);
+    sd_json_str(f, PACKAGE_VERSION);
+    fputs(",\"command\":", f);
+    sd_json_str(f, c->command);
+    fputs(",\"model\":{", f);
+    if (c->random) {
+        fprintf(f, "\"random\":true,\"vocab\":%zu,\"horizon\":%zu,\"family\":", c->rV, c->rT);
+        sd_json_str(f, sd_family_name((sd_family)c->family));
+        if (c->family == SD_FAMILY_DIRICHLET) {
+            fputs(",\"alpha\":", f);
+            sd_json_num(f, c->alpha);
+        }
+        fprintf(f, ",\"model_seed\":%llu,\"stationary\":%s", (unsigned long long)c->model_seed,
+                c->stationary ? "true" : "false");
+    } else {
+        fputs("\"random\":false,\"draft\":", f);
+        sd_json_str(f, c->draft);
+        fputs(",\"target\":", f);
+        sd_json_str(f, c->target);
+    }
+    fputs(",\"start\":", f);
+    sd_json_str(f, c->start ? c->start : "uniform");
+    fputc('}', f);
+    if (with_mc) {
+        fprintf(f, ",\"rng\":");
+        sd_json_str(f, c->rng ? c->rng->name : "xoshiro256ss");
+        fprintf(f, ",\"threads\":%d", c->threads);
+    }
+}
+
+void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc)
+{
+    fprintf(f, "# %s %s\n# command: %s\n", c->prog, PACKAGE_VERSION, c->command);
+    if (c->random) {
+        fprintf(f, "# model: random %s", sd_family_name((sd_family)c->family));
+        if (c->family == SD_FAMILY_DIRICHLET)
+            fprintf(f, " alpha=%g", c->alpha);
+        fprintf(f, " V=%zu T=%zu model_seed=%llu%s start=%s\n", c->rV, c->rT,
+                (unsigned long long)c->model_seed, c->stationary ? " stationary" : "",
+                c->start ? c->start : "uniform");
+    } else {
+        fprintf(f, "# model: draft=%s target=%s start=%s\n", c->draft, c->target,
+                c->start ? c->start : "uniform");
+    }
+    if (with_mc)
+        fprintf(f, "# monte carlo: runs=%zu seed=%llu rng=%s threads=%d\n", c->runs,
+                (unsigned long long)c->seed, c->rng ? c->rng->name : "xoshiro256ss",
+                c->threads);
+}
+
+static void kv_value(FILE *f, const sd_kv *kv, int json)
+{
+    switch (kv->type) {
+    case SD_KV_NUM:
+        if (json)
+            sd_json_num(f, kv->num);
+        else if (isfinite(kv->num))
+            fprintf(f, "%.17g", kv->num);
+        else
+            fputs(isnan(kv->num) ? "nan" : (kv->num > 0 ? "inf" : "-inf"), f);
+        break;
+    case SD_KV_INT: fprintf(f, "%lld", kv->i); break;
+    case SD_KV_STR:
+        if (json)
+            sd_json_str(f, kv->str);
+        else
+            fputs(kv->str, f);
+        break;
+    case SD_KV_BOOL: fputs(kv->i ? "true" : "false", f); break;
+    case SD_KV_NULL: fputs(json ? "null" : "-", f); break;
+    case SD_KV_ARRAY: {
+        long long k;
+        if (json)
+            fputc('[', f);
+        for (k = 0; k < kv->i; k++) {
+            if (k)
+                fputc(',', f);
+            if (json)
+                sd_json_num(f, kv->arr[k]);
+            else
+                fprintf(f, "%.17g", kv->arr[k]);
+        }
+        if (json)
+            fputc(']', f);
+        break;
+    }
+    }
+}
+
+void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_mc)
+{
+    size_t i;
+    if (c->format == SD_FMT_JSON) {
+        fputc('{', f);
+        for (i = 0; i < n; i++) {
+            if (i)
+                fputc(',', f);
+            sd_json_str(f, kv[i].key);
+            fputc(':', f);
+            kv_value(f, &kv[i], 1);
+        }
+        sd_cli_json_provenance(f, c, with_mc);
+        fputs("}\n", f);
+        return;
+    }
+    sd_cli_comment_provenance(f, c, with_mc);
+    if (c->format == SD_FMT_TSV) {
+        for (i = 0; i < n; i++)
+            fprintf(f, "%s%s", i ? "\t" : "", kv[i].key);
+        fputc('\n', f);
+        for (i = 0; i < n; i++) {
+            if (i)
+                fputc('\t', f);
+            kv_value(f, &kv[i], 0);
+        }
+        fputc('\n', f);
+        return;
+    }
+    for (i = 0; i < n; i++) {
+        fprintf(f, "%-22s ", kv[i].key);
+        kv_value(f, &kv[i], 0);
+        fputc('\n', f);
+    }
+}
+
+static const char *verdict(int pass)
+{
+    return pass ? "PASS" : "FAIL";
+}
+
+void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
+                      const sd_checklist *l, const sd_kv *extra, size_t nextra)
+{
+    size_t i;
+    int all = sd_checklist_pass(l);
+    if (c->format == SD_FMT_JSON) {
+        fputs("{\"theorem\":", f);
+        sd_json_str(f, theorem);
+        fprintf(f, ",\"pass\":%s", all ? "true" : "false");
+        for (i = 0; i < nextra; i++) {
+            fputc(',', f);
+            sd_json_str(f, extra[i].key);
+            fputc(':', f);
+            kv_value(f, &extra[i], 1);
+        }
+        sd_cli_json_provenance(f, c, 1);
+        fprintf(f, ",\"runs\":%zu,\"seed\":%llu,\"z_max\":", c->runs, (unsigned long long)c->seed);
+        sd_json_num(f, c->z);
+        fputs(",\"checks\":[", f);
+        for (i = 0; i < l->n; i++) {
+            const sd_check *k = &l->v[i];
+            fputs(i ? ",{\"name\":" : "{\"name\":", f);
+            sd_json_str(f, k->name);
+            fputs(",\"exact\":", f);
+            sd_json_num(f, k->exact);
+            if (k->kind == SD_CHECK_VALUE) {
+                fputs(",\"value\":", f);
+                sd_json_num(f, k->estimate);
+            } else {
+                fputs(",\"estimate\":", f);
+                sd_json_num(f, k->estimate);
+                if (k->kind == SD_CHECK_Z) {
+                    fputs(",\"stderr\":", f);
+                    sd_json_num(f, k->stderr_est);
+                }
+                fputs(",\"z\":", f);
+                sd_json_num(f, k->z);
+            }
+            if (k->kind == SD_CHECK_LAW) {
+                fputs(",\"chi2\":", f);
+                sd_json_num(f, k->chi2);
+                fprintf(f, ",\"df\":%zu,\"p_value\":", k->df);
+                sd_json_num(f, k->p_value);
+                fprintf(f, ",\"empty_violations\":%zu", k->empty_violations);
+            }
+            fprintf(f, ",\"pass\":%s,\"detail\":", k->pass ? "true" : "false");
+            sd_json_str(f, k->detail);
+            fputc('}', f);
+        }
+        fputs("]}\n", f);
+        return;
+    }
+    sd_cli_comment_provenance(f, c, 1);
+    for (i = 0; i < nextra; i++) {
+        fprintf(f, "# %s: ", extra[i].key);
+        kv_value(f, &extra[i], 0);
+        fputc('\n', f);
+    }
+    if (c->format == SD_FMT_TSV) {
+        fputs("name\texact\testimate\tstderr\tz\tp_value\tpass\tdetail\n", f);
+        for (i = 0; i < l->n; i++) {
+            const sd_check *k = &l->v[i];
+            fprintf(f, "%s\t%.17g\t%.17g\t%.6g\t%.6g\t%.6g\t%s\t%s\n", k->name, k->exact,
+                    k->estimate, k->stderr_est, k->z, k->p_value, k->pass ? "true" : "false",
+                    k->detail);
+        }
+        return;
+    }
+    fprintf(f, "%-28s %18s %18s %12s %9s  %s\n", "check", "exact", "estimate/value", "stderr",
+            "z", "verdict");
+    for (i = 0; i < l->n; i++) {
+        const sd_check *k = &l->v[i];
+        fprintf(f, "%-28s %18.12g %18.12g ", k->name, k->exact, k->estimate);
+        if (k->kind == SD_CHECK_Z)
+            fprintf(f, "%12.4g %9.3f", k->stderr_est, k->z);
+        else if (k->kind == SD_CHECK_LAW)
+            fprintf(f, "%12s %9.3f", "", k->z);
+        else
+            fprintf(f, "%12s %9s", "", "");
+        fprintf(f, "  %s  (%s)\n", verdict(k->pass), k->detail);
+    }
+    fprintf(f, "theorem %s: %s\n", theorem, all ? "all checks hold" : "SOME CHECKS FAILED");
+}

@@ -1,0 +1,180 @@
+/* cli.h - the command-line contract shared by every executable.
+ *
+ * Parses the common options of DESIGN.md (model, Monte Carlo, output),
+ * loads the model, opens the output (a temporary file renamed into place
+ * only on success, so nothing half-written is ever left), shows
+ * progress on a terminal, and writes reports as table, JSON or TSV with
+ * the provenance (program, version, command, seeds, parameters).
+ * Unlike the library, this layer prints to stderr.
+ */
+#ifndef SD_CLI_H
+#define SD_CLI_H
+
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "check.h"
+#include "model.h"
+
+typedef enum { SD_FMT_TABLE = 0, SD_FMT_JSON, SD_FMT_TSV } sd_format;
+
+enum {
+    SD_OPT_DRAFT = 1000, SD_OPT_TARGET, SD_OPT_HORIZON, SD_OPT_START,
+    SD_OPT_RANDOM, SD_OPT_FAMILY, SD_OPT_ALPHA, SD_OPT_MODEL_SEED,
+    SD_OPT_STATIONARY, SD_OPT_RUNS, SD_OPT_SEED, SD_OPT_THREADS, SD_OPT_Z,
+    SD_OPT_RNG, SD_OPT_FORMAT, SD_OPT_OUTPUT, SD_OPT_QUIET,
+    SD_OPT_FIRST_LOCAL = 1100 /* executables number their own options from here */
+};
+
+#define SD_CLI_MODEL_OPTIONS                                                   \
+    {"draft", required_argument, 0, SD_OPT_DRAFT},                             \
+    {"target", required_argument, 0, SD_OPT_TARGET},                           \
+    {"horizon", required_argument, 0, SD_OPT_HORIZON},                         \
+    {"start", required_argument, 0, SD_OPT_START},                             \
+    {"random", required_argument, 0, SD_OPT_RANDOM},                           \
+    {"family", required_argument, 0, SD_OPT_FAMILY},                           \
+    {"alpha", required_argument, 0, SD_OPT_ALPHA},                             \
+    {"model-seed", required_argument, 0, SD_OPT_MODEL_SEED},                   \
+    {"stationary", no_argument, 0, SD_OPT_STATIONARY}
+
+#define SD_CLI_MC_OPTIONS                                                      \
+    {"runs", required_argument, 0, SD_OPT_RUNS},                               \
+    {"seed", required_argument, 0, SD_OPT_SEED},                               \
+    {"threads", required_argument, 0, SD_OPT_THREADS},                         \
+    {"z", required_argument, 0, SD_OPT_Z},                                     \
+    {"rng", required_argument, 0, SD_OPT_RNG}
+
+#define SD_CLI_OUTPUT_OPTIONS                                                  \
+    {"format", required_argument, 0, SD_OPT_FORMAT},                           \
+    {"output", required_argument, 0, SD_OPT_OUTPUT},                           \
+    {"quiet", no_argument, 0, SD_OPT_QUIET},                                   \
+    {"help", no_argument, 0, 'h'},                                             \
+    {"version", no_argument, 0, 'V'}
+
+/* Help text paragraphs for the shared options. */
+extern const char sd_cli_help_model[];
+extern const char sd_cli_help_mc[];
+extern const char sd_cli_help_output[];
+
+#define SD_DEFAULT_SEED 20241101u
+#define SD_DEFAULT_MODEL_SEED 1u
+
+typedef struct {
+    const char *prog;         /* executable (and subcommand) name for messages */
+    char command[4096];       /* the command line, for provenance */
+    /* model */
+    const char *draft, *target, *start;
+    size_t horizon;           /* 0 = not given */
+    int random;               /* --random given */
+    size_t rV, rT;            /* --random V,T */
+    int family;               /* sd_family */
+    double alpha;
+    uint64_t model_seed;
+    int stationary;
+    /* Monte Carlo */
+    size_t runs;
+    uint64_t seed;
+    int threads;
+    double z;
+    const char *rng_name;
+    const gsl_rng_type *rng;
+    /* output */
+    sd_format format;
+    const char *output;
+    int quiet;
+    /* progress */
+    struct timespec started;
+    int progress_shown;
+} sd_cli;
+
+/* Defaults: runs as given, seed SD_DEFAULT_SEED, all cores, z 4.5,
+ * table format.  Records argv as the command. */
+void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs);
+
+/* Handle a shared option.  Returns 1 if handled, 0 if opt is not a
+ * shared option, -1 on a bad value (message already on stderr). */
+int sd_cli_option(sd_cli *c, int opt, const char *arg);
+
+/* After parsing: reject stray positional arguments and inconsistent
+ * model options.  need_model: a model must be given (else --random
+ * default_V,default_T is used when default_V > 0).  -1 on error. */
+int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model,
+                  size_t default_V, size_t default_T);
+
+/* Load or generate the model the options describe.  Prints the message
+ * and returns the exit code (0 on success, 2 or 3). */
+int sd_cli_load_model(sd_cli *c, sd_model *m);
+
+/* Strict number parsing for option values; print "prog: --opt: ..." and
+ * return -1 on error, 0 on success. */
+int sd_cli_size(const sd_cli *c, const char *opt, const char *arg, size_t min, size_t *out);
+int sd_cli_u64(const sd_cli *c, const char *opt, const char *arg, uint64_t *out);
+int sd_cli_double(const sd_cli *c, const char *opt, const char *arg, double lo, double hi,
+                  double *out);
+/* A comma-separated list of positive integers (e.g. positions). */
+int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *out,
+                     size_t cap, size_t *n);
+/* A comma-separated list of doubles. */
+int sd_cli_double_list(const sd_cli *c, const char *opt, const char *arg, double *out,
+                       size_t cap, size_t *n);
+
+/* Print "prog: msg" to stderr and return 2 (usage error). */
+int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Print err's message and return its exit code. */
+int sd_cli_fail(const sd_cli *c, const sd_error *err);
+
+/* Progress callback for sd_mc_config (arg = the sd_cli). */
+void sd_cli_progress(void *arg, size_t done, size_t total);
+
+/* Output: open stdout or a temporary file beside --output. */
+typedef struct {
+    FILE *f;
+    char *tmp;        /* temporary path, or NULL for stdout */
+} sd_out;
+
+/* 0 on success, else prints and returns 3. */
+int sd_out_open(const sd_cli *c, sd_out *o);
+/* Finish: commit != 0 renames the temporary file into place, else
+ * removes it.  Returns 0, or 3 on an I/O failure. */
+int sd_out_close(const sd_cli *c, sd_out *o, int commit);
+
+/* JSON helpers: a number (non-finite as null), a string (escaped). */
+void sd_json_num(FILE *f, double x);
+void sd_json_str(FILE *f, const char *s);
+
+/* One field of a flat report. */
+typedef enum { SD_KV_NUM, SD_KV_INT, SD_KV_STR, SD_KV_BOOL, SD_KV_NULL, SD_KV_ARRAY } sd_kv_type;
+typedef struct {
+    const char *key;
+    sd_kv_type type;
+    double num;
+    long long i;
+    const char *str;
+    const double *arr;  /* SD_KV_ARRAY: i doubles */
+} sd_kv;
+
+#define SD_KV_N(k, v) {(k), SD_KV_NUM, (v), 0, NULL, NULL}
+#define SD_KV_I(k, v) {(k), SD_KV_INT, 0.0, (long long)(v), NULL, NULL}
+#define SD_KV_S(k, v) {(k), SD_KV_STR, 0.0, 0, (v), NULL}
+#define SD_KV_B(k, v) {(k), SD_KV_BOOL, 0.0, (long long)(v), NULL, NULL}
+#define SD_KV_A(k, a, n) {(k), SD_KV_ARRAY, 0.0, (long long)(n), NULL, (a)}
+
+/* Write the provenance fields as JSON members (each preceded by a
+ * comma): program, version, command and the model description. */
+void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc);
+/* Write provenance as '# ' comment lines (table and TSV formats). */
+void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc);
+
+/* Write a flat report of n fields in c->format. */
+void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_mc);
+
+/* Write a theorem check report (DESIGN.md JSON contract) in c->format. */
+void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
+                      const sd_checklist *l, const sd_kv *extra, size_t nextra);
+
+#endif

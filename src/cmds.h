@@ -1,0 +1,10 @@
+/* cmds.h - the subcommands of the specdec tool; each takes the argument
+ * vector starting at its own name and returns the process exit status. */
+#ifndef SD_CMDS_H
+#define SD_CMDS_H
+
+int sd_cmd_random(int argc, char **argv);
+int sd_cmd_rejections(int argc, char **argv);
+int sd_cmd_simulate(int argc, char **argv);
+
+#endif

@@ -1,0 +1,407 @@
+/* npy.c - NumPy .npy files: read (float64/float32, C order) and write. */
+#include "npy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "alloc.h"
+
+static const unsigned char npy_magic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
+
+/* A cursor over the header's Python-literal dictionary text. */
+typedef struct {
+    const char *s;
+    size_t n, i;
+} cursor;
+
+static void skip_ws(cursor *c)
+{
+    while (c->i < c->n && (c->s[c->i] == ' ' || c->s[c->i] == '\t' ||
+                           c->s[c->i] == '\n' || c->s[c->i] == '\r'))
+        c->i++;
+}
+
+static int accept_char(cursor *c, char ch)
+{
+    skip_ws(c);
+    if (c->i < c->n && c->s[c->i] == ch) {
+        c->i++;
+        return 1;
+    }
+    return 0;
+}
+
+/* Parse a quoted string into buf (up to cap-1 chars); 0 on failure. */
+static int parse_string(cursor *c, char *buf, size_t cap)
+{
+    char q;
+    size_t k = 0;
+    skip_ws(c);
+    if (c->i >= c->n || (c->s[c->i] != '\'' && c->s[c->i] != '"'))
+        return 0;
+    q = c->s[c->i++];
+    while (c->i < c->n && c->s[c->i] != q) {
+        if (k + 1 >= cap)
+            return 0;
+        buf[k++] = c->s[c->i++];
+    }
+    if (c->i >= c->n)
+        return 0;
+    c->i++;
+    buf[k] = '\0';
+    return 1;
+}
+
+static int parse_word(cursor *c, const char *w)
+{
+    size_t L = strlen(w);
+    skip_ws(c);
+    if (c->n - c->i >= L && memcmp(c->s + c->i, w, L) == 0) {
+        c->i += L;
+        return 1;
+    }
+    return 0;
+}
+
+/* Parse "(a, b, c)" of non-negative integers; 0 on malformed,
+ * -1 on too many dimensions, -2 on an integer too large. */
+static int parse_shape(cursor *c, size_t *shape, size_t *ndim)
+{
+    *ndim = 0;
+    if (!accept_char(c, '('))
+        return 0;
+    for (;;) {
+        size_t v = 0;
+        int digits = 0;
+        if (accept_char(c, ')'))
+            return 1;
+        skip_ws(c);
+        while (c->i < c->n && c->s[c->i] >= '0' && c->s[c->i] <= '9') {
+            unsigned d = (unsigned)(c->s[c->i] - '0');
+            if (v > (SIZE_MAX - d) / 10)
+                return -2;
+            v = v * 10 + d;
+            c->i++;
+            digits++;
+        }
+        if (c->i < c->n && c->s[c->i] == 'L') /* Python 2 longs */
+            c->i++;
+        if (!digits)
+            return 0;
+        if (*ndim >= SD_NPY_MAX_DIM)
+            return -1;
+        shape[(*ndim)++] = v;
+        if (accept_char(c, ','))
+            continue;
+        if (accept_char(c, ')'))
+            return 1;
+        return 0;
+    }
+}
+
+sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
+                              const char *name, sd_array *out,
+                              size_t *data_offset, sd_error *err)
+{
+    size_t hlen, hstart, k;
+    cursor c;
+    char descr[32] = "", key[32];
+    int have_descr = 0, have_order = 0, have_shape = 0, fortran = 0;
+    size_t itemsize;
+
+    memset(out, 0, sizeof *out);
+    if (len < 6 || memcmp(buf, npy_magic, 6) != 0)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: not a .npy file (bad magic string)", name);
+    if (len < 10)
+        return sd_error_set(err, SD_EFORMAT, "%s: truncated .npy header", name);
+    if (buf[6] == 1) {
+        hlen = (size_t)buf[8] | (size_t)buf[9] << 8;
+        hstart = 10;
+    } else if (buf[6] == 2 || buf[6] == 3) {
+        if (len < 12)
+            return sd_error_set(err, SD_EFORMAT, "%s: truncated .npy header", name);
+        hlen = (size_t)buf[8] | (size_t)buf[9] << 8 | (size_t)buf[10] << 16 |
+               (size_t)buf[11] << 24;
+        hstart = 12;
+    } else {
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: unsupported .npy format version %u.%u", name,
+                            buf[6], buf[7]);
+    }
+    if (hlen > len - hstart)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: truncated .npy header (header length %zu, "
+                            "file has %zu bytes after the preamble)",
+                            name, hlen, len - hstart);
+    c.s = (const char *)buf + hstart;
+    c.n = hlen;
+    c.i = 0;
+    if (!accept_char(&c, '{'))
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: malformed .npy header (no '{' at byte %zu)",
+                            name, hstart);
+    while (!accept_char(&c, '}')) {
+        if (!parse_string(&c, key, sizeof key) || !accept_char(&c, ':'))
+            return sd_error_set(err, SD_EFORMAT,
+                                "%s: malformed .npy header near byte %zu",
+                                name, hstart + c.i);
+        if (strcmp(key, "descr") == 0) {
+            if (!parse_string(&c, descr, sizeof descr))
+                return sd_error_set(err, SD_EFORMAT,
+                                    "%s: malformed .npy header: 'descr' is not "
+                                    "a simple dtype string", name);
+            have_descr = 1;
+        } else if (strcmp(key, "fortran_order") == 0) {
+            if (parse_word(&c, "True"))
+                fortran = 1;
+            else if (!parse_word(&c, "False"))
+                return sd_error_set(err, SD_EFORMAT,
+                                    "%s: malformed .npy header: bad "
+                                    "'fortran_order' value", name);
+            have_order = 1;
+        } else if (strcmp(key, "shape") == 0) {
+            int r = parse_shape(&c, out->shape, &out->ndim);
+            if (r == -1)
+                return sd_error_set(err, SD_ERANGE,
+                                    "%s: array has more than %d dimensions",
+                                    name, SD_NPY_MAX_DIM);
+            if (r == -2)
+                return sd_error_set(err, SD_ERANGE,
+                                    "%s: a dimension in the header overflows",
+                                    name);
+            if (r == 0)
+                return sd_error_set(err, SD_EFORMAT,
+                                    "%s: malformed .npy header: bad 'shape'",
+                                    name);
+            have_shape = 1;
+        } else {
+            return sd_error_set(err, SD_EFORMAT,
+                                "%s: malformed .npy header: unknown key '%s'",
+                                name, key);
+        }
+        if (!accept_char(&c, ',')) {
+            if (accept_char(&c, '}'))
+                break;
+            return sd_error_set(err, SD_EFORMAT,
+                                "%s: malformed .npy header near byte %zu",
+                                name, hstart + c.i);
+        }
+    }
+    if (!have_descr || !have_order || !have_shape)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: malformed .npy header: missing '%s'", name,
+                            !have_descr ? "descr"
+                            : !have_order ? "fortran_order" : "shape");
+    if (strcmp(descr, "<f8") == 0) {
+        itemsize = 8;
+    } else if (strcmp(descr, "<f4") == 0) {
+        itemsize = 4;
+        out->was_float32 = 1;
+    } else if (strcmp(descr, ">f8") == 0 || strcmp(descr, ">f4") == 0) {
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: big-endian dtype '%s' is not supported "
+                            "(save as little-endian '<f8' or '<f4')", name, descr);
+    } else {
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: unsupported dtype '%s' (float64 '<f8' or "
+                            "float32 '<f4' expected)", name, descr);
+    }
+    if (fortran)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: Fortran-ordered arrays are not supported "
+                            "(save with C order, e.g. np.ascontiguousarray)",
+                            name);
+    out->size = 1;
+    for (k = 0; k < out->ndim; k++) {
+        if (out->shape[k] != 0 && out->size > SIZE_MAX / 8 / out->shape[k])
+            return sd_error_set(err, SD_ERANGE,
+                                "%s: array size overflows (shape too large)",
+                                name);
+        out->size *= out->shape[k];
+    }
+    *data_offset = hstart + hlen;
+    if (out->size > (len - *data_offset) / itemsize)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: truncated data: the header promises %zu "
+                            "values (%zu bytes), the file holds %zu bytes",
+                            name, out->size, out->size * itemsize,
+                            len - *data_offset);
+    if (out->size * itemsize != len - *data_offset)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: %zu unexpected bytes after the array data",
+                            name, len - *data_offset - out->size * itemsize);
+    return SD_OK;
+}
+
+/* Read the whole file into memory (small files, or unaligned data). */
+static sd_status read_whole(int fd, size_t len, unsigned char **buf,
+                            const char *path, sd_error *err)
+{
+    size_t got = 0;
+    *buf = sd_malloc(len ? len : 1, 1);
+    if (*buf == NULL)
+        return sd_error_set(err, SD_ENOMEM, "%s: out of memory reading %zu bytes",
+                            path, len);
+    while (got < len) {
+        ssize_t r = read(fd, *buf + got, len - got);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            sd_free(*buf);
+            *buf = NULL;
+            return sd_error_set(err, SD_EIO, "%s: read failed: %s", path,
+                                r < 0 ? strerror(errno) : "unexpected end of file");
+        }
+        got += (size_t)r;
+    }
+    return SD_OK;
+}
+
+static sd_status convert_data(const unsigned char *src, sd_array *out,
+                              const char *path, sd_error *err)
+{
+    size_t i;
+    out->data = sd_malloc(out->size ? out->size : 1, sizeof(double));
+    if (out->data == NULL)
+        return sd_error_set(err, SD_ENOMEM,
+                            "%s: out of memory for %zu values", path, out->size);
+    if (out->was_float32) {
+        for (i = 0; i < out->size; i++) {
+            float f;
+            memcpy(&f, src + 4 * i, 4);
+            out->data[i] = (double)f;
+        }
+    } else if (out->size) {
+        memcpy(out->data, src, out->size * 8);
+    }
+    return SD_OK;
+}
+
+sd_status sd_npy_read(const char *path, sd_array *out, sd_error *err)
+{
+    int fd;
+    struct stat st;
+    size_t len, off = 0;
+    unsigned char *buf = NULL;
+    sd_status rc;
+
+    memset(out, 0, sizeof *out);
+    fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return sd_error_set(err, SD_EIO, "%s: cannot open: %s", path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return sd_error_set(err, SD_EIO, "%s: not a regular file", path);
+    }
+    len = (size_t)st.st_size;
+    if (len >= SD_NPY_MMAP_MIN) {
+        void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+        if (map != MAP_FAILED) {
+            rc = sd_npy_parse_header(map, len, path, out, &off, err);
+            if (rc == SD_OK && !out->was_float32 && off % sizeof(double) == 0) {
+                close(fd);
+                out->map = map;
+                out->map_len = len;
+                out->data = (double *)((unsigned char *)map + off);
+                return SD_OK;
+            }
+            if (rc == SD_OK)
+                rc = convert_data((unsigned char *)map + off, out, path, err);
+            munmap(map, len);
+            close(fd);
+            if (rc != SD_OK)
+                memset(out, 0, sizeof *out);
+            return rc;
+        }
+    }
+    rc = read_whole(fd, len, &buf, path, err);
+    close(fd);
+    if (rc != SD_OK)
+        return rc;
+    rc = sd_npy_parse_header(buf, len, path, out, &off, err);
+    if (rc == SD_OK)
+        rc = convert_data(buf + off, out, path, err);
+    sd_free(buf);
+    if (rc != SD_OK)
+        memset(out, 0, sizeof *out);
+    return rc;
+}
+
+void sd_array_free(sd_array *a)
+{
+    if (a == NULL)
+        return;
+    if (a->map != NULL)
+        munmap(a->map, a->map_len);
+    else
+        sd_free(a->data);
+    memset(a, 0, sizeof *a);
+}
+
+sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
+                       const size_t *shape, sd_error *err)
+{
+    char header[512], shp[256];
+    size_t k, n = 1, hl, pos = 0;
+    size_t tmplen = strlen(path) + 16;
+    char *tmp;
+    FILE *f;
+    int fd, ok;
+
+    shp[0] = '\0';
+    for (k = 0; k < ndim; k++) {
+        pos += (size_t)snprintf(shp + pos, sizeof shp - pos, "%zu%s", shape[k],
+                                ndim == 1 ? "," : (k + 1 < ndim ? ", " : ""));
+        n *= shape[k];
+    }
+    hl = (size_t)snprintf(header, sizeof header,
+                          "{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }",
+                          shp);
+    /* pad so that magic(6)+version(2)+len(2)+header+'\n' is a multiple of 64 */
+    while ((10 + hl + 1) % 64 != 0)
+        header[hl++] = ' ';
+    header[hl++] = '\n';
+    header[hl] = '\0';
+
+    tmp = sd_malloc(tmplen, 1);
+    if (tmp == NULL)
+        return sd_error_set(err, SD_ENOMEM, "%s: out of memory", path);
+    snprintf(tmp, tmplen, "%s.tmpXXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        sd_error_set(err, SD_EIO, "%s: cannot create temporary file: %s", path,
+                     strerror(errno));
+        sd_free(tmp);
+        return SD_EIO;
+    }
+    f = fdopen(fd, "wb");
+    if (f == NULL) {
+        close(fd);
+        unlink(tmp);
+        sd_free(tmp);
+        return sd_error_set(err, SD_EIO, "%s: cannot write", path);
+    }
+    ok = fwrite(npy_magic, 1, 6, f) == 6;
+    ok = ok && fputc(1, f) != EOF && fputc(0, f) != EOF;
+    ok = ok && fputc((int)(hl & 0xff), f) != EOF && fputc((int)(hl >> 8), f) != EOF;
+    ok = ok && fwrite(header, 1, hl, f) == hl;
+    ok = ok && (n == 0 || fwrite(data, sizeof(double), n, f) == n);
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
+        unlink(tmp);
+        sd_free(tmp);
+        return SD_EIO;
+    }
+    chmod(path, 0644);
+    sd_free(tmp);
+    return SD_OK;
+}

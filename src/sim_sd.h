@@ -1,0 +1,52 @@
+/* sim_sd.h - literal Monte Carlo simulation of speculative decoding
+ * (paper Algorithm 1, SPEC 1), with lazy drafting.
+ *
+ * Each position: draft x ~ P(x_{t-1}, .) (Walker alias table), accept
+ * with u < Q(x)/P(x), else draw from res(Q, P) (alias table) and count a
+ * rejection.  Two deliberately wrong variants serve as negative controls
+ * for the theorem checks.
+ */
+#ifndef SD_SIM_SD_H
+#define SD_SIM_SD_H
+
+#include <gsl/gsl_randist.h>
+
+#include "error.h"
+#include "mc.h"
+#include "model.h"
+
+typedef enum {
+    SD_SIM_CORRECT = 0,      /* Algorithm SD as published */
+    SD_SIM_RESAMPLE_Q,       /* wrong: on rejection draw from Q, not res(Q,P) */
+    SD_SIM_ACCEPT_P_OVER_Q   /* wrong: accept with min(1, P/Q) */
+} sd_sim_variant;
+
+/* Parse "none" / "resample-q" / "accept-p-over-q"; -1 if unknown. */
+int sd_sim_variant_parse(const char *name);
+const char *sd_sim_variant_name(sd_sim_variant v);
+
+/* Precomputed sampling tables of a model (read-only once built). */
+typedef struct {
+    const sd_model *m;
+    sd_sim_variant variant;
+    size_t nrows;                 /* V (both chains stationary) or T*V */
+    gsl_ran_discrete_t *start;    /* alias table of pi0 */
+    gsl_ran_discrete_t **draft;   /* alias table of P row (t, s) */
+    gsl_ran_discrete_t **resid;   /* alias table of the rejection law, or NULL if it cannot happen */
+    double *ratio;                /* acceptance threshold of draft token x at row (t, s) */
+} sd_sim_sd;
+
+/* Build the tables for m (which must outlive them).  SD_ENOMEM on
+ * failure, with everything released. */
+sd_status sd_sim_sd_alloc(sd_sim_sd *s, const sd_model *m, sd_sim_variant v,
+                          sd_error *err);
+void sd_sim_sd_free(sd_sim_sd *s);
+
+/* The sd_sim interface of these tables, for sd_mc_run. */
+sd_sim sd_sim_sd_sim(const sd_sim_sd *s);
+
+/* Build the alias table of a nonnegative vector w (need not sum to 1);
+ * NULL on failure or if w sums to 0.  Shared by the simulators. */
+gsl_ran_discrete_t *sd_alias_alloc(const double *w, size_t V);
+
+#endif

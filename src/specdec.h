@@ -1,0 +1,17 @@
+/* specdec.h - the umbrella header of libspecdec. */
+#ifndef SPECDEC_H
+#define SPECDEC_H
+
+#include "error.h"
+#include "alloc.h"
+#include "npy.h"
+#include "model.h"
+#include "rng.h"
+#include "rule.h"
+#include "exact.h"
+#include "mc.h"
+#include "sim_sd.h"
+#include "check.h"
+#include "algo.h"
+
+#endif
