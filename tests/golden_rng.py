@@ -1,0 +1,44 @@
+#!/usr/bin/env python3
+"""Independent reference for tests/test_rng.c: splitmix64 and xoshiro256**
+as published by Blackman & Vigna (prng.di.unimi.it), written from the
+reference C code, not from src/rng.c.  Prints the golden values the test
+pins: the first outputs of stream (seed, stream) and their 53-bit doubles."""
+M = (1 << 64) - 1
+
+def splitmix64(x):
+    x = (x + 0x9E3779B97F4A7C15) & M
+    z = x
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & M
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & M
+    return x, z ^ (z >> 31)
+
+def rotl(x, k):
+    return ((x << k) | (x >> (64 - k))) & M
+
+def stream_key(seed, stream):
+    _, k1 = splitmix64(seed)
+    _, k2 = splitmix64(k1 ^ stream)
+    return k2
+
+def xoshiro(seed_key, n):
+    x = seed_key
+    s = []
+    for _ in range(4):
+        x, z = splitmix64(x)
+        s.append(z)
+    out = []
+    for _ in range(n):
+        r = (rotl((s[1] * 5) & M, 7) * 9) & M
+        t = (s[1] << 17) & M
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]
+        s[2] ^= t; s[3] = rotl(s[3], 45)
+        out.append(r)
+    return out
+
+if __name__ == "__main__":
+    for seed, stream in [(20241101, 0), (20241101, 1), (0, 0)]:
+        key = stream_key(seed, stream)
+        vals = xoshiro(key, 4)
+        print(f"seed={seed} stream={stream} key=0x{key:016x}")
+        for v in vals:
+            print(f"  0x{v:016x}  {(v >> 11) * 2.0**-53!r}")
