@@ -295,11 +295,22 @@ sd_status sd_npy_read(const char *path, sd_array *out, sd_error *err)
 
     memset(out, 0, sizeof *out);
     fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return sd_error_set(err, SD_EIO, "%s: cannot open: %s", path, strerror(errno));
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    if (fd < 0) {
+        /* a missing or unreadable file is the user's input error (exit 2) */
+        int e = errno;
+        int user = e == ENOENT || e == ENOTDIR || e == EACCES || e == EISDIR ||
+                   e == ELOOP || e == ENAMETOOLONG;
+        return sd_error_set(err, user ? SD_EINVAL : SD_EIO, "%s: cannot open: %s", path,
+                            strerror(e));
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
         close(fd);
-        return sd_error_set(err, SD_EIO, "%s: not a regular file", path);
+        return sd_error_set(err, SD_EIO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return sd_error_set(err, SD_EINVAL, "%s: not a regular file", path);
     }
     len = (size_t)st.st_size;
     if (len >= SD_NPY_MMAP_MIN) {

@@ -28,7 +28,8 @@ typedef struct {
 /* Read the .npy file at path into *out (which the caller frees with
  * sd_array_free).  Accepts format versions 1.0, 2.0 and 3.0, dtypes
  * '<f8' and '<f4', C order, any rank up to SD_NPY_MAX_DIM.  On failure
- * returns SD_EIO (cannot open/read), SD_EFORMAT (bad magic, malformed
+ * returns SD_EINVAL (missing or unreadable file, not a regular file),
+ * SD_EIO (a read failed), SD_ENOMEM, SD_EFORMAT (bad magic, malformed
  * header, unsupported dtype or order, truncated or trailing data) or
  * SD_ERANGE (sizes that overflow), with a message naming path; *out is
  * then left empty and needs no freeing. */

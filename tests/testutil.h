@@ -15,6 +15,9 @@
 
 #include <cmocka.h>
 
+#include <dirent.h>
+#include <unistd.h>
+
 /* |a - b| <= rel * max(1, |a|, |b|) */
 #define assert_close(a, b, rel)                                                    \
     do {                                                                           \
@@ -23,6 +26,101 @@
         if (!(fabs(a_ - b_) <= (rel) * s_))                                        \
             fail_msg("%s = %.17g and %s = %.17g differ by more than %g relative",  \
                      #a, a_, #b, b_, (double)(rel));                               \
+    } while (0)
+
+/* ---- scratch files ------------------------------------------------------ */
+
+/* The scratch directory of this test program (created on first use under
+ * $TMPDIR or /tmp; removed with its files by sd_test_cleanup). */
+static inline const char *sd_test_dir(void)
+{
+    static char dir[512];
+    if (dir[0] == '\0') {
+        const char *tmp = getenv("TMPDIR");
+        snprintf(dir, sizeof dir, "%s/specdec-test-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+        if (mkdtemp(dir) == NULL) {
+            perror("mkdtemp");
+            exit(99);
+        }
+    }
+    return dir;
+}
+
+/* buf := the scratch directory / name; returns buf. */
+static inline char *sd_test_path(char *buf, size_t cap, const char *name)
+{
+    snprintf(buf, cap, "%s/%s", sd_test_dir(), name);
+    return buf;
+}
+
+/* Remove the scratch directory and the files in it (group teardown). */
+static inline int sd_test_cleanup(void **state)
+{
+    const char *dir = sd_test_dir();
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    char p[1024];
+    (void)state;
+    if (d != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+            unlink(p);
+        }
+        closedir(d);
+    }
+    rmdir(dir);
+    return 0;
+}
+
+/* Write len bytes to path; fails the test on an I/O error. */
+static inline void sd_test_write_file(const char *path, const void *bytes, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    if (f == NULL || fwrite(bytes, 1, len, f) != len || fclose(f) != 0)
+        fail_msg("cannot write %s", path);
+}
+
+/* Write a .npy file by hand: magic, version major.0, the header length
+ * (2 bytes for version 1, 4 for versions 2 and 3), the dictionary text
+ * dict padded with spaces and a newline so that the data starts at a
+ * multiple of align (64 in NumPy; 0 = no padding, no newline), then
+ * datalen bytes of data. */
+static inline void sd_test_npy_bytes(const char *path, int major, const char *dict,
+                                     size_t align, const void *data, size_t datalen)
+{
+    size_t pre = major == 1 ? 10 : 12, hl = strlen(dict), total, k;
+    unsigned char *b;
+    if (align) {
+        hl++; /* the newline */
+        while ((pre + hl) % align != 0)
+            hl++;
+    }
+    total = pre + hl + datalen;
+    b = malloc(total);
+    assert_non_null(b);
+    memcpy(b, "\x93NUMPY", 6);
+    b[6] = (unsigned char)major;
+    b[7] = 0;
+    for (k = 0; k < pre - 8; k++)
+        b[8 + k] = (unsigned char)((hl >> (8 * k)) & 0xff);
+    memcpy(b + pre, dict, strlen(dict));
+    if (align) {
+        memset(b + pre + strlen(dict), ' ', hl - strlen(dict) - 1);
+        b[pre + hl - 1] = '\n';
+    }
+    if (datalen)
+        memcpy(b + pre + hl, data, datalen);
+    sd_test_write_file(path, b, total);
+    free(b);
+}
+
+/* Fail unless the message msg contains needle. */
+#define assert_msg_has(msg, needle)                                                \
+    do {                                                                           \
+        if (strstr((msg), (needle)) == NULL)                                       \
+            fail_msg("message \"%s\" does not contain \"%s\"", (msg), (needle));  \
     } while (0)
 
 #endif
