@@ -1,6 +1,7 @@
 /* model.c - a draft/target pair of Markov chains on [V] with horizon T. */
 #include "model.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,15 +138,17 @@ sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err)
     }
     if (start[0] >= '0' && start[0] <= '9') {
         char *end;
-        unsigned long long s = strtoull(start, &end, 10);
+        unsigned long long s;
+        errno = 0;
+        s = strtoull(start, &end, 10);
         if (*end != '\0')
             return sd_error_set(err, SD_EINVAL,
                                 "--start '%s': expected 'uniform', a state index or a .npy file",
                                 start);
-        if (s >= m->V)
+        if (s >= m->V || errno == ERANGE)
             return sd_error_set(err, SD_EINVAL,
-                                "--start %llu: state out of range (V = %zu, states 0..%zu)",
-                                s, m->V, m->V - 1);
+                                "--start %s: state out of range (V = %zu, states 0..%zu)",
+                                start, m->V, m->V - 1);
         for (i = 0; i < m->V; i++)
             m->pi0[i] = (i == s) ? 1.0 : 0.0;
         return SD_OK;
