@@ -13,5 +13,8 @@
 #include "sim_sd.h"
 #include "check.h"
 #include "algo.h"
+#include "biased.h"
+#include "tradeoff.h"
+#include "sim_biased.h"
 
 #endif

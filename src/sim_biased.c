@@ -1,0 +1,100 @@
+/* sim_biased.c - literal Monte Carlo simulation of a biased rule. */
+#include "sim_biased.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "sim_sd.h"
+
+void sd_sim_biased_free(sd_sim_biased *S)
+{
+    size_t i;
+    if (S->start)
+        gsl_ran_discrete_free(S->start);
+    for (i = 0; S->draft && i < S->nrows; i++)
+        if (S->draft[i])
+            gsl_ran_discrete_free(S->draft[i]);
+    for (i = 0; S->resid && i < S->nrows; i++)
+        if (S->resid[i])
+            gsl_ran_discrete_free(S->resid[i]);
+    sd_free(S->draft);
+    sd_free(S->resid);
+    sd_free(S->accept);
+    memset(S, 0, sizeof *S);
+}
+
+sd_status sd_sim_biased_alloc(sd_sim_biased *S, const sd_tradeoff *tr, sd_error *err)
+{
+    const sd_model *m = tr->m;
+    size_t V = m->V, i, x, t, s;
+    memset(S, 0, sizeof *S);
+    S->tr = tr;
+    S->nrows = tr->nrows;
+    S->draft = sd_calloc(S->nrows, sizeof *S->draft);
+    S->resid = sd_calloc(S->nrows, sizeof *S->resid);
+    S->accept = sd_malloc(S->nrows * V, sizeof(double));
+    S->start = sd_alias_alloc(m->pi0, V);
+    if (!S->draft || !S->resid || !S->accept || !S->start)
+        goto nomem;
+    for (i = 0; i < S->nrows; i++) {
+        const double *p, *w = tr->w + i * V;
+        double *b = S->accept + i * V;
+        t = S->nrows == V ? 1 : i / V + 1;
+        s = i % V;
+        p = sd_model_p(m, t, s);
+        for (x = 0; x < V; x++)
+            b[x] = p[x] > 0.0 ? (w[x] >= p[x] ? 1.0 : w[x] / p[x]) : 1.0;
+        S->draft[i] = sd_alias_alloc(p, V);
+        S->resid[i] = sd_alias_alloc(tr->r + i * V, V);
+        if (S->draft[i] == NULL)
+            goto nomem;
+        if (S->resid[i] == NULL) {
+            sd_sim_biased_free(S);
+            return sd_error_set(err, SD_EINVAL,
+                                "resampling law of row (t = %zu, s = %zu) is zero or "
+                                "unset (or out of memory)", t, s);
+        }
+    }
+    return SD_OK;
+nomem:
+    sd_sim_biased_free(S);
+    return sd_error_set(err, SD_ENOMEM, "out of memory for sampling tables (V = %zu, T = %zu)",
+                        m->V, m->T);
+}
+
+static sd_status biased_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
+                            sd_tally *tally, sd_error *err)
+{
+    const sd_sim_biased *S = ctx;
+    const size_t V = S->tr->m->V, T = S->tr->m->T;
+    const size_t rowstep = S->nrows == V ? 0 : V;
+    size_t n;
+    (void)ws;
+    (void)err;
+    for (n = 0; n < nruns; n++) {
+        size_t s = gsl_ran_discrete(r, S->start), base = 0, t, nrej = 0;
+        for (t = 1; t <= T; t++, base += rowstep) {
+            const size_t row = base + s;
+            size_t x = gsl_ran_discrete(r, S->draft[row]);
+            if (!(gsl_rng_uniform(r) < S->accept[row * V + x])) {
+                x = gsl_ran_discrete(r, S->resid[row]);
+                nrej++;
+            }
+            if (tally->pos_index[t] >= 0)
+                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            s = x;
+        }
+        tally->hist[nrej]++;
+    }
+    return SD_OK;
+}
+
+sd_sim sd_sim_biased_sim(const sd_sim_biased *S)
+{
+    sd_sim sim;
+    sim.ctx = S;
+    sim.ws_alloc = NULL;
+    sim.ws_free = NULL;
+    sim.run = biased_run;
+    return sim;
+}
