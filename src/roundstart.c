@@ -1,0 +1,150 @@
+/* roundstart.c - exact and Monte Carlo engines for round-start
+ * multi-draft decoding (SPEC 3). */
+#include "roundstart.h"
+
+#include <string.h>
+
+#include "alloc.h"
+
+/* One position t of the recursion: add to *E and fill fn, gn (the
+ * t+1 laws) from f, g.  st is the rule's step buffer. */
+static sd_status roundstart_position(const sd_model *m, size_t t, sd_step_fn step, void *ws,
+                                     size_t M, const double *f, const double *g, double *fn,
+                                     double *gn, sd_step *st, double *E, sd_error *err)
+{
+    const size_t V = m->V;
+    size_t s, y;
+    memset(fn, 0, V * sizeof(double));
+    memset(gn, 0, V * sizeof(double));
+    for (s = 0; s < V; s++) {
+        const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
+        /* mass of x_{t-1} = s inside a round (no round starts here) */
+        double fs = f[s], in = g[s] - f[s], tau = 0.0;
+        sd_status rc;
+        if (in < 0.0)
+            in = 0.0; /* rounding: f <= g holds exactly */
+        if (fs == 0.0 && in == 0.0)
+            continue;
+        rc = step(p, q, V, M, ws, st, err);
+        if (rc != SD_OK)
+            return rc;
+        for (y = 0; y < V; y++) {
+            double d = q[y] > p[y] ? q[y] - p[y] : 0.0;
+            double rj = st->rej * st->res[y];
+            tau += d;
+            fn[y] += fs * rj + in * d;
+            gn[y] += fs * (st->acc[y] + rj) + in * q[y];
+        }
+        *E += fs * st->rej + in * tau;
+    }
+    return SD_OK;
+}
+
+sd_status sd_roundstart_exact(const sd_model *m, sd_step_fn step, void *ws, size_t M,
+                              double *mean, double *fstart, sd_error *err)
+{
+    const size_t V = m->V;
+    double *buf, *f, *g, *fn, *gn, *sw, E = 0.0;
+    sd_step st;
+    sd_status rc;
+    size_t t;
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    buf = sd_malloc(4 * V, sizeof(double));
+    if (buf == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", V);
+    rc = sd_step_alloc(&st, V, err);
+    if (rc != SD_OK) {
+        sd_free(buf);
+        return rc;
+    }
+    f = buf;
+    g = buf + V;
+    fn = buf + 2 * V;
+    gn = buf + 3 * V;
+    memcpy(f, m->pi0, V * sizeof(double));
+    memcpy(g, m->pi0, V * sizeof(double));
+    for (t = 1; t <= m->T; t++) {
+        if (fstart != NULL)
+            memcpy(fstart + (t - 1) * V, f, V * sizeof(double));
+        rc = roundstart_position(m, t, step, ws, M, f, g, fn, gn, &st, &E, err);
+        if (rc != SD_OK)
+            break;
+        sw = f; f = fn; fn = sw;
+        sw = g; g = gn; gn = sw;
+    }
+    sd_step_free(&st);
+    sd_free(buf);
+    if (rc == SD_OK)
+        *mean = E;
+    return rc;
+}
+
+/* ---- Monte Carlo ----------------------------------------------------------- */
+
+sd_status sd_roundstart_sim_alloc(sd_roundstart_sim *s, const sd_model *m,
+                                  const sd_rs_verifier *v, sd_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->v = *v;
+    return sd_sim_sd_alloc(&s->sd, m, SD_SIM_CORRECT, err);
+}
+
+void sd_roundstart_sim_free(sd_roundstart_sim *s)
+{
+    sd_sim_sd_free(&s->sd);
+    memset(s, 0, sizeof *s);
+}
+
+static sd_status rs_ws_alloc(const void *ctx, void **ws, sd_error *err)
+{
+    const sd_roundstart_sim *S = ctx;
+    *ws = NULL;
+    return S->v.ws_alloc != NULL ? S->v.ws_alloc(S->v.ctx, ws, err) : SD_OK;
+}
+
+static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_tally *tally,
+                        sd_error *err)
+{
+    const sd_roundstart_sim *S = ctx;
+    const sd_sim_sd *D = &S->sd;
+    const size_t V = D->m->V, T = D->m->T;
+    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    size_t n;
+    (void)err;
+    for (n = 0; n < nruns; n++) {
+        size_t s = gsl_ran_discrete(r, D->start), base = 0, t, nrej = 0, x;
+        int start = 1;
+        for (t = 1; t <= T; t++, base += rowstep) {
+            const size_t row = base + s;
+            if (start) {
+                /* the rule verifies the M drafts' first tokens */
+                start = !S->v.verify(S->v.ctx, ws, t, s, r, &x);
+                nrej += (size_t)start;
+            } else {
+                /* inside a round: the SD step along the accepted draft */
+                x = gsl_ran_discrete(r, D->draft[row]);
+                if (!(gsl_rng_uniform(r) < D->ratio[row * V + x])) {
+                    x = gsl_ran_discrete(r, D->resid[row]);
+                    nrej++;
+                    start = 1;
+                }
+            }
+            if (tally->pos_index[t] >= 0)
+                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            s = x;
+        }
+        tally->hist[nrej]++;
+    }
+    return SD_OK;
+}
+
+sd_sim sd_roundstart_sim_sim(const sd_roundstart_sim *s)
+{
+    sd_sim sim;
+    sim.ctx = s;
+    sim.ws_alloc = rs_ws_alloc;
+    sim.ws_free = s->v.ws_free;
+    sim.run = rs_run;
+    return sim;
+}

@@ -1,0 +1,307 @@
+/* rrs.c - recursive rejection sampling with k i.i.d. drafts (SPEC 3). */
+#include "rrs.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "alloc.h"
+
+/* nxt := res(cur, p) = [cur - p]_+ / TV; returns TV = sum [cur - p]_+.
+ * When TV = 0 (cur = p up to rounding) nxt := cur. */
+static double residual_next(const double *p, const double *cur, double *nxt, size_t V)
+{
+    double d = 0.0;
+    size_t x;
+    for (x = 0; x < V; x++) {
+        nxt[x] = cur[x] > p[x] ? cur[x] - p[x] : 0.0;
+        d += nxt[x];
+    }
+    if (d > 0.0)
+        for (x = 0; x < V; x++)
+            nxt[x] /= d;
+    else
+        memcpy(nxt, cur, V * sizeof(double));
+    return d;
+}
+
+double sd_rrs_residuals(const double *p, const double *q, size_t V, size_t k, double *r,
+                        double *tv)
+{
+    double rho = 1.0;
+    size_t m;
+    memcpy(r, q, V * sizeof(double));
+    for (m = 0; m < k; m++) {
+        double d = residual_next(p, r + m * V, r + (m + 1) * V, V);
+        if (tv != NULL)
+            tv[m] = d;
+        rho *= d;
+    }
+    return rho;
+}
+
+double sd_rrs_rho(const double *p, const double *q, size_t V, size_t k, double *tmp)
+{
+    double *cur = tmp, *nxt = tmp + V, *sw, rho = 1.0;
+    size_t m;
+    memcpy(cur, q, V * sizeof(double));
+    for (m = 0; m < k && rho > 0.0; m++) {
+        rho *= residual_next(p, cur, nxt, V);
+        sw = cur; cur = nxt; nxt = sw;
+    }
+    return rho;
+}
+
+double sd_rrs_rho_inf(const double *p, const double *q, size_t V)
+{
+    double rho = 0.0;
+    size_t x;
+    for (x = 0; x < V; x++)
+        if (p[x] == 0.0)
+            rho += q[x];
+    return rho;
+}
+
+double sd_rrs_bi(const double *p, const double *q, size_t V, size_t k, double *tmp)
+{
+    double tv = sd_tv(p, q, V);
+    return tv - (k == 0 ? sd_rrs_rho_inf(p, q, V) : sd_rrs_rho(p, q, V, k, tmp));
+}
+
+double sd_rrs_accept_law(const double *p, const double *q, size_t V, size_t k, double *law,
+                         double *tmp)
+{
+    double *cur = tmp, *nxt = tmp + V, *sw, reach = 1.0;
+    size_t m, y;
+    memset(law, 0, k * V * sizeof(double));
+    memcpy(cur, q, V * sizeof(double));
+    for (m = 1; m <= k && reach > 0.0; m++) {
+        double *row = law + (m - 1) * V;
+        for (y = 0; y < V; y++)
+            row[y] = reach * fmin(p[y], cur[y]);
+        reach *= residual_next(p, cur, nxt, V);
+        sw = cur; cur = nxt; nxt = sw;
+    }
+    return reach;
+}
+
+double *sd_rrs_ws_alloc(size_t V)
+{
+    return sd_malloc(2 * V, sizeof(double));
+}
+
+void sd_rrs_ws_free(double *ws)
+{
+    sd_free(ws);
+}
+
+sd_status sd_rrs_step(const double *p, const double *q, size_t V, size_t k, void *ws,
+                      sd_step *out, sd_error *err)
+{
+    double *cur = ws, *nxt = cur + V, *sw, reach = 1.0;
+    size_t m, y;
+    (void)err;
+    memset(out->acc, 0, V * sizeof(double));
+    memcpy(cur, q, V * sizeof(double));
+    for (m = 1; m <= k && reach > 0.0; m++) {
+        for (y = 0; y < V; y++)
+            out->acc[y] += reach * fmin(p[y], cur[y]);
+        reach *= residual_next(p, cur, nxt, V);
+        sw = cur; cur = nxt; nxt = sw;
+    }
+    out->rej = reach;
+    for (y = 0; y < V; y++)
+        out->res[y] = reach > 0.0 ? cur[y] : 0.0;
+    return SD_OK;
+}
+
+sd_status sd_rrs_limit_step(const double *p, const double *q, size_t V, size_t k, void *ws,
+                            sd_step *out, sd_error *err)
+{
+    double rho = sd_rrs_rho_inf(p, q, V);
+    size_t y;
+    (void)k;
+    (void)ws;
+    (void)err;
+    for (y = 0; y < V; y++) {
+        int never = p[y] == 0.0;
+        out->acc[y] = never ? 0.0 : q[y];
+        out->res[y] = never && rho > 0.0 ? q[y] / rho : 0.0;
+    }
+    out->rej = rho;
+    return SD_OK;
+}
+
+sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k, void *ws,
+                           sd_tree_step *out, sd_error *err)
+{
+    double *cur = ws, *nxt = cur + V, *sw, reach = 1.0;
+    const size_t W = out->K + 1;
+    size_t m, y, L;
+    if (k == 0 || k > out->K)
+        return sd_error_set(err, SD_EINVAL, "tree step: %zu live drafts (1..%zu allowed)", k,
+                            out->K);
+    memset(out->acc, 0, V * W * sizeof(double));
+    memcpy(cur, q, V * sizeof(double));
+    for (m = 1; m <= k && reach > 0.0; m++) {
+        for (y = 0; y < V; y++) {
+            double a = reach * fmin(p[y], cur[y]);
+            double *row = out->acc + y * W;
+            if (a == 0.0)
+                continue;
+            /* the untried drafts m+1..k that hold y stay live with it */
+            for (L = 1; L <= k - m + 1; L++)
+                row[L] += a * gsl_ran_binomial_pdf((unsigned)(L - 1), p[y], (unsigned)(k - m));
+        }
+        reach *= residual_next(p, cur, nxt, V);
+        sw = cur; cur = nxt; nxt = sw;
+    }
+    out->rej = reach;
+    for (y = 0; y < V; y++)
+        out->res[y] = reach > 0.0 ? cur[y] : 0.0;
+    return SD_OK;
+}
+
+/* ---- literal verifiers ---------------------------------------------------- */
+
+void sd_rrs_sim_free(sd_rrs_sim *s)
+{
+    size_t i;
+    for (i = 0; s->draft && i < s->nrows; i++)
+        if (s->draft[i])
+            gsl_ran_discrete_free(s->draft[i]);
+    for (i = 0; s->resid && i < s->nrows * s->M; i++)
+        if (s->resid[i])
+            gsl_ran_discrete_free(s->resid[i]);
+    sd_free(s->draft);
+    sd_free(s->resid);
+    sd_free(s->thr);
+    memset(s, 0, sizeof *s);
+}
+
+/* Tables of row i: thresholds of trials 1..M and residual alias tables.
+ * Once some TV(P, r_j) is 0, r_j = P up to rounding and trial j+1
+ * accepts every draft, so its threshold (and every later one) is
+ * infinite and no later residual is needed.  r holds (M+1) V doubles,
+ * tv M.  Returns 0 on allocation failure. */
+static int rrs_row(sd_rrs_sim *S, size_t i, const double *p, const double *q, double *r,
+                   double *tv)
+{
+    const size_t V = S->m->V, M = S->M;
+    size_t mm, x;
+    int frozen = 0;
+    S->draft[i] = sd_alias_alloc(p, V);
+    if (S->draft[i] == NULL)
+        return 0;
+    sd_rrs_residuals(p, q, V, M, r, tv);
+    for (mm = 0; mm < M; mm++) {
+        double *thr = S->thr + (i * M + mm) * V;
+        const double *rm = r + mm * V;
+        frozen = frozen || tv[mm] == 0.0;
+        for (x = 0; x < V; x++)
+            thr[x] = frozen || p[x] == 0.0 ? INFINITY : rm[x] / p[x];
+        /* r_{mm+1} is drawn from when trials 1..mm+1 all reject */
+        if (!frozen && (S->all_k || mm + 1 == M)) {
+            S->resid[i * M + mm] = sd_alias_alloc(r + (mm + 1) * V, V);
+            if (S->resid[i * M + mm] == NULL)
+                return 0;
+        }
+    }
+    return 1;
+}
+
+sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k,
+                           sd_error *err)
+{
+    const size_t V = m->V;
+    size_t i, t, s, nrows = sd_rs_nrows(m);
+    double *r = NULL, *tv = NULL;
+    memset(S, 0, sizeof *S);
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    if (M > SD_RRS_SIM_MAX_TABLE / V / nrows / (all_k ? 3 : 1))
+        return sd_error_set(err, SD_ERANGE,
+                            "--drafts %zu: the RRS sampling tables (%zu rows x %zu drafts x "
+                            "V = %zu) exceed %zu doubles; use fewer drafts", M, nrows, M, V,
+                            (size_t)SD_RRS_SIM_MAX_TABLE);
+    S->m = m;
+    S->M = M;
+    S->nrows = nrows;
+    S->all_k = all_k != 0;
+    S->draft = sd_calloc(nrows, sizeof *S->draft);
+    S->resid = sd_calloc(nrows * M, sizeof *S->resid);
+    S->thr = sd_malloc(nrows * M * V, sizeof(double));
+    r = sd_malloc((M + 1) * V, sizeof(double));
+    tv = sd_malloc(M, sizeof(double));
+    if (!S->draft || !S->resid || !S->thr || !r || !tv)
+        goto fail;
+    for (i = 0; i < nrows; i++) {
+        t = sd_model_stationary(m) ? 1 : i / V + 1;
+        s = i % V;
+        if (!rrs_row(S, i, sd_model_p(m, t, s), sd_model_q(m, t, s), r, tv))
+            goto fail;
+    }
+    sd_free(r);
+    sd_free(tv);
+    return SD_OK;
+fail:
+    sd_free(r);
+    sd_free(tv);
+    sd_rrs_sim_free(S);
+    return sd_error_set(err, SD_ENOMEM, "out of memory for RRS sampling tables (V = %zu, "
+                        "M = %zu)", V, M);
+}
+
+/* RRS on the tokens of k drafts at row i; tok = NULL draws them lazily. */
+static int rrs_verify_row(const sd_rrs_sim *S, size_t i, size_t k, const size_t *tok,
+                          gsl_rng *r, size_t *y)
+{
+    const size_t V = S->m->V, M = S->M;
+    const double *thr = S->thr + i * M * V;
+    size_t mm;
+    for (mm = 0; mm < k; mm++, thr += V) {
+        size_t x = tok != NULL ? tok[mm] : gsl_ran_discrete(r, S->draft[i]);
+        if (gsl_rng_uniform(r) < thr[x]) {
+            *y = x;
+            return 1;
+        }
+    }
+    /* Reaching here means every threshold met was finite, so every
+     * TV(P, r_j), j < k, was positive and the table of r_k exists. */
+    *y = gsl_ran_discrete(r, S->resid[i * M + k - 1]);
+    return 0;
+}
+
+static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, size_t *y)
+{
+    const sd_rrs_sim *S = ctx;
+    (void)ws;
+    return rrs_verify_row(S, sd_rs_row(S->m, t, s), S->M, NULL, r, y);
+}
+
+static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
+                       const size_t *tok, gsl_rng *r, size_t *y)
+{
+    const sd_rrs_sim *S = ctx;
+    (void)ws;
+    return rrs_verify_row(S, sd_rs_row(S->m, t, s), k, tok, r, y);
+}
+
+sd_rs_verifier sd_rrs_rs_verifier(const sd_rrs_sim *s)
+{
+    sd_rs_verifier v;
+    v.ctx = s;
+    v.ws_alloc = NULL;
+    v.ws_free = NULL;
+    v.verify = rs_verify;
+    return v;
+}
+
+sd_tree_verifier sd_rrs_tree_verifier(const sd_rrs_sim *s)
+{
+    sd_tree_verifier v;
+    v.ctx = s;
+    v.ws_alloc = NULL;
+    v.ws_free = NULL;
+    v.verify = tree_verify;
+    return v;
+}

@@ -1,0 +1,211 @@
+/* tree.c - exact DP and literal simulation of tree verification (SPEC 3). */
+#include "tree.h"
+
+#include <string.h>
+
+#include "alloc.h"
+
+sd_status sd_tree_step_alloc(sd_tree_step *st, size_t V, size_t K, sd_error *err)
+{
+    st->V = V;
+    st->K = K;
+    st->rej = 0.0;
+    st->res = sd_calloc(V, sizeof(double));
+    st->acc = K + 1 > (size_t)-1 / (V ? V : 1) ? NULL : sd_calloc(V * (K + 1), sizeof(double));
+    if (st->res == NULL || st->acc == NULL) {
+        sd_tree_step_free(st);
+        return sd_error_set(err, SD_ENOMEM, "out of memory for a tree step (V = %zu, M = %zu)",
+                            V, K);
+    }
+    return SD_OK;
+}
+
+void sd_tree_step_free(sd_tree_step *st)
+{
+    sd_free(st->res);
+    sd_free(st->acc);
+    st->res = st->acc = NULL;
+}
+
+/* One position t: add to *E and fill hn (the law of (x_t, live drafts
+ * at t+1)) from h. */
+static sd_status tree_position(const sd_model *m, size_t t, sd_tree_step_fn step, void *ws,
+                               size_t M, const double *h, double *hn, sd_tree_step *st,
+                               double *E, sd_error *err)
+{
+    const size_t V = m->V, W = M + 1;
+    size_t s, k, y, L;
+    memset(hn, 0, V * W * sizeof(double));
+    for (s = 0; s < V; s++) {
+        const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
+        for (k = 1; k <= M; k++) {
+            double w = h[s * W + k];
+            sd_status rc;
+            if (w == 0.0)
+                continue;
+            rc = step(p, q, V, k, ws, st, err);
+            if (rc != SD_OK)
+                return rc;
+            *E += w * st->rej;
+            for (y = 0; y < V; y++) {
+                const double *a = st->acc + y * W;
+                double *out = hn + y * W;
+                for (L = 1; L <= k; L++)
+                    out[L] += w * a[L];
+                out[M] += w * st->rej * st->res[y];
+            }
+        }
+    }
+    return SD_OK;
+}
+
+sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
+                        double *mean, double *live, sd_error *err)
+{
+    const size_t V = m->V;
+    size_t t, s, k, W;
+    double *buf, *h, *hn, *sw, E = 0.0;
+    sd_tree_step st;
+    sd_status rc;
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    W = M + 1;
+    buf = W > (size_t)-1 / 2 / V ? NULL : sd_calloc(2 * V * W, sizeof(double));
+    if (buf == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory for the tree DP (V = %zu, M = %zu)",
+                            V, M);
+    h = buf;
+    hn = buf + V * W;
+    rc = sd_tree_step_alloc(&st, V, M, err);
+    if (rc != SD_OK) {
+        sd_free(buf);
+        return rc;
+    }
+    for (s = 0; s < V; s++)
+        h[s * W + M] = m->pi0[s];
+    for (t = 1; t <= m->T; t++) {
+        if (live != NULL) {
+            double *row = live + (t - 1) * W;
+            memset(row, 0, W * sizeof(double));
+            for (s = 0; s < V; s++)
+                for (k = 1; k <= M; k++)
+                    row[k] += h[s * W + k];
+        }
+        rc = tree_position(m, t, step, ws, M, h, hn, &st, &E, err);
+        if (rc != SD_OK)
+            break;
+        sw = h; h = hn; hn = sw;
+    }
+    sd_tree_step_free(&st);
+    sd_free(buf);
+    if (rc == SD_OK)
+        *mean = E;
+    return rc;
+}
+
+/* ---- Monte Carlo ----------------------------------------------------------- */
+
+typedef struct {
+    size_t *tok;                 /* the live drafts' tokens at the current position */
+    void *rule_ws;               /* the verifier's own workspace */
+    void (*rule_free)(void *ws); /* and how to free it */
+} tree_ws;
+
+sd_status sd_tree_sim_alloc(sd_tree_sim *s, const sd_model *m, const sd_tree_verifier *v,
+                            size_t M, sd_error *err)
+{
+    memset(s, 0, sizeof *s);
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    s->v = *v;
+    s->M = M;
+    return sd_sim_sd_alloc(&s->sd, m, SD_SIM_CORRECT, err);
+}
+
+void sd_tree_sim_free(sd_tree_sim *s)
+{
+    sd_sim_sd_free(&s->sd);
+    memset(s, 0, sizeof *s);
+}
+
+/* Frees the rule's workspace, then the engine's. */
+static void tree_ws_free(void *p)
+{
+    tree_ws *w = p;
+    if (w == NULL)
+        return;
+    if (w->rule_ws != NULL && w->rule_free != NULL)
+        w->rule_free(w->rule_ws);
+    sd_free(w->tok);
+    sd_free(w);
+}
+
+static sd_status tree_ws_alloc(const void *ctx, void **ws, sd_error *err)
+{
+    const sd_tree_sim *S = ctx;
+    tree_ws *w = sd_calloc(1, sizeof *w);
+    sd_status rc = SD_OK;
+    *ws = NULL;
+    if (w == NULL || (w->tok = sd_malloc(S->M, sizeof(size_t))) == NULL) {
+        tree_ws_free(w);
+        return sd_error_set(err, SD_ENOMEM, "out of memory for a tree simulation workspace");
+    }
+    w->rule_free = S->v.ws_free;
+    if (S->v.ws_alloc != NULL)
+        rc = S->v.ws_alloc(S->v.ctx, &w->rule_ws, err);
+    if (rc != SD_OK) {
+        tree_ws_free(w);
+        return rc;
+    }
+    *ws = w;
+    return SD_OK;
+}
+
+static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
+                          sd_tally *tally, sd_error *err)
+{
+    const sd_tree_sim *S = ctx;
+    const sd_sim_sd *D = &S->sd;
+    tree_ws *w = wsp;
+    size_t *tok = w->tok;
+    const size_t V = D->m->V, T = D->m->T, M = S->M;
+    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    size_t n;
+    for (n = 0; n < nruns; n++) {
+        size_t s = gsl_ran_discrete(r, D->start), base = 0, t, nrej = 0, x, i, k = M, live;
+        for (t = 1; t <= T; t++, base += rowstep) {
+            const gsl_ran_discrete_t *draft = D->draft[base + s];
+            /* lazy drafting: each live draft's token at t, i.i.d. from P(s, .) */
+            for (i = 0; i < k; i++)
+                tok[i] = gsl_ran_discrete(r, draft);
+            if (S->v.verify(S->v.ctx, w->rule_ws, t, s, k, tok, r, &x)) {
+                for (i = 0, live = 0; i < k; i++)
+                    if (tok[i] == x)
+                        tok[live++] = tok[i];
+                if (live == 0)
+                    return sd_error_set(err, SD_EINTERNAL,
+                                        "tree verifier accepted token %zu that no live draft "
+                                        "holds (t = %zu)", x, t);
+                k = live;
+            } else {
+                nrej++;
+                k = M;
+            }
+            if (tally->pos_index[t] >= 0)
+                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            s = x;
+        }
+        tally->hist[nrej]++;
+    }
+    return SD_OK;
+}
+
+sd_sim sd_tree_sim_sim(const sd_tree_sim *s)
+{
+    sd_sim sim;
+    sim.ctx = s;
+    sim.ws_alloc = tree_ws_alloc;
+    sim.ws_free = tree_ws_free;
+    sim.run = tree_run;
+    return sim;
+}

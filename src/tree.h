@@ -1,0 +1,97 @@
+/* tree.h - exact DP and literal simulation of tree (trie) verification
+ * with i.i.d. drafts (SPEC 3 "Tree verification", SPEC 6 last
+ * paragraph).
+ *
+ * The scheme: a round starts with M drafts drawn i.i.d. from the draft
+ * chain.  At every position all drafts that agree with the committed
+ * prefix stay live (k of them, 1 <= k <= M).  A multi-draft token rule
+ * verifies the k live drafts' tokens at (t, s); on acceptance of token y
+ * the live drafts at t+1 are those whose token is y; if every draft is
+ * rejected the rule emits a token from its rejection law, one rejection
+ * is counted, and a new round starts with M fresh drafts.
+ *
+ * How a new rule plugs in:
+ *  - exact: write an sd_tree_step_fn that, for k live drafts at one
+ *    (t, s), gives the joint law of (accepted token y, number L of live
+ *    drafts at t+1), the probability that every draft is rejected, and
+ *    the law of the token emitted then (sd_tree_step below).  The DP over
+ *    h_t(s, k) = P(x_{t-1} = s, k live drafts at t), h_1(s, M) = pi0(s):
+ *      h_{t+1}(y, L) += h_t(s, k) acc_k(s)(y, L),
+ *      h_{t+1}(y, M) += h_t(s, k) rej_k(s) res_k(s)(y),
+ *      E[N_rej] = sum_t sum_{s,k} h_t(s, k) rej_k(s).
+ *    RRS (rrs.h): P(first acceptance at trial m with y) times the law of
+ *    L = 1 + Binomial(k - m, P(y)).  K-SEQ: SPEC 6.
+ *  - Monte Carlo: write an sd_tree_verifier whose verify callback runs the
+ *    rule on the k live drafts' tokens (drawn by the engine, i.i.d. from
+ *    P(s, .), lazily one position at a time) with random numbers.  The
+ *    engine then keeps every draft whose token equals the accepted one
+ *    (whether or not the rule tried it), exactly as the algorithm does.
+ */
+#ifndef SD_TREE_H
+#define SD_TREE_H
+
+#include <stddef.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "error.h"
+#include "mc.h"
+#include "model.h"
+#include "sim_sd.h"
+
+/* The laws of one tree-verification step with k <= K live drafts. */
+typedef struct {
+    size_t V, K;  /* vocabulary; most live drafts the arrays hold */
+    double rej;   /* probability that every live draft is rejected */
+    double *res;  /* res[y] = P(emitted token y | all rejected); zero if rej = 0 */
+    double *acc;  /* acc[y*(K+1) + L] = P(accept token y, L live drafts at t+1), L = 1..k */
+} sd_tree_step;
+
+/* Allocate/free a step for V tokens and up to K live drafts. */
+sd_status sd_tree_step_alloc(sd_tree_step *st, size_t V, size_t K, sd_error *err);
+void sd_tree_step_free(sd_tree_step *st);
+
+/* A rule's tree step: fill out (zeroing what it does not set) for draft
+ * row p, target row q, and k live drafts (1 <= k <= out->K); ws is the
+ * rule's workspace. */
+typedef sd_status (*sd_tree_step_fn)(const double *p, const double *q, size_t V, size_t k,
+                                     void *ws, sd_tree_step *out, sd_error *err);
+
+/* Exact E[N_rej] of tree verification of m with M drafts per round, by
+ * the DP above: O(T V^2 M^2) plus T V M calls of step.  Optional output
+ * (NULL to skip): live[(t-1) (M+1) + k] = P(k live drafts at t).
+ * Returns the step's error, SD_EINVAL for M = 0, SD_ENOMEM, or SD_OK. */
+sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
+                        double *mean, double *live, sd_error *err);
+
+/* A rule's literal verification of k live drafts for the simulation. */
+typedef struct {
+    const void *ctx; /* read-only, shared by all threads */
+    sd_status (*ws_alloc)(const void *ctx, void **ws, sd_error *err); /* optional */
+    void (*ws_free)(void *ws);
+    /* At position t with x_{t-1} = s, verify the k drafts' tokens
+     * tok[0..k-1] (in draft order) with random numbers from r.  Sets *y
+     * to the emitted token; returns 1 if a draft was accepted (then some
+     * tok[i] == *y), 0 if all were rejected. */
+    int (*verify)(const void *ctx, void *ws, size_t t, size_t s, size_t k, const size_t *tok,
+                  gsl_rng *r, size_t *y);
+} sd_tree_verifier;
+
+/* The literal tree simulation with M drafts per round. */
+typedef struct {
+    sd_sim_sd sd;        /* draft alias tables (P rows) and the start law */
+    sd_tree_verifier v;  /* the rule */
+    size_t M;            /* drafts per round */
+} sd_tree_sim;
+
+/* Build the simulation of m (which must outlive it) with verifier v
+ * (copied; its ctx must outlive the simulation) and M >= 1 drafts.
+ * SD_EINVAL for M = 0, SD_ENOMEM with everything released. */
+sd_status sd_tree_sim_alloc(sd_tree_sim *s, const sd_model *m, const sd_tree_verifier *v,
+                            size_t M, sd_error *err);
+void sd_tree_sim_free(sd_tree_sim *s);
+
+/* Its sd_sim interface for sd_mc_run. */
+sd_sim sd_tree_sim_sim(const sd_tree_sim *s);
+
+#endif
