@@ -18,6 +18,7 @@ static const command commands[] = {
     {"random", sd_cmd_random, "write a random draft/target pair of chains as .npy files"},
     {"rejections", sd_cmd_rejections, "exact expected rejections, variance, speed-up, law"},
     {"simulate", sd_cmd_simulate, "Monte Carlo of the algorithm itself, z-score against exact"},
+    {"tradeoff", sd_cmd_tradeoff, "over-acceptance b_eps: rejections, bias, sequence TV (OPT/UNO)"},
 };
 
 static void usage(FILE *f)

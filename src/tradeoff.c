@@ -65,7 +65,7 @@ static void row_ts(const sd_tradeoff *tr, size_t row, size_t *t, size_t *s)
 
 void sd_tradeoff_set_row(sd_tradeoff *tr, size_t row, const double *w, sd_resample resample)
 {
-    size_t V = tr->m->V, t, s;
+    size_t V = tr->m->V, t, s, x;
     const double *p, *q;
     double *wr = tr->w + row * V, *rr = tr->r + row * V, *orow = tr->o + row * V;
     row_ts(tr, row, &t, &s);
@@ -78,7 +78,12 @@ void sd_tradeoff_set_row(sd_tradeoff *tr, size_t row, const double *w, sd_resamp
     else
         sd_biased_r_star(wr, q, V, rr);
     sd_biased_output(wr, rr, V, orow);
-    tr->rej[row] = 1.0 - sd_biased_accept(wr, V);
+    /* 1 - a as sum (P - w): exactly 0 where the rule accepts every draft */
+    tr->rej[row] = 0.0;
+    for (x = 0; x < V; x++)
+        tr->rej[row] += p[x] - wr[x];
+    if (tr->rej[row] < 0.0)
+        tr->rej[row] = 0.0;
     tr->loss[row] = sd_biased_loss_tv(wr, rr, q, V);
     tr->loss_star[row] = sd_biased_loss_star(wr, q, V);
     tr->tv[row] = sd_tv(p, q, V);
