@@ -4,11 +4,13 @@
 #include <math.h>
 
 #include "alloc.h"
+#include "batch.h"
 #include "exact.h"
 
 struct sd_algo_sim {
     sd_algo algo;
     sd_sim_sd sd;   /* algo == SD_ALGO_SD */
+    sd_batch_sim batch; /* SD_ALGO_BATCH, SD_ALGO_TREE */
 };
 
 static sd_status unsupported(sd_algo algo, size_t M, sd_error *err)
@@ -29,6 +31,12 @@ sd_status sd_algo_exact(const sd_model *m, sd_algo algo, size_t M, double *mean,
             rc = sd_exact_sd_moments(m, NULL, var, err);
         return rc;
     }
+    case SD_ALGO_BATCH:
+    case SD_ALGO_TREE:
+        if (var != NULL)
+            *var = NAN;
+        return algo == SD_ALGO_BATCH ? sd_batch_exact(m, M, mean, NULL, err)
+                                     : sd_batch_tree_exact(m, M, mean, NULL, err);
     default:
         if (var != NULL)
             *var = NAN;
@@ -44,13 +52,18 @@ sd_status sd_algo_sim_alloc(sd_algo_sim **out, const sd_model *m, sd_algo algo, 
     *out = NULL;
     if (M == 0)
         return sd_error_set(err, SD_EINVAL, "--drafts must be at least 1");
-    if (algo != SD_ALGO_SD)
+    if (algo != SD_ALGO_SD && algo != SD_ALGO_BATCH && algo != SD_ALGO_TREE)
         return unsupported(algo, M, err);
     s = sd_calloc(1, sizeof *s);
     if (s == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
     s->algo = algo;
-    rc = sd_sim_sd_alloc(&s->sd, m, variant, err);
+    if (algo == SD_ALGO_BATCH || algo == SD_ALGO_TREE)
+        rc = variant != SD_SIM_CORRECT
+                 ? sd_error_set(err, SD_EINVAL, "negative controls are for --algo sd only")
+                 : sd_batch_sim_alloc(&s->batch, m, M, algo == SD_ALGO_TREE, err);
+    else
+        rc = sd_sim_sd_alloc(&s->sd, m, variant, err);
     if (rc != SD_OK) {
         sd_free(s);
         return rc;
@@ -61,6 +74,8 @@ sd_status sd_algo_sim_alloc(sd_algo_sim **out, const sd_model *m, sd_algo algo, 
 
 sd_sim sd_algo_sim_get(const sd_algo_sim *s)
 {
+    if (s->algo == SD_ALGO_BATCH || s->algo == SD_ALGO_TREE)
+        return sd_batch_sim_sim(&s->batch);
     return sd_sim_sd_sim(&s->sd);
 }
 
@@ -70,5 +85,7 @@ void sd_algo_sim_free(sd_algo_sim *s)
         return;
     if (s->algo == SD_ALGO_SD)
         sd_sim_sd_free(&s->sd);
+    if (s->algo == SD_ALGO_BATCH || s->algo == SD_ALGO_TREE)
+        sd_batch_sim_free(&s->batch);
     sd_free(s);
 }
