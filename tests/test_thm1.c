@@ -1,0 +1,240 @@
+/* test_thm1.c - the Theorem 1 check: it holds for Algorithm SD on
+ * several instances and fails for the two deliberately wrong variants. */
+#include "testutil.h"
+
+#include "alloc.h"
+#include "exact.h"
+#include "model.h"
+#include "thm1.h"
+
+/* Run sd_thm1_check on m with the given variant; fills l. */
+static void run_check(const sd_model *m, sd_sim_variant v, size_t runs, uint64_t seed,
+                      size_t npos, const size_t *pos, sd_checklist *l)
+{
+    sd_thm_mc mc;
+    sd_error err;
+    memset(&mc, 0, sizeof mc);
+    mc.runs = runs;
+    mc.seed = seed;
+    mc.threads = 2;
+    mc.z_max = 4.5;
+    mc.p_min = 1e-6;
+    mc.npos = npos;
+    mc.pos = pos;
+    mc.variant = v;
+    sd_checklist_init(l);
+    sd_error_clear(&err);
+    if (sd_thm1_check(m, &mc, l, &err) != SD_OK)
+        fail_msg("sd_thm1_check: %s", err.msg);
+}
+
+static void print_failures(const sd_checklist *l)
+{
+    size_t i;
+    for (i = 0; i < l->n; i++)
+        if (!l->v[i].pass)
+            print_message("  failed: %s exact %.10g estimate %.10g z %.3g p %.3g (%s)\n",
+                          l->v[i].name, l->v[i].exact, l->v[i].estimate, l->v[i].z,
+                          l->v[i].p_value, l->v[i].detail);
+}
+
+static const sd_check *find(const sd_checklist *l, const char *name)
+{
+    size_t i;
+    for (i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].name, name) == 0)
+            return &l->v[i];
+    fail_msg("no check named '%s'", name);
+    return NULL;
+}
+
+/* Three instances, 30000 runs each, positions 1, T/2, T.  Each instance
+ * has 2 z-tests (mean, variance) and 4 law tests (N_rej with T+1 bins,
+ * three token laws with V bins); at z_max = 4.5 (two-sided 6.8e-6 per
+ * bin or z-test) and p_min = 1e-6, the union bound on a false failure
+ * is 2*6.8e-6 + (T+1+3V)*6.8e-6 + 4e-6, about 1.9e-4 per instance and
+ * 5e-4 for the three (the seeds are fixed: a pass stays a pass). */
+static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int stationary,
+                     uint64_t mseed)
+{
+    sd_model m;
+    sd_error err;
+    sd_checklist l;
+    size_t pos[3] = {1, T / 2, T};
+    assert_int_equal(sd_model_random(&m, V, T, fam, alpha, stationary, mseed, &err), SD_OK);
+    run_check(&m, SD_SIM_CORRECT, 30000, 20241101, 3, pos, &l);
+    /* 3 exact checks, mean, variance, law of N_rej, 3 token laws */
+    assert_int_equal(l.n, 9);
+    find(&l, "mean: two exact methods");
+    find(&l, "law of N_rej");
+    find(&l, "unbiased x_1");
+    if (!sd_checklist_pass(&l)) {
+        print_failures(&l);
+        fail_msg("Theorem 1 check failed on V=%zu T=%zu", V, T);
+    }
+    sd_checklist_free(&l);
+    sd_model_free(&m);
+}
+
+static void test_holds_paper(void **state)
+{
+    (void)state;
+    holds_on(5, 8, SD_FAMILY_PAPER, 1.0, 0, 1);
+}
+
+static void test_holds_dirichlet(void **state)
+{
+    (void)state;
+    holds_on(4, 6, SD_FAMILY_DIRICHLET, 0.3, 0, 2);
+}
+
+static void test_holds_stationary(void **state)
+{
+    (void)state;
+    holds_on(6, 10, SD_FAMILY_PAPER, 1.0, 1, 3);
+}
+
+static void test_exact_only(void **state)
+{
+    /* runs = 0: only the exact checks (two methods, law sums to 1, law
+     * mean), all passing */
+    sd_model m;
+    sd_error err;
+    sd_checklist l;
+    size_t pos[1] = {1};
+    (void)state;
+    assert_int_equal(sd_model_random(&m, 7, 50, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
+    run_check(&m, SD_SIM_CORRECT, 0, 1, 1, pos, &l);
+    assert_int_equal(l.n, 3);
+    assert_true(sd_checklist_pass(&l));
+    assert_close(find(&l, "law of N_rej sums to 1")->estimate, 1.0, 1e-12);
+    sd_checklist_free(&l);
+    sd_model_free(&m);
+}
+
+/* The exact law of x_1 under a variant (from x_0 ~ pi0):
+ *  - correct: min(P,Q)(y) + [Q-P]_+(y) = Q(y);
+ *  - resample-q: min(P,Q)(y) + TV * Q(y);
+ *  - accept-p-over-q: P(y) min(1, P(y)/Q(y)) (P(y) if Q(y) = 0) plus
+ *    the rejection probability times [Q-P]_+(y) / TV. */
+static void variant_law_x1(const sd_model *m, sd_sim_variant v, double *law)
+{
+    size_t s, x, V = m->V;
+    for (x = 0; x < V; x++)
+        law[x] = 0.0;
+    for (s = 0; s < V; s++) {
+        const double *p = sd_model_p(m, 1, s), *q = sd_model_q(m, 1, s);
+        double tv = 0.0, rej = 0.0;
+        for (x = 0; x < V; x++)
+            tv += q[x] > p[x] ? q[x] - p[x] : 0.0;
+        for (x = 0; x < V; x++) {
+            double a = v == SD_SIM_ACCEPT_P_OVER_Q ? (q[x] > 0 ? fmin(1.0, p[x] / q[x]) : 1.0)
+                                                    : (p[x] > 0 ? fmin(1.0, q[x] / p[x]) : 1.0);
+            law[x] += m->pi0[s] * p[x] * a;
+            rej += p[x] * (1.0 - a);
+        }
+        for (x = 0; x < V; x++)
+            law[x] += m->pi0[s] * rej *
+                      (v == SD_SIM_RESAMPLE_Q ? q[x] : (q[x] > p[x] ? q[x] - p[x] : 0.0) / tv);
+    }
+}
+
+/* Negative control: the check must fail.  The instance (V = 4, T = 6,
+ * paper family) and 30000 runs are chosen so that the wrong law of x_1
+ * is off the target marginal by at least 10 standard deviations in its
+ * worst bin (asserted below from the exact wrong law), so the observed
+ * |z| stays under 4.5 only with probability < P(Z > 5.5) = 2e-8: the
+ * failure is certain in practice. */
+static void fails_for(sd_sim_variant v)
+{
+    sd_model m;
+    sd_error err;
+    sd_checklist l;
+    size_t pos[3] = {1, 3, 6}, x, n = 30000;
+    double wrong[4], q1[4], zmax = 0.0;
+    assert_int_equal(sd_model_random(&m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
+    /* the correct algorithm's law of x_1 is the q-marginal (sanity of the
+     * formula above), the wrong one is far from it */
+    variant_law_x1(&m, SD_SIM_CORRECT, wrong);
+    assert_int_equal(sd_exact_token_laws(&m, 1, pos, q1, &err), SD_OK);
+    for (x = 0; x < 4; x++)
+        assert_close(wrong[x], q1[x], 1e-14);
+    variant_law_x1(&m, v, wrong);
+    for (x = 0; x < 4; x++) {
+        double z = (double)n * fabs(wrong[x] - q1[x]) / sqrt((double)n * q1[x] * (1 - q1[x]));
+        zmax = fmax(zmax, z);
+    }
+    if (zmax < 10.0)
+        fail_msg("the control is too weak on this instance: expected max |z| = %.2f", zmax);
+    run_check(&m, v, n, 7, 3, pos, &l);
+    assert_false(sd_checklist_pass(&l));
+    assert_false(find(&l, "unbiased x_1")->pass);
+    /* the exact checks are not affected by the simulation */
+    assert_true(find(&l, "mean: two exact methods")->pass);
+    sd_checklist_free(&l);
+    sd_model_free(&m);
+}
+
+static void test_control_resample_q_fails(void **state)
+{
+    (void)state;
+    fails_for(SD_SIM_RESAMPLE_Q);
+}
+
+static void test_control_accept_p_over_q_fails(void **state)
+{
+    (void)state;
+    fails_for(SD_SIM_ACCEPT_P_OVER_Q);
+}
+
+static void test_errors(void **state)
+{
+    /* positions out of range are refused; allocation failures are clean */
+    sd_model m;
+    sd_error err;
+    sd_checklist l;
+    sd_thm_mc mc;
+    size_t bad[2] = {3, 3}, pos[2] = {1, 4};
+    unsigned long n;
+    sd_status rc = SD_ENOMEM;
+    (void)state;
+    assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
+    memset(&mc, 0, sizeof mc);
+    mc.runs = 2000;
+    mc.seed = 1;
+    mc.threads = 1;
+    mc.z_max = 4.5;
+    mc.p_min = 1e-6;
+    mc.npos = 2;
+    mc.pos = bad;
+    sd_checklist_init(&l);
+    assert_int_equal(sd_thm1_check(&m, &mc, &l, &err), SD_EINVAL);
+    sd_checklist_free(&l);
+    mc.pos = pos;
+    for (n = 1; n < 1000 && rc != SD_OK; n++) {
+        sd_checklist_init(&l);
+        sd_alloc_fail_at(n, 0);
+        rc = sd_thm1_check(&m, &mc, &l, &err);
+        sd_alloc_fail_at(0, 0);
+        if (rc != SD_OK)
+            assert_int_equal(rc, SD_ENOMEM);
+        sd_checklist_free(&l);
+    }
+    assert_int_equal(rc, SD_OK);
+    assert_true(n > 10);
+    sd_model_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_holds_paper),
+        cmocka_unit_test(test_holds_dirichlet),
+        cmocka_unit_test(test_holds_stationary),
+        cmocka_unit_test(test_exact_only),
+        cmocka_unit_test(test_control_resample_q_fails),
+        cmocka_unit_test(test_control_accept_p_over_q_fails),
+        cmocka_unit_test(test_errors),
+    };
+    return cmocka_run_group_tests_name("thm1", tests, NULL, NULL);
+}
