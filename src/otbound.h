@@ -1,0 +1,53 @@
+/* otbound.h - the optimal-transport bound alpha*_k of SpecTr (SPEC 6.3).
+ *
+ * alpha*_k = max over couplings pi of Y ~ Q and X = (X_1..X_k) ~ P^{(x)k}
+ * of P(Y in {X_1..X_k}): the best acceptance probability any verifier
+ * of k i.i.d. drafts can have while emitting exactly Q.  Two
+ * independent computations that must agree:
+ *  - min-cut (max-flow duality on the bipartite graph token -- k-tuple):
+ *    alpha*_k = min over token sets S of [Q(S) + 1 - P(S)^k], by
+ *    enumerating all 2^V sets (exact; refused for V > SD_OT_MINCUT_MAX_V);
+ *  - the linear program over the V * V^k coupling entries, solved by
+ *    GLPK's simplex (refused beyond SD_OT_LP_MAX_VARS variables).
+ * Also the (possibly loose) membership upper bound
+ * sum_x min(Q(x), 1 - (1 - P(x))^k).
+ */
+#ifndef SD_OTBOUND_H
+#define SD_OTBOUND_H
+
+#include <stddef.h>
+
+#include "error.h"
+
+/* The min-cut form enumerates 2^V token sets: 2^24 = 1.7e7 sets, about a
+ * second; each further token doubles the time. */
+#define SD_OT_MINCUT_MAX_V 24
+
+/* The linear program has V * V^k variables and V + V^k equality rows;
+ * GLPK's simplex on 2^18 = 262144 dense-column variables already takes
+ * tens of seconds and hundreds of MB, beyond that it is impractical. */
+#define SD_OT_LP_MAX_VARS 262144.0
+
+/* alpha*_k by the min-cut form.  SD_EINVAL for k = 0 or V = 0,
+ * SD_ERANGE (message states the limit and why) for V > SD_OT_MINCUT_MAX_V,
+ * SD_ENOMEM. */
+sd_status sd_ot_mincut(const double *p, const double *q, size_t V, size_t k, double *alpha,
+                       sd_error *err);
+
+/* 1 if the linear program for (V, k) is within SD_OT_LP_MAX_VARS. */
+int sd_ot_lp_feasible(size_t V, size_t k);
+
+/* alpha*_k by the linear program: maximise sum_{y in x} pi(y, x) over
+ * pi >= 0 with row sums Q(y) and column sums P^k(x) = prod_i P(x_i),
+ * solved with GLPK's primal simplex (messages off).  SD_EINVAL for
+ * k = 0 or V = 0, SD_ERANGE beyond SD_OT_LP_MAX_VARS (message states
+ * the limit and why), SD_ENOMEM, SD_EINTERNAL if GLPK does not report
+ * an optimal solution (message gives GLPK's status). */
+sd_status sd_ot_lp(const double *p, const double *q, size_t V, size_t k, double *alpha,
+                   sd_error *err);
+
+/* sum_x min(q[x], 1 - (1 - p[x])^k): an upper bound on alpha*_k (each
+ * token can be accepted at most as often as Y = x and as x is drafted). */
+double sd_ot_upper(const double *p, const double *q, size_t V, size_t k);
+
+#endif
