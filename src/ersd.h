@@ -12,8 +12,9 @@
  * other x independently beats y in the P-race with probability
  * pi_x(s) = 1 - exp(-s c_x), c_x = [Q(y) P(x)/P(y) - Q(x)]_+, so
  *   acc[y] = Q(y) * int_0^inf e^{-s} P(PoissonBinomial(pi(s)) < k) ds,
- * computed by gsl_integration_qagiu with the caller's tolerances (the
- * Poisson-binomial tail by an O(V k) recursion).  For k = 1 the integral
+ * computed with the caller's tolerances piecewise between the scales
+ * 1/c_x and 1 (gsl_integration_qags) and beyond them (qagiu); the
+ * Poisson-binomial tail by an O(V k) recursion.  For k = 1 the integral
  * is 1/(1 + sum_x c_x), i.e. SPEC 6.4's closed form
  *   P(accept) = sum_y 1 / sum_x max(Q(x)/Q(y), P(x)/P(y)).
  * The rejection law is that of the target token given that it is not
@@ -39,18 +40,19 @@ double sd_ersd_accept_k1(const double *p, const double *q, size_t V);
 typedef struct {
     size_t V;                        /* vocabulary the workspace serves */
     size_t k_max;                    /* largest k it serves */
-    double epsabs, epsrel;           /* qagiu tolerances for each acc[y] / Q(y) */
-    size_t limit;                    /* qagiu subinterval limit */
+    double epsabs, epsrel;           /* quadrature tolerances per piece of acc[y] / Q(y) */
+    size_t limit;                    /* subinterval limit per piece */
     gsl_integration_workspace *w;    /* GSL's workspace */
     double *c;                       /* V rates c_x */
     double *dp;                      /* k_max Poisson-binomial probabilities */
+    double *bp;                      /* V + 1 breakpoints of the pieces */
     double abserr;                   /* error bound of the last call (absolute, on sum acc) */
 } sd_ersd_ws;
 
-/* Allocate a workspace for V tokens and k <= k_max drafts, with qagiu
- * tolerances epsabs, epsrel (as gsl_integration_qagiu: the estimate of
- * each integral is accepted when its error estimate is <= max(epsabs,
- * epsrel |value|)) and at most limit subintervals.  SD_EINVAL for zero
+/* Allocate a workspace for V tokens and k <= k_max drafts, with
+ * quadrature tolerances epsabs, epsrel (as GSL's: the estimate of each
+ * piece is accepted when its error estimate is <= max(epsabs,
+ * epsrel |value|)) and at most limit subintervals per piece.  SD_EINVAL for zero
  * sizes or tolerances both <= 0, SD_ENOMEM.  Free with sd_ersd_ws_free. */
 sd_status sd_ersd_ws_alloc(sd_ersd_ws **ws, size_t V, size_t k_max, double epsabs,
                            double epsrel, size_t limit, sd_error *err);
@@ -59,9 +61,9 @@ void sd_ersd_ws_free(sd_ersd_ws *ws);
 /* The acceptance law acc[y] = P(target token = y and y is a draft) for k
  * drafts (k <= ws->k_max, V == ws->V).  *abserr (if not NULL, and
  * ws->abserr) receives an error bound on sum_y acc[y]: the sum over y of
- * Q(y) times qagiu's error estimate (0 where the value is exact: y
+ * Q(y) times GSL's error estimates of the pieces (0 where the value is exact: y
  * certain to be a draft, or y never one).  SD_EINVAL for bad sizes;
- * SD_EINTERNAL if qagiu fails to reach the tolerances (message gives
+ * SD_EINTERNAL if GSL fails to reach the tolerances (message gives
  * GSL's reason and y). */
 sd_status sd_ersd_acc(const double *p, const double *q, size_t V, size_t k, sd_ersd_ws *ws,
                       double *acc, double *abserr, sd_error *err);

@@ -5,6 +5,7 @@
 #ifndef SD_TOKEN_INSTANCES_H
 #define SD_TOKEN_INSTANCES_H
 
+#include <math.h>
 #include <stddef.h>
 
 #include <gsl/gsl_rng.h>

@@ -1,0 +1,161 @@
+/* test_otbound.c - the optimal-transport bound alpha*_k (SPEC 6.3): the
+ * min-cut enumeration against GLPK's linear program on many random small
+ * instances, the bounds and orderings of SPEC 6.3 (RRS, K-SEQ <= alpha*_k
+ * <= membership bound; alpha*_1 = 1 - TV; K-SEQ >= (1-(1-1/k)^k) alpha*_k),
+ * a hand-solved instance, and the size refusals. */
+#include "testutil.h"
+
+#include <gsl/gsl_rng.h>
+
+#include "alloc.h"
+#include "kseq.h"
+#include "otbound.h"
+#include "rng.h"
+#include "rrs.h"
+#include "token_instances.h"
+
+#define MAXV 8
+
+static void test_hand_instance(void **state)
+{
+    /* P = (1/2, 1/2), Q = (1, 0): the sets are {}, {0}, {1}, {0,1} with
+     * values 1, 2 - 2^-k, 1 - 2^-k, 1, so alpha*_k = 1 - 2^-k; the upper
+     * bound is min(1, 1 - 2^-k) + 0, the same. */
+    const double p[2] = {0.5, 0.5}, q[2] = {1.0, 0.0};
+    size_t k;
+    (void)state;
+    for (k = 1; k <= 6; k++) {
+        double a, b, want = 1.0 - ldexp(1.0, -(int)k);
+        assert_int_equal(sd_ot_mincut(p, q, 2, k, &a, NULL), SD_OK);
+        assert_int_equal(sd_ot_lp(p, q, 2, k, &b, NULL), SD_OK);
+        assert_close(a, want, 1e-15);
+        assert_close(b, want, 1e-12);
+        assert_close(sd_ot_upper(p, q, 2, k), want, 1e-15);
+    }
+}
+
+static void test_mincut_equals_lp(void **state)
+{
+    /* The two computations of alpha*_k agree to 1e-9 on 400 instances. */
+    gsl_rng *r = sd_rng_stream_alloc(NULL, 31, 0);
+    double p[MAXV], q[MAXV];
+    int n, done = 0;
+    (void)state;
+    for (n = 0; n < 400; n++) {
+        size_t V = 1 + (size_t)n % 5, k = 1 + (size_t)(n / 5) % 4;
+        double a, b;
+        if (!sd_ot_lp_feasible(V, k))
+            continue;
+        ti_pair(r, V, n, p, q);
+        assert_int_equal(sd_ot_mincut(p, q, V, k, &a, NULL), SD_OK);
+        assert_int_equal(sd_ot_lp(p, q, V, k, &b, NULL), SD_OK);
+        if (fabs(a - b) > 1e-9)
+            fail_msg("V = %zu, k = %zu: min-cut %.17g, LP %.17g", V, k, a, b);
+        done++;
+    }
+    assert_true(done >= 300);
+    gsl_rng_free(r);
+}
+
+static void test_bounds_and_orderings(void **state)
+{
+    /* On 3000 instances with V <= 8, k <= 8:
+     * RRS, K-SEQ <= alpha*_k <= sum_x min(Q, 1-(1-P)^k); alpha*_1 = 1 - TV;
+     * K-SEQ >= (1 - (1-1/k)^k) alpha*_k; alpha*_k non-decreasing in k. */
+    gsl_rng *r = sd_rng_stream_alloc(NULL, 32, 0);
+    double p[MAXV], q[MAXV], tmp[2 * MAXV];
+    int n;
+    (void)state;
+    for (n = 0; n < 3000; n++) {
+        size_t V = 1 + (size_t)n % MAXV, k;
+        double prev = 0.0;
+        ti_pair(r, V, n, p, q);
+        for (k = 1; k <= 8; k++) {
+            double opt, ks, rrs = 1.0 - sd_rrs_rho(p, q, V, k, tmp);
+            double up = sd_ot_upper(p, q, V, k);
+            double guarantee = 1.0 - pow(1.0 - 1.0 / (double)k, (double)k);
+            assert_int_equal(sd_ot_mincut(p, q, V, k, &opt, NULL), SD_OK);
+            assert_int_equal(sd_kseq_accept(p, q, V, k, &ks, NULL, NULL), SD_OK);
+            assert_true(rrs <= opt + 1e-12);
+            assert_true(ks <= opt + 1e-12);
+            assert_true(opt <= up + 1e-12);
+            assert_true(ks >= guarantee * opt - 1e-12);
+            assert_true(opt >= prev - 1e-12);
+            if (k == 1)
+                assert_close(opt, 1.0 - sd_tv(p, q, V), 1e-12);
+            prev = opt;
+        }
+    }
+    gsl_rng_free(r);
+}
+
+static void test_upper_bound_can_be_loose(void **state)
+{
+    /* P = Unif(3), Q = (1/2, 1/2, 0), k = 2: the membership bound is
+     * 2 min(1/2, 1 - (2/3)^2) = 1, but both drafts miss {0, 1} with
+     * probability 1/9, and S = {2} gives Q(S) + 1 - P(S)^2 = 8/9 (the
+     * other sets give 1, 1.39 or 1.06): alpha*_2 = 8/9 < 1. */
+    const double p[3] = {1.0 / 3, 1.0 / 3, 1.0 / 3}, q[3] = {0.5, 0.5, 0.0};
+    double a, b;
+    (void)state;
+    assert_int_equal(sd_ot_mincut(p, q, 3, 2, &a, NULL), SD_OK);
+    assert_int_equal(sd_ot_lp(p, q, 3, 2, &b, NULL), SD_OK);
+    assert_close(a, 8.0 / 9.0, 1e-15);
+    assert_close(b, 8.0 / 9.0, 1e-12);
+    assert_close(sd_ot_upper(p, q, 3, 2), 1.0, 1e-15);
+}
+
+static void test_refusals(void **state)
+{
+    double p[SD_OT_MINCUT_MAX_V + 1], q[SD_OT_MINCUT_MAX_V + 1], a;
+    sd_error err;
+    size_t x, V = SD_OT_MINCUT_MAX_V + 1;
+    (void)state;
+    for (x = 0; x < V; x++)
+        p[x] = q[x] = 1.0 / (double)V;
+    assert_int_equal(sd_ot_mincut(p, q, V, 2, &a, &err), SD_ERANGE);
+    assert_non_null(strstr(err.msg, "24"));
+    assert_non_null(strstr(err.msg, "2^V"));
+    assert_false(sd_ot_lp_feasible(7, 5)); /* 7^6 = 117649 variables */
+    assert_true(sd_ot_lp_feasible(6, 5));  /* 6^6 = 46656 */
+    assert_int_equal(sd_ot_lp(p, q, 7, 5, &a, &err), SD_ERANGE);
+    assert_non_null(strstr(err.msg, "117649"));
+    assert_non_null(strstr(err.msg, "50000"));
+    assert_int_equal(sd_ot_mincut(p, q, 2, 0, &a, &err), SD_EINVAL);
+    assert_int_equal(sd_ot_lp(p, q, 0, 2, &a, &err), SD_EINVAL);
+}
+
+static void test_alloc_failure(void **state)
+{
+    const double p[3] = {0.2, 0.3, 0.5}, q[3] = {0.6, 0.3, 0.1};
+    int fn;
+    (void)state;
+    for (fn = 0; fn < 2; fn++) {
+        unsigned long n;
+        sd_status rc = SD_ENOMEM;
+        for (n = 1; n < 50 && rc != SD_OK; n++) {
+            double a;
+            sd_error err;
+            sd_alloc_fail_at(n, 0);
+            rc = fn == 0 ? sd_ot_mincut(p, q, 3, 2, &a, &err) : sd_ot_lp(p, q, 3, 2, &a, &err);
+            sd_alloc_fail_at(0, 0);
+            if (rc != SD_OK)
+                assert_int_equal(rc, SD_ENOMEM);
+        }
+        assert_int_equal(rc, SD_OK);
+        assert_true(n >= 2);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_hand_instance),
+        cmocka_unit_test(test_mincut_equals_lp),
+        cmocka_unit_test(test_bounds_and_orderings),
+        cmocka_unit_test(test_upper_bound_can_be_loose),
+        cmocka_unit_test(test_refusals),
+        cmocka_unit_test(test_alloc_failure),
+    };
+    return cmocka_run_group_tests_name("otbound", tests, NULL, NULL);
+}
