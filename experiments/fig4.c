@@ -1,0 +1,231 @@
+/* fig4 - data for Figure 4 (SPEC 5): the quality-speed tradeoff of
+ * biased rules (SPEC 4, Theorems 4 and 5).
+ *
+ * --panel a: on one token pair (a row (t, s) of the model), the Pareto
+ *   front Loss* = TV - P_rej, a cloud of random acceptance rules b at
+ *   (Loss*(b), P_rej(b)), and the over-acceptance sweep b_eps with OPT (on
+ *   the front) and UNO (above it).  Three gnuplot data blocks.
+ * --panel bc: on the whole chain, rejection probability per token
+ *   (expected rejections / T) and per-step bias per token of OPT and UNO
+ *   against eps.
+ * Everything is exact except the random b's of the cloud, which come from
+ * stream (seed, 0) of the generator, so the file is reproducible. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+
+#include "biased.h"
+#include "cli.h"
+#include "exact.h"
+#include "rng.h"
+#include "tradeoff.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+enum { OPT_PANEL = SD_OPT_FIRST_LOCAL, OPT_ROW, OPT_CLOUD, OPT_EPS_MAX, OPT_EPS_POINTS };
+
+static void help(void)
+{
+    printf("Usage: fig4 [MODEL] --panel a|bc [--row T,S] [--cloud N] [--eps-max E]\n"
+           "            [--eps-points N] [--seed S] --output FILE\n"
+           "Write gnuplot data for Figure 4 (SPEC.md 4 and 5) with the provenance in '#'\n"
+           "lines.  Default model: --random 7,50 (the paper family).\n\n"
+           "  --panel a            one token pair (row --row of the model): the front\n"
+           "                       Loss* = TV - P_rej (block 0), N random acceptance rules\n"
+           "                       b as (Loss*, P_rej, Loss_UNO) (block 1), and the b_eps\n"
+           "                       sweep: eps, P_rej, Loss_OPT, Loss_UNO (block 2)\n"
+           "  --panel bc           the chain: per token, expected rejections / T and\n"
+           "                       per-step bias sum / T of OPT and UNO against eps\n"
+           "  --row T,S            the token pair of panel a: P_T(S,.), Q_T(S,.) (default 1,0)\n"
+           "  --cloud N            random b's in panel a (default 3000)\n"
+           "  --eps-max E          largest eps of the sweeps (default 0.5)\n"
+           "  --eps-points N       number of eps values, from 0 (default 201)\n\n");
+    fputs(sd_cli_help_model, stdout);
+    fputs(sd_cli_help_mc, stdout);
+    fputs(sd_cli_help_output, stdout);
+}
+
+/* One random acceptance rule: to spread the cloud over the attainable
+ * region, a third are i.i.d. U(0,1), a third c*U (rarely accepting) and a
+ * third 1 - c*U (over-accepting-ish), c ~ U(0,1) per rule. */
+static void random_b(gsl_rng *g, size_t V, double *b)
+{
+    double c = gsl_rng_uniform(g);
+    unsigned long kind = gsl_rng_uniform_int(g, 3);
+    size_t x;
+    for (x = 0; x < V; x++) {
+        double u = gsl_rng_uniform(g);
+        b[x] = kind == 0 ? u : kind == 1 ? c * u : 1.0 - c * u;
+    }
+}
+
+static void write_panel_a(FILE *f, const sd_model *m, size_t t, size_t s, size_t ncloud,
+                          uint64_t seed, double eps_max, size_t neps, double *buf)
+{
+    const size_t V = m->V;
+    const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
+    double *b = buf, *w = buf + V, *r = buf + 2 * V, tv = sd_tv(p, q, V);
+    gsl_rng *g = sd_rng_stream_alloc(NULL, seed, 0);
+    size_t i, x;
+    fprintf(f, "# panel (a): token pair P = P_%zu(%zu,.), Q = Q_%zu(%zu,.), TV(P,Q) = %.10f\n",
+            t, s, t, s, tv);
+    fprintf(f, "# P =");
+    for (x = 0; x < V; x++)
+        fprintf(f, " %.6f", p[x]);
+    fprintf(f, "\n# Q =");
+    for (x = 0; x < V; x++)
+        fprintf(f, " %.6f", q[x]);
+    fprintf(f, "\n# cloud: %zu random b from stream (seed=%llu, 0)\n", ncloud,
+            (unsigned long long)seed);
+    fprintf(f, "# block 0 (front, Theorem 5): columns loss_star p_rej\n");
+    fprintf(f, "0 %.10f\n%.10f 0\n\n\n", tv, tv);
+    fprintf(f, "# block 1 (random b): columns loss_star p_rej loss_uno\n");
+    for (i = 0; i < ncloud; i++) {
+        random_b(g, V, b);
+        sd_biased_mass(b, p, V, w);
+        fprintf(f, "%.10f %.10f %.10f\n", sd_biased_loss_star(w, q, V),
+                1.0 - sd_biased_accept(w, V), sd_biased_loss_tv(w, q, q, V));
+    }
+    fprintf(f, "\n\n# block 2 (b_eps sweep): columns eps p_rej loss_opt loss_uno\n");
+    for (i = 0; i < neps; i++) {
+        double eps = neps > 1 ? eps_max * (double)i / (double)(neps - 1) : 0.0;
+        sd_biased_w_eps(p, q, V, eps, w);
+        sd_biased_r_star(w, q, V, r);
+        fprintf(f, "%.6f %.10f %.10f %.10f\n", eps, 1.0 - sd_biased_accept(w, V),
+                sd_biased_loss_tv(w, r, q, V), sd_biased_loss_tv(w, q, q, V));
+    }
+    gsl_rng_free(g);
+}
+
+static int write_panel_bc(FILE *f, const sd_cli *c, const sd_model *m, double eps_max,
+                          size_t neps)
+{
+    sd_tradeoff tr;
+    sd_error err;
+    double sdmean, T = (double)m->T;
+    size_t i;
+    int k;
+    sd_error_clear(&err);
+    if (sd_exact_sd_mean(m, &sdmean, &err) != SD_OK || sd_tradeoff_alloc(&tr, m, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    fprintf(f, "# panels (b), (c): the chain with b_eps; per token = value / T, T = %zu\n",
+            m->T);
+    fprintf(f, "# speculative decoding (eps = 0, Theorem 1): E[N_rej] = %.10f, "
+               "rejection probability per token = %.10f\n", sdmean, sdmean / T);
+    fprintf(f, "# columns: eps rej_opt bias_opt rej_uno bias_uno front_opt\n"
+               "#   rej_* = expected rejections / T, bias_* = per-step bias sum / T,\n"
+               "#   front_opt = sum_t nu_t.tau_t / T of OPT (= rej_opt + bias_opt)\n");
+    for (i = 0; i < neps; i++) {
+        double eps = neps > 1 ? eps_max * (double)i / (double)(neps - 1) : 0.0;
+        sd_tradeoff_result res[2];
+        for (k = 0; k < 2; k++) {
+            sd_tradeoff_set_eps(&tr, eps, (sd_resample)k);
+            if (sd_tradeoff_exact(&tr, &res[k], &err) != SD_OK) {
+                sd_tradeoff_free(&tr);
+                return sd_cli_fail(c, &err);
+            }
+        }
+        fprintf(f, "%.6f %.10f %.10f %.10f %.10f %.10f\n", eps,
+                res[0].expected_rejections / T, res[0].bias_sum / T,
+                res[1].expected_rejections / T, res[1].bias_sum / T, res[0].tv_sum / T);
+    }
+    sd_tradeoff_free(&tr);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
+        {"panel", required_argument, 0, OPT_PANEL},
+        {"row", required_argument, 0, OPT_ROW},
+        {"cloud", required_argument, 0, OPT_CLOUD},
+        {"eps-max", required_argument, 0, OPT_EPS_MAX},
+        {"eps-points", required_argument, 0, OPT_EPS_POINTS},
+        {0, 0, 0, 0}};
+    sd_cli c;
+    sd_model m;
+    sd_out out;
+    size_t row[2] = {1, 0}, ncloud = 3000, neps = 201;
+    double eps_max = 0.5, *buf;
+    const char *panel = NULL;
+    int opt, r, rc;
+
+    sd_cli_init(&c, "fig4", argc, argv, 0);
+    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': help(); return 0;
+        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
+        case OPT_PANEL:
+            if (strcmp(optarg, "a") != 0 && strcmp(optarg, "bc") != 0)
+                return sd_cli_usage_error(&c, "--panel: '%s' is not a or bc", optarg);
+            panel = optarg;
+            break;
+        case OPT_ROW: {
+            unsigned long tt, ss;
+            char tail;
+            if (optarg[0] < '0' || optarg[0] > '9' || strchr(optarg, '-') != NULL ||
+                sscanf(optarg, "%lu,%lu%c", &tt, &ss, &tail) != 2)
+                return sd_cli_usage_error(&c, "--row: '%s' is not T,S (position, state)",
+                                          optarg);
+            row[0] = tt;
+            row[1] = ss;
+            break;
+        }
+        case OPT_CLOUD:
+            if (sd_cli_size(&c, "--cloud", optarg, 0, &ncloud))
+                return 2;
+            break;
+        case OPT_EPS_MAX:
+            if (sd_cli_double(&c, "--eps-max", optarg, 0.0, 1e6, &eps_max))
+                return 2;
+            break;
+        case OPT_EPS_POINTS:
+            if (sd_cli_size(&c, "--eps-points", optarg, 1, &neps))
+                return 2;
+            break;
+        case '?': return sd_cli_usage_error(&c, "bad option");
+        default:
+            r = sd_cli_option(&c, opt, optarg);
+            if (r < 0)
+                return 2;
+            break;
+        }
+    }
+    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
+        return 2;
+    if (panel == NULL)
+        return sd_cli_usage_error(&c, "--panel a or --panel bc is required");
+    if ((rc = sd_cli_load_model(&c, &m)) != 0)
+        return rc;
+    if (row[0] < 1 || row[0] > m.T || row[1] >= m.V) {
+        sd_model_free(&m);
+        return sd_cli_usage_error(&c, "--row: %zu,%zu is not a row (t in 1..%zu, s in 0..%zu)",
+                                  row[0], row[1], m.T, m.V - 1);
+    }
+    buf = malloc(3 * m.V * sizeof *buf);
+    if (buf == NULL) {
+        sd_model_free(&m);
+        fprintf(stderr, "%s: out of memory\n", c.prog);
+        return 3;
+    }
+    if ((rc = sd_out_open(&c, &out)) == 0) {
+        sd_cli_comment_provenance(out.f, &c, 0);
+        if (strcmp(panel, "a") == 0) {
+            write_panel_a(out.f, &m, row[0], row[1], ncloud, c.seed, eps_max, neps, buf);
+        } else {
+            rc = write_panel_bc(out.f, &c, &m, eps_max, neps);
+        }
+        r = sd_out_close(&c, &out, rc == 0);
+        if (rc == 0)
+            rc = r;
+    }
+    free(buf);
+    sd_model_free(&m);
+    return rc;
+}
