@@ -93,3 +93,15 @@ gsl_rng *sd_rng_stream_alloc(const gsl_rng_type *T, uint64_t seed, uint64_t stre
         gsl_rng_set(r, sd_rng_stream_key(seed, stream));
     return r;
 }
+
+void sd_rng_lanes_seed(sd_rng_lanes *g, gsl_rng *r)
+{
+    uint64_t *words[4] = {g->s0, g->s1, g->s2, g->s3};
+    int j, k;
+    for (j = 0; j < SD_RNG_LANES; j++)
+        for (k = 0; k < 4; k++) {
+            uint64_t x = (uint64_t)gsl_rng_get(r) << 32; /* two statements: a fixed order */
+            x ^= (uint64_t)gsl_rng_get(r);
+            words[k][j] = sd_splitmix64(&x);
+        }
+}

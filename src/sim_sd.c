@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "rng.h"
 
 int sd_sim_variant_parse(const char *name)
 {
@@ -52,6 +53,8 @@ void sd_sim_sd_free(sd_sim_sd *s)
     sd_free(s->draft);
     sd_free(s->resid);
     sd_free(s->ratio);
+    sd_free(s->cells_mem);
+    sd_free(s->start_cells);
     memset(s, 0, sizeof *s);
 }
 
@@ -87,6 +90,50 @@ static int build_row(sd_sim_sd *S, size_t i, const double *p, const double *q,
     return S->resid[i] != NULL;
 }
 
+/* Copy alias table g (NULL: the identity table) into the draft (which
+ * = 0) or rejection-law (which = 1) fields of cells[0..V-1]. */
+static void flatten(sd_sim_cell *cells, const gsl_ran_discrete_t *g, size_t V, int which)
+{
+    size_t x;
+    for (x = 0; x < V; x++) {
+        double F = g ? g->F[x] : 1.0;
+        uint32_t A = (uint32_t)(g ? g->A[x] : x);
+        if (which == 0) {
+            cells[x].dF = F;
+            cells[x].dA = A;
+        } else {
+            cells[x].rF = F;
+            cells[x].rA = A;
+        }
+    }
+}
+
+/* Fill the flattened tables from the GSL ones. */
+static void flatten_all(sd_sim_sd *S)
+{
+    size_t i, x, V = S->m->V;
+    memset(S->start_cells, 0, V * sizeof *S->start_cells);
+    flatten(S->start_cells, S->start, V, 0);
+    for (i = 0; i < S->nrows; i++) {
+        sd_sim_cell *row = S->cells + i * V;
+        flatten(row, S->draft[i], V, 0);
+        flatten(row, S->resid[i], V, 1);
+        for (x = 0; x < V; x++)
+            row[x].ratio = S->ratio[i * V + x];
+    }
+}
+
+/* n cells aligned to 64 bytes so that none straddles two cache lines
+ * (a token then costs one line per table look-up); *mem gets the
+ * allocation to free.  NULL on failure. */
+static sd_sim_cell *alloc_cells(size_t n, void **mem)
+{
+    *mem = n < SIZE_MAX / sizeof(sd_sim_cell) - 2 ? sd_malloc(n + 2, sizeof(sd_sim_cell)) : NULL;
+    if (*mem == NULL)
+        return NULL;
+    return (sd_sim_cell *)(((uintptr_t)*mem + 63) & ~(uintptr_t)63);
+}
+
 sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
                           sd_error *err)
 {
@@ -98,10 +145,16 @@ sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
     S->nrows = sd_model_stationary(m) ? V : m->T * V;
     S->draft = sd_calloc(S->nrows, sizeof *S->draft);
     S->resid = sd_calloc(S->nrows, sizeof *S->resid);
+    if (V > UINT32_MAX)
+        return sd_error_set(err, SD_ERANGE, "vocabulary too large for sampling tables (V = %zu)",
+                            V);
     S->ratio = sd_malloc(S->nrows * V, sizeof(double));
+    S->cells = alloc_cells(S->nrows * V, &S->cells_mem);
+    S->start_cells = sd_malloc(V, sizeof(sd_sim_cell));
     tmp = sd_malloc(V, sizeof(double));
     S->start = sd_alias_alloc(m->pi0, V);
-    if (!S->draft || !S->resid || !S->ratio || !tmp || !S->start)
+    if (!S->draft || !S->resid || !S->ratio || !S->cells || !S->start_cells ||
+        !tmp || !S->start)
         goto fail;
     for (i = 0; i < S->nrows; i++) {
         t = sd_model_stationary(m) ? 1 : i / V + 1;
@@ -110,6 +163,7 @@ sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
             goto fail;
     }
     sd_free(tmp);
+    flatten_all(S);
     return SD_OK;
 fail:
     sd_free(tmp);
@@ -118,22 +172,45 @@ fail:
                         m->V, m->T);
 }
 
-static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
-                        sd_tally *tally, sd_error *err)
+/* The column of an alias table of V entries that uniform u selects,
+ * clamped for a u so close to 1 that u*V rounds to V. */
+SD_RNG_INLINE size_t alias_col(size_t V, double u)
 {
-    const sd_sim_sd *S = ctx;
+    size_t c = (size_t)(u * (double)V);
+    return c < V ? c : V - 1;
+}
+
+/* gsl_ran_discrete's logic (Knuth convention) with uniform u on the
+ * draft fields of a flattened row: column c gives c if u < F[c] (or
+ * F[c] = 1), else A[c]. */
+SD_RNG_INLINE size_t alias_draft(const sd_sim_cell *cells, size_t V, double u)
+{
+    const size_t c = alias_col(V, u);
+    return cells[c].dF == 1.0 || u < cells[c].dF ? c : cells[c].dA;
+}
+
+/* The same on the rejection-law fields. */
+SD_RNG_INLINE size_t alias_resid(const sd_sim_cell *cells, size_t V, double u)
+{
+    const size_t c = alias_col(V, u);
+    return cells[c].rF == 1.0 || u < cells[c].rF ? c : cells[c].rA;
+}
+
+/* Any generator: one run after the other, drawing from r exactly as
+ * gsl_ran_discrete and gsl_rng_uniform would (start state; per position
+ * the draft, the test, and on rejection the rejection-law draw). */
+static void run_serial(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
+{
     const size_t V = S->m->V, T = S->m->T;
     const size_t rowstep = sd_model_stationary(S->m) ? 0 : V;
     size_t n;
-    (void)ws;
-    (void)err;
     for (n = 0; n < nruns; n++) {
-        size_t s = gsl_ran_discrete(r, S->start), base = 0, t, nrej = 0;
+        size_t s = alias_draft(S->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0;
         for (t = 1; t <= T; t++, base += rowstep) {
-            const size_t row = base + s;
-            size_t x = gsl_ran_discrete(r, S->draft[row]);
-            if (!(gsl_rng_uniform(r) < S->ratio[row * V + x])) {
-                x = gsl_ran_discrete(r, S->resid[row]);
+            const sd_sim_cell *row = S->cells + (base + s) * V;
+            size_t x = alias_draft(row, V, gsl_rng_uniform(r));
+            if (!(gsl_rng_uniform(r) < row[x].ratio)) {
+                x = alias_resid(row, V, gsl_rng_uniform(r));
                 nrej++;
             }
             if (tally->pos_index[t] >= 0)
@@ -142,6 +219,105 @@ static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
         }
         tally->hist[nrej]++;
     }
+}
+
+#define L SD_RNG_LANES
+#define WAVE 64 /* runs advanced together, a multiple of L */
+
+/* The default generator: runs advance in waves of WAVE side by side,
+ * position by position, drawing from SD_RNG_LANES xoshiro256** lanes
+ * seeded from r (lane j serves runs j, j+L, ... of a wave).  Every
+ * position draws three uniforms per run (draft, test, rejection law);
+ * the third is used only on rejection, so each run is still Algorithm SD
+ * driven by independent uniforms.  Written without branches on random
+ * outcomes so that the run loop vectorises (gathers) where the target
+ * allows it, and the look-ups of different runs overlap. */
+SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
+{
+    const size_t V = S->m->V, T = S->m->T;
+    const size_t rowstep = sd_model_stationary(S->m) ? 0 : V;
+    sd_rng_lanes g;
+    uint64_t u1[WAVE], u2[WAVE], u3[WAVE];
+    size_t s[WAVE], nrej[WAVE], n, t, j, k;
+    sd_rng_lanes_seed(&g, r);
+    for (n = 0; n < nruns; n += WAVE) {
+        const size_t live = nruns - n < WAVE ? nruns - n : WAVE;
+        const size_t w = (live + L - 1) / L * L;
+        size_t base = 0;
+        for (k = 0; k < w; k += L)
+            sd_rng_lanes_next(&g, u1 + k);
+        for (j = 0; j < w; j++) {
+            s[j] = alias_draft(S->start_cells, V, sd_rng_u01(u1[j]));
+            nrej[j] = 0;
+        }
+        for (t = 1; t <= T; t++, base += rowstep) {
+            for (k = 0; k < w; k += L) {
+                sd_rng_lanes_next(&g, u1 + k);
+                sd_rng_lanes_next(&g, u2 + k);
+                sd_rng_lanes_next(&g, u3 + k);
+            }
+            for (j = 0; j < w; j++) {
+                const sd_sim_cell *row = S->cells + (base + s[j]) * V;
+                const size_t x = alias_draft(row, V, sd_rng_u01(u1[j]));
+                const size_t y = alias_resid(row, V, sd_rng_u01(u3[j]));
+                const int rej = !(sd_rng_u01(u2[j]) < row[x].ratio);
+                s[j] = rej ? y : x;
+                nrej[j] += (size_t)rej;
+            }
+            if (tally->pos_index[t] >= 0) {
+                uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * V;
+                for (j = 0; j < live; j++)
+                    tok[s[j]]++;
+            }
+        }
+        for (j = 0; j < live; j++)
+            tally->hist[nrej[j]]++;
+    }
+}
+
+#undef WAVE
+#undef L
+
+static void run_lanes(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
+{
+    lanes_body(S, r, nruns, tally);
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SD_SIM_NO_SIMD)
+/* The same compiled for AVX-512 (x86-64-v4) with gathers enabled, chosen
+ * at run time; the arithmetic is the same IEEE operations, so both give
+ * bit-identical tallies. */
+#define SD_SIM_HAVE_V4 1
+__attribute__((target("arch=x86-64-v4,tune=icelake-server,prefer-vector-width=512")))
+static void run_lanes_v4(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
+{
+    lanes_body(S, r, nruns, tally);
+}
+
+static int have_v4(void)
+{
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512cd");
+}
+#endif
+
+static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
+                        sd_tally *tally, sd_error *err)
+{
+    const sd_sim_sd *S = ctx;
+    (void)ws;
+    (void)err;
+    if (r->type == sd_rng_xoshiro256ss) {
+#ifdef SD_SIM_HAVE_V4
+        if (have_v4()) {
+            run_lanes_v4(S, r, nruns, tally);
+            return SD_OK;
+        }
+#endif
+        run_lanes(S, r, nruns, tally);
+    } else
+        run_serial(S, r, nruns, tally);
     return SD_OK;
 }
 

@@ -5,9 +5,19 @@
  * with u < Q(x)/P(x), else draw from res(Q, P) (alias table) and count a
  * rejection.  Two deliberately wrong variants serve as negative controls
  * for the theorem checks.
+ *
+ * Speed (bench/): the alias tables are flattened into one array of
+ * cells, and with the default generator runs advance side by side from
+ * SD_RNG_LANES xoshiro256** lanes seeded from the chunk's stream, three
+ * uniforms per position, in a loop compiled for AVX-512 too and chosen
+ * at run time.  Any other generator (--rng) draws exactly as
+ * gsl_ran_discrete and gsl_rng_uniform would, run after run.  Either
+ * way the tallies depend only on (seed, chunk), not on threads or CPU.
  */
 #ifndef SD_SIM_SD_H
 #define SD_SIM_SD_H
+
+#include <stdint.h>
 
 #include <gsl/gsl_randist.h>
 
@@ -25,6 +35,19 @@ typedef enum {
 int sd_sim_variant_parse(const char *name);
 const char *sd_sim_variant_name(sd_sim_variant v);
 
+/* Entry x of row (t, s) of the flattened tables: the GSL alias tables
+ * (gsl_ran_discrete_t's F and A, Knuth convention) of the draft law and
+ * of the rejection law (the identity table F = 1 in rows where no
+ * rejection can happen), copied side by side so that a token costs no
+ * pointer chase, and the acceptance threshold of draft token x. */
+typedef struct {
+    double dF;      /* draft alias table: F[x] */
+    double ratio;   /* accept draft token x iff u < ratio */
+    double rF;      /* rejection-law alias table: F[x] */
+    uint32_t dA;    /* draft alias table: A[x] */
+    uint32_t rA;    /* rejection-law alias table: A[x] */
+} sd_sim_cell;
+
 /* Precomputed sampling tables of a model (read-only once built). */
 typedef struct {
     const sd_model *m;
@@ -34,6 +57,9 @@ typedef struct {
     gsl_ran_discrete_t **draft;   /* alias table of P row (t, s) */
     gsl_ran_discrete_t **resid;   /* alias table of the rejection law, or NULL if it cannot happen */
     double *ratio;                /* acceptance threshold of draft token x at row (t, s) */
+    sd_sim_cell *cells;           /* nrows*V: the three above, flattened (64-byte aligned) */
+    void *cells_mem;              /* the allocation behind cells */
+    sd_sim_cell *start_cells;     /* V: the alias table of pi0 (dF, dA) */
 } sd_sim_sd;
 
 /* Build the tables for m (which must outlive them).  SD_ENOMEM on
