@@ -204,9 +204,10 @@ int main(int argc, char **argv)
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     if (row[0] < 1 || row[0] > m.T || row[1] >= m.V) {
+        size_t T = m.T, V = m.V;
         sd_model_free(&m);
         return sd_cli_usage_error(&c, "--row: %zu,%zu is not a row (t in 1..%zu, s in 0..%zu)",
-                                  row[0], row[1], m.T, m.V - 1);
+                                  row[0], row[1], T, V - 1);
     }
     buf = malloc(3 * m.V * sizeof *buf);
     if (buf == NULL) {

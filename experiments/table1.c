@@ -198,9 +198,11 @@ int main(int argc, char **argv)
         return rc;
     if (T8 > m.T || !sd_tradeoff_enumerable(&(sd_model){.V = m.V, .T = T8},
                                              SD_TRADEOFF_MAX_SEQUENCES)) {
+        size_t T = m.T, V = m.V;
         sd_model_free(&m);
-        return sd_cli_usage_error(&c, "--short: %zu must be at most T = %zu with V^%zu <= %g",
-                                  T8, m.T, T8, SD_TRADEOFF_MAX_SEQUENCES);
+        return sd_cli_usage_error(&c, "--short: %zu must be at most T = %zu, with V^%zu = "
+                                  "%zu^%zu <= %g for the sequence TV", T8, T, T8, V, T8,
+                                  SD_TRADEOFF_MAX_SEQUENCES);
     }
     ms = short_view(&m, T8);
     n = 0;
