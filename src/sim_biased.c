@@ -27,6 +27,7 @@ sd_status sd_sim_biased_alloc(sd_sim_biased *S, const sd_tradeoff *tr, sd_error 
 {
     const sd_model *m = tr->m;
     size_t V = m->V, i, x, t, s;
+    double mass;
     memset(S, 0, sizeof *S);
     S->tr = tr;
     S->nrows = tr->nrows;
@@ -44,16 +45,18 @@ sd_status sd_sim_biased_alloc(sd_sim_biased *S, const sd_tradeoff *tr, sd_error 
         p = sd_model_p(m, t, s);
         for (x = 0; x < V; x++)
             b[x] = p[x] > 0.0 ? (w[x] >= p[x] ? 1.0 : w[x] / p[x]) : 1.0;
-        S->draft[i] = sd_alias_alloc(p, V);
-        S->resid[i] = sd_alias_alloc(tr->r + i * V, V);
-        if (S->draft[i] == NULL)
-            goto nomem;
-        if (S->resid[i] == NULL) {
+        for (mass = 0.0, x = 0; x < V; x++)
+            mass += tr->r[i * V + x];
+        if (!(mass > 0.0)) {
             sd_sim_biased_free(S);
             return sd_error_set(err, SD_EINVAL,
-                                "resampling law of row (t = %zu, s = %zu) is zero or "
-                                "unset (or out of memory)", t, s);
+                                "resampling law of row (t = %zu, s = %zu) is zero (row not set)",
+                                t, s);
         }
+        S->draft[i] = sd_alias_alloc(p, V);
+        S->resid[i] = sd_alias_alloc(tr->r + i * V, V);
+        if (S->draft[i] == NULL || S->resid[i] == NULL)
+            goto nomem;
     }
     return SD_OK;
 nomem:

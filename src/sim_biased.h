@@ -27,7 +27,7 @@ typedef struct {
 } sd_sim_biased;
 
 /* Build the tables of tr.  SD_ENOMEM on failure (everything released);
- * SD_EINVAL if a row of R is not a law (all zero). */
+ * SD_EINVAL if a row of R is all zero (a row never set). */
 sd_status sd_sim_biased_alloc(sd_sim_biased *s, const sd_tradeoff *tr, sd_error *err);
 /* Release the tables (safe on a zeroed struct). */
 void sd_sim_biased_free(sd_sim_biased *s);

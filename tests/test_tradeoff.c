@@ -279,6 +279,23 @@ static void test_token_laws_bad_positions(void **state)
     sd_model_free(&m);
 }
 
+/* Simulation tables of a rule whose rows were never set are refused. */
+static void test_sim_unset_rows(void **state)
+{
+    sd_model m;
+    sd_tradeoff tr;
+    sd_sim_biased S;
+    sd_error err;
+    (void)state;
+    tiny_model(&m, 3, 2, 0, 10);
+    assert_int_equal(sd_tradeoff_alloc(&tr, &m, NULL), SD_OK);
+    sd_error_clear(&err);
+    assert_int_equal(sd_sim_biased_alloc(&S, &tr, &err), SD_EINVAL);
+    assert_non_null(strstr(err.msg, "t = 1, s = 0"));
+    sd_tradeoff_free(&tr);
+    sd_model_free(&m);
+}
+
 /* The literal simulation agrees with the exact values: mean N_rej by a
  * z-test at 4.5 (false failure ~7e-6 per check) and the output law at
  * three positions by sd_check_law (bins |z| <= 4.5, chi-square p >= 1e-6;
@@ -417,6 +434,7 @@ int main(void)
         cmocka_unit_test(test_eps0_opt_is_sd),
         cmocka_unit_test(test_sequence_tv_refuses_large),
         cmocka_unit_test(test_token_laws_bad_positions),
+        cmocka_unit_test(test_sim_unset_rows),
         cmocka_unit_test(test_simulation_agrees),
         cmocka_unit_test(test_allocation_failures),
     };
