@@ -279,6 +279,31 @@ static void test_token_laws_bad_positions(void **state)
     sd_model_free(&m);
 }
 
+/* Sizes: V = 0 or T = 0 is SD_EINVAL, tables whose size overflows are
+ * SD_ERANGE (no allocation attempted). */
+static void test_alloc_bad_sizes(void **state)
+{
+    sd_model m;
+    sd_tradeoff tr;
+    (void)state;
+    memset(&m, 0, sizeof m);
+    m.V = 0;
+    m.T = 3;
+    m.nP = m.nQ = 3;
+    assert_int_equal(sd_tradeoff_alloc(&tr, &m, NULL), SD_EINVAL);
+    m.V = 3;
+    m.T = 0;
+    assert_int_equal(sd_tradeoff_alloc(&tr, &m, NULL), SD_EINVAL);
+    m.V = (size_t)1 << 20;
+    m.T = (size_t)1 << 30;
+    m.nP = m.nQ = m.T;
+    assert_int_equal(sd_tradeoff_alloc(&tr, &m, NULL), SD_ERANGE);
+    m.V = SIZE_MAX / 2;
+    m.T = 3;
+    m.nP = m.nQ = 1;
+    assert_int_equal(sd_tradeoff_alloc(&tr, &m, NULL), SD_ERANGE);
+}
+
 /* Simulation tables of a rule whose rows were never set are refused. */
 static void test_sim_unset_rows(void **state)
 {
@@ -435,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_sequence_tv_refuses_large),
         cmocka_unit_test(test_token_laws_bad_positions),
         cmocka_unit_test(test_sim_unset_rows),
+        cmocka_unit_test(test_alloc_bad_sizes),
         cmocka_unit_test(test_simulation_agrees),
         cmocka_unit_test(test_allocation_failures),
     };
