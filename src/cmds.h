@@ -7,5 +7,6 @@ int sd_cmd_random(int argc, char **argv);
 int sd_cmd_rejections(int argc, char **argv);
 int sd_cmd_simulate(int argc, char **argv);
 int sd_cmd_tradeoff(int argc, char **argv);
+int sd_cmd_token(int argc, char **argv);
 
 #endif

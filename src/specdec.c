@@ -19,6 +19,7 @@ static const command commands[] = {
     {"rejections", sd_cmd_rejections, "exact expected rejections, variance, speed-up, law"},
     {"simulate", sd_cmd_simulate, "Monte Carlo of the algorithm itself, z-score against exact"},
     {"tradeoff", sd_cmd_tradeoff, "over-acceptance b_eps: rejections, bias, sequence TV (OPT/UNO)"},
+    {"token", sd_cmd_token, "multi-draft acceptance of one token pair: RRS, K-SEQ, ERSD, alpha*_k"},
 };
 
 static void usage(FILE *f)

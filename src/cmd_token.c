@@ -1,0 +1,368 @@
+/* cmd_token.c - specdec token: multi-draft acceptance probabilities of
+ * one draft/target token pair (SPEC 6): RRS, K-SEQ, ERSD, the optimal
+ * transport bound alpha*_k and the membership upper bound, k = 1..K. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc.h"
+#include "cli.h"
+#include "cmds.h"
+#include "ersd.h"
+#include "kseq.h"
+#include "npy.h"
+#include "otbound.h"
+#include "rrs.h"
+#include "rule.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* Sum tolerance of an input distribution (DESIGN.md Models and files). */
+#define TOKEN_SUM_TOL 1e-6
+#define TOKEN_SUM_TOL_F32 1e-4
+/* ERSD quadrature tolerances and subinterval limit per piece. */
+#define TOKEN_ERSD_EPSABS 1e-13
+#define TOKEN_ERSD_EPSREL 1e-12
+#define TOKEN_ERSD_LIMIT 1000
+/* ERSD costs about 100 V^2 k operations per k (quadrature of V
+ * integrands of O(V k)); beyond this V^2 k it is reported as null. */
+#define TOKEN_ERSD_MAX_WORK 1e8
+/* Largest --drafts accepted. */
+#define TOKEN_MAX_K 1000
+
+enum { OPT_P = SD_OPT_FIRST_LOCAL, OPT_Q, OPT_DRAFTS, OPT_LP };
+
+static void help(void)
+{
+    printf("Usage: specdec token --p LIST|FILE --q LIST|FILE [--drafts K] [--lp]\n"
+           "                     [--format table|json|tsv] [--output FILE]\n"
+           "Acceptance probabilities of multi-draft verification for one draft law p and\n"
+           "target law q (SPEC.md 6), for k = 1..K i.i.d. drafts: RRS (recursive rejection\n"
+           "sampling, batch SD), SpecTr's K-SEQ (with its rho*), exponential races (ERSD,\n"
+           "k distinct drafts; with the quadrature's error bound), the optimal transport\n"
+           "bound alpha*_k over all verifiers of k i.i.d. drafts (min-cut form; null for\n"
+           "V > %d) and the membership upper bound sum_x min(q, 1 - (1-p)^k).\n\n"
+           "  --p LIST|FILE        draft distribution: comma-separated probabilities\n"
+           "                       (e.g. 0.1,0.9) or a .npy file of shape (V,)\n"
+           "  --q LIST|FILE        target distribution, likewise, of the same length\n"
+           "  --drafts K           largest number of drafts, 1..%d (default 4)\n"
+           "  --lp                 also solve the linear program over couplings with GLPK\n"
+           "                       (optimal_lp; null where V^(k+1) > %.0f variables)\n"
+           "Entries must be finite and >= 0 and sum to 1 within %g (%g for float32\n"
+           "files); they are then renormalised.  ERSD is null when V^2 k > %.0e.\n\n",
+           SD_OT_MINCUT_MAX_V, TOKEN_MAX_K, SD_OT_LP_MAX_VARS, TOKEN_SUM_TOL,
+           TOKEN_SUM_TOL_F32, TOKEN_ERSD_MAX_WORK);
+    fputs("  --format F           table (default), json or tsv\n"
+          "  --output FILE        write there (atomically) instead of standard output\n"
+          "  --help, --version    this help; the version\n"
+          "Exit status: 0 done, 2 usage or input error, 3 internal error.\n",
+          stdout);
+}
+
+/* Ends in ".npy" (case-insensitive). */
+static int is_npy(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'n' &&
+           tolower((unsigned char)s[n - 2]) == 'p' && tolower((unsigned char)s[n - 1]) == 'y';
+}
+
+/* Read a distribution from a list or a .npy file into a new array
+ * (*out, *V).  Prints the message and returns the exit code on error. */
+static int read_dist(const sd_cli *c, const char *opt, const char *arg, double **out,
+                     size_t *V)
+{
+    double *w, sum = 0.0, tol = TOKEN_SUM_TOL;
+    size_t n = 1, i;
+    const char *s;
+    *out = NULL;
+    if (is_npy(arg)) {
+        sd_array a;
+        sd_error err;
+        sd_error_clear(&err);
+        if (sd_npy_read(arg, &a, &err) != SD_OK) {
+            fprintf(stderr, "%s: %s: %s\n", c->prog, opt, err.msg);
+            return sd_status_exit_code(err.code);
+        }
+        if (a.ndim != 1 || a.size == 0) {
+            sd_array_free(&a);
+            return sd_cli_usage_error(c, "%s: %s must hold a vector of shape (V,) with V >= 1",
+                                      opt, arg);
+        }
+        w = malloc(a.size * sizeof *w);
+        if (w == NULL) {
+            sd_array_free(&a);
+            fprintf(stderr, "%s: out of memory\n", c->prog);
+            return 3;
+        }
+        memcpy(w, a.data, a.size * sizeof *w);
+        n = a.size;
+        if (a.was_float32)
+            tol = TOKEN_SUM_TOL_F32;
+        sd_array_free(&a);
+    } else {
+        for (s = arg; *s; s++)
+            n += *s == ',';
+        w = malloc(n * sizeof *w);
+        if (w == NULL) {
+            fprintf(stderr, "%s: out of memory\n", c->prog);
+            return 3;
+        }
+        if (sd_cli_double_list(c, opt, arg, w, n, &n)) {
+            free(w);
+            return 2;
+        }
+    }
+    for (i = 0; i < n; i++) {
+        if (!isfinite(w[i]) || w[i] < 0.0) {
+            double bad = w[i];
+            free(w);
+            return sd_cli_usage_error(c, "%s: entry %zu is %g: probabilities must be finite "
+                                         "and >= 0", opt, i, bad);
+        }
+        sum += w[i];
+    }
+    if (!(fabs(sum - 1.0) <= tol)) {
+        free(w);
+        return sd_cli_usage_error(c, "%s: entries sum to %.10g, not 1 (tolerance %g)", opt, sum,
+                                  tol);
+    }
+    for (i = 0; i < n; i++)
+        w[i] /= sum;
+    *out = w;
+    *V = n;
+    return 0;
+}
+
+/* One row of the report. */
+typedef struct {
+    size_t k;
+    double rrs, kseq, kseq_rho, ersd, ersd_err, opt, opt_lp, upper;
+} token_row;
+
+/* Compute every row; returns the exit code (0 on success). */
+static int compute(const sd_cli *c, const double *p, const double *q, size_t V, size_t K,
+                   int want_lp, token_row *rows)
+{
+    double *tmp = malloc(2 * V * sizeof *tmp);
+    sd_ersd_ws *ws = NULL;
+    sd_error err;
+    size_t k;
+    int do_ersd = (double)V * (double)V * (double)K <= TOKEN_ERSD_MAX_WORK;
+    sd_status rc = SD_OK;
+    sd_error_clear(&err);
+    if (tmp == NULL) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return 3;
+    }
+    if (do_ersd)
+        rc = sd_ersd_ws_alloc(&ws, V, K, TOKEN_ERSD_EPSABS, TOKEN_ERSD_EPSREL, TOKEN_ERSD_LIMIT,
+                              &err);
+    for (k = 1; rc == SD_OK && k <= K; k++) {
+        token_row *r = &rows[k - 1];
+        r->k = k;
+        r->rrs = 1.0 - sd_rrs_rho(p, q, V, k, tmp);
+        r->upper = sd_ot_upper(p, q, V, k);
+        r->ersd = r->ersd_err = r->opt = r->opt_lp = NAN;
+        rc = sd_kseq_accept(p, q, V, k, &r->kseq, &r->kseq_rho, &err);
+        if (rc == SD_OK && do_ersd)
+            rc = sd_ersd_accept(p, q, V, k, ws, &r->ersd, &r->ersd_err, &err);
+        if (rc == SD_OK && V <= SD_OT_MINCUT_MAX_V)
+            rc = sd_ot_mincut(p, q, V, k, &r->opt, &err);
+        if (rc == SD_OK && want_lp && sd_ot_lp_feasible(V, k))
+            rc = sd_ot_lp(p, q, V, k, &r->opt_lp, &err);
+    }
+    sd_ersd_ws_free(ws);
+    free(tmp);
+    return rc == SD_OK ? 0 : sd_cli_fail(c, &err);
+}
+
+static void provenance_json(FILE *f, const sd_cli *c, const char *ps, const char *qs, size_t V)
+{
+    fputs(",\"program\":", f);
+    sd_json_str(f, c->prog);
+    fputs(",\"version\":", f);
+    sd_json_str(f, PACKAGE_VERSION);
+    fputs(",\"command\":", f);
+    sd_json_str(f, c->command);
+    fputs(",\"p\":", f);
+    sd_json_str(f, ps);
+    fputs(",\"q\":", f);
+    sd_json_str(f, qs);
+    fprintf(f, ",\"vocab\":%zu,\"ersd_epsabs\":", V);
+    sd_json_num(f, TOKEN_ERSD_EPSABS);
+    fputs(",\"ersd_epsrel\":", f);
+    sd_json_num(f, TOKEN_ERSD_EPSREL);
+}
+
+/* A number for table/TSV output ('-' for not computed). */
+static void num(FILE *f, double x, int width)
+{
+    if (isnan(x))
+        fprintf(f, "%*s", width, "-");
+    else
+        fprintf(f, "%*.*g", width, width > 0 ? 12 : 17, x);
+}
+
+static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, size_t V,
+                   double tv, const token_row *rows, size_t K, int want_lp)
+{
+    size_t i;
+    if (c->format == SD_FMT_JSON) {
+        fputs("{\"tv\":", f);
+        sd_json_num(f, tv);
+        fputs(",\"rows\":[", f);
+        for (i = 0; i < K; i++) {
+            const token_row *r = &rows[i];
+            fprintf(f, "%s{\"k\":%zu,\"rrs\":", i ? "," : "", r->k);
+            sd_json_num(f, r->rrs);
+            fputs(",\"kseq\":", f);
+            sd_json_num(f, r->kseq);
+            fputs(",\"ersd\":", f);
+            sd_json_num(f, r->ersd);
+            fputs(",\"optimal\":", f);
+            sd_json_num(f, r->opt);
+            fputs(",\"upper\":", f);
+            sd_json_num(f, r->upper);
+            fputs(",\"kseq_rho\":", f);
+            sd_json_num(f, r->kseq_rho);
+            fputs(",\"ersd_abserr\":", f);
+            sd_json_num(f, r->ersd_err);
+            if (want_lp) {
+                fputs(",\"optimal_lp\":", f);
+                sd_json_num(f, r->opt_lp);
+            }
+            fputc('}', f);
+        }
+        fputc(']', f);
+        provenance_json(f, c, ps, qs, V);
+        fputs("}\n", f);
+        return;
+    }
+    fprintf(f, "# %s %s\n# command: %s\n# p: %s\n# q: %s\n# vocab: %zu\n", c->prog,
+            PACKAGE_VERSION, c->command, ps, qs, V);
+    fprintf(f, "# tv: %.17g\n", tv);
+    fprintf(f, "# acceptance probabilities; optimal = alpha*_k (min-cut), upper = "
+               "sum_x min(q, 1-(1-p)^k), '-' = not computed\n");
+    if (c->format == SD_FMT_TSV) {
+        fprintf(f, "k\trrs\tkseq\tersd\toptimal\tupper\tkseq_rho\tersd_abserr%s\n",
+                want_lp ? "\toptimal_lp" : "");
+        for (i = 0; i < K; i++) {
+            const token_row *r = &rows[i];
+            double v[8] = {r->rrs, r->kseq, r->ersd, r->opt, r->upper, r->kseq_rho,
+                           r->ersd_err, r->opt_lp};
+            size_t j;
+            fprintf(f, "%zu", r->k);
+            for (j = 0; j < (want_lp ? 8u : 7u); j++) {
+                fputc('\t', f);
+                num(f, v[j], 0);
+            }
+            fputc('\n', f);
+        }
+        return;
+    }
+    fprintf(f, "TV = %.12g (SD accepts with 1 - TV = %.12g)\n", tv, 1.0 - tv);
+    fprintf(f, "%4s %14s %14s %14s %14s %14s %14s%s\n", "k", "rrs", "kseq", "ersd", "optimal",
+            "upper", "kseq_rho", want_lp ? "     optimal_lp" : "");
+    for (i = 0; i < K; i++) {
+        const token_row *r = &rows[i];
+        fprintf(f, "%4zu ", r->k);
+        num(f, r->rrs, 14);
+        fputc(' ', f);
+        num(f, r->kseq, 14);
+        fputc(' ', f);
+        num(f, r->ersd, 14);
+        fputc(' ', f);
+        num(f, r->opt, 14);
+        fputc(' ', f);
+        num(f, r->upper, 14);
+        fputc(' ', f);
+        num(f, r->kseq_rho, 14);
+        if (want_lp) {
+            fputc(' ', f);
+            num(f, r->opt_lp, 14);
+        }
+        fputc('\n', f);
+    }
+}
+
+int sd_cmd_token(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"p", required_argument, 0, OPT_P},
+        {"q", required_argument, 0, OPT_Q},
+        {"drafts", required_argument, 0, OPT_DRAFTS},
+        {"lp", no_argument, 0, OPT_LP},
+        {"format", required_argument, 0, SD_OPT_FORMAT},
+        {"output", required_argument, 0, SD_OPT_OUTPUT},
+        {"quiet", no_argument, 0, SD_OPT_QUIET},
+        {"help", no_argument, 0, 'h'},
+        {"version", no_argument, 0, 'V'},
+        {0, 0, 0, 0}};
+    sd_cli c;
+    const char *ps = NULL, *qs = NULL;
+    double *p = NULL, *q = NULL;
+    size_t K = 4, Vp = 0, Vq = 0;
+    int opt, r, rc, want_lp = 0;
+    token_row *rows;
+    sd_out out;
+
+    sd_cli_init(&c, "specdec token", argc, argv, 0);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': help(); return 0;
+        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
+        case OPT_P: ps = optarg; break;
+        case OPT_Q: qs = optarg; break;
+        case OPT_DRAFTS:
+            if (sd_cli_size(&c, "--drafts", optarg, 1, &K))
+                return 2;
+            if (K > TOKEN_MAX_K)
+                return sd_cli_usage_error(&c, "--drafts: at most %d", TOKEN_MAX_K);
+            break;
+        case OPT_LP: want_lp = 1; break;
+        case '?': return sd_cli_usage_error(&c, "bad option");
+        default:
+            r = sd_cli_option(&c, opt, optarg);
+            if (r < 0)
+                return 2;
+            break;
+        }
+    }
+    if (optind < argc)
+        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+    if (ps == NULL || qs == NULL)
+        return sd_cli_usage_error(&c, "--p and --q are required");
+    if ((rc = read_dist(&c, "--p", ps, &p, &Vp)) != 0)
+        return rc;
+    if ((rc = read_dist(&c, "--q", qs, &q, &Vq)) != 0) {
+        free(p);
+        return rc;
+    }
+    if (Vp != Vq) {
+        free(p);
+        free(q);
+        return sd_cli_usage_error(&c, "--p has %zu entries but --q has %zu", Vp, Vq);
+    }
+    rows = calloc(K, sizeof *rows);
+    if (rows == NULL) {
+        free(p);
+        free(q);
+        fprintf(stderr, "%s: out of memory\n", c.prog);
+        return 3;
+    }
+    rc = compute(&c, p, q, Vp, K, want_lp, rows);
+    if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
+        report(out.f, &c, ps, qs, Vp, sd_tv(p, q, Vp), rows, K, want_lp);
+        rc = sd_out_close(&c, &out, 1);
+    }
+    free(rows);
+    free(p);
+    free(q);
+    return rc;
+}
