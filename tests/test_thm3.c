@@ -1,0 +1,136 @@
+/* test_thm3.c - the Theorem 3 check: it holds on several instances,
+ * including M = 1 in the list, and fails where its claims do not hold
+ * (p = q: the limit is 0). */
+#include "testutil.h"
+
+#include "alloc.h"
+#include "model.h"
+#include "thm3.h"
+
+static sd_thm_mc mc_settings(size_t runs, size_t npos, const size_t *pos)
+{
+    sd_thm_mc mc;
+    memset(&mc, 0, sizeof mc);
+    mc.runs = runs;
+    mc.seed = 20241101;
+    mc.threads = 2;
+    mc.z_max = 4.5;
+    mc.p_min = 1e-6;
+    mc.npos = npos;
+    mc.pos = pos;
+    return mc;
+}
+
+static const sd_check *find(const sd_checklist *l, const char *name)
+{
+    size_t i;
+    for (i = 0; i < l->n; i++)
+        if (strcmp(l->v[i].name, name) == 0)
+            return &l->v[i];
+    fail_msg("no check named '%s'", name);
+    return NULL;
+}
+
+/* M in {1, 3}, batch and tree, 20000 runs, 2 positions: 4 z-tests and 8
+ * law tests of V bins; union bound on a false failure (z 4.5: 6.8e-6 per
+ * test or bin; p 1e-6) about (4 + 8V) * 6.8e-6 + 8e-6 < 5e-4 per
+ * instance (seeds fixed: a pass stays a pass). */
+static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int stationary)
+{
+    sd_model m;
+    sd_error err;
+    sd_checklist l;
+    size_t pos[2] = {1, T}, drafts[2] = {1, 3}, i;
+    sd_thm3_opts o = {2, drafts, 1};
+    sd_thm_mc mc = mc_settings(20000, 2, pos);
+    assert_int_equal(sd_model_random(&m, V, T, fam, alpha, stationary, 8, &err), SD_OK);
+    sd_checklist_init(&l);
+    assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
+    /* 3 global, per M: form, <= SD, limit <, tree <=, 2 x (mean + 2 laws) */
+    assert_int_equal(l.n, 3 + 2 * (4 + 2 * 3));
+    find(&l, "tree M=3: unbiased x_1");
+    find(&l, "batch M=1: Theorem 3(b) form");
+    if (!sd_checklist_pass(&l)) {
+        for (i = 0; i < l.n; i++)
+            if (!l.v[i].pass)
+                print_message("  failed: %s %g %g %s\n", l.v[i].name, l.v[i].exact,
+                              l.v[i].estimate, l.v[i].detail);
+        fail_msg("Theorem 3 check failed on V=%zu T=%zu", V, T);
+    }
+    sd_checklist_free(&l);
+    sd_model_free(&m);
+}
+
+static void test_holds_paper(void **state)
+{
+    (void)state;
+    holds_on(7, 25, SD_FAMILY_PAPER, 1.0, 0);
+}
+
+static void test_holds_sparse_stationary(void **state)
+{
+    (void)state;
+    holds_on(6, 12, SD_FAMILY_DIRICHLET, 0.3, 1);
+}
+
+/* p = q: every value is 0, so "limit > 0" and the strict "limit <
+ * batch" fail while the rest holds. */
+static void test_p_equals_q_fails_limit(void **state)
+{
+    sd_model m;
+    sd_error err;
+    sd_checklist l;
+    size_t drafts[1] = {4};
+    sd_thm3_opts o = {1, drafts, 1};
+    sd_thm_mc mc = mc_settings(0, 0, NULL);
+    (void)state;
+    assert_int_equal(sd_model_random(&m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
+    memcpy(m.P, m.Q, 6 * 16 * sizeof(double));
+    sd_checklist_init(&l);
+    assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
+    assert_false(find(&l, "limit > 0")->pass);
+    assert_false(find(&l, "limit < batch M=4")->pass);
+    assert_true(find(&l, "M = 1: batch = Theorem 1")->pass);
+    assert_true(find(&l, "tree M=4 <= batch M=4")->pass);
+    sd_checklist_free(&l);
+    sd_model_free(&m);
+}
+
+/* Every allocation failure is a clean SD_ENOMEM. */
+static void test_alloc_failure(void **state)
+{
+    sd_model m;
+    sd_error err;
+    size_t drafts[2] = {2, 3}, pos[1] = {2};
+    sd_thm3_opts o = {2, drafts, 1};
+    sd_thm_mc mc = mc_settings(300, 1, pos);
+    unsigned long n;
+    (void)state;
+    mc.threads = 1;
+    assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
+    for (n = 1;; n++) {
+        sd_checklist l;
+        sd_status rc;
+        sd_checklist_init(&l);
+        sd_alloc_fail_at(n, 0);
+        rc = sd_thm3_check(&m, &o, &mc, &l, &err);
+        sd_alloc_fail_at(0, 0);
+        sd_checklist_free(&l);
+        if (rc == SD_OK)
+            break;
+        assert_int_equal(rc, SD_ENOMEM);
+    }
+    assert_true(n > 5);
+    sd_model_free(&m);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_holds_paper),
+        cmocka_unit_test(test_holds_sparse_stationary),
+        cmocka_unit_test(test_p_equals_q_fails_limit),
+        cmocka_unit_test(test_alloc_failure),
+    };
+    return cmocka_run_group_tests_name("thm3", tests, NULL, NULL);
+}
