@@ -6,11 +6,13 @@
 #include "alloc.h"
 #include "batch.h"
 #include "exact.h"
+#include "multidraft.h"
 
 struct sd_algo_sim {
     sd_algo algo;
     sd_sim_sd sd;   /* algo == SD_ALGO_SD */
     sd_batch_sim batch; /* SD_ALGO_BATCH, SD_ALGO_TREE */
+    sd_multidraft_sim md; /* SD_ALGO_KSEQ, SD_ALGO_KSEQ_TREE, SD_ALGO_ERSD */
 };
 
 static sd_status unsupported(sd_algo algo, size_t M, sd_error *err)
@@ -37,6 +39,12 @@ sd_status sd_algo_exact(const sd_model *m, sd_algo algo, size_t M, double *mean,
             *var = NAN;
         return algo == SD_ALGO_BATCH ? sd_batch_exact(m, M, mean, NULL, err)
                                      : sd_batch_tree_exact(m, M, mean, NULL, err);
+    case SD_ALGO_KSEQ:
+    case SD_ALGO_KSEQ_TREE:
+    case SD_ALGO_ERSD:
+        if (var != NULL)
+            *var = NAN;
+        return sd_multidraft_exact(m, algo, M, mean, NULL, err);
     default:
         if (var != NULL)
             *var = NAN;
@@ -52,7 +60,8 @@ sd_status sd_algo_sim_alloc(sd_algo_sim **out, const sd_model *m, sd_algo algo, 
     *out = NULL;
     if (M == 0)
         return sd_error_set(err, SD_EINVAL, "--drafts must be at least 1");
-    if (algo != SD_ALGO_SD && algo != SD_ALGO_BATCH && algo != SD_ALGO_TREE)
+    if (algo != SD_ALGO_SD && algo != SD_ALGO_BATCH && algo != SD_ALGO_TREE &&
+        !sd_multidraft_handles(algo))
         return unsupported(algo, M, err);
     s = sd_calloc(1, sizeof *s);
     if (s == NULL)
@@ -62,6 +71,10 @@ sd_status sd_algo_sim_alloc(sd_algo_sim **out, const sd_model *m, sd_algo algo, 
         rc = variant != SD_SIM_CORRECT
                  ? sd_error_set(err, SD_EINVAL, "negative controls are for --algo sd only")
                  : sd_batch_sim_alloc(&s->batch, m, M, algo == SD_ALGO_TREE, err);
+    else if (sd_multidraft_handles(algo))
+        rc = variant != SD_SIM_CORRECT
+                 ? sd_error_set(err, SD_EINVAL, "negative controls are for --algo sd only")
+                 : sd_multidraft_sim_alloc(&s->md, m, algo, M, err);
     else
         rc = sd_sim_sd_alloc(&s->sd, m, variant, err);
     if (rc != SD_OK) {
@@ -76,6 +89,8 @@ sd_sim sd_algo_sim_get(const sd_algo_sim *s)
 {
     if (s->algo == SD_ALGO_BATCH || s->algo == SD_ALGO_TREE)
         return sd_batch_sim_sim(&s->batch);
+    if (sd_multidraft_handles(s->algo))
+        return sd_multidraft_sim_sim(&s->md);
     return sd_sim_sd_sim(&s->sd);
 }
 
@@ -87,5 +102,7 @@ void sd_algo_sim_free(sd_algo_sim *s)
         sd_sim_sd_free(&s->sd);
     if (s->algo == SD_ALGO_BATCH || s->algo == SD_ALGO_TREE)
         sd_batch_sim_free(&s->batch);
+    if (sd_multidraft_handles(s->algo))
+        sd_multidraft_sim_free(&s->md);
     sd_free(s);
 }

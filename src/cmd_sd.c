@@ -114,7 +114,8 @@ static int parse_algo(sd_cli *c, const char *arg, sd_algo *algo)
 {
     int a = sd_algo_parse(arg);
     if (a < 0)
-        return sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (sd, batch, tree, kseq, ersd)",
+        return sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (sd, batch, tree, kseq, "
+                                  "kseq-tree, ersd)",
                                   arg);
     *algo = (sd_algo)a;
     return 0;
@@ -129,12 +130,16 @@ static double speedup(double T, double E)
 
 static void rejections_help(void)
 {
-    printf("Usage: specdec rejections MODEL [--algo sd|batch|tree|kseq|ersd] [--drafts M]\n"
+    printf("Usage: specdec rejections MODEL [--algo sd|batch|tree|kseq|kseq-tree|ersd]\n"
+           "                          [--drafts M]\n"
            "                          [--pmf] [--format table|json|tsv] [--output FILE]\n"
            "Exact expected number of rejections E[N_rej] of decoding the target chain with\n"
            "the draft chain (SPEC.md 1; Theorem 1 for sd), its variance, the speed-up\n"
            "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n"
-           "  --algo A             sd (default), batch, tree, kseq or ersd\n"
+           "  --algo A             sd (default), batch (RRS at round starts), tree (RRS\n"
+           "                       over live drafts), kseq (SpecTr K-SEQ at round\n"
+           "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
+           "                       (exponential races at round starts); SPEC.md 3, 6\n"
            "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
            "  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n\n");
     fputs(sd_cli_help_model, stdout);
@@ -225,11 +230,15 @@ int sd_cmd_rejections(int argc, char **argv)
 
 static void simulate_help(void)
 {
-    printf("Usage: specdec simulate MODEL [--algo sd|batch|tree|kseq|ersd] [--drafts M]\n"
+    printf("Usage: specdec simulate MODEL [--algo sd|batch|tree|kseq|kseq-tree|ersd]\n"
+           "                        [--drafts M]\n"
            "                        [--runs N] [--seed S] [--threads K] [--z Z]\n"
            "Simulate the decoding algorithm itself N times and compare the mean number of\n"
            "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= Z.\n\n"
-           "  --algo A             sd (default), batch, tree, kseq or ersd\n"
+           "  --algo A             sd (default), batch (RRS at round starts), tree (RRS\n"
+           "                       over live drafts), kseq (SpecTr K-SEQ at round\n"
+           "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
+           "                       (exponential races at round starts); SPEC.md 3, 6\n"
            "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
            "  --control C          a deliberately wrong algorithm, to see a check fail:\n"
            "                       resample-q (draw from Q after a rejection) or\n"

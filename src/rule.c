@@ -56,7 +56,8 @@ sd_status sd_rule_sd_step(const double *p, const double *q, size_t V, size_t k,
     return SD_OK;
 }
 
-static const char *const algo_names[] = {"sd", "batch", "tree", "kseq", "ersd"};
+static const char *const algo_names[] = {"sd", "batch", "tree", "kseq", "ersd",
+                                            "kseq-tree"};
 
 int sd_algo_parse(const char *name)
 {

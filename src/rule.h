@@ -47,7 +47,8 @@ typedef enum {
     SD_ALGO_BATCH,
     SD_ALGO_TREE,
     SD_ALGO_KSEQ,
-    SD_ALGO_ERSD
+    SD_ALGO_ERSD,
+    SD_ALGO_KSEQ_TREE  /* K-SEQ in tree form (SPEC 6, last paragraph) */
 } sd_algo;
 
 /* Parse an --algo name; -1 if unknown. */
