@@ -67,7 +67,13 @@ sd_status sd_check_z(sd_checklist *l, const char *name, double exact,
     c->exact = exact;
     c->estimate = estimate;
     c->stderr_est = stderr_est;
-    if (stderr_est > 0) {
+    if (isnan(stderr_est)) {
+        /* e.g. the variance's standard error from fewer than 4 runs: the
+         * check cannot be made, which is not a pass */
+        c->pass = 0;
+        snprintf(c->detail, sizeof c->detail,
+                 "standard error undefined (too few runs): cannot check");
+    } else if (stderr_est > 0) {
         c->z = (estimate - exact) / stderr_est;
         c->pass = fabs(c->z) <= z_max;
         snprintf(c->detail, sizeof c->detail, "|z| <= %g", z_max);

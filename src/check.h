@@ -46,7 +46,8 @@ int sd_checklist_pass(const sd_checklist *l);
 
 /* Append a z-test: pass iff |estimate - exact| <= z_max * stderr.  With
  * stderr = 0 (every run gave the same value) it passes iff estimate and
- * exact agree to 1e-12 relative.  Returns SD_ENOMEM or SD_OK. */
+ * exact agree to 1e-12 relative; with a NaN stderr (undefined, e.g. too
+ * few runs) it fails.  Returns SD_ENOMEM or SD_OK. */
 sd_status sd_check_z(sd_checklist *l, const char *name, double exact,
                      double estimate, double stderr_est, double z_max,
                      sd_error *err);

@@ -31,9 +31,13 @@ static void test_z(void **state)
     assert_true(isinf(l.v[3].z) && l.v[3].z > 0);
     assert_false(l.v[4].pass);
     assert_true(isinf(l.v[4].z) && l.v[4].z < 0);
+    /* an undefined standard error cannot pass, even at zero distance */
+    assert_int_equal(sd_check_z(&l, "nan se", 1.0, 1.0, NAN, 4.5, &err), SD_OK);
+    assert_false(l.v[5].pass);
+    assert_msg_has(l.v[5].detail, "undefined");
     /* a NaN estimate never passes */
     assert_int_equal(sd_check_z(&l, "nan", 1.0, NAN, 0.1, 4.5, &err), SD_OK);
-    assert_false(l.v[5].pass);
+    assert_false(l.v[6].pass);
     sd_checklist_free(&l);
     assert_int_equal(l.n, 0);
 }
