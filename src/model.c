@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,7 +38,14 @@ sd_status sd_model_alloc(sd_model *m, size_t V, size_t T, size_t nP,
     m->pi0 = sd_malloc(V, sizeof(double));
     m->owns_pq = 1;
     if (m->P == NULL || m->Q == NULL || m->pi0 == NULL) {
+        /* a model of a gigabyte or more that cannot be had is a size the
+         * user asked for (exit 2), not an internal failure */
+        double bytes = ((double)nP + (double)nQ) * (double)vv * sizeof(double);
         sd_model_free(m);
+        if (bytes >= 1073741824.0)
+            return sd_error_set(err, SD_ERANGE,
+                                "a model with V = %zu, T = %zu needs %.3g bytes: it does not "
+                                "fit in memory", V, T, bytes);
         return sd_error_set(err, SD_ENOMEM,
                             "out of memory for a model with V = %zu, T = %zu", V, T);
     }
@@ -136,6 +144,9 @@ sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err)
             m->pi0[i] = 1.0 / (double)m->V;
         return SD_OK;
     }
+    if (start[0] == '\0')
+        return sd_error_set(err, SD_EINVAL,
+                            "--start '': expected 'uniform', a state index or a .npy file");
     if (start[0] >= '0' && start[0] <= '9') {
         char *end;
         unsigned long long s;
@@ -155,8 +166,14 @@ sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err)
     } else {
         sd_array a;
         sd_status rc = sd_npy_read(start, &a, err);
-        if (rc != SD_OK)
+        if (rc != SD_OK) {
+            if (err != NULL) { /* say which option the file came from */
+                char msg[sizeof err->msg];
+                snprintf(msg, sizeof msg, "--start: %.750s", err->msg);
+                memcpy(err->msg, msg, sizeof msg);
+            }
             return rc;
+        }
         if (a.ndim != 1 || a.shape[0] != m->V) {
             sd_error_set(err, SD_EINVAL, "%s: start law must have shape (%zu,), got rank %zu%s",
                          start, m->V, a.ndim, a.ndim == 1 ? " of another length" : "");

@@ -8,6 +8,14 @@
 #include "npy.h"
 #include "rng.h"
 
+/* Under AddressSanitizer, let an impossible malloc return NULL (as the C
+ * library does) instead of aborting: test_random_invalid provokes one. */
+const char *__asan_default_options(void);
+const char *__asan_default_options(void)
+{
+    return "allocator_may_return_null=1";
+}
+
 /* ---- helpers ------------------------------------------------------------- */
 
 /* A valid (nK, V, V) kernel stack: row (t, s) puts weight on x by a
@@ -363,8 +371,10 @@ static void test_load_start(void **state)
     assert_int_equal(sd_npy_write(sd_test_path(sp, sizeof sp, "pineg.npy"), bad, 1, shape, &err),
                      SD_OK);
     expect_load_error(dp, dp, 0, sp, SD_EINVAL, sp, "negative", NULL);
-    expect_load_error(dp, dp, 0, sd_test_path(sp, sizeof sp, "nostart.npy"), SD_EINVAL, sp,
-                      NULL);
+    expect_load_error(dp, dp, 0, sd_test_path(sp, sizeof sp, "nostart.npy"), SD_EINVAL,
+                      "--start", sp, NULL);
+    expect_load_error(dp, dp, 0, "", SD_EINVAL, "--start ''", NULL);
+    expect_load_error(dp, dp, 0, "-1", SD_EINVAL, "--start: -1", NULL);
 }
 
 static void test_load_alloc_failure(void **state)
@@ -526,6 +536,12 @@ static void test_random_invalid(void **state)
     assert_int_equal(sd_model_random(&m, (size_t)1 << 20, (size_t)1 << 40, SD_FAMILY_PAPER, 1.0,
                                      0, 1, &err),
                      SD_ERANGE);
+    /* no overflow, but 8e16 bytes: does not fit in memory (a user error) */
+    sd_error_clear(&err);
+    assert_int_equal(sd_model_random(&m, 100000000, 5, SD_FAMILY_PAPER, 1.0, 1, 1, &err),
+                     SD_ERANGE);
+    assert_msg_has(err.msg, "does not fit in memory");
+    assert_null(m.P);
     assert_int_equal(sd_family_parse("paper"), SD_FAMILY_PAPER);
     assert_int_equal(sd_family_parse("dirichlet"), SD_FAMILY_DIRICHLET);
     assert_int_equal(sd_family_parse("Paper"), -1);
