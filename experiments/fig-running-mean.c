@@ -1,6 +1,7 @@
-/* fig-running-mean - data for panel (a) of Figures 2 and 5 (SPEC 5):
- * the running mean of N_rej over the first per_point*N runs of
- * Algorithm SD, against N, with Theorem 1's exact value.
+/* fig-running-mean - data for panels (a) and (b) of Figures 2 and 5
+ * (SPEC 5): the running mean of N_rej over the first per_point*N runs of
+ * Algorithm SD (or, with --algo batch|tree --drafts M, of batch SD or
+ * tree verification), against N, with the exact value (Theorem 1, 3).
  *
  * Runs are cut into chunks of per_point runs; chunk c draws from stream
  * (seed, c), so point N is the mean of chunks 0..N-1 and the file is the
@@ -9,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "algo.h"
 #include "cli.h"
 #include "exact.h"
 #include "sim_sd.h"
@@ -17,7 +19,7 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-enum { OPT_POINTS = SD_OPT_FIRST_LOCAL, OPT_PER_POINT };
+enum { OPT_POINTS = SD_OPT_FIRST_LOCAL, OPT_PER_POINT, OPT_ALGO, OPT_DRAFTS };
 
 static void help(void)
 {
@@ -25,7 +27,9 @@ static void help(void)
            "                        --output FILE\n"
            "Write the running mean of N_rej of Algorithm SD over the first R*n runs for\n"
            "n = 1..N (default N = 1000, R = 100) beside the exact E[N_rej] (Theorem 1),\n"
-           "as gnuplot data with the provenance in '#' lines.  Default model: --random 7,50.\n\n");
+           "as gnuplot data with the provenance in '#' lines.  Default model: --random 7,50.\n\n"
+           "  --algo A             sd (default), batch or tree (exact value: Theorem 3 / DP)\n"
+           "  --drafts M           drafts per round for batch and tree (default 1)\n\n");
     fputs(sd_cli_help_model, stdout);
     fputs(sd_cli_help_mc, stdout);
     fputs(sd_cli_help_output, stdout);
@@ -37,15 +41,18 @@ int main(int argc, char **argv)
         SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
         {"points", required_argument, 0, OPT_POINTS},
         {"per-point", required_argument, 0, OPT_PER_POINT},
+        {"algo", required_argument, 0, OPT_ALGO},
+        {"drafts", required_argument, 0, OPT_DRAFTS},
         {0, 0, 0, 0}};
     sd_cli c;
     sd_model m;
     sd_error err;
-    sd_sim_sd S;
+    sd_algo_sim *as = NULL;
+    sd_algo algo = SD_ALGO_SD;
     sd_sim sim;
     sd_mc_config cfg;
     sd_mc_result res;
-    size_t points = 1000, per = 100, n;
+    size_t points = 1000, per = 100, n, M = 1;
     uint64_t *sums;
     double exact, var, total = 0.0;
     int opt, r, rc;
@@ -62,6 +69,16 @@ int main(int argc, char **argv)
             break;
         case OPT_PER_POINT:
             if (sd_cli_size(&c, "--per-point", optarg, 1, &per))
+                return 2;
+            break;
+        case OPT_ALGO:
+            r = sd_algo_parse(optarg);
+            if (r != SD_ALGO_SD && r != SD_ALGO_BATCH && r != SD_ALGO_TREE)
+                return sd_cli_usage_error(&c, "--algo: '%s' is not sd, batch or tree", optarg);
+            algo = (sd_algo)r;
+            break;
+        case OPT_DRAFTS:
+            if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
                 return 2;
             break;
         case '?': return sd_cli_usage_error(&c, "bad option");
@@ -86,13 +103,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", c.prog);
         return 3;
     }
-    if (sd_exact_sd_moments(&m, &exact, &var, &err) != SD_OK ||
-        sd_sim_sd_alloc(&S, &m, SD_SIM_CORRECT, &err) != SD_OK) {
+    if ((algo == SD_ALGO_SD ? sd_exact_sd_moments(&m, &exact, &var, &err)
+                            : sd_algo_exact(&m, algo, M, &exact, &var, &err)) != SD_OK ||
+        sd_algo_sim_alloc(&as, &m, algo, M, SD_SIM_CORRECT, &err) != SD_OK) {
         free(sums);
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
-    sim = sd_sim_sd_sim(&S);
+    sim = sd_algo_sim_get(as);
     memset(&cfg, 0, sizeof cfg);
     cfg.runs = c.runs;
     cfg.seed = c.seed;
@@ -103,13 +121,24 @@ int main(int argc, char **argv)
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = &c;
     rc = sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) == SD_OK ? 0 : sd_cli_fail(&c, &err);
-    sd_sim_sd_free(&S);
+    sd_algo_sim_free(as);
     if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
         sd_cli_comment_provenance(out.f, &c, 1);
-        fprintf(out.f, "# figure panel (a): running mean of N_rej of Algorithm SD, "
-                       "%zu runs per point\n", per);
-        fprintf(out.f, "# exact E[N_rej] (Theorem 1) = %.10f, Var = %.10f, speed-up T/E = %.6f\n",
-                exact, var, exact > 0 ? (double)m.T / exact : 0.0);
+        if (algo == SD_ALGO_SD) {
+            fprintf(out.f, "# figure panel (a): running mean of N_rej of Algorithm SD, "
+                           "%zu runs per point\n", per);
+            fprintf(out.f, "# exact E[N_rej] (Theorem 1) = %.10f, Var = %.10f, speed-up T/E = %.6f\n",
+                    exact, var, exact > 0 ? (double)m.T / exact : 0.0);
+        } else {
+            fprintf(out.f, "# figure panel (b): running mean of N_rej of %s with M = %zu drafts, "
+                           "%zu runs per point\n",
+                    algo == SD_ALGO_BATCH ? "batch SD (Algorithm 4)" : "tree verification", M,
+                    per);
+            fprintf(out.f, "# algo = %s, drafts = %zu\n", sd_algo_name(algo), M);
+            fprintf(out.f, "# exact E[N_rej] (%s) = %.10f, speed-up T/E = %.6f\n",
+                    algo == SD_ALGO_BATCH ? "Theorem 3" : "tree DP", exact,
+                    exact > 0 ? (double)m.T / exact : 0.0);
+        }
         fprintf(out.f, "# final Monte Carlo mean = %.10f +- %.3g (stderr), runs = %zu\n",
                 res.mean, res.stderr_mean, res.runs);
         fprintf(out.f, "# columns: N runs running_mean exact\n");

@@ -1,25 +1,61 @@
 # Figure 5 (SPEC.md 5): speculative decoding on a 7-state paper-family
-# chain with T = 100.  Panel (a): running mean of N_rej over 100*N runs
-# against N, with Theorem 1's exact value as a line.
-# Standalone: gnuplot -e "datadir='paper-figs'; outbase='paper-figs/fig5'; term='png'" plots/fig2.gp
+# chain with T = 100 (the model of --random 7,100 --model-seed 1).
+#  (a) SD: running mean of N_rej over the first 100 N runs against N, with
+#      Theorem 1's exact value as a line;
+#  (b) batch SD (paper Algorithm 4) with M = 2 drafts: running means
+#      with Theorem 3's exact values as lines;
+#  (c) exact E[N_rej] of batch SD against M = 1..20 (Theorem 3), the
+#      M -> infinity limit (Proposition 1) as a line, SD's value at M = 1
+#      (Theorem 1), and tree verification (beyond the paper).
+# Standalone: gnuplot -e "datadir='paper-figs'; outbase='paper-figs/fig5'; term='png'" plots/fig5.gp
 if (!exists("datadir")) datadir = "paper-figs"
 if (!exists("outbase")) outbase = "paper-figs/fig5"
 if (!exists("term")) term = "png"
 if (!exists("horizon")) horizon = 100
-fa = datadir . "/" . (horizon == 50 ? "fig2a.dat" : "fig5a.dat")
+if (!exists("bms")) bms = "2"
+base = "fig5"
+fa = datadir . "/" . base . "a.dat"
+fc = datadir . "/" . base . "c.dat"
+fb(i) = sprintf("%s/%sb-m%s.dat", datadir, base, word(bms, i))
 
 if (term eq "pdf") {
-    set terminal pdfcairo size 5in,3.6in font "Sans,9"
+    set terminal pdfcairo size 15in,4.4in font "Sans,10"
     set output outbase . ".pdf"
 } else {
-    set terminal pngcairo size 800,560 font "Sans,10"
+    set terminal pngcairo size 1650,520 font "Sans,10"
     set output outbase . ".png"
 }
-exact = real(system(sprintf("awk '!/^#/ {print $4; exit}' %s", fa)))
-set title sprintf("(a) speculative decoding, T = %d: running mean of N_{rej}", horizon)
+first(f, col) = real(system(sprintf("awk '!/^#/ {print $%d; exit}' %s", col, f)))
+exact = first(fa, 4)
+limit = first(fc, 4)
+sdval = first(fc, 5)
+lowest = real(system(sprintf("awk '!/^#/ {m = (m == \"\" || $3 < m) ? $3 : m} END {print m}' %s", fc)))
+lowest = lowest < limit ? lowest : limit
+cols = "#ff7f0e #2ca02c #9467bd #8c564b"
+
+set multiplot layout 1,3
+set grid
+set key top right box opaque
+
+set title sprintf("(a) speculative decoding, T = %d", horizon)
 set xlabel "N (running mean over the first 100 N runs)"
 set ylabel "mean number of rejections"
-set key top right box opaque
-set grid
 plot fa using 1:3 with lines lw 1.5 lc rgb "#1f77b4" title "Monte Carlo running mean", \
-     exact with lines lw 2 dt 2 lc rgb "#d62728" title sprintf("Theorem 1: E[N_{rej}] = %.4f", exact)
+     exact with lines lw 2 dt 2 lc rgb "#d62728" title sprintf("Theorem 1: %.4f", exact)
+
+set title sprintf("(b) batch speculative decoding, T = %d", horizon)
+plot for [i=1:words(bms)] fb(i) using 1:3 with lines lw 1.5 lc rgb word(cols, i) \
+         title sprintf("M = %s: running mean", word(bms, i)), \
+     for [i=1:words(bms)] fb(i) using 1:4 with lines lw 2 dt 2 lc rgb word(cols, i) \
+         title sprintf("M = %s: Theorem 3, %.4f", word(bms, i), first(fb(i), 4))
+
+set title sprintf("(c) exact E[N_{rej}] of batch SD against M, T = %d", horizon)
+set xlabel "number of drafts M"
+set ylabel "E[N_{rej}]"
+set xrange [0.5:20.5]
+set yrange [lowest - 0.08 * (sdval - lowest) - 0.05 : sdval + 0.08 * (sdval - lowest) + 0.05]
+plot fc using 1:2 with linespoints pt 7 ps 0.8 lw 1.5 lc rgb "#1f77b4" title "batch SD (Theorem 3)", \
+     fc using 1:3 with linespoints pt 6 ps 0.7 lw 1 dt 3 lc rgb "#7f7f7f" title "tree verification", \
+     limit with lines lw 2 dt 2 lc rgb "#d62728" title sprintf("M -> infinity (Prop. 1): %.4f", limit), \
+     fc every ::0::0 using 1:5 with points pt 5 ps 1.6 lc rgb "#000000" title sprintf("SD (Theorem 1): %.4f", sdval)
+unset multiplot
