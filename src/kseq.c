@@ -257,18 +257,18 @@ void sd_kseq_sampler_free(sd_kseq_sampler *s)
     memset(s, 0, sizeof *s);
 }
 
-sd_status sd_kseq_sampler_init(sd_kseq_sampler *s, const double *p, const double *q,
-                               size_t V, size_t k, sd_error *err)
+sd_status sd_kseq_sampler_init_at(sd_kseq_sampler *s, const double *p, const double *q,
+                                  size_t V, size_t k, double rho, sd_error *err)
 {
     sd_step st;
     sd_status rc;
     size_t x;
     memset(s, 0, sizeof *s);
+    if (k == 0 || V == 0 || !(rho >= 1.0))
+        return sd_error_set(err, SD_EINVAL, "K-SEQ sampler needs k >= 1, V >= 1, rho >= 1");
     s->V = V;
     s->k = k;
-    rc = sd_kseq_rho(p, q, V, k, &s->rho, err);
-    if (rc != SD_OK)
-        return rc;
+    s->rho = rho;
     rc = sd_step_alloc(&st, V, err);
     if (rc != SD_OK)
         return rc;
@@ -286,6 +286,16 @@ sd_status sd_kseq_sampler_init(sd_kseq_sampler *s, const double *p, const double
     for (x = 0; x < V; x++)
         s->thr[x] = p[x] > 0.0 ? q[x] / (s->rho * p[x]) : INFINITY;
     return SD_OK;
+}
+
+sd_status sd_kseq_sampler_init(sd_kseq_sampler *s, const double *p, const double *q,
+                               size_t V, size_t k, sd_error *err)
+{
+    double rho;
+    sd_status rc;
+    memset(s, 0, sizeof *s);
+    rc = sd_kseq_rho(p, q, V, k, &rho, err);
+    return rc != SD_OK ? rc : sd_kseq_sampler_init_at(s, p, q, V, k, rho, err);
 }
 
 size_t sd_kseq_sampler_draw(const sd_kseq_sampler *s, gsl_rng *r, size_t *trial)
@@ -326,8 +336,9 @@ void sd_kseq_sim_free(sd_kseq_sim *s)
     memset(s, 0, sizeof *s);
 }
 
-sd_status sd_kseq_sim_alloc(sd_kseq_sim *s, const sd_model *m, size_t M, int all_k,
-                            sd_error *err)
+/* The tables; rho_fixed > 0 uses that rho in every row instead of rho*. */
+static sd_status sim_build(sd_kseq_sim *s, const sd_model *m, size_t M, int all_k,
+                           double rho_fixed, sd_error *err)
 {
     size_t row, j, V = m->V;
     sd_status rc = SD_OK;
@@ -347,13 +358,28 @@ sd_status sd_kseq_sim_alloc(sd_kseq_sim *s, const sd_model *m, size_t M, int all
         return sd_error_set(err, SD_ENOMEM, "out of memory for K-SEQ sampling tables");
     for (row = 0; rc == SD_OK && row < s->nrows; row++) {
         size_t t = sd_model_stationary(m) ? 1 : row / V + 1, st = row % V;
-        for (j = 0; rc == SD_OK && j < s->nk; j++)
-            rc = sd_kseq_sampler_init(&s->smp[row * s->nk + j], sd_model_p(m, t, st),
-                                      sd_model_q(m, t, st), V, all_k ? j + 1 : M, err);
+        const double *p = sd_model_p(m, t, st), *q = sd_model_q(m, t, st);
+        for (j = 0; rc == SD_OK && j < s->nk; j++) {
+            size_t k = all_k ? j + 1 : M;
+            sd_kseq_sampler *smp = &s->smp[row * s->nk + j];
+            rc = rho_fixed > 0.0 ? sd_kseq_sampler_init_at(smp, p, q, V, k, rho_fixed, err)
+                                 : sd_kseq_sampler_init(smp, p, q, V, k, err);
+        }
     }
     if (rc != SD_OK)
         sd_kseq_sim_free(s);
     return rc;
+}
+
+sd_status sd_kseq_sim_alloc(sd_kseq_sim *s, const sd_model *m, size_t M, int all_k,
+                            sd_error *err)
+{
+    return sim_build(s, m, M, all_k, 0.0, err);
+}
+
+sd_status sd_kseq_sim_alloc_rho1(sd_kseq_sim *s, const sd_model *m, size_t M, sd_error *err)
+{
+    return sim_build(s, m, M, 0, 1.0, err);
 }
 
 static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, size_t *y)

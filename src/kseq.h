@@ -97,6 +97,13 @@ sd_status sd_kseq_sampler_init(sd_kseq_sampler *s, const double *p, const double
                                size_t V, size_t k, sd_error *err);
 void sd_kseq_sampler_free(sd_kseq_sampler *s);
 
+/* The same verifier at a given rho >= 1 instead of rho*.  If rho is not
+ * valid for k, the negative part of p_res is clamped and the output is
+ * NOT q-distributed: this is the negative control of thm-multidraft.
+ * SD_EINVAL for k = 0, V = 0 or rho < 1; SD_ENOMEM. */
+sd_status sd_kseq_sampler_init_at(sd_kseq_sampler *s, const double *p, const double *q,
+                                  size_t V, size_t k, double rho, sd_error *err);
+
 /* Run K-SEQ once: draw drafts i.i.d. from p one at a time (lazily: drafts
  * after the accepted one are never looked at), accept draft i iff
  * u < thr[x_i] with u uniform in [0,1), else after k failures draw from
@@ -128,6 +135,12 @@ typedef struct {
 sd_status sd_kseq_sim_alloc(sd_kseq_sim *s, const sd_model *m, size_t M, int all_k,
                             sd_error *err);
 void sd_kseq_sim_free(sd_kseq_sim *s);
+
+/* Negative control: round-start tables (k = M) built with rho = 1 in
+ * every row, i.e. accept draft i with min(1, q/p) and reject to the
+ * clamped residual: a biased verifier for M >= 2 wherever 0 < TV < 1.
+ * Errors as sd_kseq_sim_alloc. */
+sd_status sd_kseq_sim_alloc_rho1(sd_kseq_sim *s, const sd_model *m, size_t M, sd_error *err);
 
 /* The round-start verifier (M lazily drawn first tokens, K-SEQ) and the
  * tree verifier (K-SEQ with the rho* of the live count; needs all_k). */

@@ -1,0 +1,238 @@
+/* thm6.c - SPEC 6: token-level bounds on every row, chain values against
+ * literal simulations. */
+#include "thm6.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "algo.h"
+#include "alloc.h"
+#include "ersd.h"
+#include "exact.h"
+#include "kseq.h"
+#include "multidraft.h"
+#include "otbound.h"
+#include "roundstart.h"
+#include "rrs.h"
+
+/* Worst cases of the token-level properties over all rows and k. */
+typedef struct {
+    double rrs_opt, kseq_opt, opt_up, a1, guar, e1, ecf, ksd, margin, lp;
+    double minimal_bad;
+    int have_opt, have_lp;
+} worst;
+
+static double fmax0(double a, double b)
+{
+    return a > b ? a : b;
+}
+
+/* The token-level quantities of one row (p, q) for k = 1..kmax. */
+static sd_status token_row(const double *p, const double *q, size_t V, size_t kmax, int do_lp,
+                           double *tmp, sd_ersd_ws *ws, worst *w, sd_error *err)
+{
+    double tv = sd_tv(p, q, V);
+    size_t k;
+    sd_status rc = SD_OK;
+    for (k = 1; rc == SD_OK && k <= kmax; k++) {
+        double rrs = 1.0 - sd_rrs_rho(p, q, V, k, tmp), ks, rho, opt = NAN, lp;
+        rc = sd_kseq_accept(p, q, V, k, &ks, &rho, err);
+        if (rc != SD_OK)
+            break;
+        w->margin = fmin(w->margin, sd_kseq_margin(p, q, V, k, rho));
+        if (rho > 1.0 && sd_kseq_margin(p, q, V, k, rho * (1.0 - 1e-9)) >= 0.0)
+            w->minimal_bad += 1.0;
+        if (k == 1) {
+            double e, eq;
+            w->ksd = fmax0(w->ksd, fabs(ks - (1.0 - tv)));
+            rc = sd_ersd_accept(p, q, V, 1, ws, &eq, &e, err);
+            if (rc != SD_OK)
+                break;
+            w->ecf = fmax0(w->ecf, fabs(eq - sd_ersd_accept_k1(p, q, V)));
+            w->e1 = fmax0(w->e1, eq - (1.0 - tv));
+        }
+        if (V > SD_OT_MINCUT_MAX_V)
+            continue;
+        rc = sd_ot_mincut(p, q, V, k, &opt, err);
+        if (rc != SD_OK)
+            break;
+        w->have_opt = 1;
+        w->rrs_opt = fmax0(w->rrs_opt, rrs - opt);
+        w->kseq_opt = fmax0(w->kseq_opt, ks - opt);
+        w->opt_up = fmax0(w->opt_up, opt - sd_ot_upper(p, q, V, k));
+        w->guar = fmax0(w->guar, (1.0 - pow(1.0 - 1.0 / (double)k, (double)k)) * opt - ks);
+        if (k == 1)
+            w->a1 = fmax0(w->a1, fabs(opt - (1.0 - tv)));
+        if (do_lp && pow((double)V, (double)(k + 1)) <= SD_THM6_LP_MAX_VARS) {
+            rc = sd_ot_lp(p, q, V, k, &lp, err);
+            if (rc != SD_OK)
+                break;
+            w->have_lp = 1;
+            w->lp = fmax0(w->lp, fabs(lp - opt));
+        }
+    }
+    return rc;
+}
+
+static sd_status token_checks(const sd_model *m, size_t kmax, sd_checklist *l, sd_error *err)
+{
+    const size_t V = m->V, nrows = sd_rs_nrows(m);
+    double *tmp = sd_malloc(2 * V, sizeof(double));
+    sd_ersd_ws *ws = NULL;
+    worst w;
+    size_t row;
+    char name[96];
+    sd_status rc;
+    memset(&w, 0, sizeof w);
+    w.margin = INFINITY;
+    if (tmp == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory");
+    rc = sd_ersd_ws_alloc(&ws, V, 1, SD_MULTIDRAFT_ERSD_EPSABS, SD_MULTIDRAFT_ERSD_EPSREL,
+                          SD_MULTIDRAFT_ERSD_LIMIT, err);
+    for (row = 0; rc == SD_OK && row < nrows; row++) {
+        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, s = row % V;
+        rc = token_row(sd_model_p(m, t, s), sd_model_q(m, t, s), V, kmax, t == 1, tmp, ws, &w,
+                       err);
+    }
+    sd_ersd_ws_free(ws);
+    sd_free(tmp);
+    if (rc != SD_OK)
+        return rc;
+    snprintf(name, sizeof name, "K-SEQ rho* valid (k=1..%zu)", kmax);
+    rc = sd_check_bound(l, name, 0.0, w.margin, 0, 0.0, err);
+    if (rc == SD_OK)
+        rc = sd_check_bound(l, "K-SEQ rho* minimal (violations)", 0.0, w.minimal_bad, 1, 0.0,
+                            err);
+    if (rc == SD_OK)
+        rc = sd_check_bound(l, "K-SEQ k=1 = SD (1 - TV)", 0.0, w.ksd, 1, 1e-12, err);
+    if (rc == SD_OK && w.have_opt) {
+        rc = sd_check_bound(l, "RRS <= alpha*_k", 0.0, w.rrs_opt, 1, 1e-12, err);
+        if (rc == SD_OK)
+            rc = sd_check_bound(l, "K-SEQ <= alpha*_k", 0.0, w.kseq_opt, 1, 1e-12, err);
+        if (rc == SD_OK)
+            rc = sd_check_bound(l, "alpha*_k <= upper bound", 0.0, w.opt_up, 1, 1e-12, err);
+        if (rc == SD_OK)
+            rc = sd_check_bound(l, "alpha*_1 = 1 - TV", 0.0, w.a1, 1, 1e-12, err);
+        if (rc == SD_OK)
+            rc = sd_check_bound(l, "K-SEQ >= (1-(1-1/k)^k) alpha*_k", 0.0, w.guar, 1, 1e-12,
+                                err);
+    }
+    if (rc == SD_OK && w.have_lp)
+        rc = sd_check_bound(l, "alpha*_k: min-cut = LP (t=1)", 0.0, w.lp, 1, 1e-9, err);
+    if (rc == SD_OK)
+        rc = sd_check_bound(l, "ERSD k=1: closed form = quadrature", 0.0, w.ecf, 1, 1e-10, err);
+    if (rc == SD_OK)
+        rc = sd_check_bound(l, "ERSD k=1 <= 1 - TV", 0.0, w.e1, 1, 1e-12, err);
+    return rc;
+}
+
+/* Run sim: mean against exact, output tokens against mu. */
+static sd_status mc_checks(const sd_model *m, const char *label, sd_sim *sim, double exact,
+                           const double *mu, const sd_thm_mc *mc, sd_checklist *l,
+                           sd_error *err)
+{
+    sd_mc_config cfg = sd_thm_mc_config(mc);
+    sd_mc_result res;
+    char name[96];
+    size_t i;
+    sd_status rc = sd_mc_run(&cfg, m->T, m->V, sim, &res, err);
+    if (rc != SD_OK)
+        return rc;
+    snprintf(name, sizeof name, "%s: Monte Carlo mean", label);
+    rc = sd_check_z(l, name, exact, res.mean, res.stderr_mean, mc->z_max, err);
+    for (i = 0; rc == SD_OK && i < mc->npos; i++) {
+        snprintf(name, sizeof name, "%s: unbiased x_%zu", label, mc->pos[i]);
+        rc = sd_check_law(l, name, res.tokens + i * m->V, mu + i * m->V, m->V, mc->z_max,
+                          mc->p_min, err);
+    }
+    sd_mc_result_free(&res);
+    return rc;
+}
+
+/* The negative control: round-start K-SEQ simulated with rho = 1. */
+static sd_status mc_control(const sd_model *m, size_t M, const char *label, double exact,
+                            const double *mu, const sd_thm_mc *mc, sd_checklist *l,
+                            sd_error *err)
+{
+    sd_kseq_sim ks;
+    sd_roundstart_sim rs;
+    sd_rs_verifier v;
+    sd_sim sim;
+    sd_status rc = sd_kseq_sim_alloc_rho1(&ks, m, M, err);
+    if (rc != SD_OK)
+        return rc;
+    v = sd_kseq_rs_verifier(&ks);
+    rc = sd_roundstart_sim_alloc(&rs, m, &v, err);
+    if (rc == SD_OK) {
+        sim = sd_roundstart_sim_sim(&rs);
+        rc = mc_checks(m, label, &sim, exact, mu, mc, l, err);
+        sd_roundstart_sim_free(&rs);
+    }
+    sd_kseq_sim_free(&ks);
+    return rc;
+}
+
+static const sd_algo chain_algos[] = {SD_ALGO_KSEQ, SD_ALGO_KSEQ_TREE, SD_ALGO_ERSD};
+
+static sd_status chain_checks(const sd_model *m, const sd_thm6_opts *o, const sd_thm_mc *mc,
+                              sd_checklist *l, sd_error *err)
+{
+    double E1, e, *mu = NULL;
+    size_t i, j;
+    char name[96];
+    sd_status rc = sd_exact_sd_mean(m, &E1, err);
+    for (j = 0; rc == SD_OK && j < 3; j++) {
+        rc = sd_multidraft_exact(m, chain_algos[j], 1, &e, NULL, err);
+        snprintf(name, sizeof name, "%s M=1 %s SD", sd_algo_name(chain_algos[j]),
+                 chain_algos[j] == SD_ALGO_ERSD ? ">=" : "=");
+        if (rc == SD_OK)
+            rc = chain_algos[j] == SD_ALGO_ERSD
+                     ? sd_check_bound(l, name, E1, e, 0, 1e-12 * fmax(1.0, E1), err)
+                     : sd_check_close(l, name, E1, e, 1e-12, err);
+    }
+    if (rc != SD_OK || mc->runs == 0)
+        return rc;
+    mu = sd_malloc(mc->npos * m->V + 1, sizeof(double));
+    if (mu == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory");
+    rc = sd_exact_token_laws(m, mc->npos, mc->pos, mu, err);
+    for (i = 0; rc == SD_OK && i < o->ndrafts; i++) {
+        size_t M = o->drafts[i];
+        for (j = 0; rc == SD_OK && j < 3; j++) {
+            sd_algo a = chain_algos[j];
+            char label[64];
+            rc = sd_multidraft_exact(m, a, M, &e, NULL, err);
+            snprintf(label, sizeof label, "%s M=%zu%s", sd_algo_name(a), M,
+                     o->control && a == SD_ALGO_KSEQ ? " (control rho=1)" : "");
+            if (rc != SD_OK)
+                break;
+            if (o->control && a == SD_ALGO_KSEQ) {
+                rc = mc_control(m, M, label, e, mu, mc, l, err);
+            } else {
+                sd_algo_sim *as;
+                sd_sim sim;
+                rc = sd_algo_sim_alloc(&as, m, a, M, SD_SIM_CORRECT, err);
+                if (rc != SD_OK)
+                    break;
+                sim = sd_algo_sim_get(as);
+                rc = mc_checks(m, label, &sim, e, mu, mc, l, err);
+                sd_algo_sim_free(as);
+            }
+        }
+    }
+    sd_free(mu);
+    return rc;
+}
+
+sd_status sd_thm6_check(const sd_model *m, const sd_thm6_opts *o, const sd_thm_mc *mc,
+                        sd_checklist *l, sd_error *err)
+{
+    sd_status rc;
+    if (o->kmax == 0)
+        return sd_error_set(err, SD_EINVAL, "thm6: kmax must be at least 1");
+    rc = token_checks(m, o->kmax, l, err);
+    if (rc == SD_OK)
+        rc = chain_checks(m, o, mc, l, err);
+    return rc;
+}
