@@ -16,5 +16,9 @@
 #include "biased.h"
 #include "tradeoff.h"
 #include "sim_biased.h"
+#include "kseq.h"
+#include "ersd.h"
+#include "otbound.h"
+#include "multidraft.h"
 
 #endif
