@@ -28,9 +28,9 @@
 #define TOKEN_ERSD_EPSABS 1e-13
 #define TOKEN_ERSD_EPSREL 1e-12
 #define TOKEN_ERSD_LIMIT 1000
-/* ERSD costs about 100 V^2 k operations per k (quadrature of V
+/* ERSD costs about 1000 V^2 k operations per k (quadrature of V
  * integrands of O(V k)); beyond this V^2 k it is reported as null. */
-#define TOKEN_ERSD_MAX_WORK 1e8
+#define TOKEN_ERSD_MAX_WORK 1e7
 /* Largest --drafts accepted. */
 #define TOKEN_MAX_K 1000
 
@@ -53,7 +53,7 @@ static void help(void)
            "  --lp                 also solve the linear program over couplings with GLPK\n"
            "                       (optimal_lp; null where V^(k+1) > %.0f variables)\n"
            "Entries must be finite and >= 0 and sum to 1 within %g (%g for float32\n"
-           "files); they are then renormalised.  ERSD is null when V^2 k > %.0e.\n\n",
+           "files); they are then renormalised.  ERSD is null when V^2 K > %.0e.\n\n",
            SD_OT_MINCUT_MAX_V, TOKEN_MAX_K, SD_OT_LP_MAX_VARS, TOKEN_SUM_TOL,
            TOKEN_SUM_TOL_F32, TOKEN_ERSD_MAX_WORK);
     fputs("  --format F           table (default), json or tsv\n"
