@@ -196,8 +196,9 @@ static void test_race_monte_carlo(void **state)
 static void test_chain_mc(void **state)
 {
     /* Round-start ERSD on a small chain: exact against 200000 literal runs
-     * (z 4.5: false failure about once in 150000); k = 1 differs from SD
-     * (ERSD's k = 1 acceptance is at most 1 - TV, so it rejects more). */
+     * (z 4.5: false failure about once in 150000), bit-identical on 1 and 2
+     * threads; k = 1 differs from SD (ERSD's k = 1 acceptance is at most
+     * 1 - TV, so it rejects more). */
     sd_model m;
     sd_ersd_ws *ws = new_ws(4, 3);
     sd_ersd_sim es;
@@ -229,6 +230,16 @@ static void test_chain_mc(void **state)
     if (!l.v[0].pass)
         fail_msg("exact %g, Monte Carlo %g +- %g", exact, res.mean, res.stderr_mean);
     sd_checklist_free(&l);
+    {
+        /* the same seed gives the same histogram on 1 thread (per-thread clocks) */
+        sd_mc_result one;
+        size_t c;
+        cfg.threads = 1;
+        assert_int_equal(sd_mc_run(&cfg, m.T, m.V, &sim, &one, NULL), SD_OK);
+        for (c = 0; c <= m.T; c++)
+            assert_true(one.hist[c] == res.hist[c]);
+        sd_mc_result_free(&one);
+    }
     sd_mc_result_free(&res);
     sd_roundstart_sim_free(&rs);
     sd_ersd_ws_free(ws);
