@@ -145,7 +145,7 @@ static void test_chunk_streams(void **state)
     sd_mc_result res;
     sd_error err;
     uint64_t want[8] = {0};
-    size_t c, n, runs = 1000, chunk = 300, T = 7;
+    size_t c, n, runs = 3100, chunk = 300, T = 7; /* 10 full chunks and 1 of 100 */
     int th;
     (void)state;
     for (c = 0; c * chunk < runs; c++) {
