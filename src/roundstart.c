@@ -113,19 +113,20 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
     size_t n;
     (void)err;
     for (n = 0; n < nruns; n++) {
-        size_t s = gsl_ran_discrete(r, D->start), base = 0, t, nrej = 0, x;
+        size_t s = sd_rs_start_draw(D, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x;
         int start = 1;
         for (t = 1; t <= T; t++, base += rowstep) {
-            const size_t row = base + s;
             if (start) {
                 /* the rule verifies the M drafts' first tokens */
                 start = !S->v.verify(S->v.ctx, ws, t, s, r, &x);
                 nrej += (size_t)start;
             } else {
-                /* inside a round: the SD step along the accepted draft */
-                x = gsl_ran_discrete(r, D->draft[row]);
-                if (!(gsl_rng_uniform(r) < D->ratio[row * V + x])) {
-                    x = gsl_ran_discrete(r, D->resid[row]);
+                /* inside a round: the SD step along the accepted draft,
+                 * drawn as gsl_ran_discrete would from sd_sim_sd's tables */
+                const sd_sim_cell *row = D->cells + (base + s) * V;
+                x = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
+                if (!(gsl_rng_uniform(r) < row[x].ratio)) {
+                    x = sd_rs_resid_draw(row, V, gsl_rng_uniform(r));
                     nrej++;
                     start = 1;
                 }

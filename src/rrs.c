@@ -165,17 +165,22 @@ sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k,
 
 void sd_rrs_sim_free(sd_rrs_sim *s)
 {
-    size_t i;
-    for (i = 0; s->draft && i < s->nrows; i++)
-        if (s->draft[i])
-            gsl_ran_discrete_free(s->draft[i]);
-    for (i = 0; s->resid && i < s->nrows * s->M; i++)
-        if (s->resid[i])
-            gsl_ran_discrete_free(s->resid[i]);
     sd_free(s->draft);
     sd_free(s->resid);
+    sd_free(s->has_resid);
     sd_free(s->thr);
     memset(s, 0, sizeof *s);
+}
+
+/* Flatten the alias table of w (V entries) into cells; 0 on failure. */
+static int flat_alias(const double *w, size_t V, sd_alias_cell *cells)
+{
+    gsl_ran_discrete_t *g = sd_alias_alloc(w, V);
+    if (g == NULL)
+        return 0;
+    sd_alias_flatten(g, cells);
+    gsl_ran_discrete_free(g);
+    return 1;
 }
 
 /* Tables of row i: thresholds of trials 1..M and residual alias tables.
@@ -186,11 +191,10 @@ void sd_rrs_sim_free(sd_rrs_sim *s)
 static int rrs_row(sd_rrs_sim *S, size_t i, const double *p, const double *q, double *r,
                    double *tv)
 {
-    const size_t V = S->m->V, M = S->M;
+    const size_t V = S->m->V, M = S->M, K = S->all_k ? M : 1;
     size_t mm, x;
     int frozen = 0;
-    S->draft[i] = sd_alias_alloc(p, V);
-    if (S->draft[i] == NULL)
+    if (!flat_alias(p, V, S->draft + i * V))
         return 0;
     sd_rrs_residuals(p, q, V, M, r, tv);
     for (mm = 0; mm < M; mm++) {
@@ -201,9 +205,10 @@ static int rrs_row(sd_rrs_sim *S, size_t i, const double *p, const double *q, do
             thr[x] = frozen || p[x] == 0.0 ? INFINITY : rm[x] / p[x];
         /* r_{mm+1} is drawn from when trials 1..mm+1 all reject */
         if (!frozen && (S->all_k || mm + 1 == M)) {
-            S->resid[i * M + mm] = sd_alias_alloc(r + (mm + 1) * V, V);
-            if (S->resid[i * M + mm] == NULL)
+            size_t j = i * K + (S->all_k ? mm : 0);
+            if (!flat_alias(r + (mm + 1) * V, V, S->resid + j * V))
                 return 0;
+            S->has_resid[j] = 1;
         }
     }
     return 1;
@@ -213,7 +218,7 @@ sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k
                            sd_error *err)
 {
     const size_t V = m->V;
-    size_t i, t, s, nrows = sd_rs_nrows(m);
+    size_t i, t, s, K, nrows = sd_rs_nrows(m);
     double *r = NULL, *tv = NULL;
     memset(S, 0, sizeof *S);
     if (M == 0)
@@ -223,16 +228,18 @@ sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k
                             "--drafts %zu: the RRS sampling tables (%zu rows x %zu drafts x "
                             "V = %zu) exceed %zu doubles; use fewer drafts", M, nrows, M, V,
                             (size_t)SD_RRS_SIM_MAX_TABLE);
+    K = all_k ? M : 1;
     S->m = m;
     S->M = M;
     S->nrows = nrows;
     S->all_k = all_k != 0;
-    S->draft = sd_calloc(nrows, sizeof *S->draft);
-    S->resid = sd_calloc(nrows * M, sizeof *S->resid);
+    S->draft = sd_malloc(nrows * V, sizeof *S->draft);
+    S->resid = sd_malloc(nrows * K * V, sizeof *S->resid);
+    S->has_resid = sd_calloc(nrows * K, 1);
     S->thr = sd_malloc(nrows * M * V, sizeof(double));
     r = sd_malloc((M + 1) * V, sizeof(double));
     tv = sd_malloc(M, sizeof(double));
-    if (!S->draft || !S->resid || !S->thr || !r || !tv)
+    if (!S->draft || !S->resid || !S->has_resid || !S->thr || !r || !tv)
         goto fail;
     for (i = 0; i < nrows; i++) {
         t = sd_model_stationary(m) ? 1 : i / V + 1;
@@ -257,9 +264,10 @@ static int rrs_verify_row(const sd_rrs_sim *S, size_t i, size_t k, const size_t 
 {
     const size_t V = S->m->V, M = S->M;
     const double *thr = S->thr + i * M * V;
-    size_t mm;
+    const sd_alias_cell *draft = S->draft + i * V;
+    size_t mm, j;
     for (mm = 0; mm < k; mm++, thr += V) {
-        size_t x = tok != NULL ? tok[mm] : gsl_ran_discrete(r, S->draft[i]);
+        size_t x = tok != NULL ? tok[mm] : sd_alias_draw(draft, V, gsl_rng_uniform(r));
         if (gsl_rng_uniform(r) < thr[x]) {
             *y = x;
             return 1;
@@ -267,7 +275,8 @@ static int rrs_verify_row(const sd_rrs_sim *S, size_t i, size_t k, const size_t 
     }
     /* Reaching here means every threshold met was finite, so every
      * TV(P, r_j), j < k, was positive and the table of r_k exists. */
-    *y = gsl_ran_discrete(r, S->resid[i * M + k - 1]);
+    j = S->all_k ? i * M + k - 1 : i;
+    *y = sd_alias_draw(S->resid + j * V, V, gsl_rng_uniform(r));
     return 0;
 }
 

@@ -26,6 +26,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "alias.h"
 #include "error.h"
 #include "model.h"
 #include "roundstart.h"
@@ -82,14 +83,17 @@ sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k,
 /* Literal RRS verifier tables of a model for up to M drafts: per row
  * (t, s), the draft alias table of P, the thresholds r_{m-1}(x)/P(x) of
  * trials m = 1..M and alias tables of the rejection laws r_k (k = M only,
- * or every k = 1..M for trees). */
+ * or every k = 1..M for trees), flattened (alias.h) so that a draw is
+ * gsl_ran_discrete's without its call. */
 typedef struct {
     const sd_model *m;
     size_t M, nrows;
     int all_k;                  /* tables of r_k for every k (tree) or k = M only */
-    gsl_ran_discrete_t **draft; /* [row]: P */
+    sd_alias_cell *draft;       /* [row*V + c]: P */
     double *thr;                /* [(row*M + m-1)*V + x]: accept iff u < thr */
-    gsl_ran_discrete_t **resid; /* [row*M + k-1]: r_k; NULL if unused or rho_k = 0 */
+    sd_alias_cell *resid;       /* [(row*K + k')*V + c]: r_k, k' = k-1 (all_k, K = M)
+                                   or 0 (k = M only, K = 1) */
+    unsigned char *has_resid;   /* [row*K + k']: 1 if that table exists (rho_k > 0) */
 } sd_rrs_sim;
 
 /* Build the tables for m (which must outlive them) with M >= 1 drafts;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "roundstart.h"
 
 sd_status sd_tree_step_alloc(sd_tree_step *st, size_t V, size_t K, sd_error *err)
 {
@@ -172,12 +173,13 @@ static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
     const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
     size_t n;
     for (n = 0; n < nruns; n++) {
-        size_t s = gsl_ran_discrete(r, D->start), base = 0, t, nrej = 0, x, i, k = M, live;
+        size_t s = sd_rs_start_draw(D, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x, i;
+        size_t k = M, live;
         for (t = 1; t <= T; t++, base += rowstep) {
-            const gsl_ran_discrete_t *draft = D->draft[base + s];
+            const sd_sim_cell *row = D->cells + (base + s) * V;
             /* lazy drafting: each live draft's token at t, i.i.d. from P(s, .) */
             for (i = 0; i < k; i++)
-                tok[i] = gsl_ran_discrete(r, draft);
+                tok[i] = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
             if (S->v.verify(S->v.ctx, w->rule_ws, t, s, k, tok, r, &x)) {
                 for (i = 0, live = 0; i < k; i++)
                     if (tok[i] == x)
