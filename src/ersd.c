@@ -6,7 +6,6 @@
 
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_randist.h>
-#include <gsl/gsl_sort_double.h>
 
 #include "alloc.h"
 
@@ -48,9 +47,8 @@ sd_status sd_ersd_ws_alloc(sd_ersd_ws **out, size_t V, size_t k_max, double epsa
     ws->limit = limit;
     ws->c = sd_malloc(V, sizeof(double));
     ws->dp = sd_malloc(k_max, sizeof(double));
-    ws->bp = sd_malloc(V + 1, sizeof(double));
     sd_gsl_quiet();
-    if (ws->c != NULL && ws->dp != NULL && ws->bp != NULL)
+    if (ws->c != NULL && ws->dp != NULL)
         ws->w = gsl_integration_workspace_alloc(limit);
     if (ws->w == NULL) {
         sd_ersd_ws_free(ws);
@@ -68,7 +66,6 @@ void sd_ersd_ws_free(sd_ersd_ws *ws)
         gsl_integration_workspace_free(ws->w);
     sd_free(ws->c);
     sd_free(ws->dp);
-    sd_free(ws->bp);
     sd_free(ws);
 }
 
@@ -100,34 +97,30 @@ static double integrand(double s, void *arg)
     return exp(-s) * tail;
 }
 
-/* int_0^inf F by pieces: the integrand varies on the scales 1/c_x of
- * the n rates in ws->c and on the scale 1 of e^{-s}, which can be many
- * orders apart (a token with Q(y)/P(y) = 1e4 has its whole mass below
- * s = 1e-4, where a single qagiu call never looks).  So integrate with
- * gsl_integration_qags between consecutive scales below 1 and with qagiu
- * beyond 1 (where e^{-s} sets the scale: slower components are nearly
- * constant there); values and error estimates are summed. */
+/* int_0^inf F by pieces.  The integrand varies on the scales 1/c_x of
+ * the n rates in ws->c (and 1 for e^{-s}), which can be many orders
+ * apart: a token with Q(y)/P(y) = 1e6 has all its mass below s = 1e-5,
+ * and over [1/c, 1] a Gauss-Kronrod rule never sees it.  So the pieces
+ * form a geometric grid [0, h], [h, 2h], [2h, 4h], ... from
+ * h = 1/(1 + sum_x c_x), the fastest scale, up to s = 1, each integrated
+ * with gsl_integration_qags (on [a, 2a] every component changes by a
+ * bounded factor), then gsl_integration_qagiu beyond 1; values and error
+ * estimates are summed. */
 static int integrate(gsl_function *F, sd_ersd_ws *ws, size_t n, double *val, double *abserr)
 {
-    size_t i, m = 0;
-    double lo = 0.0, v, e;
+    size_t i;
+    double lo = 0.0, hi, tot = 1.0, v, e;
     int st;
     for (i = 0; i < n; i++)
-        if (ws->c[i] > 1.0)
-            ws->bp[m++] = 1.0 / ws->c[i];
-    ws->bp[m++] = 1.0;
-    gsl_sort(ws->bp, 1, m);
+        tot += ws->c[i];
     *val = *abserr = 0.0;
-    for (i = 0; i < m; i++) {
-        if (!(ws->bp[i] > lo))
-            continue;
-        st = gsl_integration_qags(F, lo, ws->bp[i], ws->epsabs, ws->epsrel, ws->limit, ws->w,
-                                  &v, &e);
+    for (hi = 1.0 / tot; hi < 1.0; hi *= 2.0) {
+        st = gsl_integration_qags(F, lo, hi, ws->epsabs, ws->epsrel, ws->limit, ws->w, &v, &e);
         if (st != GSL_SUCCESS)
             return st;
         *val += v;
         *abserr += e;
-        lo = ws->bp[i];
+        lo = hi;
     }
     st = gsl_integration_qagiu(F, lo, ws->epsabs, ws->epsrel, ws->limit, ws->w, &v, &e);
     if (st != GSL_SUCCESS)

@@ -12,9 +12,10 @@
  * other x independently beats y in the P-race with probability
  * pi_x(s) = 1 - exp(-s c_x), c_x = [Q(y) P(x)/P(y) - Q(x)]_+, so
  *   acc[y] = Q(y) * int_0^inf e^{-s} P(PoissonBinomial(pi(s)) < k) ds,
- * computed with the caller's tolerances piecewise between the scales
- * 1/c_x and 1 (gsl_integration_qags) and beyond them (qagiu); the
- * Poisson-binomial tail by an O(V k) recursion.  For k = 1 the integral
+ * computed with the caller's tolerances piecewise on a geometric grid
+ * from the fastest scale 1/(1 + sum c_x) up to 1 (gsl_integration_qags)
+ * and beyond (qagiu), so that scales many orders apart are all resolved;
+ * the Poisson-binomial tail by an O(V k) recursion.  For k = 1 the integral
  * is 1/(1 + sum_x c_x), i.e. SPEC 6.4's closed form
  *   P(accept) = sum_y 1 / sum_x max(Q(x)/Q(y), P(x)/P(y)).
  * The rejection law is that of the target token given that it is not
@@ -45,7 +46,6 @@ typedef struct {
     gsl_integration_workspace *w;    /* GSL's workspace */
     double *c;                       /* V rates c_x */
     double *dp;                      /* k_max Poisson-binomial probabilities */
-    double *bp;                      /* V + 1 breakpoints of the pieces */
     double abserr;                   /* error bound of the last call (absolute, on sum acc) */
 } sd_ersd_ws;
 
