@@ -181,19 +181,20 @@ SD_RNG_INLINE size_t alias_col(size_t V, double u)
 }
 
 /* gsl_ran_discrete's logic (Knuth convention) with uniform u on the
- * draft fields of a flattened row: column c gives c if u < F[c] (or
- * F[c] = 1), else A[c]. */
+ * draft fields of a flattened row: column c gives c if u < F[c], else
+ * A[c].  (gsl_ran_discrete also returns c when F[c] == 1; u < 1 makes
+ * that test redundant.) */
 SD_RNG_INLINE size_t alias_draft(const sd_sim_cell *cells, size_t V, double u)
 {
     const size_t c = alias_col(V, u);
-    return cells[c].dF == 1.0 || u < cells[c].dF ? c : cells[c].dA;
+    return u < cells[c].dF ? c : cells[c].dA;
 }
 
 /* The same on the rejection-law fields. */
 SD_RNG_INLINE size_t alias_resid(const sd_sim_cell *cells, size_t V, double u)
 {
     const size_t c = alias_col(V, u);
-    return cells[c].rF == 1.0 || u < cells[c].rF ? c : cells[c].rA;
+    return u < cells[c].rF ? c : cells[c].rA;
 }
 
 /* Any generator: one run after the other, drawing from r exactly as
