@@ -36,7 +36,9 @@ static inline size_t sd_alias_draw(const sd_alias_cell *cells, size_t V, double 
     size_t c = (size_t)(u * (double)V);
     if (c >= V)
         c = V - 1;
-    return cells[c].F == 1.0 || u < cells[c].F ? c : cells[c].A;
+    const double F = cells[c].F;
+    const size_t A = cells[c].A;
+    return ((u < F) | (F == 1.0)) ? c : A; /* a select, not a branch */
 }
 
 #endif

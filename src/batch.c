@@ -3,6 +3,9 @@
 
 #include <string.h>
 
+#include "alloc.h"
+#include "rng.h"
+
 sd_status sd_batch_exact(const sd_model *m, size_t M, double *mean, double *fstart,
                          sd_error *err)
 {
@@ -62,7 +65,313 @@ void sd_batch_sim_free(sd_batch_sim *s)
     sd_rrs_sim_free(&s->rrs);
 }
 
+/* ---- the RRS-specialised kernels -------------------------------------------
+ *
+ * The generic engines call the rule through a callback that draws from a
+ * gsl_rng; for RRS the same algorithm runs here inline: uniforms from a
+ * buffer of SD_RNG_LANES xoshiro256** lanes seeded from the chunk's
+ * generator (or from the generator itself when --rng names another one),
+ * alias draws on the flattened tables.  Same law as the generic path
+ * (test_batch checks both against the exact values); the numbers drawn
+ * differ, and depend only on (seed, chunk). */
+
+/* A source of uniforms in [0,1). */
+typedef struct {
+    gsl_rng *r;
+    int fast;                    /* lanes (default generator) or r itself */
+    int pos;                     /* next unused entry of buf */
+    sd_rng_lanes g;
+    uint64_t buf[SD_RNG_LANES];
+} usrc;
+
+static void usrc_init(usrc *u, gsl_rng *r)
+{
+    u->r = r;
+    u->fast = r->type == sd_rng_xoshiro256ss;
+    u->pos = SD_RNG_LANES;
+    if (u->fast)
+        sd_rng_lanes_seed(&u->g, r);
+}
+
+static inline double unext(usrc *u)
+{
+    if (!u->fast)
+        return gsl_rng_uniform(u->r);
+    if (u->pos == SD_RNG_LANES) {
+        sd_rng_lanes_next(&u->g, u->buf);
+        u->pos = 0;
+    }
+    return sd_rng_u01(u->buf[u->pos++]);
+}
+
+/* RRS on k drafts at table row i (tok = NULL: drawn lazily from P);
+ * 1 and the token if one is accepted, else 0 and the token from r_k. */
+static inline int rrs_fast(const sd_rrs_sim *R, size_t i, size_t k, const size_t *tok,
+                           usrc *u, size_t *y)
+{
+    const size_t V = R->m->V, M = R->M;
+    const double *thr = R->thr + i * M * V;
+    const sd_alias_cell *draft = R->draft + i * V;
+    size_t mm, j;
+    for (mm = 0; mm < k; mm++, thr += V) {
+        size_t x = tok != NULL ? tok[mm] : sd_alias_draw(draft, V, unext(u));
+        if (unext(u) < thr[x]) {
+            *y = x;
+            return 1;
+        }
+    }
+    j = R->all_k ? i * M + k - 1 : i;
+    *y = sd_alias_draw(R->resid + j * V, V, unext(u));
+    return 0;
+}
+
+#define LN SD_RNG_LANES
+#define WAVE 64 /* runs advanced together, a multiple of LN */
+
+/* Fill u[0..w-1] (w a multiple of LN) with fresh lane outputs. */
+SD_RNG_INLINE void lanes_fill(sd_rng_lanes *g, uint64_t *u, size_t w)
+{
+    size_t k;
+    for (k = 0; k < w; k += LN)
+        sd_rng_lanes_next(g, u + k);
+}
+
+/* gsl_ran_discrete's draw on flattened cells, as a select (alias.h). */
+SD_RNG_INLINE size_t cell_pick(const sd_alias_cell *cells, size_t V, double u)
+{
+    size_t c = (size_t)(u * (double)V);
+    double F;
+    size_t A;
+    c = c < V ? c : V - 1;
+    F = cells[c].F;
+    A = cells[c].A;
+    return ((u < F) | (F == 1.0)) ? c : A;
+}
+
+/* The same on sd_sim_sd's cells: draft (which = 0) or rejection-law
+ * (which = 1) fields. */
+SD_RNG_INLINE size_t sim_pick(const sd_sim_cell *cells, size_t V, double u, int which)
+{
+    size_t c = (size_t)(u * (double)V);
+    double F;
+    size_t A;
+    c = c < V ? c : V - 1;
+    F = which ? cells[c].rF : cells[c].dF;
+    A = which ? cells[c].rA : cells[c].dA;
+    return ((u < F) | (F == 1.0)) ? c : A;
+}
+
+/* Batch SD with the default generator: runs advance in waves of WAVE,
+ * position by position, drawing from xoshiro256** lanes seeded from r.
+ * Every position draws three uniforms per run for the SD step; at a
+ * round start RRS runs trial by trial over the runs still verifying
+ * (two uniforms per run and trial), then one uniform for the rejection
+ * law.  The loops over runs have no branches on random outcomes, so they
+ * vectorise where the target allows; each run is still Algorithm 4
+ * driven by independent uniforms. */
+SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nruns,
+                                    sd_tally *tally)
+{
+    const sd_sim_sd *D = &B->rs.sd;
+    const sd_rrs_sim *R = &B->rrs;
+    const size_t V = D->m->V, T = D->m->T, M = R->M;
+    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    sd_rng_lanes g;
+    uint64_t u1[WAVE], u2[WAVE], u3[WAVE];
+    size_t s[WAVE], nrej[WAVE], xr[WAVE], act[WAVE], n, t, j, m;
+    int start[WAVE], active[WAVE];
+    sd_rng_lanes_seed(&g, r);
+    for (n = 0; n < nruns; n += WAVE) {
+        const size_t live = nruns - n < WAVE ? nruns - n : WAVE;
+        const size_t w = (live + LN - 1) / LN * LN;
+        size_t base = 0;
+        lanes_fill(&g, u1, w);
+        for (j = 0; j < w; j++) {
+            s[j] = sim_pick(D->start_cells, V, sd_rng_u01(u1[j]), 0);
+            nrej[j] = 0;
+            start[j] = 1;
+        }
+        for (t = 1; t <= T; t++, base += rowstep) {
+            size_t na = 0, q, kept;
+            /* round starts: RRS trial by trial over the list act[0..na-1]
+             * of runs still verifying (compacted without branches) */
+            for (j = 0; j < w; j++) {
+                act[na] = j;
+                na += (size_t)start[j];
+                active[j] = 0;
+            }
+            for (m = 0; na > 0 && m < M; m++) {
+                const size_t wa = (na + LN - 1) / LN * LN;
+                lanes_fill(&g, u1, wa);
+                lanes_fill(&g, u2, wa);
+                for (q = 0, kept = 0; q < na; q++) {
+                    const size_t jj = act[q], i = base + s[jj];
+                    const size_t x = cell_pick(R->draft + i * V, V, sd_rng_u01(u1[q]));
+                    const int acc = sd_rng_u01(u2[q]) < R->thr[(i * M + m) * V + x];
+                    xr[jj] = acc ? x : xr[jj];
+                    act[kept] = jj;
+                    kept += (size_t)!acc;
+                }
+                na = kept;
+            }
+            for (q = 0; q < na; q++)
+                active[act[q]] = 1; /* every draft rejected */
+            /* the SD step inside rounds (three uniforms), and the
+             * rejection law for the runs whose M drafts all failed */
+            lanes_fill(&g, u1, w);
+            lanes_fill(&g, u2, w);
+            lanes_fill(&g, u3, w);
+            for (j = 0; j < w; j++) {
+                const size_t i = base + s[j];
+                const sd_sim_cell *row = D->cells + i * V;
+                const size_t x = sim_pick(row, V, sd_rng_u01(u1[j]), 0);
+                const size_t y = sim_pick(row, V, sd_rng_u01(u3[j]), 1);
+                const size_t z = cell_pick(R->resid + i * V, V, sd_rng_u01(u3[j]));
+                const int rej = !(sd_rng_u01(u2[j]) < row[x].ratio);
+                const size_t sd_next = rej ? y : x;
+                const size_t rs_next = active[j] ? z : xr[j];
+                const int rs_rej = start[j] & active[j], sd_rej = (!start[j]) & rej;
+                s[j] = start[j] ? rs_next : sd_next;
+                nrej[j] += (size_t)(rs_rej | sd_rej);
+                start[j] = rs_rej | sd_rej;
+            }
+            if (tally->pos_index[t] >= 0) {
+                uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * V;
+                for (j = 0; j < live; j++)
+                    tok[s[j]]++;
+            }
+        }
+        for (j = 0; j < live; j++)
+            tally->hist[nrej[j]]++;
+    }
+}
+
+static void batch_lanes(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
+{
+    batch_lanes_body(B, r, nruns, tally);
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SD_SIM_NO_SIMD)
+/* The same compiled for AVX-512 (x86-64-v4), chosen at run time (the
+ * same IEEE operations in the same order, as in sim_sd.c). */
+#define SD_BATCH_HAVE_V4 1
+__attribute__((target("arch=x86-64-v4,tune=icelake-server,prefer-vector-width=512")))
+static void batch_lanes_v4(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
+{
+    batch_lanes_body(B, r, nruns, tally);
+}
+
+static int have_v4(void)
+{
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512cd");
+}
+#endif
+
+/* Any other generator: one run after the other, drawing from r. */
+static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
+{
+    const sd_sim_sd *D = &B->rs.sd;
+    const size_t V = D->m->V, T = D->m->T;
+    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    size_t n;
+    usrc u;
+    usrc_init(&u, r);
+    for (n = 0; n < nruns; n++) {
+        size_t s = sd_rs_start_draw(D, V, unext(&u)), base = 0, t, nrej = 0, x;
+        int start = 1;
+        for (t = 1; t <= T; t++, base += rowstep) {
+            if (start) {
+                start = !rrs_fast(&B->rrs, base + s, B->rrs.M, NULL, &u, &x);
+                nrej += (size_t)start;
+            } else {
+                const sd_sim_cell *row = D->cells + (base + s) * V;
+                x = sd_rs_draft_draw(row, V, unext(&u));
+                if (!(unext(&u) < row[x].ratio)) {
+                    x = sd_rs_resid_draw(row, V, unext(&u));
+                    nrej++;
+                    start = 1;
+                }
+            }
+            if (tally->pos_index[t] >= 0)
+                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            s = x;
+        }
+        tally->hist[nrej]++;
+    }
+}
+
+static sd_status batch_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
+                           sd_tally *tally, sd_error *err)
+{
+    const sd_batch_sim *B = ctx;
+    (void)ws;
+    (void)err;
+    if (r->type != sd_rng_xoshiro256ss)
+        batch_serial(B, r, nruns, tally);
+#ifdef SD_BATCH_HAVE_V4
+    else if (have_v4())
+        batch_lanes_v4(B, r, nruns, tally);
+#endif
+    else
+        batch_lanes(B, r, nruns, tally);
+    return SD_OK;
+}
+
+static sd_status tree_ws_alloc(const void *ctx, void **ws, sd_error *err)
+{
+    const sd_batch_sim *B = ctx;
+    *ws = sd_malloc(B->rrs.M, sizeof(size_t));
+    return *ws != NULL ? SD_OK
+                       : sd_error_set(err, SD_ENOMEM, "out of memory for a tree workspace");
+}
+
+static sd_status tree_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
+                          sd_tally *tally, sd_error *err)
+{
+    const sd_batch_sim *B = ctx;
+    const sd_sim_sd *D = &B->ts.sd;
+    const size_t V = D->m->V, T = D->m->T, M = B->rrs.M;
+    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    size_t *tok = ws, n;
+    usrc u;
+    (void)err;
+    usrc_init(&u, r);
+    for (n = 0; n < nruns; n++) {
+        size_t s = sd_rs_start_draw(D, V, unext(&u)), base = 0, t, nrej = 0, x, i, k = M, live;
+        for (t = 1; t <= T; t++, base += rowstep) {
+            const sd_sim_cell *row = D->cells + (base + s) * V;
+            for (i = 0; i < k; i++)
+                tok[i] = sd_rs_draft_draw(row, V, unext(&u));
+            if (rrs_fast(&B->rrs, base + s, k, tok, &u, &x)) {
+                for (i = 0, live = 0; i < k; i++)
+                    live += tok[i] == x;
+                k = live; /* every draft holding x stays live (>= 1: x is one of them) */
+            } else {
+                nrej++;
+                k = M;
+            }
+            if (tally->pos_index[t] >= 0)
+                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            s = x;
+        }
+        tally->hist[nrej]++;
+    }
+    return SD_OK;
+}
+
 sd_sim sd_batch_sim_sim(const sd_batch_sim *s)
+{
+    sd_sim sim;
+    sim.ctx = s;
+    sim.ws_alloc = s->tree ? tree_ws_alloc : NULL;
+    sim.ws_free = s->tree ? sd_free : NULL;
+    sim.run = s->tree ? tree_run : batch_run;
+    return sim;
+}
+
+sd_sim sd_batch_sim_generic(const sd_batch_sim *s)
 {
     return s->tree ? sd_tree_sim_sim(&s->ts) : sd_roundstart_sim_sim(&s->rs);
 }

@@ -51,7 +51,14 @@ sd_status sd_batch_sim_alloc(sd_batch_sim *s, const sd_model *m, size_t M, int t
                              sd_error *err);
 void sd_batch_sim_free(sd_batch_sim *s);
 
-/* Its sd_sim interface for sd_mc_run. */
+/* Its sd_sim interface for sd_mc_run: RRS inlined, uniforms from
+ * xoshiro256** lanes seeded from each chunk's generator (from the
+ * generator itself for a non-default --rng). */
 sd_sim sd_batch_sim_sim(const sd_batch_sim *s);
+
+/* The same algorithm through the generic engines (roundstart.h, tree.h)
+ * with the RRS verifiers of rrs.h and gsl_rng draws: slower, kept as a
+ * second implementation that the tests compare. */
+sd_sim sd_batch_sim_generic(const sd_batch_sim *s);
 
 #endif

@@ -64,7 +64,7 @@ static inline size_t sd_rs_nrows(const sd_model *m)
  * gsl_ran_discrete on the same u, without a call. */
 static inline size_t sd_rs_cell(double F, size_t A, size_t c, double u)
 {
-    return F == 1.0 || u < F ? c : A;
+    return ((u < F) | (F == 1.0)) ? c : A; /* no short circuit: a select, not a branch */
 }
 
 static inline size_t sd_rs_col(size_t V, double u)

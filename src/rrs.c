@@ -234,7 +234,8 @@ sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k
     S->nrows = nrows;
     S->all_k = all_k != 0;
     S->draft = sd_malloc(nrows * V, sizeof *S->draft);
-    S->resid = sd_malloc(nrows * K * V, sizeof *S->resid);
+    /* zeroed: the vectorised kernels read (and discard) unused tables */
+    S->resid = sd_calloc(nrows * K * V, sizeof *S->resid);
     S->has_resid = sd_calloc(nrows * K, 1);
     S->thr = sd_malloc(nrows * M * V, sizeof(double));
     r = sd_malloc((M + 1) * V, sizeof(double));
