@@ -30,7 +30,7 @@ sd_status sd_batch_exact(const sd_model *m, size_t M, double *mean, double *fsta
 sd_status sd_batch_limit(const sd_model *m, double *mean, sd_error *err);
 
 /* Exact E[N_rej] of tree verification with RRS and M >= 1 drafts per
- * round, O(T V^2 M^2 + T V M^3).  live (optional, T (M+1) doubles) gets
+ * round, O(T V^2 M^3).  live (optional, T (M+1) doubles) gets
  * P(k live drafts at t).  SD_EINVAL for M = 0, SD_ENOMEM. */
 sd_status sd_batch_tree_exact(const sd_model *m, size_t M, double *mean, double *live,
                               sd_error *err);
@@ -49,6 +49,7 @@ typedef struct {
  * failure everything is released. */
 sd_status sd_batch_sim_alloc(sd_batch_sim *s, const sd_model *m, size_t M, int tree,
                              sd_error *err);
+/* Release everything (safe on a zeroed struct). */
 void sd_batch_sim_free(sd_batch_sim *s);
 
 /* Its sd_sim interface for sd_mc_run: RRS inlined, uniforms from

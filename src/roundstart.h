@@ -125,6 +125,7 @@ typedef struct {
  * everything released on failure. */
 sd_status sd_roundstart_sim_alloc(sd_roundstart_sim *s, const sd_model *m,
                                   const sd_rs_verifier *v, sd_error *err);
+/* Release the tables (safe on a zeroed struct). */
 void sd_roundstart_sim_free(sd_roundstart_sim *s);
 
 /* Its sd_sim interface for sd_mc_run. */

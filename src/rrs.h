@@ -56,7 +56,8 @@ double sd_rrs_bi(const double *p, const double *q, size_t V, size_t k, double *t
 double sd_rrs_accept_law(const double *p, const double *q, size_t V, size_t k, double *law,
                          double *tmp);
 
-/* Workspace of the step functions: 2V doubles (NULL on failure). */
+/* Workspace of the step functions: 2V doubles (NULL on failure); free
+ * with sd_rrs_ws_free (NULL is fine). */
 double *sd_rrs_ws_alloc(size_t V);
 void sd_rrs_ws_free(double *ws);
 
@@ -102,6 +103,7 @@ typedef struct {
  * failure everything is released. */
 sd_status sd_rrs_sim_alloc(sd_rrs_sim *s, const sd_model *m, size_t M, int all_k,
                            sd_error *err);
+/* Release the tables (safe on a zeroed struct). */
 void sd_rrs_sim_free(sd_rrs_sim *s);
 
 /* The round-start verifier of batch SD (Algorithm 4): draw the M first

@@ -47,7 +47,8 @@ typedef struct {
     double *acc;  /* acc[y*(K+1) + L] = P(accept token y, L live drafts at t+1), L = 1..k */
 } sd_tree_step;
 
-/* Allocate/free a step for V tokens and up to K live drafts. */
+/* Allocate/free a step for V tokens and up to K live drafts (SD_ENOMEM
+ * with nothing left allocated; free is safe on a freed step). */
 sd_status sd_tree_step_alloc(sd_tree_step *st, size_t V, size_t K, sd_error *err);
 void sd_tree_step_free(sd_tree_step *st);
 
@@ -58,7 +59,8 @@ typedef sd_status (*sd_tree_step_fn)(const double *p, const double *q, size_t V,
                                      void *ws, sd_tree_step *out, sd_error *err);
 
 /* Exact E[N_rej] of tree verification of m with M drafts per round, by
- * the DP above: O(T V^2 M^2) plus T V M calls of step.  Optional output
+ * the DP above: O(T V^2 M^2) plus T V M calls of step (RRS: O(V k^2) each,
+ * so O(T V^2 M^3) in all).  Optional output
  * (NULL to skip): live[(t-1) (M+1) + k] = P(k live drafts at t).
  * Returns the step's error, SD_EINVAL for M = 0, SD_ENOMEM, or SD_OK. */
 sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
@@ -89,6 +91,7 @@ typedef struct {
  * SD_EINVAL for M = 0, SD_ENOMEM with everything released. */
 sd_status sd_tree_sim_alloc(sd_tree_sim *s, const sd_model *m, const sd_tree_verifier *v,
                             size_t M, sd_error *err);
+/* Release the tables (safe on a zeroed struct). */
 void sd_tree_sim_free(sd_tree_sim *s);
 
 /* Its sd_sim interface for sd_mc_run. */
