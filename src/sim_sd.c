@@ -54,6 +54,7 @@ void sd_sim_sd_free(sd_sim_sd *s)
     sd_free(s->resid);
     sd_free(s->ratio);
     sd_free(s->cells_mem);
+    sd_free(s->pack_mem);
     sd_free(s->start_cells);
     memset(s, 0, sizeof *s);
 }
@@ -123,6 +124,30 @@ static void flatten_all(sd_sim_sd *S)
     }
 }
 
+#define PACK_SHIFT 54
+#define PACK_ONE (UINT64_C(1) << 53) /* 2^53: u < 1 for every u */
+
+/* The integer threshold of a probability or ratio f: the 53-bit integer
+ * k of u = k 2^-53 satisfies u < f iff k < pack_threshold(f) (f 2^53 is
+ * exact, so its ceiling is); capped at 2^53, which every k is below. */
+static uint64_t pack_threshold(double f)
+{
+    double x = f * (double)PACK_ONE;
+    return !(x < (double)PACK_ONE) ? PACK_ONE : (uint64_t)ceil(x);
+}
+
+/* Fill the packed tables from the flattened ones (V <= SD_SIM_PACK_MAX_V). */
+static void pack_all(sd_sim_sd *S)
+{
+    size_t i, n = S->nrows * S->m->V;
+    for (i = 0; i < n; i++) {
+        const sd_sim_cell *e = S->cells + i;
+        S->packed[3 * i] = pack_threshold(e->dF) | (uint64_t)e->dA << PACK_SHIFT;
+        S->packed[3 * i + 1] = pack_threshold(e->ratio);
+        S->packed[3 * i + 2] = pack_threshold(e->rF) | (uint64_t)e->rA << PACK_SHIFT;
+    }
+}
+
 /* n cells aligned to 64 bytes so that none straddles two cache lines
  * (a token then costs one line per table look-up); *mem gets the
  * allocation to free.  NULL on failure. */
@@ -153,8 +178,13 @@ sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
     S->start_cells = sd_malloc(V, sizeof(sd_sim_cell));
     tmp = sd_malloc(V, sizeof(double));
     S->start = sd_alias_alloc(m->pi0, V);
+    if (V <= SD_SIM_PACK_MAX_V) {
+        S->pack_mem = sd_malloc(3 * S->nrows * V + 8, sizeof(uint64_t));
+        if (S->pack_mem != NULL)
+            S->packed = (uint64_t *)(((uintptr_t)S->pack_mem + 63) & ~(uintptr_t)63);
+    }
     if (!S->draft || !S->resid || !S->ratio || !S->cells || !S->start_cells ||
-        !tmp || !S->start)
+        !tmp || !S->start || (V <= SD_SIM_PACK_MAX_V && S->pack_mem == NULL))
         goto fail;
     for (i = 0; i < S->nrows; i++) {
         t = sd_model_stationary(m) ? 1 : i / V + 1;
@@ -164,6 +194,8 @@ sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
     }
     sd_free(tmp);
     flatten_all(S);
+    if (S->packed != NULL)
+        pack_all(S);
     return SD_OK;
 fail:
     sd_free(tmp);
@@ -225,21 +257,34 @@ static void run_serial(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *t
 #define L SD_RNG_LANES
 #define WAVE 64 /* runs advanced together, a multiple of L */
 
+/* An alias draw on a packed row (stride 3 words) with the 53-bit integer
+ * k of a uniform u = k 2^-53: column c = floor(u V) (exactly), then c if
+ * u < F[c], else A[c]. */
+SD_RNG_INLINE uint64_t packed_draw(const uint64_t *row, uint64_t V, uint64_t k)
+{
+    const uint64_t c = (k * V) >> 53; /* exact: k V < 2^64 for V <= 2^11 */
+    const uint64_t w = row[3 * c];
+    return k < (w & ((UINT64_C(1) << PACK_SHIFT) - 1)) ? c : w >> PACK_SHIFT;
+}
+
 /* The default generator: runs advance in waves of WAVE side by side,
  * position by position, drawing from SD_RNG_LANES xoshiro256** lanes
  * seeded from r (lane j serves runs j, j+L, ... of a wave).  Every
  * position draws three uniforms per run (draft, test, rejection law);
  * the third is used only on rejection, so each run is still Algorithm SD
- * driven by independent uniforms.  Written without branches on random
- * outcomes so that the run loop vectorises (gathers) where the target
- * allows it, and the look-ups of different runs overlap. */
+ * driven by independent uniforms.  The packed tables compare 53-bit
+ * integers, the exact equivalent of the double comparisons.  Written
+ * without branches on random outcomes so that the run loop vectorises
+ * (gathers) where the target allows it, and the look-ups of different
+ * runs overlap. */
 SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
 {
     const size_t V = S->m->V, T = S->m->T;
     const size_t rowstep = sd_model_stationary(S->m) ? 0 : V;
     sd_rng_lanes g;
     uint64_t u1[WAVE], u2[WAVE], u3[WAVE];
-    size_t s[WAVE], nrej[WAVE], n, t, j, k;
+    uint64_t s[WAVE], nrej[WAVE];
+    size_t n, t, j, k;
     sd_rng_lanes_seed(&g, r);
     for (n = 0; n < nruns; n += WAVE) {
         const size_t live = nruns - n < WAVE ? nruns - n : WAVE;
@@ -252,18 +297,20 @@ SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_t
             nrej[j] = 0;
         }
         for (t = 1; t <= T; t++, base += rowstep) {
+            /* draft, acceptance and rejection-law words of position t */
+            const uint64_t *pd = S->packed + 3 * base * V, *pr = pd + 1, *pe = pd + 2;
             for (k = 0; k < w; k += L) {
                 sd_rng_lanes_next(&g, u1 + k);
                 sd_rng_lanes_next(&g, u2 + k);
                 sd_rng_lanes_next(&g, u3 + k);
             }
             for (j = 0; j < w; j++) {
-                const sd_sim_cell *row = S->cells + (base + s[j]) * V;
-                const size_t x = alias_draft(row, V, sd_rng_u01(u1[j]));
-                const size_t y = alias_resid(row, V, sd_rng_u01(u3[j]));
-                const int rej = !(sd_rng_u01(u2[j]) < row[x].ratio);
+                const uint64_t off = 3 * s[j] * V;
+                const uint64_t x = packed_draw(pd + off, V, u1[j] >> 11);
+                const uint64_t y = packed_draw(pe + off, V, u3[j] >> 11);
+                const uint64_t rej = (u2[j] >> 11) >= pr[off + 3 * x];
                 s[j] = rej ? y : x;
-                nrej[j] += (size_t)rej;
+                nrej[j] += rej;
             }
             if (tally->pos_index[t] >= 0) {
                 uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * V;
@@ -309,7 +356,7 @@ static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
     const sd_sim_sd *S = ctx;
     (void)ws;
     (void)err;
-    if (r->type == sd_rng_xoshiro256ss) {
+    if (r->type == sd_rng_xoshiro256ss && S->packed != NULL) {
 #ifdef SD_SIM_HAVE_V4
         if (have_v4()) {
             run_lanes_v4(S, r, nruns, tally);

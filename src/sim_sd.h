@@ -60,7 +60,17 @@ typedef struct {
     sd_sim_cell *cells;           /* nrows*V: the three above, flattened (64-byte aligned) */
     void *cells_mem;              /* the allocation behind cells */
     sd_sim_cell *start_cells;     /* V: the alias table of pi0 (dF, dA) */
+    /* The same tables packed for the default generator's fast path, for
+     * V <= SD_SIM_PACK_MAX_V (else NULL): three words per entry of row
+     * (t, s) -- draft threshold | A << 54, acceptance threshold, rejection
+     * law threshold | A << 54 -- where a threshold is ceil(F 2^53), so
+     * that u = k 2^-53 < F iff the integer k is below it (exactly). */
+    uint64_t *packed;             /* nrows*V*3 words, 64-byte aligned */
+    void *pack_mem;               /* the allocation behind packed */
 } sd_sim_sd;
+
+/* Largest vocabulary of the packed tables (the index takes 10 bits). */
+#define SD_SIM_PACK_MAX_V 1024
 
 /* Build the tables for m (which must outlive them).  SD_ENOMEM on
  * failure, with everything released. */
