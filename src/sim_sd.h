@@ -7,12 +7,14 @@
  * for the theorem checks.
  *
  * Speed (bench/): the alias tables are flattened into one array of
- * cells, and with the default generator runs advance side by side from
- * SD_RNG_LANES xoshiro256** lanes seeded from the chunk's stream, three
- * uniforms per position, in a loop compiled for AVX-512 too and chosen
- * at run time.  Any other generator (--rng) draws exactly as
- * gsl_ran_discrete and gsl_rng_uniform would, run after run.  Either
- * way the tallies depend only on (seed, chunk), not on threads or CPU.
+ * cells, and with the default generator (V <= SD_SIM_PACK_MAX_V) runs
+ * advance side by side from SD_RNG_LANES xoshiro256** lanes seeded from
+ * the chunk's stream, three uniforms per position, on the tables packed
+ * as exact 53-bit integer thresholds, in a loop compiled for AVX-512 too
+ * and chosen at run time.  Any other generator (--rng) or V draws
+ * exactly as gsl_ran_discrete and gsl_rng_uniform would, run after run.
+ * Either way the tallies depend only on (seed, chunk), not on threads
+ * or CPU.
  */
 #ifndef SD_SIM_SD_H
 #define SD_SIM_SD_H
