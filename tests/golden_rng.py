@@ -42,3 +42,35 @@ if __name__ == "__main__":
         print(f"seed={seed} stream={stream} key=0x{key:016x}")
         for v in vals:
             print(f"  0x{v:016x}  {(v >> 11) * 2.0**-53!r}")
+
+def xoshiro_state(s, n):
+    """n outputs of xoshiro256** from the state s (a list of 4 words)."""
+    s = list(s)
+    out = []
+    for _ in range(n):
+        r = (rotl((s[1] * 5) & M, 7) * 9) & M
+        t = (s[1] << 17) & M
+        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]
+        s[2] ^= t; s[3] = rotl(s[3], 45)
+        out.append(r)
+    return out
+
+def lanes(seed, stream, nlanes=16, n=2):
+    """The lanes of sd_rng_lanes_seed on stream (seed, stream): state word
+    k of lane j is splitmix64 of (a << 32) ^ b, a and b the next two
+    outputs of the parent; then the first n outputs of each lane."""
+    parent = iter(xoshiro(stream_key(seed, stream), 8 * nlanes))
+    states = []
+    for _ in range(nlanes):
+        w = []
+        for _ in range(4):
+            a, b = next(parent), next(parent)
+            _, z = splitmix64(((a << 32) & M) ^ b)
+            w.append(z)
+        states.append(w)
+    return [xoshiro_state(st, n) for st in states]
+
+if __name__ == "__main__":
+    out = lanes(20241101, 0)
+    for j in (0, 1, 15):
+        print(f"lane {j}: " + " ".join(f"0x{v:016x}" for v in out[j]))

@@ -98,6 +98,40 @@ static void test_gsl_type_streams_differ(void **state)
     gsl_rng_free(c);
 }
 
+/* The lanes seeded from stream (20241101, 0): first two outputs of lanes
+ * 0, 1 and 15 (golden_rng.py, lanes()); and the seeding consumes exactly
+ * 8 outputs of the parent per lane. */
+static void test_lanes_golden(void **state)
+{
+    static const uint64_t want[3][2] = {
+        {UINT64_C(0xf26cd251047a23ab), UINT64_C(0xea0383e5f0f2fdf2)},
+        {UINT64_C(0x4d83a214d5005667), UINT64_C(0x754819c31d31e68d)},
+        {UINT64_C(0xbd29264e0c5085a5), UINT64_C(0xdc2d9a54ac71e35f)}};
+    static const int lane[3] = {0, 1, 15};
+    gsl_rng *r = sd_rng_stream_alloc(NULL, 20241101, 0);
+    gsl_rng *ref = sd_rng_stream_alloc(NULL, 20241101, 0);
+    sd_rng_lanes g;
+    uint64_t out[2][SD_RNG_LANES];
+    int i, k;
+    (void)state;
+    assert_int_equal(SD_RNG_LANES, 16);
+    assert_non_null(r);
+    assert_non_null(ref);
+    sd_rng_lanes_seed(&g, r);
+    sd_rng_lanes_next(&g, out[0]);
+    sd_rng_lanes_next(&g, out[1]);
+    for (i = 0; i < 3; i++)
+        for (k = 0; k < 2; k++)
+            assert_true(out[k][lane[i]] == want[i][k]);
+    for (i = 0; i < 8 * SD_RNG_LANES; i++)
+        (void)gsl_rng_get(ref);
+    assert_true(gsl_rng_get(r) == gsl_rng_get(ref));
+    assert_true(sd_rng_u01(UINT64_C(0xffffffffffffffff)) < 1.0);
+    assert_true(sd_rng_u01(0) == 0.0);
+    gsl_rng_free(r);
+    gsl_rng_free(ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +142,7 @@ int main(void)
         cmocka_unit_test(test_uniform_range_and_mean),
         cmocka_unit_test(test_type_by_name),
         cmocka_unit_test(test_gsl_type_streams_differ),
+        cmocka_unit_test(test_lanes_golden),
     };
     return cmocka_run_group_tests_name("rng", tests, NULL, NULL);
 }
