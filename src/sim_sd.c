@@ -344,6 +344,7 @@ static void run_lanes_v4(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally 
 
 static int have_v4(void)
 {
+    __builtin_cpu_init(); /* idempotent; needed if called before constructors ran */
     return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
            __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
            __builtin_cpu_supports("avx512cd");
