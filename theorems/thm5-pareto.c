@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "thm-cli.h"
 #include "thm5.h"
 
 #ifndef PACKAGE_VERSION
@@ -123,29 +124,12 @@ int main(int argc, char **argv)
         return 2;
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
-    if (npos == 0) {
-        pos[npos++] = 1;
-        if (m.T / 2 > 1)
-            pos[npos++] = m.T / 2;
-        if (m.T > 1 && m.T != m.T / 2)
-            pos[npos++] = m.T;
+    if (sd_thm_cli_settings(&c, m.T, pos, &npos, &mc) != 0) {
+        sd_model_free(&m);
+        return 2;
     }
-    for (i = 0; i < npos; i++)
-        if (pos[i] < 1 || pos[i] > m.T || (i > 0 && pos[i] <= pos[i - 1])) {
-            sd_model_free(&m);
-            return sd_cli_usage_error(&c, "--positions: must be ascending in 1..%zu", m.T);
-        }
     o.eps = eps;
     o.seed = c.seed;
-    mc.runs = c.runs;
-    mc.seed = c.seed;
-    mc.threads = c.threads;
-    mc.rng = c.rng;
-    mc.z_max = c.z;
-    mc.npos = npos;
-    mc.pos = pos;
-    mc.progress = sd_cli_progress;
-    mc.progress_arg = &c;
     sd_checklist_init(&l);
     sd_error_clear(&err);
     if (sd_thm5_check(&m, &o, &mc, &l, &err) != SD_OK) {

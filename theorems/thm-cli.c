@@ -1,0 +1,27 @@
+/* thm-cli.c - command-line glue shared by the theorem-check executables. */
+#include "thm-cli.h"
+
+int sd_thm_cli_settings(sd_cli *c, size_t T, size_t *pos, size_t *npos, sd_thm_mc *mc)
+{
+    size_t i;
+    if (*npos == 0) {
+        pos[(*npos)++] = 1;
+        if (T / 2 > 1)
+            pos[(*npos)++] = T / 2;
+        if (T > 1 && T != T / 2)
+            pos[(*npos)++] = T;
+    }
+    for (i = 0; i < *npos; i++)
+        if (pos[i] < 1 || pos[i] > T || (i > 0 && pos[i] <= pos[i - 1]))
+            return sd_cli_usage_error(c, "--positions: must be ascending in 1..%zu", T);
+    mc->runs = c->runs;
+    mc->seed = c->seed;
+    mc->threads = c->threads;
+    mc->rng = c->rng;
+    mc->z_max = c->z;
+    mc->npos = *npos;
+    mc->pos = pos;
+    mc->progress = sd_cli_progress;
+    mc->progress_arg = c;
+    return 0;
+}
