@@ -161,8 +161,12 @@ int sd_cli_double(const sd_cli *c, const char *opt, const char *arg, double lo, 
     return 0;
 }
 
-int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *out,
-                     size_t cap, size_t *n)
+/* Split a comma-separated list into at most cap entries, parsing entry
+ * k (a NUL-terminated copy) with one(c, opt, text, out, k).  Returns the
+ * number of entries in *n and 0, or -1 after printing a usage error. */
+static int split_list(const sd_cli *c, const char *opt, const char *arg, void *out,
+                      size_t cap, size_t *n,
+                      int (*one)(const sd_cli *, const char *, const char *, void *, size_t))
 {
     char buf[64];
     const char *p = arg;
@@ -179,7 +183,7 @@ int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *
         }
         memcpy(buf, p, L);
         buf[L] = '\0';
-        if (sd_cli_size(c, opt, buf, 1, &out[*n]) != 0)
+        if (one(c, opt, buf, out, *n) != 0)
             return -1;
         (*n)++;
         p += L;
@@ -195,38 +199,26 @@ int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *
     return 0;
 }
 
+static int one_size(const sd_cli *c, const char *opt, const char *text, void *out, size_t k)
+{
+    return sd_cli_size(c, opt, text, 1, (size_t *)out + k);
+}
+
+static int one_double(const sd_cli *c, const char *opt, const char *text, void *out, size_t k)
+{
+    return sd_cli_double(c, opt, text, -HUGE_VAL, HUGE_VAL, (double *)out + k);
+}
+
+int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *out,
+                     size_t cap, size_t *n)
+{
+    return split_list(c, opt, arg, out, cap, n, one_size);
+}
+
 int sd_cli_double_list(const sd_cli *c, const char *opt, const char *arg, double *out,
                        size_t cap, size_t *n)
 {
-    char buf[64];
-    const char *p = arg;
-    *n = 0;
-    while (*p) {
-        size_t L = strcspn(p, ",");
-        if (L == 0 || L >= sizeof buf) {
-            sd_cli_usage_error(c, "%s: '%s' is not a comma-separated list", opt, arg);
-            return -1;
-        }
-        if (*n >= cap) {
-            sd_cli_usage_error(c, "%s: at most %zu entries", opt, cap);
-            return -1;
-        }
-        memcpy(buf, p, L);
-        buf[L] = '\0';
-        if (sd_cli_double(c, opt, buf, -HUGE_VAL, HUGE_VAL, &out[*n]) != 0)
-            return -1;
-        (*n)++;
-        p += L;
-        if (*p == ',' && *++p == '\0') {
-            sd_cli_usage_error(c, "%s: trailing comma in '%s'", opt, arg);
-            return -1;
-        }
-    }
-    if (*n == 0) {
-        sd_cli_usage_error(c, "%s: empty list", opt);
-        return -1;
-    }
-    return 0;
+    return split_list(c, opt, arg, out, cap, n, one_double);
 }
 
 static int parse_random(sd_cli *c, const char *arg)
