@@ -21,6 +21,25 @@ static sd_status unsupported(sd_algo algo, size_t M, sd_error *err)
                         sd_algo_name(algo), M);
 }
 
+double sd_algo_cost(const sd_model *m, sd_algo algo, size_t M, const char **formula)
+{
+    double tvv = (double)m->T * (double)m->V * (double)m->V, k = (double)M;
+    const char *f = "T V^2";
+    double cost = tvv;
+    switch (algo) {
+    case SD_ALGO_SD: break;
+    case SD_ALGO_BATCH:
+    case SD_ALGO_KSEQ: f = "T V^2 M"; cost = tvv * k; break;
+    case SD_ALGO_ERSD: f = "T V^3 (quadrature)"; cost = tvv * (double)m->V * 10.0; break;
+    case SD_ALGO_TREE: f = "T V^2 M^3"; cost = tvv * k * k * k; break;
+    /* measured about ten times the RRS tree's cost per unit */
+    case SD_ALGO_KSEQ_TREE: f = "10 T V^2 M^3"; cost = 10.0 * tvv * k * k * k; break;
+    }
+    if (formula != NULL)
+        *formula = f;
+    return cost;
+}
+
 sd_status sd_algo_exact(const sd_model *m, sd_algo algo, size_t M, double *mean,
                         double *var, sd_error *err)
 {

@@ -20,6 +20,12 @@
 sd_status sd_algo_exact(const sd_model *m, sd_algo algo, size_t M, double *mean,
                         double *var, sd_error *err);
 
+/* A rough count of the elementary operations sd_algo_exact needs for
+ * algo with M drafts on m (about 1e8 to 1e9 of them a second here), and
+ * in *formula (if not NULL) how it grows, e.g. "T V^2 M^3".  Callers use
+ * it to refuse work that would run for hours instead of hanging. */
+double sd_algo_cost(const sd_model *m, sd_algo algo, size_t M, const char **formula);
+
 /* A prepared simulation of an algorithm. */
 typedef struct sd_algo_sim sd_algo_sim;
 

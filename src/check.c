@@ -169,6 +169,52 @@ sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts
     return SD_OK;
 }
 
+/* The test for a sample in which all n runs gave the same value: if the
+ * exact law puts probability q >= qmin off that value, P(all n equal) =
+ * (1-q)^n <= (1-qmin)^n; the sample is implausible when that is below
+ * the two-sided normal tail of z_max (the z-test's own false-failure
+ * rate). */
+static sd_status uniform_sample(sd_checklist *l, const char *name, double exact,
+                                double estimate, double n, double qmin, double z_max,
+                                sd_error *err)
+{
+    sd_check *c = push(l, name, SD_CHECK_Z, err);
+    double alpha = 2.0 * gsl_cdf_ugaussian_Q(z_max), bound;
+    if (c == NULL)
+        return SD_ENOMEM;
+    qmin = qmin < 0.0 ? 0.0 : (qmin > 1.0 ? 1.0 : qmin);
+    bound = exp(n * log1p(-qmin));
+    c->exact = exact;
+    c->estimate = estimate;
+    c->stderr_est = 0.0;
+    c->pass = bound >= alpha;
+    c->z = c->pass ? 0.0 : (estimate > exact ? INFINITY : -INFINITY);
+    snprintf(c->detail, sizeof c->detail,
+             "all %.0f runs equal: P(that) <= %.3g, %s %.3g", n, bound,
+             c->pass ? ">=" : "<", alpha);
+    return SD_OK;
+}
+
+sd_status sd_check_mean_bounded(sd_checklist *l, const char *name, double exact,
+                                double mean, double stderr_est, double n, double range,
+                                double z_max, sd_error *err)
+{
+    if (!(stderr_est == 0.0) || !(range > 0.0))
+        return sd_check_z(l, name, exact, mean, stderr_est, z_max, err);
+    /* |E - c| <= q * range when the values lie in an interval of that width */
+    return uniform_sample(l, name, exact, mean, n, fabs(exact - mean) / range, z_max, err);
+}
+
+sd_status sd_check_var_bounded(sd_checklist *l, const char *name, double exact,
+                               double var, double stderr_est, double n, double range,
+                               double z_max, sd_error *err)
+{
+    if (!(var == 0.0) || !(range > 0.0))
+        return sd_check_z(l, name, exact, var, stderr_est, z_max, err);
+    /* Var <= E[(N - c)^2] <= q * range^2 */
+    return uniform_sample(l, name, exact, var, n, exact / (range * range), z_max, err);
+}
+
 double sd_check_var_stderr(double var, double m4, double n)
 {
     double v;

@@ -52,6 +52,24 @@ sd_status sd_check_z(sd_checklist *l, const char *name, double exact,
                      double estimate, double stderr_est, double z_max,
                      sd_error *err);
 
+/* Append a z-test of a Monte Carlo mean of n runs whose values lie in
+ * [0, range] (e.g. rejection counts, range = T).  With stderr_est > 0
+ * it is sd_check_z.  When every run gave the same value (stderr 0) a
+ * z-test is undefined; the check then asks whether so uniform a sample
+ * is plausible: with q the exact probability of other values, q >=
+ * |exact - mean| / range and P(all n equal) = (1-q)^n; it fails iff
+ * that bound is below the z-test's two-sided false-failure rate at
+ * z_max.  Returns SD_ENOMEM or SD_OK. */
+sd_status sd_check_mean_bounded(sd_checklist *l, const char *name, double exact,
+                                double mean, double stderr_est, double n, double range,
+                                double z_max, sd_error *err);
+
+/* The same for a sample variance var (exact variance exact): with var
+ * = 0 (every run equal) it uses q >= exact / range^2. */
+sd_status sd_check_var_bounded(sd_checklist *l, const char *name, double exact,
+                               double var, double stderr_est, double n, double range,
+                               double z_max, sd_error *err);
+
 /* Append an exact comparison: pass iff |value - exact| <= tol*max(1,|exact|). */
 sd_status sd_check_close(sd_checklist *l, const char *name, double exact,
                          double value, double tol, sd_error *err);

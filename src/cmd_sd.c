@@ -121,6 +121,25 @@ static int parse_algo(sd_cli *c, const char *arg, sd_algo *algo)
     return 0;
 }
 
+/* Largest sd_algo_cost the command accepts: about a minute or two. */
+#define ALGO_MAX_WORK 1e11
+
+/* Refuse (exit 2) an algorithm/M whose exact computation would take
+ * far too long; 0 if fine. */
+static int refuse_cost(const sd_cli *c, const sd_model *m, sd_algo algo, size_t M)
+{
+    const char *formula;
+    double cost = sd_algo_cost(m, algo, M, &formula);
+    if (cost <= ALGO_MAX_WORK)
+        return 0;
+    fprintf(stderr,
+            "%s: --algo %s --drafts %zu on V = %zu, T = %zu costs about %s = %.3g "
+            "operations, over the limit of %.0e (minutes to hours of computing): use "
+            "fewer drafts or a smaller model\n",
+            c->prog, sd_algo_name(algo), M, m->V, m->T, formula, cost, ALGO_MAX_WORK);
+    return 2;
+}
+
 static double speedup(double T, double E)
 {
     return E > 0 ? T / E : INFINITY;
@@ -192,6 +211,10 @@ int sd_cmd_rejections(int argc, char **argv)
         return sd_cli_usage_error(&c, "--pmf is available for --algo sd only");
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
+    if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
+        sd_model_free(&m);
+        return rc;
+    }
     sd_error_clear(&err);
     if (sd_algo_exact(&m, algo, M, &mean, &var, &err) != SD_OK) {
         sd_model_free(&m);
@@ -306,6 +329,10 @@ int sd_cmd_simulate(int argc, char **argv)
         return sd_cli_usage_error(&c, "--control is available for --algo sd only");
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
+    if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
+        sd_model_free(&m);
+        return rc;
+    }
     sd_error_clear(&err);
     if (sd_algo_exact(&m, algo, M, &exact, &var, &err) != SD_OK ||
         sd_algo_sim_alloc(&as, &m, algo, M, variant, &err) != SD_OK) {
@@ -328,7 +355,8 @@ int sd_cmd_simulate(int argc, char **argv)
     {
         sd_checklist l;
         sd_checklist_init(&l);
-        if (sd_check_z(&l, "mean", exact, res.mean, res.stderr_mean, c.z, &err) != SD_OK) {
+        if (sd_check_mean_bounded(&l, "mean", exact, res.mean, res.stderr_mean,
+                                   (double)res.runs, (double)res.T, c.z, &err) != SD_OK) {
             sd_mc_result_free(&res);
             sd_algo_sim_free(as);
             sd_model_free(&m);

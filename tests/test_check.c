@@ -263,9 +263,39 @@ static void test_var_stderr_bernoulli(void **state)
     assert_true(sd_check_var_stderr(1.0, 0.0, 100.0) == 0.0);
 }
 
+/* All runs equal: with values in [0, 1] and exact mean 1/2, q >= 1/2,
+ * so P(all n runs give 0) <= 2^-n; the z-test's two-sided rate at 4.5
+ * is 6.8e-6, between 2^-17 = 7.6e-6 and 2^-18 = 3.8e-6.  For the
+ * variance, exact 1/4 gives q >= 1/4 and (3/4)^n: 3/4^41 = 7.5e-6 and
+ * (3/4)^42 = 5.6e-6. */
+static void test_bounded_uniform_sample(void **state)
+{
+    sd_checklist l;
+    sd_error err;
+    (void)state;
+    sd_checklist_init(&l);
+    assert_int_equal(sd_check_mean_bounded(&l, "m17", 0.5, 0.0, 0.0, 17, 1.0, 4.5, &err), SD_OK);
+    assert_int_equal(sd_check_mean_bounded(&l, "m18", 0.5, 0.0, 0.0, 18, 1.0, 4.5, &err), SD_OK);
+    assert_int_equal(sd_check_var_bounded(&l, "v41", 0.25, 0.0, 0.0, 41, 1.0, 4.5, &err), SD_OK);
+    assert_int_equal(sd_check_var_bounded(&l, "v42", 0.25, 0.0, 0.0, 42, 1.0, 4.5, &err), SD_OK);
+    /* equal to the exact value: always plausible */
+    assert_int_equal(sd_check_mean_bounded(&l, "eq", 2.0, 2.0, 0.0, 1e6, 5.0, 4.5, &err), SD_OK);
+    /* with spread it is the ordinary z-test: z = (1.1 - 1) / 0.01 = 10 */
+    assert_int_equal(sd_check_mean_bounded(&l, "z", 1.0, 1.1, 0.01, 100, 5.0, 4.5, &err), SD_OK);
+    assert_true(l.v[0].pass);
+    assert_false(l.v[1].pass);
+    assert_true(l.v[2].pass);
+    assert_false(l.v[3].pass);
+    assert_true(l.v[4].pass);
+    assert_false(l.v[5].pass);
+    assert_close(l.v[5].z, 10.0, 1e-12);
+    sd_checklist_free(&l);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bounded_uniform_sample),
         cmocka_unit_test(test_z),
         cmocka_unit_test(test_close_and_bound),
         cmocka_unit_test(test_list_growth_and_verdict),

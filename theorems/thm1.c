@@ -54,10 +54,12 @@ static sd_status mc_checks(const sd_model *m, const sd_thm_mc *mc, double mean, 
     if (rc == SD_OK)
         rc = sd_exact_token_laws(m, mc->npos, mc->pos, laws, err);
     if (rc == SD_OK)
-        rc = sd_check_z(l, "mean", mean, res.mean, res.stderr_mean, mc->z_max, err);
+        rc = sd_check_mean_bounded(l, "mean", mean, res.mean, res.stderr_mean,
+                                   (double)res.runs, (double)res.T, mc->z_max, err);
     if (rc == SD_OK)
-        rc = sd_check_z(l, "variance", var, res.var,
-                        sd_check_var_stderr(res.var, res.m4, (double)res.runs), mc->z_max, err);
+        rc = sd_check_var_bounded(l, "variance", var, res.var,
+                                  sd_check_var_stderr(res.var, res.m4, (double)res.runs),
+                                  (double)res.runs, (double)res.T, mc->z_max, err);
     if (rc == SD_OK && have_pmf)
         rc = sd_check_law(l, "law of N_rej", res.hist, pmf, m->T + 1, mc->z_max, mc->p_min, err);
     for (i = 0; rc == SD_OK && i < mc->npos; i++) {

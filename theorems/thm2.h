@@ -40,7 +40,8 @@ typedef struct {
  *  - with mc->runs > 0: "rule i: Monte Carlo mean" (z-test against the
  *    rule's exact value) and "rule i: Monte Carlo x_t" (output tokens
  *    against the q-marginal, three layers);
- *  the control (verdicts inverted: pass means the bias was caught):
+ *  the control, when E1 > 0 (with E1 = 0 nothing can beat the bound),
+ *  with verdicts inverted (pass means the bias was caught):
  *  - "control: beats the bound": E_control < E1;
  *  - "control: biased (exact)": max row TV(O, Q) > 1e-9;
  *  - with mc->runs > 0: "control: Monte Carlo flags bias": the three-layer

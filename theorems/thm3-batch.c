@@ -31,9 +31,9 @@ static void help(void)
            "speculative decoding by the f/g recursion against its printed form and against a\n"
            "literal Monte Carlo simulation of Algorithm 4 (z-test); unbiasedness (output\n"
            "tokens at several positions against the target marginal: per-bin z, zero bins\n"
-           "empty, chi-square); batch <= SD; the M -> infinity limit strictly below every M\n"
-           "and above 0; and the same for tree verification (tree <= batch).  M = 1 must\n"
-           "reproduce Theorem 1.\n\n"
+           "empty, chi-square); batch <= SD; the M -> infinity limit below every M and\n"
+           "at least 0 (strictly, on a --random instance with T >= 2); and the same for tree\n"
+           "verification (tree <= batch).  M = 1 must reproduce Theorem 1.\n\n"
            "  --drafts LIST        numbers of drafts M (default 2,4,5)\n"
            "  --no-tree            skip tree verification\n"
            "  --positions LIST     positions t whose token law is tested (default 1,T/2,T)\n"
@@ -106,6 +106,7 @@ int main(int argc, char **argv)
         return 2;
     }
     o.ndrafts = ndrafts;
+    o.strict = c.random && m.T >= 2; /* see sd_thm3_opts */
     o.drafts = drafts;
     sd_checklist_init(&l);
     sd_error_clear(&err);

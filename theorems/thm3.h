@@ -17,12 +17,15 @@ typedef struct {
     size_t ndrafts;        /* numbers of drafts M to check ... */
     const size_t *drafts;  /* ... each >= 1 */
     int tree;              /* also check tree verification */
+    int strict;            /* the limit must be > 0 and strictly below every finite M:
+                            * so on random paper/Dirichlet instances with T >= 2;
+                            * else (p = q, T = 1, loaded models) the non-strict forms */
 } sd_thm3_opts;
 
 /* Append to l, with E1 the Theorem 1 value and lim the M -> infinity
  * limit (Proposition 1):
  *  - "M = 1: batch = Theorem 1" (and "M = 1: tree = Theorem 1"), 1e-12;
- *  - "limit > 0";
+ *  - "limit > 0" (o->strict) or "limit >= 0";
  *  for each M:
  *  - "batch M=k: Theorem 3(b) form": the engine against
  *    sum_t sum_s g_t tau_t - f_t BI_M (g = q-marginal), 1e-12;

@@ -140,7 +140,8 @@ static sd_status mc_checks(const sd_model *m, const char *label, sd_sim *sim, do
     if (rc != SD_OK)
         return rc;
     snprintf(name, sizeof name, "%s: Monte Carlo mean", label);
-    rc = sd_check_z(l, name, exact, res.mean, res.stderr_mean, mc->z_max, err);
+    rc = sd_check_mean_bounded(l, name, exact, res.mean, res.stderr_mean,
+                                   (double)res.runs, (double)res.T, mc->z_max, err);
     for (i = 0; rc == SD_OK && i < mc->npos; i++) {
         snprintf(name, sizeof name, "%s: unbiased x_%zu", label, mc->pos[i]);
         rc = sd_check_law(l, name, res.tokens + i * m->V, mu + i * m->V, m->V, mc->z_max,
