@@ -389,6 +389,10 @@ int sd_out_open(const sd_cli *c, sd_out *o)
     snprintf(o->tmp, L, "%s.tmpXXXXXX", c->output);
     fd = mkstemp(o->tmp);
     if (fd < 0 || (o->f = fdopen(fd, "w")) == NULL) {
+        /* a missing or forbidden directory is the user's to fix (exit 2);
+         * anything else is an I/O failure (exit 3) */
+        int user = fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == EACCES ||
+                              errno == EROFS || errno == EISDIR);
         fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, c->output, strerror(errno));
         if (fd >= 0) {
             close(fd);
@@ -396,7 +400,7 @@ int sd_out_open(const sd_cli *c, sd_out *o)
         }
         free(o->tmp);
         o->tmp = NULL;
-        return 3;
+        return user ? 2 : 3;
     }
     return 0;
 }

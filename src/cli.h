@@ -137,7 +137,8 @@ typedef struct {
     char *tmp;        /* temporary path, or NULL for stdout */
 } sd_out;
 
-/* 0 on success, else prints and returns 3. */
+/* 0 on success, else prints and returns 2 (the directory is missing or
+ * forbidden) or 3 (another I/O failure). */
 int sd_out_open(const sd_cli *c, sd_out *o);
 /* Finish: commit != 0 renames the temporary file into place, else
  * removes it.  Returns 0, or 3 on an I/O failure. */

@@ -388,10 +388,12 @@ sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
     snprintf(tmp, tmplen, "%s.tmpXXXXXX", path);
     fd = mkstemp(tmp);
     if (fd < 0) {
-        sd_error_set(err, SD_EIO, "%s: cannot create temporary file: %s", path,
-                     strerror(errno));
+        /* a missing or forbidden directory is a user error, not an I/O fault */
+        sd_status code = (errno == ENOENT || errno == ENOTDIR || errno == EACCES ||
+                          errno == EROFS) ? SD_EINVAL : SD_EIO;
+        sd_error_set(err, code, "%s: cannot create the file: %s", path, strerror(errno));
         sd_free(tmp);
-        return SD_EIO;
+        return code;
     }
     f = fdopen(fd, "wb");
     if (f == NULL) {

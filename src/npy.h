@@ -40,7 +40,8 @@ void sd_array_free(sd_array *a);
 
 /* Write data (C order, shape[0..ndim-1]) as a version 1.0 '<f8' file.
  * Writes to a temporary file beside path and renames it into place, so
- * a failure never leaves a partial file.  Returns SD_EIO on failure. */
+ * a failure never leaves a partial file.  Returns SD_EINVAL when the
+ * directory is missing or forbidden, SD_EIO on other failures. */
 sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
                        const size_t *shape, sd_error *err);
 

@@ -468,7 +468,8 @@ static void test_err_missing_file(void **state)
 
 static void test_err_write_fails_cleanly(void **state)
 {
-    /* writing into a missing directory fails with SD_EIO and leaves nothing */
+    /* writing into a missing directory is the user's error (SD_EINVAL,
+     * exit 2) and leaves nothing */
     char path[600];
     size_t shape[1] = {2};
     double x[2] = {1, 2};
@@ -477,7 +478,7 @@ static void test_err_write_fails_cleanly(void **state)
     (void)state;
     sd_test_path(path, sizeof path, "no-dir/out.npy");
     sd_error_clear(&err);
-    assert_int_equal(sd_npy_write(path, x, 1, shape, &err), SD_EIO);
+    assert_int_equal(sd_npy_write(path, x, 1, shape, &err), SD_EINVAL);
     assert_msg_has(err.msg, path);
     assert_int_not_equal(stat(path, &st), 0);
 }
