@@ -160,7 +160,9 @@ static void rejections_help(void)
            "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
            "                       (exponential races at round starts); SPEC.md 3, 6\n"
            "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
-           "  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n\n");
+           "  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n"
+           "An exact computation estimated above 1e11 operations (e.g. --algo tree with\n"
+           "a very large --drafts: T V^2 M^3) is refused with exit status 2.\n\n");
     fputs(sd_cli_help_model, stdout);
     fputs(sd_cli_help_output, stdout);
 }
@@ -266,7 +268,9 @@ static void simulate_help(void)
            "  --control C          a deliberately wrong algorithm, to see a check fail:\n"
            "                       resample-q (draw from Q after a rejection) or\n"
            "                       accept-p-over-q (accept with min(1, P/Q)); sd only\n"
-           "  --runs N             simulated runs (default 100000)\n\n");
+           "  --runs N             simulated runs (default 100000)\n"
+           "The exact value is computed first; above 1e11 estimated operations (e.g.\n"
+           "--algo tree with a very large --drafts) the command refuses (exit 2).\n\n");
     fputs(sd_cli_help_model, stdout);
     fputs(sd_cli_help_mc, stdout);
     fputs(sd_cli_help_output, stdout);
