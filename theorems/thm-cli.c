@@ -25,3 +25,16 @@ int sd_thm_cli_settings(sd_cli *c, size_t T, size_t *pos, size_t *npos, sd_thm_m
     mc->progress_arg = c;
     return 0;
 }
+
+int sd_thm_cli_option(sd_cli *c, int opt, const char *arg, size_t *pos, size_t *npos,
+                      sd_thm_mc *mc)
+{
+    switch (opt) {
+    case SD_OPT_POSITIONS:
+        return sd_cli_size_list(c, "--positions", arg, pos, SD_THM_MAX_POS, npos) ? -1 : 1;
+    case SD_OPT_PMIN:
+        return sd_cli_double(c, "--p-min", arg, 0.0, 1.0, &mc->p_min) ? -1 : 1;
+    default:
+        return sd_cli_option(c, opt, arg);
+    }
+}

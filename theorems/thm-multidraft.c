@@ -18,9 +18,8 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL, OPT_PMIN, OPT_DRAFTS, OPT_KMAX, OPT_CONTROL };
+enum { OPT_DRAFTS = SD_OPT_FIRST_LOCAL, OPT_KMAX, OPT_CONTROL };
 
-#define MAX_POS 64
 #define MAX_DRAFTS 64
 
 static void help(void)
@@ -52,9 +51,7 @@ static void help(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"positions", required_argument, 0, OPT_POSITIONS},
-        {"p-min", required_argument, 0, OPT_PMIN},
+        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
         {"drafts", required_argument, 0, OPT_DRAFTS},
         {"kmax", required_argument, 0, OPT_KMAX},
         {"control", required_argument, 0, OPT_CONTROL},
@@ -65,7 +62,7 @@ int main(int argc, char **argv)
     sd_thm6_opts o;
     sd_checklist l;
     sd_error err;
-    size_t pos[MAX_POS], npos = 0, drafts[MAX_DRAFTS] = {2, 4}, ndrafts = 2, i;
+    size_t pos[SD_THM_MAX_POS], npos = 0, drafts[MAX_DRAFTS] = {2, 4}, ndrafts = 2, i;
     int opt, r, rc;
     sd_out out;
     double mean;
@@ -79,10 +76,6 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'h': help(); return 0;
         case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_POSITIONS:
-            if (sd_cli_size_list(&c, "--positions", optarg, pos, MAX_POS, &npos))
-                return 2;
-            break;
         case OPT_DRAFTS:
             if (sd_cli_size_list(&c, "--drafts", optarg, drafts, MAX_DRAFTS, &ndrafts))
                 return 2;
@@ -105,13 +98,9 @@ int main(int argc, char **argv)
                 return sd_cli_usage_error(&c, "--control: '%s' is not none or kseq-rho1",
                                           optarg);
             break;
-        case OPT_PMIN:
-            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &mc.p_min))
-                return 2;
-            break;
         case '?': return sd_cli_usage_error(&c, "bad option");
         default:
-            r = sd_cli_option(&c, opt, optarg);
+            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)
                 return 2;
             break;

@@ -15,9 +15,8 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL, OPT_CONTROL, OPT_PMIN };
+enum { OPT_CONTROL = SD_OPT_FIRST_LOCAL };
 
-#define MAX_POS 64
 
 static void help(void)
 {
@@ -40,17 +39,15 @@ static void help(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"positions", required_argument, 0, OPT_POSITIONS},
+        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
         {"control", required_argument, 0, OPT_CONTROL},
-        {"p-min", required_argument, 0, OPT_PMIN},
         {0, 0, 0, 0}};
     sd_cli c;
     sd_model m;
     sd_thm_mc mc;
     sd_checklist l;
     sd_error err;
-    size_t pos[MAX_POS], npos = 0;
+    size_t pos[SD_THM_MAX_POS], npos = 0;
     int opt, r, rc;
     sd_out out;
     double mean;
@@ -62,10 +59,6 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'h': help(); return 0;
         case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_POSITIONS:
-            if (sd_cli_size_list(&c, "--positions", optarg, pos, MAX_POS, &npos))
-                return 2;
-            break;
         case OPT_CONTROL:
             r = sd_sim_variant_parse(optarg);
             if (r < 0)
@@ -73,13 +66,9 @@ int main(int argc, char **argv)
                                               "accept-p-over-q", optarg);
             mc.variant = (sd_sim_variant)r;
             break;
-        case OPT_PMIN:
-            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &mc.p_min))
-                return 2;
-            break;
         case '?': return sd_cli_usage_error(&c, "bad option");
         default:
-            r = sd_cli_option(&c, opt, optarg);
+            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)
                 return 2;
             break;

@@ -17,10 +17,8 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL, OPT_CONTROL, OPT_PMIN, OPT_RULES, OPT_RULE_SEED,
-       OPT_EPS };
+enum { OPT_CONTROL = SD_OPT_FIRST_LOCAL, OPT_RULES, OPT_RULE_SEED, OPT_EPS };
 
-#define MAX_POS 64
 
 static void help(void)
 {
@@ -50,10 +48,8 @@ static void help(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"positions", required_argument, 0, OPT_POSITIONS},
+        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
         {"control", required_argument, 0, OPT_CONTROL},
-        {"p-min", required_argument, 0, OPT_PMIN},
         {"rules", required_argument, 0, OPT_RULES},
         {"rule-seed", required_argument, 0, OPT_RULE_SEED},
         {"eps", required_argument, 0, OPT_EPS},
@@ -64,7 +60,7 @@ int main(int argc, char **argv)
     sd_thm2_opts o;
     sd_checklist l;
     sd_error err;
-    size_t pos[MAX_POS], npos = 0;
+    size_t pos[SD_THM_MAX_POS], npos = 0;
     int opt, r, rc;
     sd_out out;
     double mean;
@@ -80,20 +76,12 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'h': help(); return 0;
         case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_POSITIONS:
-            if (sd_cli_size_list(&c, "--positions", optarg, pos, MAX_POS, &npos))
-                return 2;
-            break;
         case OPT_CONTROL:
             if (strcmp(optarg, "over-accept") == 0)
                 o.control_as_rule = 1;
             else if (strcmp(optarg, "none") != 0)
                 return sd_cli_usage_error(&c, "--control: '%s' is not none or over-accept",
                                           optarg);
-            break;
-        case OPT_PMIN:
-            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &mc.p_min))
-                return 2;
             break;
         case OPT_RULES:
             if (sd_cli_size(&c, "--rules", optarg, 0, &o.rules))
@@ -111,7 +99,7 @@ int main(int argc, char **argv)
             break;
         case '?': return sd_cli_usage_error(&c, "bad option");
         default:
-            r = sd_cli_option(&c, opt, optarg);
+            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)
                 return 2;
             break;

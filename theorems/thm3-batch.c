@@ -18,9 +18,8 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL, OPT_PMIN, OPT_DRAFTS, OPT_NO_TREE };
+enum { OPT_DRAFTS = SD_OPT_FIRST_LOCAL, OPT_NO_TREE };
 
-#define MAX_POS 64
 #define MAX_DRAFTS 64
 
 static void help(void)
@@ -47,9 +46,7 @@ static void help(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"positions", required_argument, 0, OPT_POSITIONS},
-        {"p-min", required_argument, 0, OPT_PMIN},
+        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
         {"drafts", required_argument, 0, OPT_DRAFTS},
         {"no-tree", no_argument, 0, OPT_NO_TREE},
         {0, 0, 0, 0}};
@@ -59,7 +56,7 @@ int main(int argc, char **argv)
     sd_thm3_opts o;
     sd_checklist l;
     sd_error err;
-    size_t pos[MAX_POS], npos = 0, drafts[MAX_DRAFTS] = {2, 4, 5}, ndrafts = 3, i;
+    size_t pos[SD_THM_MAX_POS], npos = 0, drafts[MAX_DRAFTS] = {2, 4, 5}, ndrafts = 3, i;
     int opt, r, rc;
     sd_out out;
     double mean, lim;
@@ -73,10 +70,6 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'h': help(); return 0;
         case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_POSITIONS:
-            if (sd_cli_size_list(&c, "--positions", optarg, pos, MAX_POS, &npos))
-                return 2;
-            break;
         case OPT_DRAFTS:
             if (sd_cli_size_list(&c, "--drafts", optarg, drafts, MAX_DRAFTS, &ndrafts))
                 return 2;
@@ -85,13 +78,9 @@ int main(int argc, char **argv)
                     return sd_cli_usage_error(&c, "--drafts: each M must be at least 1");
             break;
         case OPT_NO_TREE: o.tree = 0; break;
-        case OPT_PMIN:
-            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &mc.p_min))
-                return 2;
-            break;
         case '?': return sd_cli_usage_error(&c, "bad option");
         default:
-            r = sd_cli_option(&c, opt, optarg);
+            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)
                 return 2;
             break;

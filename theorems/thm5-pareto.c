@@ -16,10 +16,8 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL, OPT_EPS, OPT_RULES, OPT_RLAWS, OPT_CONTROL,
-       OPT_PMIN };
+enum { OPT_EPS = SD_OPT_FIRST_LOCAL, OPT_RULES, OPT_RLAWS, OPT_CONTROL };
 
-#define MAX_POS 64
 #define MAX_EPS 64
 
 static void help(void)
@@ -53,13 +51,11 @@ static void help(void)
 int main(int argc, char **argv)
 {
     static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"positions", required_argument, 0, OPT_POSITIONS},
+        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
         {"eps", required_argument, 0, OPT_EPS},
         {"rules", required_argument, 0, OPT_RULES},
         {"laws", required_argument, 0, OPT_RLAWS},
         {"control", required_argument, 0, OPT_CONTROL},
-        {"p-min", required_argument, 0, OPT_PMIN},
         {0, 0, 0, 0}};
     sd_cli c;
     sd_model m;
@@ -67,7 +63,7 @@ int main(int argc, char **argv)
     sd_thm5_opts o;
     sd_checklist l;
     sd_error err;
-    size_t pos[MAX_POS], npos = 0, i;
+    size_t pos[SD_THM_MAX_POS], npos = 0, i;
     double eps[MAX_EPS] = {0.0, 0.1, 0.2, 0.4, 0.8};
     int opt, r, rc;
     sd_out out;
@@ -83,10 +79,6 @@ int main(int argc, char **argv)
         switch (opt) {
         case 'h': help(); return 0;
         case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_POSITIONS:
-            if (sd_cli_size_list(&c, "--positions", optarg, pos, MAX_POS, &npos))
-                return 2;
-            break;
         case OPT_EPS:
             if (sd_cli_double_list(&c, "--eps", optarg, eps, MAX_EPS, &o.neps))
                 return 2;
@@ -108,13 +100,9 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "none") != 0)
                 return sd_cli_usage_error(&c, "--control: '%s' is not none or swap", optarg);
             break;
-        case OPT_PMIN:
-            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &mc.p_min))
-                return 2;
-            break;
         case '?': return sd_cli_usage_error(&c, "bad option");
         default:
-            r = sd_cli_option(&c, opt, optarg);
+            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)
                 return 2;
             break;
