@@ -365,8 +365,10 @@ void sd_cli_progress(void *arg, size_t done, size_t total)
         c->progress_shown = 0;
         return;
     }
-    if (el < 1.0)
+    /* from one second on, redrawn at most five times a second */
+    if (el < 1.0 || (c->progress_shown && el - c->progress_last < 0.2))
         return;
+    c->progress_last = el;
     fprintf(stderr, "\r%s: simulating %3.0f%% (chunk %zu of %zu, %.0f s)", c->prog,
             100.0 * (double)done / (double)total, done, total, el);
     c->progress_shown = 1;

@@ -89,6 +89,7 @@ typedef struct {
     /* progress */
     struct timespec started;
     int progress_shown;
+    double progress_last;     /* seconds since start when the line was last drawn */
 } sd_cli;
 
 /* Defaults: runs as given, seed SD_DEFAULT_SEED, all cores, z 4.5,
