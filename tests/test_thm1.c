@@ -1,6 +1,6 @@
 /* test_thm1.c - the Theorem 1 check: it holds for Algorithm SD on
  * several instances and fails for the two deliberately wrong variants. */
-#include "testutil.h"
+#include "thmutil.h"
 
 #include "alloc.h"
 #include "exact.h"
@@ -13,16 +13,9 @@ static void run_check_rng(const sd_model *m, sd_sim_variant v, size_t runs, uint
                           size_t npos, const size_t *pos, const gsl_rng_type *rng,
                           sd_checklist *l)
 {
-    sd_thm_mc mc;
+    sd_thm_mc mc = sd_test_mc_settings(runs, npos, pos);
     sd_error err;
-    memset(&mc, 0, sizeof mc);
-    mc.runs = runs;
     mc.seed = seed;
-    mc.threads = 2;
-    mc.z_max = 4.5;
-    mc.p_min = 1e-6;
-    mc.npos = npos;
-    mc.pos = pos;
     mc.variant = v;
     mc.rng = rng;
     sd_checklist_init(l);
@@ -35,26 +28,6 @@ static void run_check(const sd_model *m, sd_sim_variant v, size_t runs, uint64_t
                       size_t npos, const size_t *pos, sd_checklist *l)
 {
     run_check_rng(m, v, runs, seed, npos, pos, NULL, l);
-}
-
-static void print_failures(const sd_checklist *l)
-{
-    size_t i;
-    for (i = 0; i < l->n; i++)
-        if (!l->v[i].pass)
-            print_message("  failed: %s exact %.10g estimate %.10g z %.3g p %.3g (%s)\n",
-                          l->v[i].name, l->v[i].exact, l->v[i].estimate, l->v[i].z,
-                          l->v[i].p_value, l->v[i].detail);
-}
-
-static const sd_check *find(const sd_checklist *l, const char *name)
-{
-    size_t i;
-    for (i = 0; i < l->n; i++)
-        if (strcmp(l->v[i].name, name) == 0)
-            return &l->v[i];
-    fail_msg("no check named '%s'", name);
-    return NULL;
 }
 
 /* Three instances, 30000 runs each, positions 1, T/2, T.  Each instance
@@ -74,11 +47,11 @@ static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int statio
     run_check(&m, SD_SIM_CORRECT, 30000, 20241101, 3, pos, &l);
     /* 3 exact checks, mean, variance, law of N_rej, 3 token laws */
     assert_int_equal(l.n, 9);
-    find(&l, "mean: two exact methods");
-    find(&l, "law of N_rej");
-    find(&l, "unbiased x_1");
+    sd_test_find_check(&l, "mean: two exact methods");
+    sd_test_find_check(&l, "law of N_rej");
+    sd_test_find_check(&l, "unbiased x_1");
     if (!sd_checklist_pass(&l)) {
-        print_failures(&l);
+        sd_test_print_failures(&l);
         fail_msg("Theorem 1 check failed on V=%zu T=%zu", V, T);
     }
     sd_checklist_free(&l);
@@ -116,7 +89,7 @@ static void test_exact_only(void **state)
     run_check(&m, SD_SIM_CORRECT, 0, 1, 1, pos, &l);
     assert_int_equal(l.n, 3);
     assert_true(sd_checklist_pass(&l));
-    assert_close(find(&l, "law of N_rej sums to 1")->estimate, 1.0, 1e-12);
+    assert_close(sd_test_find_check(&l, "law of N_rej sums to 1")->estimate, 1.0, 1e-12);
     sd_checklist_free(&l);
     sd_model_free(&m);
 }
@@ -177,9 +150,9 @@ static void fails_for(sd_sim_variant v)
         fail_msg("the control is too weak on this instance: expected max |z| = %.2f", zmax);
     run_check(&m, v, n, 7, 3, pos, &l);
     assert_false(sd_checklist_pass(&l));
-    assert_false(find(&l, "unbiased x_1")->pass);
+    assert_false(sd_test_find_check(&l, "unbiased x_1")->pass);
     /* the exact checks are not affected by the simulation */
-    assert_true(find(&l, "mean: two exact methods")->pass);
+    assert_true(sd_test_find_check(&l, "mean: two exact methods")->pass);
     sd_checklist_free(&l);
     sd_model_free(&m);
 }
@@ -250,7 +223,7 @@ static void serial_path_on(size_t V, size_t T, const gsl_rng_type *rng, size_t r
     assert_int_equal(sd_model_random(&m, V, T, SD_FAMILY_PAPER, 1.0, 0, 3, &err), SD_OK);
     run_check_rng(&m, SD_SIM_CORRECT, runs, 99, 2, pos, rng, &l);
     if (!sd_checklist_pass(&l)) {
-        print_failures(&l);
+        sd_test_print_failures(&l);
         fail_msg("Theorem 1 check failed on the serial path, V=%zu T=%zu", V, T);
     }
     sd_checklist_free(&l);

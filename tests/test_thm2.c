@@ -1,45 +1,12 @@
 /* test_thm2.c - the Theorem 2 check: it holds on several instances, the
  * over-accepting control is caught, and run as an ordinary rule it fails
  * exactly the checks it should. */
-#include "testutil.h"
+#include "thmutil.h"
 
 #include "alloc.h"
 #include "exact.h"
 #include "model.h"
 #include "thm2.h"
-
-static sd_thm_mc mc_settings(size_t runs, size_t npos, const size_t *pos)
-{
-    sd_thm_mc mc;
-    memset(&mc, 0, sizeof mc);
-    mc.runs = runs;
-    mc.seed = 20241101;
-    mc.threads = 2;
-    mc.z_max = 4.5;
-    mc.p_min = 1e-6;
-    mc.npos = npos;
-    mc.pos = pos;
-    return mc;
-}
-
-static const sd_check *find(const sd_checklist *l, const char *name)
-{
-    size_t i;
-    for (i = 0; i < l->n; i++)
-        if (strcmp(l->v[i].name, name) == 0)
-            return &l->v[i];
-    fail_msg("no check named '%s'", name);
-    return NULL;
-}
-
-static void print_failures(const sd_checklist *l)
-{
-    size_t i;
-    for (i = 0; i < l->n; i++)
-        if (!l->v[i].pass)
-            print_message("  failed: %s exact %.10g value %.10g z %.3g (%s)\n", l->v[i].name,
-                          l->v[i].exact, l->v[i].estimate, l->v[i].z, l->v[i].detail);
-}
 
 /* 4 rules, 20000 runs, 2 positions.  Per rule 1 z-test and 2 law tests
  * of V bins: at z 4.5 (6.8e-6 per test or bin) and p 1e-6 the union bound
@@ -52,16 +19,16 @@ static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int statio
     sd_checklist l;
     size_t pos[2] = {1, T};
     sd_thm2_opts o = {4, 7, 0.1, 0};
-    sd_thm_mc mc = mc_settings(20000, 2, pos);
+    sd_thm_mc mc = sd_test_mc_settings(20000, 2, pos);
     assert_int_equal(sd_model_random(&m, V, T, fam, alpha, stationary, 3, &err), SD_OK);
     sd_checklist_init(&l);
     assert_int_equal(sd_thm2_check(&m, &o, &mc, &l, &err), SD_OK);
     /* SD, 4 rules x (unbiased, rows, E, mean, 2 laws), 3 control checks */
     assert_int_equal(l.n, 1 + 4 * 6 + 3);
-    find(&l, "rule 4: E >= Theorem 1");
-    find(&l, "control: Monte Carlo flags bias");
+    sd_test_find_check(&l, "rule 4: E >= Theorem 1");
+    sd_test_find_check(&l, "control: Monte Carlo flags bias");
     if (!sd_checklist_pass(&l)) {
-        print_failures(&l);
+        sd_test_print_failures(&l);
         fail_msg("Theorem 2 check failed on V=%zu T=%zu", V, T);
     }
     sd_checklist_free(&l);
@@ -89,18 +56,18 @@ static void test_control_as_rule_fails(void **state)
     sd_checklist l;
     size_t pos[1] = {10};
     sd_thm2_opts o = {1, 7, 0.2, 1};
-    sd_thm_mc mc = mc_settings(20000, 1, pos);
+    sd_thm_mc mc = sd_test_mc_settings(20000, 1, pos);
     (void)state;
     assert_int_equal(sd_model_random(&m, 6, 10, SD_FAMILY_PAPER, 1.0, 0, 4, &err), SD_OK);
     sd_checklist_init(&l);
     assert_int_equal(sd_thm2_check(&m, &o, &mc, &l, &err), SD_OK);
     assert_false(sd_checklist_pass(&l));
-    assert_false(find(&l, "control as a rule: unbiased")->pass);
-    assert_false(find(&l, "control as a rule: rows >= TV")->pass);
-    assert_false(find(&l, "control as a rule: E >= Theorem 1")->pass);
-    assert_false(find(&l, "control as a rule: Monte Carlo x_10")->pass);
-    assert_true(find(&l, "rule 1: E >= Theorem 1")->pass);
-    assert_true(find(&l, "control: beats the bound")->pass);
+    assert_false(sd_test_find_check(&l, "control as a rule: unbiased")->pass);
+    assert_false(sd_test_find_check(&l, "control as a rule: rows >= TV")->pass);
+    assert_false(sd_test_find_check(&l, "control as a rule: E >= Theorem 1")->pass);
+    assert_false(sd_test_find_check(&l, "control as a rule: Monte Carlo x_10")->pass);
+    assert_true(sd_test_find_check(&l, "rule 1: E >= Theorem 1")->pass);
+    assert_true(sd_test_find_check(&l, "control: beats the bound")->pass);
     sd_checklist_free(&l);
     sd_model_free(&m);
 }
@@ -114,14 +81,14 @@ static void test_p_equals_q(void **state)
     sd_error err;
     sd_checklist l;
     sd_thm2_opts o = {3, 7, 0.1, 0};
-    sd_thm_mc mc = mc_settings(0, 0, NULL);
+    sd_thm_mc mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
     assert_int_equal(sd_model_random(&m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
     memcpy(m.P, m.Q, 6 * 16 * sizeof(double));
     sd_checklist_init(&l);
     assert_int_equal(sd_thm2_check(&m, &o, &mc, &l, &err), SD_OK);
-    assert_true(find(&l, "SD (lambda = 1): E = Theorem 1")->pass);
-    assert_true(find(&l, "rule 3: E >= Theorem 1")->pass);
+    assert_true(sd_test_find_check(&l, "SD (lambda = 1): E = Theorem 1")->pass);
+    assert_true(sd_test_find_check(&l, "rule 3: E >= Theorem 1")->pass);
     /* nothing can beat a bound of 0, so the control is left out and the
      * check as a whole holds */
     {
@@ -141,7 +108,7 @@ static void test_exact_only(void **state)
     sd_error err;
     sd_checklist l;
     sd_thm2_opts o = {6, 9, 0.05, 0};
-    sd_thm_mc mc = mc_settings(0, 0, NULL);
+    sd_thm_mc mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
     assert_int_equal(sd_model_random(&m, 7, 50, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
     sd_checklist_init(&l);
@@ -159,7 +126,7 @@ static void test_alloc_failure(void **state)
     sd_error err;
     sd_thm2_opts o = {2, 7, 0.1, 1};
     size_t pos[1] = {3};
-    sd_thm_mc mc = mc_settings(500, 1, pos);
+    sd_thm_mc mc = sd_test_mc_settings(500, 1, pos);
     unsigned long n;
     (void)state;
     mc.threads = 1;

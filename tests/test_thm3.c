@@ -1,35 +1,11 @@
 /* test_thm3.c - the Theorem 3 check: it holds on several instances,
  * including M = 1 in the list, and fails where its claims do not hold
  * (p = q: the limit is 0). */
-#include "testutil.h"
+#include "thmutil.h"
 
 #include "alloc.h"
 #include "model.h"
 #include "thm3.h"
-
-static sd_thm_mc mc_settings(size_t runs, size_t npos, const size_t *pos)
-{
-    sd_thm_mc mc;
-    memset(&mc, 0, sizeof mc);
-    mc.runs = runs;
-    mc.seed = 20241101;
-    mc.threads = 2;
-    mc.z_max = 4.5;
-    mc.p_min = 1e-6;
-    mc.npos = npos;
-    mc.pos = pos;
-    return mc;
-}
-
-static const sd_check *find(const sd_checklist *l, const char *name)
-{
-    size_t i;
-    for (i = 0; i < l->n; i++)
-        if (strcmp(l->v[i].name, name) == 0)
-            return &l->v[i];
-    fail_msg("no check named '%s'", name);
-    return NULL;
-}
 
 /* M in {1, 3}, batch and tree, 20000 runs, 2 positions: 4 z-tests and 8
  * law tests of V bins; union bound on a false failure (z 4.5: 6.8e-6 per
@@ -40,21 +16,18 @@ static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int statio
     sd_model m;
     sd_error err;
     sd_checklist l;
-    size_t pos[2] = {1, T}, drafts[2] = {1, 3}, i;
+    size_t pos[2] = {1, T}, drafts[2] = {1, 3};
     sd_thm3_opts o = {2, drafts, 1, 1};
-    sd_thm_mc mc = mc_settings(20000, 2, pos);
+    sd_thm_mc mc = sd_test_mc_settings(20000, 2, pos);
     assert_int_equal(sd_model_random(&m, V, T, fam, alpha, stationary, 8, &err), SD_OK);
     sd_checklist_init(&l);
     assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
     /* 3 global, per M: form, <= SD, limit <, tree <=, 2 x (mean + 2 laws) */
     assert_int_equal(l.n, 3 + 2 * (4 + 2 * 3));
-    find(&l, "tree M=3: unbiased x_1");
-    find(&l, "batch M=1: Theorem 3(b) form");
+    sd_test_find_check(&l, "tree M=3: unbiased x_1");
+    sd_test_find_check(&l, "batch M=1: Theorem 3(b) form");
     if (!sd_checklist_pass(&l)) {
-        for (i = 0; i < l.n; i++)
-            if (!l.v[i].pass)
-                print_message("  failed: %s %g %g %s\n", l.v[i].name, l.v[i].exact,
-                              l.v[i].estimate, l.v[i].detail);
+        sd_test_print_failures(&l);
         fail_msg("Theorem 3 check failed on V=%zu T=%zu", V, T);
     }
     sd_checklist_free(&l);
@@ -83,22 +56,22 @@ static void test_p_equals_q_fails_limit(void **state)
     sd_checklist l;
     size_t drafts[1] = {4};
     sd_thm3_opts o = {1, drafts, 1, 1};
-    sd_thm_mc mc = mc_settings(0, 0, NULL);
+    sd_thm_mc mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
     assert_int_equal(sd_model_random(&m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
     memcpy(m.P, m.Q, 6 * 16 * sizeof(double));
     sd_checklist_init(&l);
     assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
-    assert_false(find(&l, "limit > 0")->pass);
-    assert_false(find(&l, "limit < batch M=4")->pass);
-    assert_true(find(&l, "M = 1: batch = Theorem 1")->pass);
-    assert_true(find(&l, "tree M=4 <= batch M=4")->pass);
+    assert_false(sd_test_find_check(&l, "limit > 0")->pass);
+    assert_false(sd_test_find_check(&l, "limit < batch M=4")->pass);
+    assert_true(sd_test_find_check(&l, "M = 1: batch = Theorem 1")->pass);
+    assert_true(sd_test_find_check(&l, "tree M=4 <= batch M=4")->pass);
     sd_checklist_free(&l);
     o.strict = 0;
     sd_checklist_init(&l);
     assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
-    assert_true(find(&l, "limit >= 0")->pass);
-    assert_true(find(&l, "limit <= batch M=4")->pass);
+    assert_true(sd_test_find_check(&l, "limit >= 0")->pass);
+    assert_true(sd_test_find_check(&l, "limit <= batch M=4")->pass);
     assert_true(sd_checklist_pass(&l));
     sd_checklist_free(&l);
     sd_model_free(&m);
@@ -111,7 +84,7 @@ static void test_alloc_failure(void **state)
     sd_error err;
     size_t drafts[2] = {2, 3}, pos[1] = {2};
     sd_thm3_opts o = {2, drafts, 1, 1};
-    sd_thm_mc mc = mc_settings(300, 1, pos);
+    sd_thm_mc mc = sd_test_mc_settings(300, 1, pos);
     unsigned long n;
     (void)state;
     mc.threads = 1;
