@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "alloc.h"
+#include "scan.h"
 
 struct sd_rrs_wor_ws {
     size_t V, k;
@@ -170,23 +171,6 @@ sd_status sd_rrs_wor_accept(const double *p, const double *q, size_t V, size_t k
     return rc;
 }
 
-/* Index drawn with probability w[x] / total from u in [0, 1); the last
- * index of positive weight if rounding carries the sum past the end. */
-static size_t draw_scan(const double *w, size_t V, double total, double u)
-{
-    double target = u * total, cum = 0.0;
-    size_t x, last = 0;
-    for (x = 0; x < V; x++) {
-        if (w[x] <= 0.0)
-            continue;
-        cum += w[x];
-        last = x;
-        if (target < cum)
-            return x;
-    }
-    return last;
-}
-
 int sd_rrs_wor_verify(const double *p, const double *q, size_t V, size_t k, gsl_rng *r,
                       sd_rrs_wor_ws *ws, size_t *y, size_t *trial)
 {
@@ -201,7 +185,7 @@ int sd_rrs_wor_verify(const double *p, const double *q, size_t V, size_t k, gsl_
             rem += d[x];
         if (rem <= 0.0)
             break; /* every token drafted and rejected */
-        xi = draw_scan(d, V, rem, gsl_rng_uniform(r));
+        xi = sd_scan_draw(d, V, rem, gsl_rng_uniform(r));
         u = gsl_rng_uniform(r);
         if (u < cur[xi] * rem / d[xi]) {
             *y = xi;
@@ -221,7 +205,7 @@ int sd_rrs_wor_verify(const double *p, const double *q, size_t V, size_t k, gsl_
         d[xi] = 0.0;
     }
     *trial = 0;
-    *y = draw_scan(cur, V, 1.0, gsl_rng_uniform(r));
+    *y = sd_scan_draw(cur, V, 1.0, gsl_rng_uniform(r));
     return 0;
 }
 
