@@ -13,11 +13,16 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-enum { OPT_EPS = SD_OPT_FIRST_LOCAL, OPT_RESAMPLE };
+enum { OPT_EPS = SD_OPT_FIRST_LOCAL, OPT_RESAMPLE, OPT_TYPICAL, OPT_DELTA };
+
+/* vLLM's defaults for typical acceptance (posterior threshold and alpha). */
+#define TYPICAL_EPS 0.09
+#define TYPICAL_DELTA 0.3
 
 static void tradeoff_help(void)
 {
     printf("Usage: specdec tradeoff MODEL --eps E [--resample opt|uno]\n"
+           "       specdec tradeoff MODEL --typical [--eps E] [--delta D] [--resample opt|uno]\n"
            "                        [--format table|json|tsv] [--output FILE]\n"
            "The quality-speed tradeoff of over-acceptance (SPEC.md 4, Theorems 4 and 5):\n"
            "accept a draft token x with probability b_eps(x) = min{1, (Q(x)+E)/P(x)} and\n"
@@ -32,7 +37,13 @@ static void tradeoff_help(void)
            "                       all V^T sequences: null when V^T > 1e7\n"
            "  sd_expected_rejections  Theorem 1's value (E = 0, unbiased) for comparison\n\n"
            "  --eps E              over-acceptance E >= 0 (0 is speculative decoding)\n"
-           "  --resample R         opt (default) or uno\n\n");
+           "  --resample R         opt (default) or uno\n"
+           "  --typical            typical acceptance instead (Cai et al., Medusa; biased):\n"
+           "                       accept the draft token x iff Q(x) > min(E, D exp(-H(Q))),\n"
+           "                       H the entropy of Q; E defaults to %g and D to %g\n"
+           "                       (vLLM's defaults)\n"
+           "  --delta D            the entropy factor of --typical, D >= 0\n\n",
+           TYPICAL_EPS, TYPICAL_DELTA);
     fputs(sd_cli_help_model, stdout);
     fputs(sd_cli_help_output, stdout);
 }
@@ -43,6 +54,8 @@ int sd_cmd_tradeoff(int argc, char **argv)
         SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
         {"eps", required_argument, 0, OPT_EPS},
         {"resample", required_argument, 0, OPT_RESAMPLE},
+        {"typical", no_argument, 0, OPT_TYPICAL},
+        {"delta", required_argument, 0, OPT_DELTA},
         {0, 0, 0, 0}};
     sd_cli c;
     sd_model m;
@@ -50,8 +63,8 @@ int sd_cmd_tradeoff(int argc, char **argv)
     sd_tradeoff tr;
     sd_tradeoff_result res;
     sd_resample resample = SD_RESAMPLE_OPT;
-    double eps = NAN, seq_tv = NAN, sd_mean;
-    int opt, r, rc, have_eps = 0;
+    double eps = NAN, seq_tv = NAN, sd_mean, delta = TYPICAL_DELTA;
+    int opt, r, rc, have_eps = 0, typical = 0, have_delta = 0;
     sd_out out;
 
     sd_cli_init(&c, "specdec tradeoff", argc, argv, 0);
@@ -64,6 +77,12 @@ int sd_cmd_tradeoff(int argc, char **argv)
             if (sd_cli_double(&c, "--eps", optarg, 0.0, HUGE_VAL, &eps))
                 return 2;
             have_eps = 1;
+            break;
+        case OPT_TYPICAL: typical = 1; break;
+        case OPT_DELTA:
+            if (sd_cli_double(&c, "--delta", optarg, 0.0, HUGE_VAL, &delta))
+                return 2;
+            have_delta = 1;
             break;
         case OPT_RESAMPLE:
             r = sd_resample_parse(optarg);
@@ -81,7 +100,11 @@ int sd_cmd_tradeoff(int argc, char **argv)
     }
     if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
         return 2;
-    if (!have_eps)
+    if (have_delta && !typical)
+        return sd_cli_usage_error(&c, "--delta needs --typical");
+    if (typical && !have_eps)
+        eps = TYPICAL_EPS;
+    else if (!have_eps)
         return sd_cli_usage_error(&c, "--eps is required (0 gives speculative decoding)");
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
@@ -90,7 +113,10 @@ int sd_cmd_tradeoff(int argc, char **argv)
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
-    sd_tradeoff_set_eps(&tr, eps, resample);
+    if (typical)
+        sd_tradeoff_set_typical(&tr, eps, delta, resample);
+    else
+        sd_tradeoff_set_eps(&tr, eps, resample);
     if (sd_tradeoff_exact(&tr, &res, &err) != SD_OK ||
         sd_exact_sd_mean(&m, &sd_mean, &err) != SD_OK ||
         (sd_tradeoff_enumerable(&m, SD_TRADEOFF_MAX_SEQUENCES) &&
@@ -113,10 +139,13 @@ int sd_cmd_tradeoff(int argc, char **argv)
                                    (double)m.T / res.expected_rejections : INFINITY),
             SD_KV_N("sd_expected_rejections", sd_mean),
             SD_KV_N("sequence_tv_max_sequences", SD_TRADEOFF_MAX_SEQUENCES),
+            SD_KV_S("rule", typical ? "typical" : "over-acceptance"),
+            SD_KV_N("tv_sum", res.tv_sum),
+            SD_KV_N("delta", delta), /* last: only for --typical */
         };
         if (isnan(seq_tv))
             kv[4].type = SD_KV_NULL;
-        sd_report_kv(out.f, &c, kv, sizeof kv / sizeof kv[0], 0);
+        sd_report_kv(out.f, &c, kv, sizeof kv / sizeof kv[0] - (typical ? 0 : 1), 0);
         rc = sd_out_close(&c, &out, 1);
     }
     sd_tradeoff_free(&tr);
