@@ -242,30 +242,6 @@ int sd_cmd_rejections(int argc, char **argv)
     return rc;
 }
 
-/* The control index of name for algo (0 for "none"), or -1 after a
- * usage message. */
-static int control_arg(const sd_cli *c, const sd_rule_type *algo, const char *name)
-{
-    const sd_rule_type *const *r;
-    char names[256] = "";
-    int k = sd_rule_control_parse(algo, name);
-    if (k >= 0)
-        return k;
-    if (algo->controls == NULL) {
-        for (r = sd_rules; *r != NULL; r++)
-            if ((*r)->controls != NULL)
-                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                         names[0] != '\0' ? ", " : "", (*r)->name);
-        sd_cli_usage_error(c, "--control is available for --algo %s only", names);
-        return -1;
-    }
-    for (k = 0; algo->controls[k] != NULL; k++)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                 algo->controls[k + 1] != NULL ? ", " : " or ", algo->controls[k]);
-    sd_cli_usage_error(c, "--control: '%s' is not none%s", name, names);
-    return -1;
-}
-
 /* ---- specdec simulate ---------------------------------------------------- */
 
 static void simulate_help(void)
@@ -337,9 +313,8 @@ int sd_cmd_simulate(int argc, char **argv)
     }
     if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
         return 2;
-    if ((r = control_arg(&c, algo, control_name)) < 0)
+    if (sd_cli_control(&c, algo, control_name, &control))
         return 2;
-    control = (size_t)r;
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
@@ -354,10 +329,10 @@ int sd_cmd_simulate(int argc, char **argv)
     }
     sim = sd_rule_sim_get(as);
     memset(&cfg, 0, sizeof cfg);
-    cfg.runs = c.runs;
-    cfg.seed = c.seed;
-    cfg.threads = c.threads;
-    cfg.rng = c.rng;
+    cfg.runs = c.mc.runs;
+    cfg.seed = c.mc.seed;
+    cfg.threads = c.mc.threads;
+    cfg.rng = c.mc.rng;
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = &c;
     if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
@@ -369,7 +344,7 @@ int sd_cmd_simulate(int argc, char **argv)
         sd_checklist l;
         sd_checklist_init(&l);
         if (sd_check_mean_bounded(&l, "mean", exact, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, c.z, &err) != SD_OK) {
+                                   (double)res.runs, (double)res.T, c.mc.z_max, &err) != SD_OK) {
             sd_mc_result_free(&res);
             sd_rule_sim_free(as);
             sd_model_free(&m);
@@ -381,13 +356,13 @@ int sd_cmd_simulate(int argc, char **argv)
                 SD_KV_S("algo", algo->name),
                 SD_KV_I("drafts", M),
                 SD_KV_I("runs", res.runs),
-                SD_KV_I("seed", c.seed),
+                SD_KV_I("seed", c.mc.seed),
                 SD_KV_N("mean", res.mean),
                 SD_KV_N("stderr", res.stderr_mean),
                 SD_KV_N("exact", exact),
                 SD_KV_N("z", l.v[0].z),
                 SD_KV_B("pass", pass),
-                SD_KV_N("z_max", c.z),
+                SD_KV_N("z_max", c.mc.z_max),
                 SD_KV_N("sample_variance", res.var),
                 SD_KV_N("exact_variance", var),
                 SD_KV_S("control", sd_rule_control_name(algo, control)),
