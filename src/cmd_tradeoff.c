@@ -4,16 +4,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
 #include "cmds.h"
 #include "exact.h"
+#include "prog.h"
 #include "tradeoff.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_EPS = SD_OPT_FIRST_LOCAL, OPT_RESAMPLE, OPT_TYPICAL, OPT_DELTA };
 
 /* vLLM's defaults for typical acceptance (posterior threshold and alpha). */
 #define TYPICAL_EPS 0.09
@@ -44,111 +38,102 @@ static void tradeoff_help(void)
            "                       (vLLM's defaults)\n"
            "  --delta D            the entropy factor of --typical, D >= 0\n\n",
            TYPICAL_EPS, TYPICAL_DELTA);
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+typedef struct {
+    double eps;
+    sd_resample resample;
+    int typical;
+    double delta; /* NaN: not given */
+} args;
+
+static int resample_arg(sd_cli *c, const char *arg, void *dest)
+{
+    int r = sd_resample_parse(arg);
+    if (r < 0) {
+        sd_cli_usage_error(c, "--resample: '%s' is not opt or uno", arg);
+        return -1;
+    }
+    *(sd_resample *)dest = (sd_resample)r;
+    return 0;
+}
+
+static int check(sd_cli *c, void *arg)
+{
+    args *a = arg;
+    if (!isnan(a->delta) && !a->typical)
+        return sd_cli_usage_error(c, "--delta needs --typical");
+    if (a->typical) {
+        if (isnan(a->eps))
+            a->eps = TYPICAL_EPS;
+        if (isnan(a->delta))
+            a->delta = TYPICAL_DELTA;
+        return 0;
+    }
+    return isnan(a->eps) ? sd_cli_usage_error(c, "--eps is required (0 gives speculative "
+                                                 "decoding)")
+                         : 0;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const args *a = arg;
+    sd_error err;
+    sd_tradeoff tr;
+    sd_tradeoff_result res;
+    double seq_tv = NAN, sd_mean;
+    int rc;
+    sd_error_clear(&err);
+    if (sd_tradeoff_alloc(&tr, m, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    if (a->typical)
+        sd_tradeoff_set_typical(&tr, a->eps, a->delta, a->resample);
+    else
+        sd_tradeoff_set_eps(&tr, a->eps, a->resample);
+    if (sd_tradeoff_exact(&tr, &res, &err) != SD_OK ||
+        sd_exact_sd_mean(m, &sd_mean, &err) != SD_OK ||
+        (sd_tradeoff_enumerable(m, SD_TRADEOFF_MAX_SEQUENCES) &&
+         sd_tradeoff_sequence_tv(&tr, SD_TRADEOFF_MAX_SEQUENCES, &seq_tv, &err) != SD_OK)) {
+        sd_tradeoff_free(&tr);
+        return sd_cli_fail(c, &err);
+    }
+    sd_tradeoff_free(&tr);
+    {
+        sd_kv kv[] = {
+            SD_KV_N("eps", a->eps),
+            SD_KV_S("resample", sd_resample_name(a->resample)),
+            SD_KV_N("expected_rejections", res.expected_rejections),
+            SD_KV_N("bias_per_step_sum", res.bias_sum),
+            SD_KV_N("sequence_tv", seq_tv),
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_N("rejection_rate", res.expected_rejections / (double)m->T),
+            SD_KV_N("speedup", res.expected_rejections > 0 ?
+                                   (double)m->T / res.expected_rejections : INFINITY),
+            SD_KV_N("sd_expected_rejections", sd_mean),
+            SD_KV_N("sequence_tv_max_sequences", SD_TRADEOFF_MAX_SEQUENCES),
+            SD_KV_S("rule", a->typical ? "typical" : "over-acceptance"),
+            SD_KV_N("tv_sum", res.tv_sum),
+            SD_KV_N("delta", a->delta), /* last: only for --typical */
+        };
+        if (isnan(seq_tv))
+            kv[4].type = SD_KV_NULL;
+        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0] - (a->typical ? 0 : 1), 0);
+    }
+    return rc;
 }
 
 int sd_cmd_tradeoff(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"eps", required_argument, 0, OPT_EPS},
-        {"resample", required_argument, 0, OPT_RESAMPLE},
-        {"typical", no_argument, 0, OPT_TYPICAL},
-        {"delta", required_argument, 0, OPT_DELTA},
-        {0, 0, 0, 0}};
+    args a = {NAN, SD_RESAMPLE_OPT, 0, NAN};
+    const sd_arg opts[] = {
+        {"eps", SD_ARG_DOUBLE, &a.eps, NULL, 0, 0.0, HUGE_VAL, NULL},
+        {"resample", SD_ARG_FN, &a.resample, NULL, 0, 0, 0, resample_arg},
+        {"typical", SD_ARG_FLAG, &a.typical, NULL, 1, 0.0, 0.0, NULL},
+        {"delta", SD_ARG_DOUBLE, &a.delta, NULL, 0, 0.0, HUGE_VAL, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec tradeoff", tradeoff_help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0,
+                          1, 0, 0, opts, check, run};
     sd_cli c;
-    sd_model m;
-    sd_error err;
-    sd_tradeoff tr;
-    sd_tradeoff_result res;
-    sd_resample resample = SD_RESAMPLE_OPT;
-    double eps = NAN, seq_tv = NAN, sd_mean, delta = TYPICAL_DELTA;
-    int opt, r, rc, have_eps = 0, typical = 0, have_delta = 0;
-    sd_out out;
-
-    sd_cli_init(&c, "specdec tradeoff", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': tradeoff_help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_EPS:
-            if (sd_cli_double(&c, "--eps", optarg, 0.0, HUGE_VAL, &eps))
-                return 2;
-            have_eps = 1;
-            break;
-        case OPT_TYPICAL: typical = 1; break;
-        case OPT_DELTA:
-            if (sd_cli_double(&c, "--delta", optarg, 0.0, HUGE_VAL, &delta))
-                return 2;
-            have_delta = 1;
-            break;
-        case OPT_RESAMPLE:
-            r = sd_resample_parse(optarg);
-            if (r < 0)
-                return sd_cli_usage_error(&c, "--resample: '%s' is not opt or uno", optarg);
-            resample = (sd_resample)r;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
-        return 2;
-    if (have_delta && !typical)
-        return sd_cli_usage_error(&c, "--delta needs --typical");
-    if (typical && !have_eps)
-        eps = TYPICAL_EPS;
-    else if (!have_eps)
-        return sd_cli_usage_error(&c, "--eps is required (0 gives speculative decoding)");
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    sd_error_clear(&err);
-    if (sd_tradeoff_alloc(&tr, &m, &err) != SD_OK) {
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if (typical)
-        sd_tradeoff_set_typical(&tr, eps, delta, resample);
-    else
-        sd_tradeoff_set_eps(&tr, eps, resample);
-    if (sd_tradeoff_exact(&tr, &res, &err) != SD_OK ||
-        sd_exact_sd_mean(&m, &sd_mean, &err) != SD_OK ||
-        (sd_tradeoff_enumerable(&m, SD_TRADEOFF_MAX_SEQUENCES) &&
-         sd_tradeoff_sequence_tv(&tr, SD_TRADEOFF_MAX_SEQUENCES, &seq_tv, &err) != SD_OK)) {
-        sd_tradeoff_free(&tr);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        sd_kv kv[] = {
-            SD_KV_N("eps", eps),
-            SD_KV_S("resample", sd_resample_name(resample)),
-            SD_KV_N("expected_rejections", res.expected_rejections),
-            SD_KV_N("bias_per_step_sum", res.bias_sum),
-            SD_KV_N("sequence_tv", seq_tv),
-            SD_KV_I("vocab", m.V),
-            SD_KV_I("horizon", m.T),
-            SD_KV_N("rejection_rate", res.expected_rejections / (double)m.T),
-            SD_KV_N("speedup", res.expected_rejections > 0 ?
-                                   (double)m.T / res.expected_rejections : INFINITY),
-            SD_KV_N("sd_expected_rejections", sd_mean),
-            SD_KV_N("sequence_tv_max_sequences", SD_TRADEOFF_MAX_SEQUENCES),
-            SD_KV_S("rule", typical ? "typical" : "over-acceptance"),
-            SD_KV_N("tv_sum", res.tv_sum),
-            SD_KV_N("delta", delta), /* last: only for --typical */
-        };
-        if (isnan(seq_tv))
-            kv[4].type = SD_KV_NULL;
-        sd_report_kv(out.f, &c, kv, sizeof kv / sizeof kv[0] - (typical ? 0 : 1), 0);
-        rc = sd_out_close(&c, &out, 1);
-    }
-    sd_tradeoff_free(&tr);
-    sd_model_free(&m);
-    return rc;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
