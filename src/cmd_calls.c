@@ -10,7 +10,7 @@
 
 #include "block.h"
 #include "calls.h"
-#include "cli.h"
+#include "prog.h"
 #include "cmds.h"
 #include "npy.h"
 
@@ -20,9 +20,6 @@
 
 /* Most draft lengths in one --gamma list. */
 #define CALLS_MAX_LIST 256
-
-enum { OPT_GAMMA = SD_OPT_FIRST_LOCAL, OPT_VERIFY, OPT_COST, OPT_POLICY, OPT_GMAX,
-       OPT_POLICY_OUT };
 
 static void help(void)
 {
@@ -58,9 +55,6 @@ static void help(void)
            "bins, (T + 1)(T G + 1).\n\n",
            SD_CALLS_MAX_GAMMA, SD_BLOCK_MAX_WORK, SD_CALLS_MAX_WORK,
            (size_t)SD_CALLS_SIM_MAX_HIST);
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
 }
 
 /* One row of the report: exact (NaN when not computed) and simulated. */
@@ -307,107 +301,75 @@ static int write_policy(const sd_cli *c, const char *path, const sd_model *m,
     }
 }
 
-int sd_cmd_calls(int argc, char **argv)
+typedef struct {
+    size_t gam[CALLS_MAX_LIST], ng, gmax;
+    double cost;
+    int want_policy;
+    const char *verify, *policy_out;
+    int block; /* set by check */
+} args;
+
+static int check(sd_cli *c, void *arg)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"gamma", required_argument, 0, OPT_GAMMA},
-        {"verify", required_argument, 0, OPT_VERIFY},
-        {"cost", required_argument, 0, OPT_COST},
-        {"policy", no_argument, 0, OPT_POLICY},
-        {"gamma-max", required_argument, 0, OPT_GMAX},
-        {"policy-out", required_argument, 0, OPT_POLICY_OUT},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    sd_model m;
+    args *a = arg;
+    size_t i;
+    if (a->ng == 0)
+        return sd_cli_usage_error(c, "--gamma LIST is required (e.g. --gamma 1,2,4,8)");
+    for (i = 0; i < a->ng; i++)
+        if (a->gam[i] > SD_CALLS_MAX_GAMMA)
+            return sd_cli_usage_error(c, "--gamma: entry %zu is %zu, above the limit %d", i + 1,
+                                      a->gam[i], SD_CALLS_MAX_GAMMA);
+    if (a->gmax > SD_CALLS_MAX_GAMMA)
+        return sd_cli_usage_error(c, "--gamma-max: %zu is above the limit %d", a->gmax,
+                                  SD_CALLS_MAX_GAMMA);
+    if (strcmp(a->verify, "token") == 0)
+        a->block = 0;
+    else if (strcmp(a->verify, "block") == 0)
+        a->block = 1;
+    else
+        return sd_cli_usage_error(c, "--verify: '%s' is not token or block", a->verify);
+    if ((a->gmax != 0 || a->policy_out != NULL) && !a->want_policy)
+        return sd_cli_usage_error(c, "--gamma-max and --policy-out need --policy");
+    if (a->gmax == 0)
+        for (i = 0; i < a->ng; i++)
+            a->gmax = a->gam[i] > a->gmax ? a->gam[i] : a->gmax;
+    return 0;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const args *a = arg;
+    const size_t *gam = a->gam, ng = a->ng, gmax = a->gmax;
+    const double cost = a->cost;
+    const int want_policy = a->want_policy, block = a->block;
+    const char *policy_out = a->policy_out;
     sd_error err;
-    size_t gam[CALLS_MAX_LIST], ng = 0, gmax = 0, i;
-    double cost = 0.0, mean_accept = NAN;
-    int opt, r, rc = 0, want_policy = 0, block = 0, all_pass = 1;
-    const char *policy_out = NULL;
+    size_t i;
+    double mean_accept = NAN;
+    int rc = 0, all_pass = 1;
     calls_out *rows = NULL, pol;
     uint16_t *policy = NULL;
     double *J = NULL;
     sd_out out;
 
-    sd_cli_init(&c, "specdec calls", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_GAMMA:
-            if (sd_cli_size_list(&c, "--gamma", optarg, gam, CALLS_MAX_LIST, &ng))
-                return 2;
-            for (i = 0; i < ng; i++) {
-                if (gam[i] == 0)
-                    return sd_cli_usage_error(&c, "--gamma: entry %zu is 0: the draft length "
-                                                  "is at least 1", i + 1);
-                if (gam[i] > SD_CALLS_MAX_GAMMA)
-                    return sd_cli_usage_error(&c, "--gamma: entry %zu is %zu, above the limit "
-                                                  "%d", i + 1, gam[i], SD_CALLS_MAX_GAMMA);
-            }
-            break;
-        case OPT_VERIFY:
-            if (strcmp(optarg, "token") == 0)
-                block = 0;
-            else if (strcmp(optarg, "block") == 0)
-                block = 1;
-            else
-                return sd_cli_usage_error(&c, "--verify: '%s' is not token or block", optarg);
-            break;
-        case OPT_COST:
-            if (sd_cli_double(&c, "--cost", optarg, 0.0, 1e300, &cost))
-                return 2;
-            break;
-        case OPT_POLICY: want_policy = 1; break;
-        case OPT_GMAX:
-            if (sd_cli_size(&c, "--gamma-max", optarg, 1, &gmax))
-                return 2;
-            if (gmax > SD_CALLS_MAX_GAMMA)
-                return sd_cli_usage_error(&c, "--gamma-max: %zu is above the limit %d", gmax,
-                                          SD_CALLS_MAX_GAMMA);
-            break;
-        case OPT_POLICY_OUT: policy_out = optarg; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
-        return 2;
-    if (ng == 0)
-        return sd_cli_usage_error(&c, "--gamma LIST is required (e.g. --gamma 1,2,4,8)");
-    if ((gmax != 0 || policy_out != NULL) && !want_policy)
-        return sd_cli_usage_error(&c, "--gamma-max and --policy-out need --policy");
-    if (gmax == 0)
-        for (i = 0; i < ng; i++)
-            gmax = gam[i] > gmax ? gam[i] : gmax;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
     /* refuse what cannot be done before doing any of it */
     sd_error_clear(&err);
     for (i = 0; i < ng; i++) {
-        if (block && sd_block_cost(&m, gam[i]) > SD_BLOCK_MAX_WORK && c.mc.runs == 0) {
-            double cst = sd_block_cost(&m, gam[i]);
-            size_t V = m.V, T = m.T;
-            sd_model_free(&m);
-            return sd_cli_usage_error(&c, "--verify block --gamma %zu: exact block "
+        if (block && sd_block_cost(m, gam[i]) > SD_BLOCK_MAX_WORK && c->mc.runs == 0) {
+            double cst = sd_block_cost(m, gam[i]);
+            size_t V = m->V, T = m->T;
+                        return sd_cli_usage_error(c, "--verify block --gamma %zu: exact block "
                                           "verification enumerates the V^gamma blocks of "
                                           "every round start, about %.3g operations for "
                                           "V = %zu, T = %zu: above the limit of %.0e (add "
                                           "--runs N to simulate instead)",
                                       gam[i], cst, V, T, SD_BLOCK_MAX_WORK);
         }
-        if (c.mc.runs > 0) {
-            size_t g = gam[i] < m.T ? gam[i] : m.T, hs = sd_calls_sim_hist_size(&m, g);
+        if (c->mc.runs > 0) {
+            size_t g = gam[i] < m->T ? gam[i] : m->T, hs = sd_calls_sim_hist_size(m, g);
             if (hs == 0 || hs > SD_CALLS_SIM_MAX_HIST) {
-                size_t T = m.T;
-                sd_model_free(&m);
-                return sd_cli_usage_error(&c, "--runs with --gamma %zu on T = %zu: the "
+                size_t T = m->T;
+                                return sd_cli_usage_error(c, "--runs with --gamma %zu on T = %zu: the "
                                               "simulation's (calls, draft steps) histogram "
                                               "needs (T+1)(T gamma+1) bins, above the limit "
                                               "of %zu", gam[i], T,
@@ -415,40 +377,39 @@ int sd_cmd_calls(int argc, char **argv)
             }
         }
     }
-    if (want_policy && sd_calls_policy_cost(&m, gmax) > SD_CALLS_MAX_WORK) {
-        double cst = sd_calls_policy_cost(&m, gmax);
-        size_t V = m.V, T = m.T;
-        sd_model_free(&m);
-        return sd_cli_usage_error(&c, "--policy with gamma_max = %zu on V = %zu, T = %zu: "
+    if (want_policy && sd_calls_policy_cost(m, gmax) > SD_CALLS_MAX_WORK) {
+        double cst = sd_calls_policy_cost(m, gmax);
+        size_t V = m->V, T = m->T;
+                return sd_cli_usage_error(c, "--policy with gamma_max = %zu on V = %zu, T = %zu: "
                                       "about %.3g operations, above the limit of %.0e",
                                   gmax, V, T, cst, SD_CALLS_MAX_WORK);
     }
     rows = calloc(ng, sizeof *rows);
     if (want_policy) {
-        policy = malloc(m.T * m.V * sizeof *policy);
-        J = malloc((m.T + 1) * m.V * sizeof *J);
+        policy = malloc(m->T * m->V * sizeof *policy);
+        J = malloc((m->T + 1) * m->V * sizeof *J);
     }
     if (rows == NULL || (want_policy && (policy == NULL || J == NULL))) {
-        fprintf(stderr, "%s: out of memory\n", c.prog);
+        fprintf(stderr, "%s: out of memory\n", c->prog);
         rc = 3;
         goto done;
     }
     for (i = 0; i < ng && rc == 0; i++) {
         calls_out *o = &rows[i];
         sd_calls_row tok;
-        sd_status st = sd_calls_exact(&m, gam[i], cost, &tok, NULL, &err);
+        sd_status st = sd_calls_exact(m, gam[i], cost, &tok, NULL, &err);
         if (st != SD_OK) {
-            rc = sd_cli_fail(&c, &err);
+            rc = sd_cli_fail(c, &err);
             break;
         }
         mean_accept = tok.mean_accept;
         o->accepted = NAN;
         if (!block) {
             o->x = tok;
-        } else if (sd_block_cost(&m, gam[i]) <= SD_BLOCK_MAX_WORK) {
-            st = sd_block_exact(&m, gam[i], cost, &o->x, &o->accepted, &err);
+        } else if (sd_block_cost(m, gam[i]) <= SD_BLOCK_MAX_WORK) {
+            st = sd_block_exact(m, gam[i], cost, &o->x, &o->accepted, &err);
             if (st != SD_OK) {
-                rc = sd_cli_fail(&c, &err);
+                rc = sd_cli_fail(c, &err);
                 break;
             }
         } else {
@@ -458,8 +419,8 @@ int sd_cmd_calls(int argc, char **argv)
         }
         o->x.leviathan_tokens_per_call = tok.leviathan_tokens_per_call;
         o->x.leviathan_speedup = tok.leviathan_speedup;
-        if (c.mc.runs > 0) {
-            rc = simulate(&c, &m, block ? SD_CALLS_BLOCK : SD_CALLS_TOKEN, gam[i], NULL, cost,
+        if (c->mc.runs > 0) {
+            rc = simulate(c, m, block ? SD_CALLS_BLOCK : SD_CALLS_TOKEN, gam[i], NULL, cost,
                           o);
             all_pass &= o->pass;
         }
@@ -469,31 +430,50 @@ int sd_cmd_calls(int argc, char **argv)
          * c = 0 and c = 1 give both counts */
         double calls0, w1;
         memset(&pol, 0, sizeof pol);
-        if (sd_calls_optimal(&m, gmax, cost, policy, J, &pol.x.wall_time, &err) != SD_OK ||
-            sd_calls_policy_value(&m, policy, 0.0, &calls0, &err) != SD_OK ||
-            sd_calls_policy_value(&m, policy, 1.0, &w1, &err) != SD_OK) {
-            rc = sd_cli_fail(&c, &err);
+        if (sd_calls_optimal(m, gmax, cost, policy, J, &pol.x.wall_time, &err) != SD_OK ||
+            sd_calls_policy_value(m, policy, 0.0, &calls0, &err) != SD_OK ||
+            sd_calls_policy_value(m, policy, 1.0, &w1, &err) != SD_OK) {
+            rc = sd_cli_fail(c, &err);
         } else {
             pol.x.calls = calls0;
             pol.x.draft_steps = w1 - calls0;
             pol.x.gamma = gmax;
-            if (rc == 0 && c.mc.runs > 0) {
-                rc = simulate(&c, &m, SD_CALLS_TOKEN, 0, policy, cost, &pol);
+            if (rc == 0 && c->mc.runs > 0) {
+                rc = simulate(c, m, SD_CALLS_TOKEN, 0, policy, cost, &pol);
                 all_pass &= pol.pass;
             }
             if (rc == 0 && policy_out != NULL)
-                rc = write_policy(&c, policy_out, &m, policy, J, gmax, cost);
+                rc = write_policy(c, policy_out, m, policy, J, gmax, cost);
         }
     }
-    if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
-        report(out.f, &c, &m, block ? "block" : "token", cost, rows, ng,
+    if (rc == 0 && (rc = sd_out_open(c, &out)) == 0) {
+        report(out.f, c, m, block ? "block" : "token", cost, rows, ng,
                want_policy ? &pol : NULL, gmax, mean_accept);
-        rc = sd_out_close(&c, &out, 1);
+        rc = sd_out_close(c, &out, 1);
     }
 done:
     free(rows);
     free(policy);
     free(J);
-    sd_model_free(&m);
     return rc != 0 ? rc : (all_pass ? 0 : 1);
+}
+
+int sd_cmd_calls(int argc, char **argv)
+{
+    args a;
+    const sd_arg opts[] = {
+        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, CALLS_MAX_LIST, 1, 0, NULL},
+        {"verify", SD_ARG_STRING, &a.verify, NULL, 0, 0, 0, NULL},
+        {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL},
+        {"policy", SD_ARG_FLAG, &a.want_policy, NULL, 1, 0, 0, NULL},
+        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, 0, NULL},
+        {"policy-out", SD_ARG_STRING, &a.policy_out, NULL, 0, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec calls", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 1, 0, 0, opts, check,
+                          run};
+    sd_cli c;
+    memset(&a, 0, sizeof a);
+    a.verify = "token";
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
