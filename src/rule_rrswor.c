@@ -41,12 +41,13 @@ typedef struct {
     sd_roundstart_sim rs;
 } wor_state;
 
-static sd_status sim_alloc(void **state, const sd_model *m, size_t M, size_t control,
-                           sd_error *err)
+static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
+                           size_t control, sd_error *err)
 {
     wor_state *w;
     sd_rs_verifier v;
     sd_status rc;
+    (void)T;
     (void)control;
     *state = NULL;
     w = sd_calloc(1, sizeof *w);
