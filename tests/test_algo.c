@@ -79,7 +79,7 @@ static void verify_rrs(const double *p, const double *q, size_t V, size_t k, con
 static void verify_kseq(const double *p, const double *q, size_t V, size_t k, const size_t *tok,
                         double w, outcome *o)
 {
-    double rho, beta = 0.0, acc[VMAX], r[VMAX], reach = w, all;
+    double rho, beta = 0.0, acc[VMAX] = {0}, r[VMAX], reach = w, all;
     size_t i, x;
     assert_int_equal(sd_kseq_rho(p, q, V, k, &rho, NULL), SD_OK);
     for (x = 0; x < V; x++)
