@@ -10,16 +10,8 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include "specdec.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench.h"
 
 int main(int argc, char **argv)
 {
@@ -27,10 +19,9 @@ int main(int argc, char **argv)
     sd_sim_sd S;
     sd_sim sim;
     sd_mc_config cfg = {0};
-    sd_mc_result res;
     sd_error err;
     double best = 0.0, mean = 0.0;
-    int reps, i;
+    int reps, rc;
 
     if (argc != 6) {
         fprintf(stderr, "usage: bench_mc DRAFT.npy TARGET.npy RUNS THREADS REPS\n");
@@ -54,23 +45,11 @@ int main(int argc, char **argv)
         return 3;
     }
     sim = sd_sim_sd_sim(&S);
-    for (i = 0; i < reps; i++) {
-        double t0 = now(), dt;
-        if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
-            fprintf(stderr, "bench_mc: %s\n", err.msg);
-            sd_sim_sd_free(&S);
-            sd_model_free(&m);
-            return 3;
-        }
-        dt = now() - t0;
-        if (i == 0 || dt < best)
-            best = dt;
-        mean = res.mean;
-        sd_mc_result_free(&res);
-    }
-    printf("%d\t%zu\t%zu\t%zu\t%.6f\t%.6g\t%.6f\n", cfg.threads, cfg.runs, m.T, m.V, best,
-           (double)cfg.runs * (double)m.T / best, mean);
+    rc = bench_time("bench_mc", &m, &sim, &cfg, reps, &best, &mean);
+    if (rc == 0)
+        printf("%d\t%zu\t%zu\t%zu\t%.6f\t%.6g\t%.6f\n", cfg.threads, cfg.runs, m.T, m.V,
+               best, (double)cfg.runs * (double)m.T / best, mean);
     sd_sim_sd_free(&S);
     sd_model_free(&m);
-    return 0;
+    return rc;
 }

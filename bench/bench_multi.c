@@ -10,17 +10,8 @@
  * `make bench` builds it; bench/run-multi runs it. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#include "specdec.h"
-#include "rule.h"
-
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
+#include "bench.h"
 
 int main(int argc, char **argv)
 {
@@ -29,10 +20,9 @@ int main(int argc, char **argv)
     const sd_rule_type *algo;
     sd_sim sim;
     sd_mc_config cfg = {0};
-    sd_mc_result res;
     sd_error err;
     double best = 0.0, mean = 0.0;
-    int reps, i;
+    int reps, rc;
     size_t M;
 
     if (argc != 8) {
@@ -60,23 +50,11 @@ int main(int argc, char **argv)
         return 3;
     }
     sim = sd_rule_sim_get(as);
-    for (i = 0; i < reps; i++) {
-        double t0 = now(), dt;
-        if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
-            fprintf(stderr, "bench_multi: %s\n", err.msg);
-            sd_rule_sim_free(as);
-            sd_model_free(&m);
-            return 3;
-        }
-        dt = now() - t0;
-        if (i == 0 || dt < best)
-            best = dt;
-        mean = res.mean;
-        sd_mc_result_free(&res);
-    }
-    printf("%s\t%zu\t%d\t%zu\t%zu\t%zu\t%.6f\t%.6g\t%.6f\n", argv[6], M, cfg.threads, cfg.runs,
-           m.T, m.V, best, (double)cfg.runs * (double)m.T / best, mean);
+    rc = bench_time("bench_multi", &m, &sim, &cfg, reps, &best, &mean);
+    if (rc == 0)
+        printf("%s\t%zu\t%d\t%zu\t%zu\t%zu\t%.6f\t%.6g\t%.6f\n", argv[6], M, cfg.threads,
+               cfg.runs, m.T, m.V, best, (double)cfg.runs * (double)m.T / best, mean);
     sd_rule_sim_free(as);
     sd_model_free(&m);
-    return 0;
+    return rc;
 }

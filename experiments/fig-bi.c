@@ -149,12 +149,12 @@ int main(int argc, char **argv)
 {
     args a = {-1, {0.6, 0.7, 0.8, 0.9, 0.95}, 0.5, 5, {5, 6, 8, 12, 20, 40}, 6, 4, 20};
     const sd_arg opts[] = {
-        {"panel", SD_ARG_FN, &a.panel, NULL, 0, 0, 0, panel_arg},
-        {"max-drafts", SD_ARG_SIZE, &a.maxM, NULL, 1, 0, 0, NULL},
-        {"a", SD_ARG_DOUBLE_LIST, a.a, &a.na, MAX_CURVES, -INFINITY, INFINITY, NULL},
-        {"v", SD_ARG_DOUBLE, &a.v, NULL, 0, 0.0, 1.0, NULL},
-        {"vocabs", SD_ARG_SIZE_LIST, a.vocabs, &a.nvoc, MAX_CURVES, 0, 0, NULL},
-        {"sub-vocab", SD_ARG_SIZE, &a.vsub, NULL, 1, 0, 0, NULL},
+        {"panel", SD_ARG_FN, &a.panel, NULL, 0, 0, 0, panel_arg, NULL},
+        {"max-drafts", SD_ARG_SIZE, &a.maxM, NULL, 1, 0, 0, NULL, NULL},
+        {"a", SD_ARG_DOUBLE_LIST, a.a, &a.na, MAX_CURVES, -INFINITY, INFINITY, NULL, NULL},
+        {"v", SD_ARG_DOUBLE, &a.v, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"vocabs", SD_ARG_SIZE_LIST, a.vocabs, &a.nvoc, MAX_CURVES, 0, 0, NULL, NULL},
+        {"sub-vocab", SD_ARG_SIZE, &a.vsub, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"fig-bi", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, check, run};
     sd_cli c;

@@ -114,10 +114,10 @@ int main(int argc, char **argv)
 {
     args a = {1000, 100, 1, &sd_rule_sd, NULL, 0.0, 0.0, NULL, NULL};
     const sd_arg opts[] = {
-        {"points", SD_ARG_SIZE, &a.points, NULL, 1, 0, 0, NULL},
-        {"per-point", SD_ARG_SIZE, &a.per, NULL, 1, 0, 0, NULL},
-        {"algo", SD_ARG_RULE, &a.algo, NULL, SD_RULE_PAPER, 0, 0, NULL},
-        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL},
+        {"points", SD_ARG_SIZE, &a.points, NULL, 1, 0, 0, NULL, NULL},
+        {"per-point", SD_ARG_SIZE, &a.per, NULL, 1, 0, 0, NULL, NULL},
+        {"algo", SD_ARG_RULE, &a.algo, NULL, SD_RULE_PAPER, 0, 0, NULL, NULL},
+        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"fig-running-mean", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT,
                           0, 0, 7, 50, opts, check, run};

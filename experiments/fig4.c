@@ -190,11 +190,11 @@ int main(int argc, char **argv)
 {
     args a = {NULL, {1, 0}, 3000, 201, 0.5};
     const sd_arg opts[] = {
-        {"panel", SD_ARG_FN, &a.panel, NULL, 0, 0, 0, panel_arg},
-        {"row", SD_ARG_FN, a.row, NULL, 0, 0, 0, sd_cli_row},
-        {"cloud", SD_ARG_SIZE, &a.ncloud, NULL, 0, 0, 0, NULL},
-        {"eps-max", SD_ARG_DOUBLE, &a.eps_max, NULL, 0, 0.0, 1e6, NULL},
-        {"eps-points", SD_ARG_SIZE, &a.neps, NULL, 1, 0, 0, NULL},
+        {"panel", SD_ARG_FN, &a.panel, NULL, 0, 0, 0, panel_arg, NULL},
+        {"row", SD_ARG_FN, a.row, NULL, 0, 0, 0, sd_cli_row, NULL},
+        {"cloud", SD_ARG_SIZE, &a.ncloud, NULL, 0, 0, 0, NULL, NULL},
+        {"eps-max", SD_ARG_DOUBLE, &a.eps_max, NULL, 0, 0.0, 1e6, NULL, NULL},
+        {"eps-points", SD_ARG_SIZE, &a.neps, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"fig4", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 0, 7,
                           50, opts, check, run};

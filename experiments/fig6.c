@@ -124,8 +124,8 @@ int main(int argc, char **argv)
 {
     args a = {NULL, {1, 0}, 10};
     const sd_arg opts[] = {
-        {"row", SD_ARG_FN, a.row, NULL, 0, 0, 0, sd_cli_row},
-        {"kmax", SD_ARG_SIZE, &a.K, NULL, 1, 0, 0, NULL},
+        {"row", SD_ARG_FN, a.row, NULL, 0, 0, 0, sd_cli_row, NULL},
+        {"kmax", SD_ARG_SIZE, &a.K, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"fig6", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50, opts,
                           check, run};

@@ -153,8 +153,8 @@ int main(int argc, char **argv)
 {
     static args a = {12, 2, {0.05, 0.2}, NULL, {{0}}, {{0}}, {{0}}, {{0}}, {0}};
     const sd_arg opts[] = {
-        {"gamma-max", SD_ARG_SIZE, &a.G, NULL, 1, 0, 0, NULL},
-        {"costs", SD_ARG_DOUBLE_LIST, a.costs, &a.nc, MAX_COSTS, 0.0, 1e300, NULL},
+        {"gamma-max", SD_ARG_SIZE, &a.G, NULL, 1, 0, 0, NULL, NULL},
+        {"costs", SD_ARG_DOUBLE_LIST, a.costs, &a.nc, MAX_COSTS, 0.0, 1e300, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"fig7", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 4000, 0,
                           7, 50, opts, check, run};

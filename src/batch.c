@@ -388,7 +388,8 @@ static sd_status tree_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_batch_sim_sim(const sd_batch_sim *s)
 {
-    sd_sim sim = {s, s->tree ? tree_ws_alloc : NULL, s->tree ? sd_free : NULL, s->tree ? tree_run : batch_run};
+    sd_sim sim = {s, s->tree ? tree_ws_alloc : NULL, s->tree ? sd_free : NULL,
+                  s->tree ? tree_run : batch_run};
     return sim;
 }
 

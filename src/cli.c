@@ -456,7 +456,7 @@ void sd_json_str(FILE *f, const char *s)
     fputc('"', f);
 }
 
-void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
+void sd_cli_json_program(FILE *f, const sd_cli *c)
 {
     fputs(",\"program\":", f);
     sd_json_str(f, c->prog);
@@ -464,6 +464,11 @@ void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
     sd_json_str(f, PACKAGE_VERSION);
     fputs(",\"command\":", f);
     sd_json_str(f, c->command);
+}
+
+void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
+{
+    sd_cli_json_program(f, c);
     fputs(",\"model\":{", f);
     if (c->random) {
         fprintf(f, "\"random\":true,\"vocab\":%zu,\"horizon\":%zu,\"family\":", c->rV, c->rT);

@@ -183,6 +183,9 @@ typedef struct {
 #define SD_KV_B(k, v) {(k), SD_KV_BOOL, 0.0, (long long)(v), NULL, NULL}
 #define SD_KV_A(k, a, n) {(k), SD_KV_ARRAY, 0.0, (long long)(n), NULL, (a)}
 
+/* Write program, version and command as JSON members (each preceded by
+ * a comma). */
+void sd_cli_json_program(FILE *f, const sd_cli *c);
 /* Write the provenance fields as JSON members (each preceded by a
  * comma): program, version, command and the model description. */
 void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc);

@@ -462,12 +462,12 @@ int sd_cmd_calls(int argc, char **argv)
 {
     args a;
     const sd_arg opts[] = {
-        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, CALLS_MAX_LIST, 1, 0, NULL},
-        {"verify", SD_ARG_STRING, &a.verify, NULL, 0, 0, 0, NULL},
-        {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL},
-        {"policy", SD_ARG_FLAG, &a.want_policy, NULL, 1, 0, 0, NULL},
-        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, 0, NULL},
-        {"policy-out", SD_ARG_STRING, &a.policy_out, NULL, 0, 0, 0, NULL},
+        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, CALLS_MAX_LIST, 1, 0, NULL, NULL},
+        {"verify", SD_ARG_STRING, &a.verify, NULL, 0, 0, 0, NULL, NULL},
+        {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"policy", SD_ARG_FLAG, &a.want_policy, NULL, 1, 0, 0, NULL, NULL},
+        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, 0, NULL, NULL},
+        {"policy-out", SD_ARG_STRING, &a.policy_out, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec calls", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 1, 0, 0, opts, check,

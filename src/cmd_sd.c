@@ -80,14 +80,14 @@ int sd_cmd_random(int argc, char **argv)
     random_args a = {0, NULL, NULL};
     sd_cli c;
     const sd_arg opts[] = {
-        {"vocab", SD_ARG_SIZE, &a.V, NULL, 1, 0, 0, NULL},
-        {"horizon", SD_ARG_SIZE, &c.horizon, NULL, 1, 0, 0, NULL},
-        {"family", SD_ARG_FN, NULL, NULL, 0, 0, 0, family_arg},
-        {"alpha", SD_ARG_DOUBLE, &c.alpha, NULL, 0, 1e-300, 1e300, NULL},
-        {"stationary", SD_ARG_FLAG, &c.stationary, NULL, 1, 0, 0, NULL},
-        {"seed", SD_ARG_U64, &c.model_seed, NULL, 0, 0, 0, NULL},
-        {"draft-out", SD_ARG_STRING, &a.dout, NULL, 0, 0, 0, NULL},
-        {"target-out", SD_ARG_STRING, &a.tout, NULL, 0, 0, 0, NULL},
+        {"vocab", SD_ARG_SIZE, &a.V, NULL, 1, 0, 0, NULL, NULL},
+        {"horizon", SD_ARG_SIZE, &c.horizon, NULL, 1, 0, 0, NULL, NULL},
+        {"family", SD_ARG_FN, NULL, NULL, 0, 0, 0, family_arg, NULL},
+        {"alpha", SD_ARG_DOUBLE, &c.alpha, NULL, 0, 1e-300, 1e300, NULL, NULL},
+        {"stationary", SD_ARG_FLAG, &c.stationary, NULL, 1, 0, 0, NULL, NULL},
+        {"seed", SD_ARG_U64, &c.model_seed, NULL, 0, 0, 0, NULL, NULL},
+        {"draft-out", SD_ARG_STRING, &a.dout, NULL, 0, 0, 0, NULL, NULL},
+        {"target-out", SD_ARG_STRING, &a.tout, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec random", random_help, 0, 0, 0, 0, 0, opts, random_check,
                           random_run};
@@ -131,19 +131,27 @@ typedef struct {
 
 /* ---- specdec rejections -------------------------------------------------- */
 
-static void rejections_help(void)
+/* The usage of rejections or simulate: its name, its options after
+ * [--drafts M] (spaces keep the columns), what it does, the --algo and
+ * --drafts paragraphs; the caller adds its own options. */
+static void algo_help(const char *cmd, const char *opts, const char *what)
 {
     char names[256];
-    printf("Usage: specdec rejections MODEL [--algo %s]\n"
-           "                          [--drafts M]\n"
-           "                          [--pmf] [--format table|json|tsv] [--output FILE]\n"
-           "Exact expected number of rejections E[N_rej] of decoding the target chain with\n"
-           "the draft chain (SPEC.md 1; Theorem 1 for sd), its variance, the speed-up\n"
-           "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n",
-           sd_rule_names(names, sizeof names, "|", 0));
+    printf("Usage: specdec %s MODEL [--algo %s]\n"
+           "%*s[--drafts M]\n%s%s", cmd, sd_rule_names(names, sizeof names, "|", 0),
+           (int)(strlen(cmd) + 16), "", opts, what);
     sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; SPEC.md 3, 6");
-    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
-           "  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n"
+    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n");
+}
+
+static void rejections_help(void)
+{
+    algo_help("rejections",
+              "                          [--pmf] [--format table|json|tsv] [--output FILE]\n",
+              "Exact expected number of rejections E[N_rej] of decoding the target chain with\n"
+              "the draft chain (SPEC.md 1; Theorem 1 for sd), its variance, the speed-up\n"
+              "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n");
+    printf("  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n"
            "An exact computation estimated above 1e11 operations (e.g. --algo tree with\n"
            "a very large --drafts: T V^2 M^3) is refused with exit status 2.\n\n");
 }
@@ -199,9 +207,9 @@ int sd_cmd_rejections(int argc, char **argv)
 {
     algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
     const sd_arg opts[] = {
-        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL},
-        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL},
-        {"pmf", SD_ARG_FLAG, &a.pmf, NULL, 1, 0, 0, NULL},
+        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL, NULL},
+        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL, NULL},
+        {"pmf", SD_ARG_FLAG, &a.pmf, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec rejections", rejections_help, SD_PROG_MODEL | SD_PROG_OUTPUT,
                           0, 1, 0, 0, opts, rejections_check, rejections_run};
@@ -213,16 +221,11 @@ int sd_cmd_rejections(int argc, char **argv)
 
 static void simulate_help(void)
 {
-    char names[256];
-    printf("Usage: specdec simulate MODEL [--algo %s]\n"
-           "                        [--drafts M]\n"
-           "                        [--runs N] [--seed S] [--threads K] [--z Z]\n"
-           "Simulate the decoding algorithm itself N times and compare the mean number of\n"
-           "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= Z.\n\n",
-           sd_rule_names(names, sizeof names, "|", 0));
-    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; SPEC.md 3, 6");
-    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
-           "  --control C          a deliberately wrong algorithm, to see a check fail:\n"
+    algo_help("simulate", "                        [--runs N] [--seed S] [--threads K] [--z Z]\n",
+              "Simulate the decoding algorithm itself N times and compare the mean number of\n"
+              "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= "
+              "Z.\n\n");
+    printf("  --control C          a deliberately wrong algorithm, to see a check fail:\n"
            "                       resample-q (draw from Q after a rejection) or\n"
            "                       accept-p-over-q (accept with min(1, P/Q)); sd only\n"
            "  --runs N             simulated runs (default 100000)\n"
@@ -294,9 +297,9 @@ int sd_cmd_simulate(int argc, char **argv)
 {
     algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
     const sd_arg opts[] = {
-        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL},
-        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL},
-        {"control", SD_ARG_STRING, &a.control_name, NULL, 0, 0, 0, NULL},
+        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL, NULL},
+        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL, NULL},
+        {"control", SD_ARG_STRING, &a.control_name, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec simulate", simulate_help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 100000, 1, 0, 0, opts,

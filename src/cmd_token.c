@@ -190,12 +190,7 @@ static int compute(const sd_cli *c, const double *p, const double *q, size_t V, 
 
 static void provenance_json(FILE *f, const sd_cli *c, const char *ps, const char *qs, size_t V)
 {
-    fputs(",\"program\":", f);
-    sd_json_str(f, c->prog);
-    fputs(",\"version\":", f);
-    sd_json_str(f, PACKAGE_VERSION);
-    fputs(",\"command\":", f);
-    sd_json_str(f, c->command);
+    sd_cli_json_program(f, c);
     fputs(",\"p\":", f);
     sd_json_str(f, ps);
     fputs(",\"q\":", f);

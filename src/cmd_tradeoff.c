@@ -127,10 +127,10 @@ int sd_cmd_tradeoff(int argc, char **argv)
 {
     args a = {NAN, SD_RESAMPLE_OPT, 0, NAN};
     const sd_arg opts[] = {
-        {"eps", SD_ARG_DOUBLE, &a.eps, NULL, 0, 0.0, HUGE_VAL, NULL},
-        {"resample", SD_ARG_FN, &a.resample, NULL, 0, 0, 0, resample_arg},
-        {"typical", SD_ARG_FLAG, &a.typical, NULL, 1, 0.0, 0.0, NULL},
-        {"delta", SD_ARG_DOUBLE, &a.delta, NULL, 0, 0.0, HUGE_VAL, NULL},
+        {"eps", SD_ARG_DOUBLE, &a.eps, NULL, 0, 0.0, HUGE_VAL, NULL, NULL},
+        {"resample", SD_ARG_FN, &a.resample, NULL, 0, 0, 0, resample_arg, NULL},
+        {"typical", SD_ARG_FLAG, &a.typical, NULL, 1, 0.0, 0.0, NULL, NULL},
+        {"delta", SD_ARG_DOUBLE, &a.delta, NULL, 0, 0.0, HUGE_VAL, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec tradeoff", tradeoff_help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0,
                           1, 0, 0, opts, check, run};

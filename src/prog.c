@@ -88,6 +88,13 @@ static int parse_arg(sd_cli *c, const sd_arg *a, const char *arg)
         }
         return 0;
     case SD_ARG_RULE: return sd_cli_rule(c, arg, (unsigned)a->min, a->dest);
+    case SD_ARG_WORD:
+        if (strcmp(arg, "none") != 0 && strcmp(arg, a->word) != 0) {
+            sd_cli_usage_error(c, "%s: '%s' is not none or %s", opt, arg, a->word);
+            return -1;
+        }
+        *(int *)a->dest = strcmp(arg, a->word) == 0;
+        return 0;
     case SD_ARG_FN: return a->fn(c, arg, a->dest);
     }
     return -1;

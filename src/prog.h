@@ -28,6 +28,7 @@ typedef enum {
     SD_ARG_SIZE_LIST,   /* comma-separated size_t, each >= lo, at most min of them, count in *n */
     SD_ARG_DOUBLE_LIST, /* comma-separated doubles in [lo, hi], at most min, count in *n */
     SD_ARG_RULE,        /* const sd_rule_type *: a rule whose flags include min */
+    SD_ARG_WORD,        /* "none" or word: *(int *)dest = 0 or 1 */
     SD_ARG_FN           /* fn(c, arg, dest): 0, or -1 after a message */
 } sd_arg_kind;
 
@@ -40,9 +41,10 @@ typedef struct {
     size_t min;       /* see sd_arg_kind */
     double lo, hi;    /* see sd_arg_kind */
     int (*fn)(sd_cli *c, const char *arg, void *dest);
+    const char *word; /* SD_ARG_WORD */
 } sd_arg;
 
-#define SD_ARG_END {NULL, SD_ARG_FLAG, NULL, NULL, 0, 0.0, 0.0, NULL}
+#define SD_ARG_END {NULL, SD_ARG_FLAG, NULL, NULL, 0, 0.0, 0.0, NULL, NULL}
 
 /* Shared option groups (sd_prog.groups); --help and --version always. */
 #define SD_PROG_MODEL 0x1u /* --draft/--target/--random/... */

@@ -20,29 +20,6 @@ def stream_key(seed, stream):
     _, k2 = splitmix64(k1 ^ stream)
     return k2
 
-def xoshiro(seed_key, n):
-    x = seed_key
-    s = []
-    for _ in range(4):
-        x, z = splitmix64(x)
-        s.append(z)
-    out = []
-    for _ in range(n):
-        r = (rotl((s[1] * 5) & M, 7) * 9) & M
-        t = (s[1] << 17) & M
-        s[2] ^= s[0]; s[3] ^= s[1]; s[1] ^= s[2]; s[0] ^= s[3]
-        s[2] ^= t; s[3] = rotl(s[3], 45)
-        out.append(r)
-    return out
-
-if __name__ == "__main__":
-    for seed, stream in [(20241101, 0), (20241101, 1), (0, 0)]:
-        key = stream_key(seed, stream)
-        vals = xoshiro(key, 4)
-        print(f"seed={seed} stream={stream} key=0x{key:016x}")
-        for v in vals:
-            print(f"  0x{v:016x}  {(v >> 11) * 2.0**-53!r}")
-
 def xoshiro_state(s, n):
     """n outputs of xoshiro256** from the state s (a list of 4 words)."""
     s = list(s)
@@ -54,6 +31,22 @@ def xoshiro_state(s, n):
         s[2] ^= t; s[3] = rotl(s[3], 45)
         out.append(r)
     return out
+
+def xoshiro(seed_key, n):
+    x = seed_key
+    s = []
+    for _ in range(4):
+        x, z = splitmix64(x)
+        s.append(z)
+    return xoshiro_state(s, n)
+
+if __name__ == "__main__":
+    for seed, stream in [(20241101, 0), (20241101, 1), (0, 0)]:
+        key = stream_key(seed, stream)
+        vals = xoshiro(key, 4)
+        print(f"seed={seed} stream={stream} key=0x{key:016x}")
+        for v in vals:
+            print(f"  0x{v:016x}  {(v >> 11) * 2.0**-53!r}")
 
 def lanes(seed, stream, nlanes=16, n=2):
     """The lanes of sd_rng_lanes_seed on stream (seed, stream): state word

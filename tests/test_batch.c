@@ -9,6 +9,7 @@
  * next position being those whose token was accepted.  Summation in long
  * double.  Nothing of the library's recursions is reused. */
 #include "testutil.h"
+#include "token_instances.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -126,16 +127,6 @@ static double bf_mean(const sd_model *m, size_t M, int tree)
 
 /* ---- instances --------------------------------------------------------------- */
 
-static void normalise(double *w, size_t V)
-{
-    double s = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        s += w[x];
-    for (x = 0; x < V; x++)
-        w[x] /= s;
-}
-
 /* Rows of U(0,1) entries, each zeroed with probability z (one kept). */
 static void fill_rows(gsl_rng *r, double *K, size_t nrows, size_t V, double z)
 {
@@ -145,7 +136,7 @@ static void fill_rows(gsl_rng *r, double *K, size_t nrows, size_t V, double z)
         size_t keep = gsl_rng_uniform_int(r, V);
         for (x = 0; x < V; x++)
             w[x] = x != keep && gsl_rng_uniform(r) < z ? 0.0 : gsl_rng_uniform_pos(r);
-        normalise(w, V);
+        ti_normalise(w, V);
     }
 }
 

@@ -7,6 +7,7 @@
  * Monte Carlo cases run the library's literal verifiers through the
  * round-start and tree engines on one-position chains. */
 #include "testutil.h"
+#include "token_instances.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -27,29 +28,6 @@
 
 enum { K_PAPER, K_ZEROS, K_EQUAL, K_DISJOINT, K_ONEHOT, K_NKINDS };
 
-static void normalise(double *w, size_t V)
-{
-    double s = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        s += w[x];
-    for (x = 0; x < V; x++)
-        w[x] /= s;
-}
-
-/* A row of i.i.d. U(0,1) entries, each zeroed with probability z (one
- * random entry kept), normalised. */
-static void rand_row(gsl_rng *r, double *w, size_t V, double z)
-{
-    size_t x, keep = gsl_rng_uniform_int(r, V);
-    for (x = 0; x < V; x++) {
-        w[x] = gsl_rng_uniform_pos(r);
-        if (x != keep && gsl_rng_uniform(r) < z)
-            w[x] = 0.0;
-    }
-    normalise(w, V);
-}
-
 /* An instance (p, q) of the given kind: paper rows, rows with zeros
  * (P = 0 where Q > 0 happens), p = q, disjoint supports (V >= 2), one-hot
  * rows. */
@@ -60,11 +38,11 @@ static void instance(gsl_rng *r, size_t V, int kind, double *p, double *q)
     memset(q, 0, V * sizeof(double));
     switch (kind) {
     case K_ZEROS:
-        rand_row(r, p, V, 0.5);
-        rand_row(r, q, V, 0.3);
+        ti_row(r, p, V, 0.5);
+        ti_row(r, q, V, 0.3);
         break;
     case K_EQUAL:
-        rand_row(r, p, V, 0.2);
+        ti_row(r, p, V, 0.2);
         memcpy(q, p, V * sizeof(double));
         break;
     case K_DISJOINT:
@@ -72,8 +50,8 @@ static void instance(gsl_rng *r, size_t V, int kind, double *p, double *q)
             cut = 1 + gsl_rng_uniform_int(r, V - 1);
             for (x = 0; x < V; x++)
                 (x < cut ? p : q)[x] = gsl_rng_uniform_pos(r);
-            normalise(p, V);
-            normalise(q, V);
+            ti_normalise(p, V);
+            ti_normalise(q, V);
             break;
         }
         /* V = 1 has no disjoint pair: one-hot instead */
@@ -83,11 +61,11 @@ static void instance(gsl_rng *r, size_t V, int kind, double *p, double *q)
         if (gsl_rng_uniform(r) < 0.5)
             q[gsl_rng_uniform_int(r, V)] = 1.0;
         else
-            rand_row(r, q, V, 0.0);
+            ti_row(r, q, V, 0.0);
         break;
     default:
-        rand_row(r, p, V, 0.0);
-        rand_row(r, q, V, 0.0);
+        ti_row(r, p, V, 0.0);
+        ti_row(r, q, V, 0.0);
         break;
     }
 }

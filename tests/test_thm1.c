@@ -49,10 +49,7 @@ static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int statio
     sd_test_find_check(&l, "mean: two exact methods");
     sd_test_find_check(&l, "law of N_rej");
     sd_test_find_check(&l, "unbiased x_1");
-    if (!sd_checklist_pass(&l)) {
-        sd_test_print_failures(&l);
-        fail_msg("Theorem 1 check failed on V=%zu T=%zu", V, T);
-    }
+    sd_test_require_pass(&l, "Theorem 1 check failed on V=%zu T=%zu", V, T);
     sd_checklist_free(&l);
     sd_model_free(&m);
 }
@@ -221,10 +218,7 @@ static void serial_path_on(size_t V, size_t T, const gsl_rng_type *rng, size_t r
     size_t pos[2] = {1, T};
     assert_int_equal(sd_model_random(&m, V, T, SD_FAMILY_PAPER, 1.0, 0, 3, &err), SD_OK);
     run_check_rng(&m, SD_SIM_CORRECT, runs, 99, 2, pos, rng, &l);
-    if (!sd_checklist_pass(&l)) {
-        sd_test_print_failures(&l);
-        fail_msg("Theorem 1 check failed on the serial path, V=%zu T=%zu", V, T);
-    }
+    sd_test_require_pass(&l, "Theorem 1 check failed on the serial path, V=%zu T=%zu", V, T);
     sd_checklist_free(&l);
     if (!with_control) {
         sd_model_free(&m);

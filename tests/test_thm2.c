@@ -27,10 +27,7 @@ static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int statio
     assert_int_equal(l.n, 1 + 4 * 6 + 3);
     sd_test_find_check(&l, "rule 4: E >= Theorem 1");
     sd_test_find_check(&l, "control: Monte Carlo flags bias");
-    if (!sd_checklist_pass(&l)) {
-        sd_test_print_failures(&l);
-        fail_msg("Theorem 2 check failed on V=%zu T=%zu", V, T);
-    }
+    sd_test_require_pass(&l, "Theorem 2 check failed on V=%zu T=%zu", V, T);
     sd_checklist_free(&l);
     sd_model_free(&m);
 }

@@ -26,10 +26,7 @@ static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int statio
     assert_int_equal(l.n, 3 + 2 * (4 + 2 * 3));
     sd_test_find_check(&l, "tree M=3: unbiased x_1");
     sd_test_find_check(&l, "batch M=1: Theorem 3(b) form");
-    if (!sd_checklist_pass(&l)) {
-        sd_test_print_failures(&l);
-        fail_msg("Theorem 3 check failed on V=%zu T=%zu", V, T);
-    }
+    sd_test_require_pass(&l, "Theorem 3 check failed on V=%zu T=%zu", V, T);
     sd_checklist_free(&l);
     sd_model_free(&m);
 }

@@ -45,4 +45,13 @@ static inline void sd_test_print_failures(const sd_checklist *l)
                           l->v[i].p_value, l->v[i].detail);
 }
 
+/* Fail the test, listing the failed checks of l, unless all passed. */
+#define sd_test_require_pass(l, ...)                                           \
+    do {                                                                       \
+        if (!sd_checklist_pass(l)) {                                           \
+            sd_test_print_failures(l);                                         \
+            fail_msg(__VA_ARGS__);                                             \
+        }                                                                      \
+    } while (0)
+
 #endif

@@ -12,7 +12,7 @@
 
 enum { TI_UNIFORM, TI_ZEROS, TI_EQUAL, TI_DISJOINT, TI_ONEHOT, TI_SKEWED, TI_NKINDS };
 
-static void ti_normalise(double *w, size_t V)
+static inline void ti_normalise(double *w, size_t V)
 {
     double s = 0.0;
     size_t x;
@@ -24,7 +24,7 @@ static void ti_normalise(double *w, size_t V)
 
 /* A random row: i.i.d. U(0,1) entries normalised (the paper family),
  * each entry zeroed with probability zero_prob (keeping one entry). */
-static void ti_row(gsl_rng *r, double *w, size_t V, double zero_prob)
+static inline void ti_row(gsl_rng *r, double *w, size_t V, double zero_prob)
 {
     size_t x, keep = gsl_rng_uniform_int(r, V);
     for (x = 0; x < V; x++) {
@@ -37,7 +37,7 @@ static void ti_row(gsl_rng *r, double *w, size_t V, double zero_prob)
 
 /* Fill p, q (V entries each) with an instance of the given kind
  * (kind % TI_NKINDS).  Disjoint supports need V >= 2 (else uniform). */
-static void ti_pair(gsl_rng *r, size_t V, int kind, double *p, double *q)
+static inline void ti_pair(gsl_rng *r, size_t V, int kind, double *p, double *q)
 {
     size_t x, cut;
     switch (kind % TI_NKINDS) {

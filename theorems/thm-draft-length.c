@@ -119,10 +119,10 @@ int main(int argc, char **argv)
 {
     args a = {{1, 2, 4}, 3, 8, 0.1, "none"};
     const sd_arg opts[] = {
-        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, MAX_GAMMA_LIST, 1, 0, NULL},
-        {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL},
-        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, 0, NULL},
-        {"control", SD_ARG_STRING, &a.control, NULL, 0, 0, 0, NULL},
+        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, MAX_GAMMA_LIST, 1, 0, NULL, NULL},
+        {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, 0, NULL, NULL},
+        {"control", SD_ARG_STRING, &a.control, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"thm-draft-length", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,

@@ -90,9 +90,9 @@ int main(int argc, char **argv)
 {
     args a = {{6, 2, NULL, NULL}, {2, 4}};
     const sd_arg opts[] = {
-        {"drafts", SD_ARG_SIZE_LIST, a.drafts, &a.o.ndrafts, MAX_DRAFTS, 1, 0, NULL},
-        {"kmax", SD_ARG_SIZE, &a.o.kmax, NULL, 1, 0, 0, NULL},
-        {"control", SD_ARG_FN, &a.o.control, NULL, 0, 0, 0, control},
+        {"drafts", SD_ARG_SIZE_LIST, a.drafts, &a.o.ndrafts, MAX_DRAFTS, 1, 0, NULL, NULL},
+        {"kmax", SD_ARG_SIZE, &a.o.kmax, NULL, 1, 0, 0, NULL, NULL},
+        {"control", SD_ARG_FN, &a.o.control, NULL, 0, 0, 0, control, NULL},
         SD_ARG_END};
     const sd_prog prog = {"thm-multidraft", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,

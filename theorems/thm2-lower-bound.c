@@ -33,16 +33,6 @@ static void help(void)
            "  --runs N             simulated runs per rule (default 100000)\n\n");
 }
 
-static int control(sd_cli *c, const char *arg, void *dest)
-{
-    if (strcmp(arg, "over-accept") == 0 || strcmp(arg, "none") == 0) {
-        *(int *)dest = arg[0] == 'o';
-        return 0;
-    }
-    sd_cli_usage_error(c, "--control: '%s' is not none or over-accept", arg);
-    return -1;
-}
-
 static int check(sd_cli *c, void *arg)
 {
     const sd_thm2_opts *o = arg;
@@ -82,10 +72,10 @@ int main(int argc, char **argv)
 {
     sd_thm2_opts o = {0};
     const sd_arg opts[] = {
-        {"control", SD_ARG_FN, &o.control_as_rule, NULL, 0, 0, 0, control},
-        {"rules", SD_ARG_SIZE, &o.rules, NULL, 0, 0, 0, NULL},
-        {"rule-seed", SD_ARG_U64, &o.seed, NULL, 0, 0, 0, NULL},
-        {"eps", SD_ARG_DOUBLE, &o.eps, NULL, 0, 0.0, INFINITY, NULL},
+        {"control", SD_ARG_WORD, &o.control_as_rule, NULL, 0, 0, 0, NULL, "over-accept"},
+        {"rules", SD_ARG_SIZE, &o.rules, NULL, 0, 0, 0, NULL, NULL},
+        {"rule-seed", SD_ARG_U64, &o.seed, NULL, 0, 0, 0, NULL, NULL},
+        {"eps", SD_ARG_DOUBLE, &o.eps, NULL, 0, 0.0, INFINITY, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"thm2-lower-bound", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,

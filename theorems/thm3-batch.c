@@ -73,8 +73,8 @@ int main(int argc, char **argv)
 {
     args a = {{2, 4, 5}, 3, 1};
     const sd_arg opts[] = {
-        {"drafts", SD_ARG_SIZE_LIST, a.drafts, &a.ndrafts, MAX_DRAFTS, 1, 0, NULL},
-        {"no-tree", SD_ARG_FLAG, &a.tree, NULL, 0, 0, 0, NULL},
+        {"drafts", SD_ARG_SIZE_LIST, a.drafts, &a.ndrafts, MAX_DRAFTS, 1, 0, NULL, NULL},
+        {"no-tree", SD_ARG_FLAG, &a.tree, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"thm3-batch", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,

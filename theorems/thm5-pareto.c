@@ -37,16 +37,6 @@ static void help(void)
            "                       100000; 0 skips the Monte Carlo checks)\n\n");
 }
 
-static int control(sd_cli *c, const char *arg, void *dest)
-{
-    if (strcmp(arg, "swap") == 0 || strcmp(arg, "none") == 0) {
-        *(int *)dest = arg[0] == 's';
-        return 0;
-    }
-    sd_cli_usage_error(c, "--control: '%s' is not none or swap", arg);
-    return -1;
-}
-
 static int run(sd_cli *c, const sd_model *m, void *arg)
 {
     sd_thm5_opts *o = arg;
@@ -77,10 +67,10 @@ int main(int argc, char **argv)
     double eps[MAX_EPS] = {0.0, 0.1, 0.2, 0.4, 0.8};
     sd_thm5_opts o = {0};
     const sd_arg opts[] = {
-        {"eps", SD_ARG_DOUBLE_LIST, eps, &o.neps, MAX_EPS, 0.0, INFINITY, NULL},
-        {"rules", SD_ARG_SIZE, &o.nb, NULL, 0, 0, 0, NULL},
-        {"laws", SD_ARG_SIZE, &o.nr, NULL, 0, 0, 0, NULL},
-        {"control", SD_ARG_FN, &o.control_swap, NULL, 0, 0, 0, control},
+        {"eps", SD_ARG_DOUBLE_LIST, eps, &o.neps, MAX_EPS, 0.0, INFINITY, NULL, NULL},
+        {"rules", SD_ARG_SIZE, &o.nb, NULL, 0, 0, 0, NULL, NULL},
+        {"laws", SD_ARG_SIZE, &o.nr, NULL, 0, 0, 0, NULL, NULL},
+        {"control", SD_ARG_WORD, &o.control_swap, NULL, 0, 0, 0, NULL, "swap"},
         SD_ARG_END};
     const sd_prog prog = {"thm5-pareto", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
