@@ -444,7 +444,7 @@ sd_status sd_trace_stats_push(sd_trace_stats *st, const sd_trace_pos *pos, sd_er
     if (!(pos->qx > 0.0)) {
         if (st->zero_prob++ == 0) {
             st->zero_b = st->b;
-            st->zero_t = st->t + 1;
+            st->zero_t = st->t;
         }
     } else {
         st->seq_s += pos->surprisal;
@@ -455,7 +455,7 @@ sd_status sd_trace_stats_push(sd_trace_stats *st, const sd_trace_pos *pos, sd_er
             if (z > st->worst_pos_z) {
                 st->worst_pos_z = z;
                 st->worst_pos_b = st->b;
-                st->worst_pos_t = st->t + 1;
+                st->worst_pos_t = st->t;
             }
         }
     }

@@ -143,7 +143,7 @@ typedef struct {
     sd_trace_md_row md[SD_TRACE_MAX_DRAFTS];
     /* conformance: were the tokens drawn from q? */
     size_t zero_prob;              /* tokens with q(x) = 0 ... */
-    size_t zero_b, zero_t;         /* ... the first of them (sequence, position from 1) */
+    size_t zero_b, zero_t;         /* ... the first of them (sequence, index in it from 0) */
     double surprisal, surprisal_mean, surprisal_var; /* sum -log q(x), its mean and variance */
     double surprisal_z;            /* (surprisal - mean) / sd (0 when the variance is 0) */
     size_t worst_b;                /* the sequence whose own surprisal z is largest ... */
