@@ -1,5 +1,4 @@
 /* trace.c - statistics of recorded draft/target distributions. */
-#define _GNU_SOURCE /* qsort_r */
 #include "trace.h"
 
 #include <math.h>
@@ -12,14 +11,18 @@
 
 #include "alloc.h"
 #include "kseq.h"
+#include "otbound.h"
 #include "rng.h"
 #include "rrs.h"
+#include "rrswor.h"
+#include "rule.h"
 
 struct sd_trace_pos_ws {
     size_t n, K;
-    double *resid;  /* (K+1) n: RRS residuals */
-    double *work;   /* 2 K n: RRS without replacement */
-    size_t *idx;    /* n: the alpha* order */
+    double *resid;       /* (K+1) n: RRS residuals */
+    double *tvs;         /* K: TV(P, r_m) */
+    sd_rrs_wor_ws *wor;  /* RRS without replacement, (n, K) */
+    sd_step step;        /* its step law, n entries */
 };
 
 sd_trace_pos_ws *sd_trace_pos_ws_alloc(size_t n, size_t K)
@@ -33,9 +36,11 @@ sd_trace_pos_ws *sd_trace_pos_ws_alloc(size_t n, size_t K)
     ws->n = n;
     ws->K = K;
     ws->resid = sd_malloc((K + 1) * n, sizeof(double));
-    ws->work = sd_malloc(2 * (K ? K : 1) * n, sizeof(double));
-    ws->idx = sd_malloc(n, sizeof(size_t));
-    if (ws->resid == NULL || ws->work == NULL || ws->idx == NULL) {
+    ws->tvs = sd_malloc(K ? K : 1, sizeof(double));
+    if (K > 0)
+        ws->wor = sd_rrs_wor_ws_alloc(n, K);
+    if (ws->resid == NULL || ws->tvs == NULL || (K > 0 && ws->wor == NULL) ||
+        (K > 0 && sd_step_alloc(&ws->step, n, NULL) != SD_OK)) {
         sd_trace_pos_ws_free(ws);
         return NULL;
     }
@@ -47,107 +52,10 @@ void sd_trace_pos_ws_free(sd_trace_pos_ws *ws)
     if (ws == NULL)
         return;
     sd_free(ws->resid);
-    sd_free(ws->work);
-    sd_free(ws->idx);
+    sd_free(ws->tvs);
+    sd_rrs_wor_ws_free(ws->wor);
+    sd_step_free(&ws->step);
     sd_free(ws);
-}
-
-/* Order by p/q descending (q = 0 first), without dividing. */
-static int cmp_ratio(const void *pa, const void *pb, void *ctx)
-{
-    const double *const *pq = ctx;
-    const size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
-    const double l = pq[0][a] * pq[1][b], r = pq[0][b] * pq[1][a];
-    if (l != r)
-        return l > r ? -1 : 1;
-    return a < b ? -1 : (a > b);
-}
-
-void sd_trace_alpha_prefix(const double *p, const double *q, size_t n, size_t K, size_t *idx,
-                           double *alpha)
-{
-    const double *pq[2] = {p, q};
-    double P = 0.0, Q = 0.0;
-    size_t i, k, m = 0;
-    for (i = 0; i < n; i++)
-        if (p[i] > 0.0 || q[i] > 0.0)
-            idx[m++] = i;
-    qsort_r(idx, m, sizeof *idx, cmp_ratio, pq);
-    for (k = 0; k < K; k++)
-        alpha[k] = 1.0; /* S = empty set */
-    for (i = 0; i < m; i++) {
-        double pk = 1.0;
-        P += p[idx[i]];
-        Q += q[idx[i]];
-        for (k = 0; k < K; k++) {
-            double v;
-            pk *= fmin(P, 1.0);
-            v = Q + 1.0 - pk;
-            if (v < alpha[k])
-                alpha[k] = v;
-        }
-    }
-}
-
-/* One node of the enumeration of RRS without replacement: the current
- * draft law d and target residual r (n entries each), reached with
- * probability w after j rejections; adds w * P(accept at the next draft)
- * to acc[j..K-1] and recurses into every rejection. */
-static void wor_node(const double *d, const double *r, size_t n, size_t j, size_t K, double w,
-                     double *work, double *acc)
-{
-    double a = 0.0, tv = 0.0;
-    size_t i, y, k;
-    for (i = 0; i < n; i++) {
-        a += fmin(d[i], r[i]);
-        tv += fmax(r[i] - d[i], 0.0);
-    }
-    for (k = j; k < K; k++)
-        acc[k] += w * a;
-    if (j + 1 >= K || tv <= 0.0)
-        return;
-    {
-        double *d2 = work, *r2 = work + n;
-        for (i = 0; i < n; i++)
-            r2[i] = fmax(r[i] - d[i], 0.0) / tv;
-        for (y = 0; y < n; y++) {
-            double rej = d[y] - r[y], scale;
-            if (!(rej > 0.0))
-                continue;
-            /* drafting y and rejecting it: P = d(y) (1 - r(y)/d(y)) */
-            scale = 1.0 - d[y];
-            if (!(scale > 0.0))
-                continue;
-            for (i = 0; i < n; i++)
-                d2[i] = d[i] / scale;
-            d2[y] = 0.0;
-            wor_node(d2, r2, n, j + 1, K, w * rej, work + 2 * n, acc);
-        }
-    }
-}
-
-int sd_trace_rrs_wor(const double *p, const double *q, size_t n, size_t K, double max_work,
-                     double *work, double *acc)
-{
-    size_t i, c = 0, k, reach = K;
-    double nodes = 1.0, level = 1.0;
-    for (i = 0; i < n; i++)
-        c += p[i] > q[i];
-    /* at most c rejectable tokens at the first draft and fewer after */
-    for (k = 1; k < K; k++) {
-        level *= (double)(c >= k ? c - k + 1 : 0);
-        if ((nodes + level) * (double)n > max_work) {
-            reach = k;
-            break;
-        }
-        nodes += level;
-    }
-    for (k = 0; k < K; k++)
-        acc[k] = 0.0;
-    wor_node(p, q, n, 0, reach, 1.0, work, acc);
-    for (k = reach; k < K; k++)
-        acc[k] = NAN;
-    return reach == K ? 0 : -1;
 }
 
 sd_status sd_trace_pos_compute(const double *p, const double *q, size_t n, size_t x,
@@ -189,7 +97,7 @@ sd_status sd_trace_pos_compute(const double *p, const double *q, size_t n, size_
     if (K == 0)
         return SD_OK;
     {
-        double *tvs = ws->work, rho = 1.0;
+        double *tvs = ws->tvs, rho = 1.0;
         sd_rrs_residuals(p, q, n, K, ws->resid, tvs);
         for (k = 1; k <= K; k++) {
             rho *= tvs[k - 1];
@@ -202,8 +110,20 @@ sd_status sd_trace_pos_compute(const double *p, const double *q, size_t n, size_
         if (rc != SD_OK)
             return rc;
     }
-    sd_trace_alpha_prefix(p, q, n, K, ws->idx, out->alpha);
-    sd_trace_rrs_wor(p, q, n, K, SD_TRACE_WOR_MAX_WORK, ws->work, out->rrs_wor);
+    for (k = 1; k <= K; k++) {
+        sd_status rc = sd_ot_prefix(p, q, n, k, &out->alpha[k - 1], NULL, err);
+        if (rc != SD_OK)
+            return rc;
+    }
+    for (k = 1; k <= K; k++) {
+        out->rrs_wor[k - 1] = NAN;
+        if (sd_rrs_wor_cost(p, q, n, k) <= SD_TRACE_WOR_MAX_WORK) {
+            sd_status rc = sd_rrs_wor_step(p, q, n, k, ws->wor, &ws->step, err);
+            if (rc != SD_OK)
+                return rc;
+            out->rrs_wor[k - 1] = 1.0 - ws->step.rej;
+        }
+    }
     return SD_OK;
 }
 

@@ -31,9 +31,10 @@
 #define SD_TRACE_MAX_GAMMAS 32
 /* Largest draft length gamma. */
 #define SD_TRACE_MAX_GAMMA 4096
-/* RRS without replacement is computed exactly by enumerating the
- * sequences of rejected drafts; at a position where that would take more
- * than this many row operations it is left out (NaN). */
+/* RRS without replacement is computed exactly by walking over the
+ * sequences of rejected drafts (rrswor.h); at a position where its cost
+ * bound sd_rrs_wor_cost exceeds this many operations (about a
+ * millisecond) it is left out (NaN). */
 #define SD_TRACE_WOR_MAX_WORK 2e6
 
 /* The statistics of one position. */
@@ -70,26 +71,11 @@ void sd_trace_pos_ws_free(sd_trace_pos_ws *ws);
  * below x.  x (< n) is the emitted token's entry.  K = 0..(the
  * workspace's K) drafts.  SD_EINVAL for x >= n or K too large, else the
  * errors of K-SEQ's root finder (SD_EINTERNAL).  O(n K) plus O(n log n)
- * for alpha*_k and one root finding per k for K-SEQ. */
+ * per k for alpha*_k (sorted prefix, otbound.h), one root finding per k
+ * for K-SEQ, and RRS without replacement within SD_TRACE_WOR_MAX_WORK. */
 sd_status sd_trace_pos_compute(const double *p, const double *q, size_t n, size_t x,
                                size_t K, sd_trace_pos_ws *ws, sd_trace_pos *out,
                                sd_error *err);
-
-/* alpha*_k for k = 1..K into alpha[0..K-1] by the sorted prefix: with the
- * entries ordered by p/q descending (q = 0 first),
- * alpha*_k = min_j [Q(S_j) + 1 - P(S_j)^k] over the prefixes S_j.
- * idx holds n size_t.  O(n log n + n K).  Never fails. */
-void sd_trace_alpha_prefix(const double *p, const double *q, size_t n, size_t K, size_t *idx,
-                           double *alpha);
-
-/* The acceptance of RRS without replacement for k = 1..K into
- * acc[0..K-1], by enumerating the sequences of rejected drafts (SPEC:
- * draft i from the draft law with the rejected tokens removed, target
- * residual r_{i+1} = norm([r_i - d_i]_+)).  Returns 0, or -1 (acc left
- * NaN from the first k out of reach) when more than max_work row
- * operations would be needed.  work holds 2 K n doubles. */
-int sd_trace_rrs_wor(const double *p, const double *q, size_t n, size_t K, double max_work,
-                     double *work, double *acc);
 
 /* ---- the streaming accumulator ------------------------------------------ */
 

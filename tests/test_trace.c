@@ -6,7 +6,6 @@
 #include <gsl/gsl_rng.h>
 
 #include "alloc.h"
-#include "otbound.h"
 #include "rng.h"
 #include "trace.h"
 
@@ -38,96 +37,14 @@ static void test_position_by_hand(void **state)
     assert_close(pos.rrs_wor[1], 41.0 / 50, 1e-15);
     /* by hand: after rejecting 0 and then 1, r_3 = d_3 = delta_2 */
     assert_close(pos.rrs_wor[2], 1.0, 1e-15);
+    /* alpha*_3: the prefix {0, 1} gives 0.5 + 1 - 0.8^3 */
+    assert_close(pos.alpha[2], 1.5 - 0.512, 1e-15);
     assert_close(pos.alpha[0], 0.7, 1e-15);
     assert_close(pos.alpha[1], 43.0 / 50, 1e-15);
     assert_close(pos.kseq[0], 0.7, 1e-12);
     /* batch with one draft rejects like SD: r_1(2) = 1, rho_1 = 0.3 */
     assert_close(pos.batch[0], pos.r, 1e-15);
     sd_trace_pos_ws_free(ws);
-}
-
-static void test_alpha_prefix_against_mincut(void **state)
-{
-    gsl_rng *r = sd_rng_stream_alloc(NULL, 7, 0);
-    double p[10], q[10], a[6], b;
-    size_t idx[10], rep, i, k;
-    sd_error err;
-    (void)state;
-    for (rep = 0; rep < 300; rep++) {
-        size_t V = 1 + rep % 10;
-        double sp = 0, sq = 0;
-        for (i = 0; i < V; i++) {
-            p[i] = gsl_rng_uniform(r) < 0.2 ? 0.0 : gsl_rng_uniform(r);
-            q[i] = rep % 7 == 0 ? p[i] : (gsl_rng_uniform(r) < 0.2 ? 0.0 : gsl_rng_uniform(r));
-            sp += p[i];
-            sq += q[i];
-        }
-        if (sp == 0 || sq == 0)
-            continue;
-        for (i = 0; i < V; i++) {
-            p[i] /= sp;
-            q[i] /= sq;
-        }
-        sd_trace_alpha_prefix(p, q, V, 6, idx, a);
-        for (k = 1; k <= 6; k++) {
-            assert_int_equal(sd_ot_mincut(p, q, V, k, &b, &err), SD_OK);
-            assert_close(a[k - 1], b, 1e-12);
-        }
-    }
-    gsl_rng_free(r);
-}
-
-/* RRS without replacement by simulating the literal algorithm. */
-static void test_rrs_wor_against_simulation(void **state)
-{
-    const double p[4] = {0.4, 0.3, 0.2, 0.1}, q[4] = {0.1, 0.2, 0.3, 0.4};
-    double work[2 * 4 * 4], acc[4];
-    gsl_rng *r = sd_rng_stream_alloc(NULL, 11, 0);
-    const size_t runs = 200000;
-    size_t k, run, hits[4] = {0};
-    (void)state;
-    assert_int_equal(sd_trace_rrs_wor(p, q, 4, 4, 1e9, work, acc), 0);
-    for (run = 0; run < runs; run++) {
-        double d[4], rr[4];
-        memcpy(d, p, sizeof d);
-        memcpy(rr, q, sizeof rr);
-        for (k = 0; k < 4; k++) {
-            double u = gsl_rng_uniform(r), c = 0, tv = 0, sd = 0;
-            size_t x = 0, i;
-            for (x = 0; x < 3; x++) { /* draw x ~ d */
-                c += d[x];
-                if (u < c)
-                    break;
-            }
-            if (gsl_rng_uniform(r) < fmin(1.0, rr[x] / d[x])) {
-                size_t j;
-                for (j = k; j < 4; j++)
-                    hits[j]++;
-                break;
-            }
-            for (i = 0; i < 4; i++)
-                tv += fmax(rr[i] - d[i], 0);
-            for (i = 0; i < 4; i++)
-                rr[i] = fmax(rr[i] - d[i], 0) / tv;
-            d[x] = 0;
-            for (i = 0; i < 4; i++)
-                sd += d[i];
-            for (i = 0; i < 4; i++)
-                d[i] /= sd;
-        }
-    }
-    for (k = 0; k < 4; k++) {
-        double est = (double)hits[k] / (double)runs;
-        double se = sqrt(acc[k] * (1 - acc[k]) / (double)runs) + 1e-12;
-        /* |z| <= 5: a false failure about once in 3.5 million runs per k */
-        assert_true(fabs(est - acc[k]) <= 5 * se);
-    }
-    /* k = 1 is SD, and no more than alpha*_k for i.i.d. drafts is not required */
-    assert_close(acc[0], 0.6, 1e-15);
-    assert_int_equal(sd_trace_rrs_wor(p, q, 4, 4, 10.0, work, acc), -1);
-    assert_close(acc[0], 0.6, 1e-15);
-    assert_true(isnan(acc[3]));
-    gsl_rng_free(r);
 }
 
 /* Expected calls and draft steps by enumerating every rejection pattern
@@ -419,7 +336,7 @@ static void test_alloc_failures(void **state)
         assert_int_equal(rc, SD_ENOMEM);
         assert_null(st);
     }
-    for (n = 1; n <= 4; n++) {
+    for (n = 1; n <= 5; n++) {
         sd_alloc_fail_at(n, 0);
         assert_null(sd_trace_pos_ws_alloc(4, 2));
         sd_alloc_fail_at(0, 0);
@@ -430,8 +347,6 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_position_by_hand),
-        cmocka_unit_test(test_alpha_prefix_against_mincut),
-        cmocka_unit_test(test_rrs_wor_against_simulation),
         cmocka_unit_test(test_stats_against_enumeration),
         cmocka_unit_test(test_leviathan_form),
         cmocka_unit_test(test_conformance),
