@@ -146,7 +146,7 @@ struct sd_trace_stats {
     double tv_total, r_total, rej_var;
     double *tot_calls, *tot_steps;
     double md_sum[4][SD_TRACE_MAX_DRAFTS]; /* rrs, wor, kseq, alpha */
-    int wor_missing;
+    int wor_missing[SD_TRACE_MAX_DRAFTS]; /* some position lacks RRS w/o replacement at k */
     double *pmf;              /* law of N_rej, positions + 1 entries, or NULL */
     size_t pmf_cap;
     int pmf_off;
@@ -334,7 +334,7 @@ sd_status sd_trace_stats_push(sd_trace_stats *st, const sd_trace_pos *pos, sd_er
         st->md_sum[2][k] += pos->kseq[k];
         st->md_sum[3][k] += pos->alpha[k];
         if (isnan(pos->rrs_wor[k]))
-            st->wor_missing = 1;
+            st->wor_missing[k] = 1;
     }
     /* the law of N_rej given the paths: one more Bernoulli(r) */
     if (st->pmf != NULL) {
@@ -545,7 +545,7 @@ sd_status sd_trace_stats_result(const sd_trace_stats *st, sd_trace_result *res,
         sd_trace_md_row *m = &res->md[k];
         m->k = k + 1;
         m->rrs = st->md_sum[0][k] / N;
-        m->rrs_wor = st->wor_missing ? NAN : st->md_sum[1][k] / N;
+        m->rrs_wor = st->wor_missing[k] ? NAN : st->md_sum[1][k] / N;
         m->kseq = st->md_sum[2][k] / N;
         m->optimal = st->md_sum[3][k] / N;
         m->batch_rejections = gsl_rstat_mean(st->rs_batch[k]);

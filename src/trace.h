@@ -33,9 +33,10 @@
 #define SD_TRACE_MAX_GAMMA 4096
 /* RRS without replacement is computed exactly by walking over the
  * sequences of rejected drafts (rrswor.h); at a position where its cost
- * bound sd_rrs_wor_cost exceeds this many operations (about a
- * millisecond) it is left out (NaN). */
-#define SD_TRACE_WOR_MAX_WORK 2e6
+ * bound sd_rrs_wor_cost exceeds this many operations (a few milliseconds:
+ * each counted operation is a few passes over the row) it is left out
+ * (NaN), and so is the mean over positions of that k. */
+#define SD_TRACE_WOR_MAX_WORK 2e4
 
 /* The statistics of one position. */
 typedef struct {

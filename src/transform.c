@@ -235,10 +235,17 @@ static void top_k(double *w, size_t V, size_t k, sd_transform_ws *ws)
 static void top_p(double *w, size_t V, double p, sd_transform_ws *ws)
 {
     size_t i, n = 0, c, keep;
-    double Z = 0.0, need, s;
+    double Z = 0.0, need, s, th;
     for (i = 0; i < V; i++)
-        if (w[i] > 0.0) {
-            Z += w[i];
+        Z += w[i];
+    /* Entries below th = (1-p) Z / (2V) hold less than (1-p) Z / 2 of
+     * the mass together, so the largest entries reaching p Z (plus the
+     * rounding margin below) are all >= th: only those are candidates. */
+    th = (1.0 - p) * Z / (2.0 * (double)V);
+    if ((1.0 - p) / 2.0 < 8.0 * (double)V * DBL_EPSILON)
+        th = 0.0; /* p within rounding of 1: no room for the filter's slack */
+    for (i = 0; i < V; i++)
+        if (w[i] > 0.0 && w[i] >= th) {
             ws->val[n] = w[i];
             ws->idx[n++] = i;
         }
