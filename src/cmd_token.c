@@ -17,7 +17,7 @@
 #include "otbound.h"
 #include "rrs.h"
 #include "rrswor.h"
-#include "rule.h"
+#include "step.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"

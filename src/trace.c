@@ -272,7 +272,12 @@ sd_status sd_trace_stats_begin(sd_trace_stats *st, sd_error *err)
     size_t g, k;
     if (st->open)
         return sd_error_set(err, SD_EINVAL, "sequence %zu is still open", st->b);
-    st->rng = sd_rng_stream_alloc(NULL, st->o.seed, st->b);
+    {
+        /* a seed of its own for the PIT, so that a trace sampled with the
+         * same seed (trace-sample, thm-trace) does not share its streams */
+        uint64_t x = st->o.seed ^ UINT64_C(0x5049542d756e6966); /* "PIT-unif" */
+        st->rng = sd_rng_stream_alloc(NULL, sd_splitmix64(&x), st->b);
+    }
     if (st->rng == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
     st->open = 1;

@@ -85,7 +85,8 @@ typedef struct {
     size_t ngamma;        /* draft lengths of the wall-time rows ... */
     size_t gamma[SD_TRACE_MAX_GAMMAS]; /* ... each 1..SD_TRACE_MAX_GAMMA */
     double cost;          /* draft step / target call cost ratio c >= 0 */
-    uint64_t seed;        /* seed of the PIT's uniforms (stream b for sequence b) */
+    uint64_t seed;        /* seed of the PIT's uniforms (sequence b: stream b of a key
+                             derived from it, distinct from the streams (seed, b)) */
     size_t pit_bins;      /* bins of the PIT chi-square; 0 = automatic */
     size_t pmf_max;       /* exact law of N_rej kept up to this many positions (0 = never) */
 } sd_trace_opts;

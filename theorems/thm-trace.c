@@ -7,17 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "thm-cli.h"
+#include "prog.h"
 #include "thmtrace.h"
 #include "trace.h"
 #include "tracefile.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_SEQ = SD_OPT_FIRST_LOCAL, OPT_GAMMA, OPT_DRAFTS, OPT_COST, OPT_TOPK };
 
 /* The chains must stay small: every position of every path is a row. */
 #define THMTRACE_MAX_V 64
@@ -39,146 +32,96 @@ static void help(void)
            "  --drafts K           batch SD checked for M = 2..K (default 3)\n"
            "  --cost C             draft step cost (default 0.1)\n"
            "  --top-k K            k of the top-k control (default V/4, at least 1)\n"
-           "  --seed S             seed of the paths (default %u)\n"
-           "  --z Z                z-test limit (default 4.5)\n"
-           "  --p-min P            PIT p-value limit (default 1e-6)\n"
-           "  --threads N          threads\n\n",
-           THMTRACE_MAX_V, SD_DEFAULT_SEED);
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_output, stdout);
+           "  (--seed S seeds the paths, --threads N, --z Z and --p-min P as below)\n\n",
+           THMTRACE_MAX_V);
 }
 
-int main(int argc, char **argv)
+typedef struct {
+    size_t gamma[SD_TRACE_MAX_GAMMAS], ngamma;
+    size_t B, K, top_k;
+    double cost;
+} args;
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"seed", required_argument, 0, SD_OPT_SEED},
-        {"threads", required_argument, 0, SD_OPT_THREADS},
-        {"z", required_argument, 0, SD_OPT_Z},
-        {"p-min", required_argument, 0, SD_OPT_PMIN},
-        {"sequences", required_argument, 0, OPT_SEQ},
-        {"gamma", required_argument, 0, OPT_GAMMA},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"cost", required_argument, 0, OPT_COST},
-        {"top-k", required_argument, 0, OPT_TOPK},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    sd_model m;
+    args *a = arg;
     sd_thmtrace_opts o;
     sd_checklist l;
     sd_error err;
-    sd_out out;
-    size_t gamma[SD_TRACE_MAX_GAMMAS] = {1, 2, 4, 8}, i;
     char dir[512];
     const char *tmp;
-    int opt, rc, pass;
     double gd[SD_TRACE_MAX_GAMMAS];
-
+    size_t i;
+    int rc;
     memset(&o, 0, sizeof o);
-    o.B = 2000;
-    o.ngamma = 4;
-    o.gamma = gamma;
-    o.K = 3;
-    o.cost = 0.1;
-    o.p_min = 1e-6;
-    sd_cli_init(&c, "thm-trace", argc, argv, 0);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case SD_OPT_PMIN:
-            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &o.p_min))
-                return 2;
-            break;
-        case OPT_SEQ:
-            if (sd_cli_size(&c, "--sequences", optarg, 2, &o.B))
-                return 2;
-            break;
-        case OPT_GAMMA:
-            if (sd_cli_size_list(&c, "--gamma", optarg, gamma, SD_TRACE_MAX_GAMMAS, &o.ngamma))
-                return 2;
-            for (i = 0; i < o.ngamma; i++)
-                if (gamma[i] < 1 || gamma[i] > SD_TRACE_MAX_GAMMA)
-                    return sd_cli_usage_error(&c, "--gamma: each must be in 1..%d",
-                                              SD_TRACE_MAX_GAMMA);
-            break;
-        case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 1, &o.K))
-                return 2;
-            if (o.K > SD_TRACE_MAX_DRAFTS)
-                return sd_cli_usage_error(&c, "--drafts: at most %d", SD_TRACE_MAX_DRAFTS);
-            break;
-        case OPT_COST:
-            if (sd_cli_double(&c, "--cost", optarg, 0.0, 1e300, &o.cost))
-                return 2;
-            break;
-        case OPT_TOPK:
-            if (sd_cli_size(&c, "--top-k", optarg, 1, &o.top_k))
-                return 2;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            if (sd_cli_option(&c, opt, optarg) < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 16, 40))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (m.V > THMTRACE_MAX_V || m.V < 2) {
-        sd_model_free(&m);
-        return sd_cli_usage_error(&c, "V = %zu: thm-trace needs 2 <= V <= %d", m.V,
+    if (m->V > THMTRACE_MAX_V || m->V < 2)
+        return sd_cli_usage_error(c, "V = %zu: thm-trace needs 2 <= V <= %d", m->V,
                                   THMTRACE_MAX_V);
-    }
-    if (o.top_k == 0)
-        o.top_k = m.V / 4 ? m.V / 4 : 1;
-    if (o.top_k >= m.V) {
-        sd_model_free(&m);
-        return sd_cli_usage_error(&c, "--top-k: must be below V = %zu", m.V);
-    }
-    if ((double)o.B * (double)m.T * (double)m.V > SD_TRACE_SAMPLE_MAX) {
-        sd_model_free(&m);
-        return sd_cli_usage_error(&c, "--sequences: B T V = %zu x %zu x %zu is beyond %.0e",
-                                  o.B, m.T, m.V, SD_TRACE_SAMPLE_MAX);
-    }
-    o.seed = c.seed;
-    o.threads = c.threads;
-    o.z_max = c.z;
+    for (i = 0; i < a->ngamma; i++)
+        if (a->gamma[i] > SD_TRACE_MAX_GAMMA)
+            return sd_cli_usage_error(c, "--gamma: each must be in 1..%d", SD_TRACE_MAX_GAMMA);
+    if (a->K > SD_TRACE_MAX_DRAFTS)
+        return sd_cli_usage_error(c, "--drafts: at most %d", SD_TRACE_MAX_DRAFTS);
+    o.top_k = a->top_k ? a->top_k : (m->V / 4 ? m->V / 4 : 1);
+    if (o.top_k >= m->V)
+        return sd_cli_usage_error(c, "--top-k: must be below V = %zu", m->V);
+    if ((double)a->B * (double)m->T * (double)m->V > SD_TRACE_SAMPLE_MAX)
+        return sd_cli_usage_error(c, "--sequences: B T V = %zu x %zu x %zu is beyond %.0e",
+                                  a->B, m->T, m->V, SD_TRACE_SAMPLE_MAX);
+    o.B = a->B;
+    o.ngamma = a->ngamma;
+    o.gamma = a->gamma;
+    o.K = a->K;
+    o.cost = a->cost;
+    o.seed = c->mc.seed;
+    o.threads = c->mc.threads;
+    o.z_max = c->mc.z_max;
+    o.p_min = c->mc.p_min;
     tmp = getenv("TMPDIR");
     snprintf(dir, sizeof dir, "%s/thm-trace-XXXXXX", tmp && *tmp ? tmp : "/tmp");
     if (mkdtemp(dir) == NULL) {
-        sd_model_free(&m);
-        fprintf(stderr, "%s: cannot create a temporary directory in %s\n", c.prog,
+        fprintf(stderr, "%s: cannot create a temporary directory in %s\n", c->prog,
                 tmp && *tmp ? tmp : "/tmp");
         return 3;
     }
     o.dir = dir;
     sd_checklist_init(&l);
     sd_error_clear(&err);
-    rc = sd_thmtrace_check(&m, &o, &l, &err) == SD_OK ? 0 : sd_cli_fail(&c, &err);
+    rc = sd_thmtrace_check(m, &o, &l, &err);
     rmdir(dir);
-    if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
-        for (i = 0; i < o.ngamma; i++)
-            gd[i] = (double)gamma[i];
-        {
-            sd_kv extra[] = {
-                SD_KV_I("vocab", m.V),
-                SD_KV_I("horizon", m.T),
-                SD_KV_I("sequences", o.B),
-                SD_KV_A("gamma", gd, o.ngamma),
-                SD_KV_I("drafts", o.K),
-                SD_KV_N("cost", o.cost),
-                SD_KV_I("top_k", o.top_k),
-                SD_KV_I("seed", o.seed),
-            };
-            sd_report_checks(out.f, &c, "trace", &l, extra, sizeof extra / sizeof extra[0]);
-        }
-        rc = sd_out_close(&c, &out, 1);
+    if (rc != SD_OK) {
+        sd_checklist_free(&l);
+        return sd_cli_fail(c, &err);
     }
-    pass = sd_checklist_pass(&l);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
-    return rc != 0 ? rc : (pass ? 0 : 1);
+    for (i = 0; i < o.ngamma; i++)
+        gd[i] = (double)a->gamma[i];
+    {
+        sd_kv extra[] = {
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_I("sequences", o.B),
+            SD_KV_A("gamma", gd, o.ngamma),
+            SD_KV_I("drafts", o.K),
+            SD_KV_N("cost", o.cost),
+            SD_KV_I("top_k", o.top_k),
+        };
+        return sd_prog_report_checks(c, "trace", &l, extra, sizeof extra / sizeof extra[0]);
+    }
+}
+
+int main(int argc, char **argv)
+{
+    args a = {{1, 2, 4, 8}, 4, 2000, 3, 0, 0.1};
+    const sd_arg opts[] = {
+        {"sequences", SD_ARG_SIZE, &a.B, NULL, 2, 0, 0, NULL},
+        {"gamma", SD_ARG_SIZE_LIST, a.gamma, &a.ngamma, SD_TRACE_MAX_GAMMAS, 1, 0, NULL},
+        {"drafts", SD_ARG_SIZE, &a.K, NULL, 1, 0, 0, NULL},
+        {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL},
+        {"top-k", SD_ARG_SIZE, &a.top_k, NULL, 1, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"thm-trace", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 1, 0,
+                          16, 40, opts, NULL, run};
+    sd_cli c;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
