@@ -257,7 +257,14 @@ static sd_status advance_to(sd_trace_stats *st, size_t b, size_t *next, int *ope
 sd_status sd_trace_run(const sd_trace_file *f, const sd_trace_run_opts *o,
                        sd_trace_stats *st, sd_error *err)
 {
-    const size_t L = o->block ? o->block : 256;
+    /* by default a block's rows span at most 8 MiB of the two files, so
+     * that the pages in use (and the resident memory) stay small whatever
+     * N is; but at least 16 positions, to keep the threads busy */
+    const size_t rowbytes = 2 * f->V * f->draft.itemsize;
+    const size_t L = o->block ? o->block
+                              : (((size_t)8 << 20) / rowbytes < 16   ? 16
+                                 : ((size_t)8 << 20) / rowbytes > 256 ? 256
+                                                                      : ((size_t)8 << 20) / rowbytes);
     int nth = 1, th, open = 0;
     run_ws *ws = NULL;
     slot *sl = NULL;

@@ -61,7 +61,8 @@ typedef struct {
     sd_sampling draft, target;   /* the transforms of each row */
     size_t K;                    /* drafts of the per-position statistics */
     int threads;                 /* OpenMP threads (<= 0: the default) */
-    size_t block;                /* positions per block (0: 256) */
+    size_t block;                /* positions per block (0: as many as fit in 8 MiB of
+                                    rows, 16..256) */
     sd_trace_visit_fn visit;     /* or NULL */
     void *visit_arg;
     void (*progress)(void *arg, size_t done, size_t total); /* or NULL */
