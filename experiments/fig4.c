@@ -90,6 +90,13 @@ static void write_panel_a(FILE *f, const sd_model *m, size_t t, size_t s, size_t
         fprintf(f, "%.6f %.10f %.10f %.10f\n", eps, 1.0 - sd_biased_accept(w, V),
                 sd_biased_loss_tv(w, r, q, V), sd_biased_loss_tv(w, q, q, V));
     }
+    /* typical acceptance (Medusa) with vLLM's defaults, a biased rule */
+    sd_biased_w_typical(p, q, V, 0.09, 0.3, w);
+    fprintf(f, "\n\n# block 3 (typical acceptance, eps = 0.09, delta = 0.3, threshold "
+               "%.6f): columns loss_star p_rej loss_uno\n",
+            sd_biased_typical_threshold(q, V, 0.09, 0.3));
+    fprintf(f, "%.10f %.10f %.10f\n", sd_biased_loss_star(w, q, V), 1.0 - sd_biased_accept(w, V),
+            sd_biased_loss_tv(w, q, q, V));
     gsl_rng_free(g);
 }
 

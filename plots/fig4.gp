@@ -3,7 +3,8 @@
 #     horizontal, rejection probability vertical; the Pareto front
 #     Loss* = TV - P_rej (Theorem 5), the unattainable region below it
 #     shaded, random acceptance rules b as a cloud, and the b_eps sweep:
-#     Decoding-OPT on the front, Decoding-UNO above it.
+#     Decoding-OPT on the front, Decoding-UNO above it, and typical
+#     acceptance (Medusa; vLLM's defaults eps 0.09, delta 0.3) with R*.
 # (b), (c) the Fig. 2 chains (7 states, T = 50) with b_eps: rejection
 #     probability per token (E[N_rej]/T) and per-step bias per token of
 #     OPT and UNO against eps.
@@ -45,7 +46,8 @@ plot fa index 0 using 1:2 with filledcurves x1 fs transparent solid 0.35 noborde
      fa index 1 using 1:2 with points pt 7 ps 0.25 lc rgb c_cloud title "random b", \
      fa index 0 using 1:2 with lines lw 2.5 lc rgb c_front title "front: Loss^* = TV - P_{rej}", \
      fa index 2 using 4:2 with linespoints lw 1.5 pt 6 ps 0.6 pi 20 lc rgb c_uno title "UNO (R = Q), b_{/Symbol e}", \
-     fa index 2 using 3:2 with linespoints lw 1.5 pt 7 ps 0.6 pi 20 lc rgb c_opt title "OPT (R = R^*), b_{/Symbol e}"
+     fa index 2 using 3:2 with linespoints lw 1.5 pt 7 ps 0.6 pi 20 lc rgb c_opt title "OPT (R = R^*), b_{/Symbol e}", \
+     fa index 3 using 1:2 with points pt 13 ps 2.2 lc rgb "#8c2d04" title "typical acceptance ({/Symbol e} 0.09, {/Symbol d} 0.3), R^*"
 unset label 1
 
 # ---- (b) rejection probability on the chains --------------------------------

@@ -126,3 +126,23 @@ void sd_biased_eps_step(const double *p, const double *q, size_t V, double eps,
     sd_biased_w_eps(p, q, V, eps, out->acc);
     sd_biased_step(out->acc, q, V, resample, out);
 }
+
+double sd_biased_typical_threshold(const double *q, size_t V, double eps, double delta)
+{
+    double H = 0.0, t;
+    size_t x;
+    for (x = 0; x < V; x++)
+        if (q[x] > 0.0)
+            H -= q[x] * log(q[x]);
+    t = delta * exp(-H);
+    return eps < t ? eps : t;
+}
+
+void sd_biased_w_typical(const double *p, const double *q, size_t V, double eps, double delta,
+                         double *w)
+{
+    double thr = sd_biased_typical_threshold(q, V, eps, delta);
+    size_t x;
+    for (x = 0; x < V; x++)
+        w[x] = q[x] > thr ? p[x] : 0.0;
+}

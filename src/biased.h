@@ -49,6 +49,17 @@ void sd_biased_b_eps(const double *p, const double *q, size_t V, double eps, dou
  * dividing (so that eps = 0 gives exactly SD's min(P, Q)). */
 void sd_biased_w_eps(const double *p, const double *q, size_t V, double eps, double *w);
 
+/* Typical acceptance (Cai et al., Medusa; vLLM's defaults eps = 0.09,
+ * delta = 0.3): the draft token x is accepted iff Q(x) > min(eps, delta
+ * exp(-H(Q))), H the entropy of Q in nats.  The threshold: */
+double sd_biased_typical_threshold(const double *q, size_t V, double eps, double delta);
+
+/* Its accepted mass: w(x) = P(x) where Q(x) exceeds the threshold, else 0
+ * (b is 0 or 1: a biased rule, neither over- nor under-accepting in
+ * general). */
+void sd_biased_w_typical(const double *p, const double *q, size_t V, double eps, double delta,
+                         double *w);
+
 /* Acceptance probability a = sum w (clamped to [0, 1] against rounding). */
 double sd_biased_accept(const double *w, size_t V);
 

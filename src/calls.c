@@ -9,7 +9,7 @@
 
 #include "alloc.h"
 #include "roundstart.h"
-#include "rule.h"
+#include "step.h"
 #include "scan.h"
 
 /* ---- per-position kernels ---------------------------------------------- */
@@ -398,13 +398,6 @@ static sd_status calls_ws_alloc(const void *ctx, void **out, sd_error *err)
     return SD_OK;
 }
 
-static inline void track(sd_tally *tl, size_t t, size_t x)
-{
-    int i = tl->pos_index[t];
-    if (i >= 0)
-        tl->tokens[(size_t)i * tl->V + x]++;
-}
-
 static inline const sd_sim_cell *pcells(const sd_calls_sim *S, size_t t, size_t s)
 {
     return S->sd.cells + sd_rs_row(S->m, t, s) * S->m->V;
@@ -422,16 +415,16 @@ static size_t round_token(const sd_calls_sim *S, size_t t, size_t *s, size_t g, 
         x = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
         if (!(gsl_rng_uniform(r) < row[x].ratio)) {
             x = sd_rs_resid_draw(row, V, gsl_rng_uniform(r));
-            track(tl, t, x);
+            sd_tally_token(tl, t, x);
             *s = x;
             return t + 1;
         }
-        track(tl, t, x);
+        sd_tally_token(tl, t, x);
         *s = x;
     }
     if (t <= T) { /* the bonus token */
         x = sd_alias_draw(S->qcells + sd_rs_row(S->m, t, *s) * V, V, gsl_rng_uniform(r));
-        track(tl, t, x);
+        sd_tally_token(tl, t, x);
         *s = x;
         t++;
     }
@@ -479,7 +472,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
                 tau = i;
     }
     for (i = 1; i <= tau; i++)
-        track(tl, t0 + i - 1, w->X[i]);
+        sd_tally_token(tl, t0 + i - 1, w->X[i]);
     if (tau < g) {
         const size_t u = t0 + tau;
         const double *P = sd_model_p(m, u, w->X[tau]), *Q = sd_model_q(m, u, w->X[tau]);
@@ -493,7 +486,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
         x = tot > 0.0 ? sd_scan_draw(w->w, V, tot, gsl_rng_uniform(r))
                       : sd_alias_draw(S->qcells + sd_rs_row(m, u, w->X[tau]) * V, V,
                                       gsl_rng_uniform(r));
-        track(tl, u, x);
+        sd_tally_token(tl, u, x);
         *s = x;
         return u + 1;
     }
@@ -501,7 +494,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
     if (t0 + g <= T) {
         const size_t u = t0 + g;
         x = sd_alias_draw(S->qcells + sd_rs_row(m, u, *s) * V, V, gsl_rng_uniform(r));
-        track(tl, u, x);
+        sd_tally_token(tl, u, x);
         *s = x;
         return u + 1;
     }

@@ -9,10 +9,14 @@
 #include "prog.h"
 #include "tradeoff.h"
 
+/* vLLM's defaults for typical acceptance (posterior threshold and alpha). */
+#define TYPICAL_EPS 0.09
+#define TYPICAL_DELTA 0.3
 
 static void tradeoff_help(void)
 {
     printf("Usage: specdec tradeoff MODEL --eps E [--resample opt|uno]\n"
+           "       specdec tradeoff MODEL --typical [--eps E] [--delta D] [--resample opt|uno]\n"
            "                        [--format table|json|tsv] [--output FILE]\n"
            "The quality-speed tradeoff of over-acceptance (SPEC.md 4, Theorems 4 and 5):\n"
            "accept a draft token x with probability b_eps(x) = min{1, (Q(x)+E)/P(x)} and\n"
@@ -27,12 +31,20 @@ static void tradeoff_help(void)
            "                       all V^T sequences: null when V^T > 1e7\n"
            "  sd_expected_rejections  Theorem 1's value (E = 0, unbiased) for comparison\n\n"
            "  --eps E              over-acceptance E >= 0 (0 is speculative decoding)\n"
-           "  --resample R         opt (default) or uno\n\n");
+           "  --resample R         opt (default) or uno\n"
+           "  --typical            typical acceptance instead (Cai et al., Medusa; biased):\n"
+           "                       accept the draft token x iff Q(x) > min(E, D exp(-H(Q))),\n"
+           "                       H the entropy of Q; E defaults to %g and D to %g\n"
+           "                       (vLLM's defaults)\n"
+           "  --delta D            the entropy factor of --typical, D >= 0\n\n",
+           TYPICAL_EPS, TYPICAL_DELTA);
 }
 
 typedef struct {
     double eps;
     sd_resample resample;
+    int typical;
+    double delta; /* NaN: not given */
 } args;
 
 static int resample_arg(sd_cli *c, const char *arg, void *dest)
@@ -48,7 +60,16 @@ static int resample_arg(sd_cli *c, const char *arg, void *dest)
 
 static int check(sd_cli *c, void *arg)
 {
-    const args *a = arg;
+    args *a = arg;
+    if (!isnan(a->delta) && !a->typical)
+        return sd_cli_usage_error(c, "--delta needs --typical");
+    if (a->typical) {
+        if (isnan(a->eps))
+            a->eps = TYPICAL_EPS;
+        if (isnan(a->delta))
+            a->delta = TYPICAL_DELTA;
+        return 0;
+    }
     return isnan(a->eps) ? sd_cli_usage_error(c, "--eps is required (0 gives speculative "
                                                  "decoding)")
                          : 0;
@@ -65,7 +86,10 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_error_clear(&err);
     if (sd_tradeoff_alloc(&tr, m, &err) != SD_OK)
         return sd_cli_fail(c, &err);
-    sd_tradeoff_set_eps(&tr, a->eps, a->resample);
+    if (a->typical)
+        sd_tradeoff_set_typical(&tr, a->eps, a->delta, a->resample);
+    else
+        sd_tradeoff_set_eps(&tr, a->eps, a->resample);
     if (sd_tradeoff_exact(&tr, &res, &err) != SD_OK ||
         sd_exact_sd_mean(m, &sd_mean, &err) != SD_OK ||
         (sd_tradeoff_enumerable(m, SD_TRADEOFF_MAX_SEQUENCES) &&
@@ -88,20 +112,25 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
                                    (double)m->T / res.expected_rejections : INFINITY),
             SD_KV_N("sd_expected_rejections", sd_mean),
             SD_KV_N("sequence_tv_max_sequences", SD_TRADEOFF_MAX_SEQUENCES),
+            SD_KV_S("rule", a->typical ? "typical" : "over-acceptance"),
+            SD_KV_N("tv_sum", res.tv_sum),
+            SD_KV_N("delta", a->delta), /* last: only for --typical */
         };
         if (isnan(seq_tv))
             kv[4].type = SD_KV_NULL;
-        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0], 0);
+        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0] - (a->typical ? 0 : 1), 0);
     }
     return rc;
 }
 
 int sd_cmd_tradeoff(int argc, char **argv)
 {
-    args a = {NAN, SD_RESAMPLE_OPT};
+    args a = {NAN, SD_RESAMPLE_OPT, 0, NAN};
     const sd_arg opts[] = {
         {"eps", SD_ARG_DOUBLE, &a.eps, NULL, 0, 0.0, HUGE_VAL, NULL},
         {"resample", SD_ARG_FN, &a.resample, NULL, 0, 0, 0, resample_arg},
+        {"typical", SD_ARG_FLAG, &a.typical, NULL, 1, 0.0, 0.0, NULL},
+        {"delta", SD_ARG_DOUBLE, &a.delta, NULL, 0, 0.0, HUGE_VAL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec tradeoff", tradeoff_help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0,
                           1, 0, 0, opts, check, run};

@@ -100,18 +100,23 @@ static void walk(const double *p, size_t V, size_t k, size_t i, double w, sd_rrs
         return; /* r_i = d_i: every draft is accepted */
     for (x = 0; x < V; x++)
         nxt[x] /= s;
+    if (i == k) {
+        /* every rejection here emits from the same r_{k+1}: add it once */
+        double csum = 0.0;
+        for (x = 0; x < V; x++) {
+            double d = ws->removed[x] ? 0.0 : p[x] / rem;
+            csum += d > r[x] ? d - r[x] : 0.0;
+        }
+        out->rej += w * csum;
+        for (x = 0; x < V; x++)
+            out->res[x] += w * csum * nxt[x];
+        return;
+    }
     for (x = 0; x < V; x++) {
         double d = ws->removed[x] ? 0.0 : p[x] / rem;
         double c = d > r[x] ? d - r[x] : 0.0; /* P(draft x, rejected) */
-        size_t y;
         if (c <= 0.0)
             continue;
-        if (i == k) {
-            out->rej += w * c;
-            for (y = 0; y < V; y++)
-                out->res[y] += w * c * nxt[y];
-            continue;
-        }
         ws->removed[x] = 1;
         walk(p, V, k, i + 1, w * c, ws, out);
         ws->removed[x] = 0;

@@ -100,6 +100,17 @@ void sd_tradeoff_set_eps(sd_tradeoff *tr, double eps, sd_resample resample)
     }
 }
 
+void sd_tradeoff_set_typical(sd_tradeoff *tr, double eps, double delta, sd_resample resample)
+{
+    size_t V = tr->m->V, row, t, s;
+    for (row = 0; row < tr->nrows; row++) {
+        row_ts(tr, row, &t, &s);
+        sd_biased_w_typical(sd_model_p(tr->m, t, s), sd_model_q(tr->m, t, s), V, eps, delta,
+                            tr->w + row * V);
+        sd_tradeoff_set_row(tr, row, tr->w + row * V, resample);
+    }
+}
+
 /* next = nu O_t (row vector times the output kernel of position t). */
 static void propagate(const sd_tradeoff *tr, size_t t, const double *nu, double *next)
 {

@@ -56,6 +56,9 @@ void sd_tradeoff_set_row(sd_tradeoff *tr, size_t row, const double *w,
  * resample: Decoding-OPT or Decoding-UNO of SPEC 4. */
 void sd_tradeoff_set_eps(sd_tradeoff *tr, double eps, sd_resample resample);
 
+/* Set every row to typical acceptance with (eps, delta) and resample. */
+void sd_tradeoff_set_typical(sd_tradeoff *tr, double eps, double delta, sd_resample resample);
+
 /* Chain-level values of the rule, each a sum over t of nu_t . (row value). */
 typedef struct {
     double expected_rejections; /* sum_t nu_t . (1 - a_t) */

@@ -365,6 +365,35 @@ static void test_eps_monotone(void **state)
 }
 
 /* Edge cases: V = 1; P = Q; disjoint supports; a = 1 (R* arbitrary). */
+static void test_typical_by_hand(void **state)
+{
+    /* Q = (0.95, 0.04, 0.01): H = -(0.95 ln 0.95 + 0.04 ln 0.04 + 0.01 ln 0.01)
+     * = 0.0487292 + 0.1287550 + 0.0460517 = 0.2235354, 0.3 exp(-H) =
+     * 0.2399060, so the threshold is min(0.09, 0.2399) = 0.09 and only
+     * token 0 is accepted.  With P = (0.5, 0.3, 0.2): w = (0.5, 0, 0),
+     * P_rej = 0.5, Loss* = 0, above Theorem 5's front TV = 0.45 by 0.05.
+     * Q = (0.5, 0.3, 0.2): H = 1.0296530, 0.3 exp(-H) = 0.1071393 > 0.09:
+     * threshold 0.09, every token accepted: with P = (0.2, 0.3, 0.5),
+     * P_rej = 0 and Loss* = TV = 0.3 (on the front).  delta = 0.05 gives
+     * 0.05 exp(-H) = 0.0178565 < 0.09: the entropy term decides. */
+    const double q1[3] = {0.95, 0.04, 0.01}, p1[3] = {0.5, 0.3, 0.2};
+    const double q2[3] = {0.5, 0.3, 0.2}, p2[3] = {0.2, 0.3, 0.5};
+    double w[3];
+    (void)state;
+    assert_close(sd_biased_typical_threshold(q1, 3, 0.09, 0.3), 0.09, 1e-15);
+    assert_close(sd_biased_typical_threshold(q1, 3, 1.0, 0.3), 0.2399060, 1e-6);
+    sd_biased_w_typical(p1, q1, 3, 0.09, 0.3, w);
+    assert_true(w[0] == 0.5 && w[1] == 0.0 && w[2] == 0.0);
+    assert_close(1.0 - sd_biased_accept(w, 3), 0.5, 1e-15);
+    assert_close(sd_biased_loss_star(w, q1, 3), 0.0, 1e-15);
+    assert_close(sd_biased_front(w, q1, 3), 0.5, 1e-15);
+    assert_close(sd_tv(p1, q1, 3), 0.45, 1e-15);
+    sd_biased_w_typical(p2, q2, 3, 0.09, 0.3, w);
+    assert_close(1.0 - sd_biased_accept(w, 3), 0.0, 1e-15);
+    assert_close(sd_biased_loss_star(w, q2, 3), 0.3, 1e-15);
+    assert_close(sd_biased_typical_threshold(q2, 3, 0.09, 0.05), 0.0178565, 1e-5);
+}
+
 static void test_edge_cases(void **state)
 {
     const double one[1] = {1.0};
@@ -411,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_sd_rule_is_unbiased),
         cmocka_unit_test(test_large_eps),
         cmocka_unit_test(test_eps_monotone),
+        cmocka_unit_test(test_typical_by_hand),
         cmocka_unit_test(test_edge_cases),
     };
     return cmocka_run_group_tests_name("biased", tests, NULL, NULL);
