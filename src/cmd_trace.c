@@ -11,10 +11,6 @@
 #include "tracefile.h"
 #include "transform.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
 enum {
     OPT_DLOG = SD_OPT_FIRST_LOCAL, OPT_TLOG, OPT_TOKENS, OPT_PROBS, OPT_TEMP, OPT_TOPK,
     OPT_TOPP, OPT_MINP, OPT_DTEMP, OPT_DTOPK, OPT_DTOPP, OPT_DMINP, OPT_GAMMA, OPT_COST,

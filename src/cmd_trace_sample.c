@@ -10,10 +10,6 @@
 #include "cmds.h"
 #include "tracefile.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
 enum { OPT_SEQ = SD_OPT_FIRST_LOCAL, OPT_OUT, OPT_LOGITS, OPT_FROM, OPT_TOPK };
 
 static void help(void)
