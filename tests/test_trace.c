@@ -30,7 +30,7 @@ static void test_position_by_hand(void **state)
     assert_close(pos.entropy, H, 1e-15);
     assert_close(pos.svar, m2, 1e-14);
     assert_close(pos.surprisal, -log(0.5), 1e-15);
-    /* Jeon et al.'s example: RRS 19/25, without replacement 41/50, alpha*_2 43/50 */
+    /* by hand: RRS 19/25, without replacement 41/50, alpha*_2 43/50 */
     assert_close(pos.rrs[0], 0.7, 1e-15);
     assert_close(pos.rrs[1], 19.0 / 25, 1e-15);
     assert_close(pos.rrs_wor[0], 0.7, 1e-15);
