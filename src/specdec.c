@@ -18,6 +18,8 @@ static const command commands[] = {
     {"token", sd_cmd_token, "multi-draft acceptance of one token pair: RRS, K-SEQ, ERSD, alpha*_k"},
     {"calls", sd_cmd_calls, "draft length: target calls, wall time, speed-up, optimal policy"},
     {"block", sd_cmd_block, "block vs token verification of one token pair, per draft length"},
+    {"trace", sd_cmd_trace, "the theory on recorded draft/target logits and tokens of real models"},
+    {"trace-sample", sd_cmd_trace_sample, "write a trace (logits, tokens) sampled from a pair of chains"},
 };
 
 static void usage(FILE *f)

@@ -26,5 +26,8 @@
 #include "rrswor.h"
 #include "calls.h"
 #include "block.h"
+#include "transform.h"
+#include "trace.h"
+#include "tracefile.h"
 
 #endif
