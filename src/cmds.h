@@ -8,5 +8,7 @@ int sd_cmd_rejections(int argc, char **argv);
 int sd_cmd_simulate(int argc, char **argv);
 int sd_cmd_tradeoff(int argc, char **argv);
 int sd_cmd_token(int argc, char **argv);
+int sd_cmd_audit_cases(int argc, char **argv);
+int sd_cmd_audit(int argc, char **argv);
 
 #endif

@@ -106,15 +106,16 @@ static int parse_shape(cursor *c, size_t *shape, size_t *ndim)
     }
 }
 
-sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
-                              const char *name, sd_array *out,
-                              size_t *data_offset, sd_error *err)
+/* Parse the preamble and header dictionary: shape into out, the dtype
+ * string into descr (cap bytes), the header's end into *data_offset. */
+static sd_status parse_dict(const unsigned char *buf, size_t len, const char *name,
+                            sd_array *out, char *descr, size_t cap, int *fortran_out,
+                            size_t *data_offset, sd_error *err)
 {
-    size_t hlen, hstart, k;
+    size_t hlen, hstart;
     cursor c;
-    char descr[32] = "", key[32];
+    char key[32];
     int have_descr = 0, have_order = 0, have_shape = 0, fortran = 0;
-    size_t itemsize;
 
     memset(out, 0, sizeof *out);
     if (len < 6 || memcmp(buf, npy_magic, 6) != 0)
@@ -154,7 +155,7 @@ sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
                                 "%s: malformed .npy header near byte %zu",
                                 name, hstart + c.i);
         if (strcmp(key, "descr") == 0) {
-            if (!parse_string(&c, descr, sizeof descr))
+            if (!parse_string(&c, descr, cap))
                 return sd_error_set(err, SD_EFORMAT,
                                     "%s: malformed .npy header: 'descr' is not "
                                     "a simple dtype string", name);
@@ -200,6 +201,50 @@ sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
                             "%s: malformed .npy header: missing '%s'", name,
                             !have_descr ? "descr"
                             : !have_order ? "fortran_order" : "shape");
+    *fortran_out = fortran;
+    *data_offset = hstart + hlen;
+    return SD_OK;
+}
+
+/* Check the shape against the bytes that follow the header. */
+static sd_status check_size(sd_array *out, size_t itemsize, size_t len, size_t data_offset,
+                            const char *name, sd_error *err)
+{
+    size_t k;
+    out->size = 1;
+    for (k = 0; k < out->ndim; k++) {
+        if (out->shape[k] != 0 && out->size > SIZE_MAX / 8 / out->shape[k])
+            return sd_error_set(err, SD_ERANGE,
+                                "%s: array size overflows (shape too large)",
+                                name);
+        out->size *= out->shape[k];
+    }
+    if (out->size > (len - data_offset) / itemsize)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: truncated data: the header promises %zu "
+                            "values (%zu bytes), the file holds %zu bytes",
+                            name, out->size, out->size * itemsize,
+                            len - data_offset);
+    if (out->size * itemsize != len - data_offset)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: %zu unexpected bytes after the array data",
+                            name, len - data_offset - out->size * itemsize);
+    return SD_OK;
+}
+
+sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
+                              const char *name, sd_array *out,
+                              size_t *data_offset, sd_error *err)
+{
+    char descr[32] = "";
+    int fortran = 0;
+    size_t itemsize;
+    sd_status rc;
+
+    memset(out, 0, sizeof *out);
+    rc = parse_dict(buf, len, name, out, descr, sizeof descr, &fortran, data_offset, err);
+    if (rc != SD_OK)
+        return rc;
     if (strcmp(descr, "<f8") == 0) {
         itemsize = 8;
     } else if (strcmp(descr, "<f4") == 0) {
@@ -219,26 +264,7 @@ sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
                             "%s: Fortran-ordered arrays are not supported "
                             "(save with C order, e.g. np.ascontiguousarray)",
                             name);
-    out->size = 1;
-    for (k = 0; k < out->ndim; k++) {
-        if (out->shape[k] != 0 && out->size > SIZE_MAX / 8 / out->shape[k])
-            return sd_error_set(err, SD_ERANGE,
-                                "%s: array size overflows (shape too large)",
-                                name);
-        out->size *= out->shape[k];
-    }
-    *data_offset = hstart + hlen;
-    if (out->size > (len - *data_offset) / itemsize)
-        return sd_error_set(err, SD_EFORMAT,
-                            "%s: truncated data: the header promises %zu "
-                            "values (%zu bytes), the file holds %zu bytes",
-                            name, out->size, out->size * itemsize,
-                            len - *data_offset);
-    if (out->size * itemsize != len - *data_offset)
-        return sd_error_set(err, SD_EFORMAT,
-                            "%s: %zu unexpected bytes after the array data",
-                            name, len - *data_offset - out->size * itemsize);
-    return SD_OK;
+    return check_size(out, itemsize, len, *data_offset, name, err);
 }
 
 /* Read the whole file into memory (small files, or unaligned data). */
@@ -357,8 +383,10 @@ void sd_array_free(sd_array *a)
     memset(a, 0, sizeof *a);
 }
 
-sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
-                       const size_t *shape, sd_error *err)
+/* Write size-byte items with dtype descr (see sd_npy_write). */
+static sd_status write_any(const char *path, const void *data, size_t itemsize,
+                           const char *descr, size_t ndim, const size_t *shape,
+                           sd_error *err)
 {
     char header[512], shp[256];
     size_t k, n = 1, hl, pos = 0;
@@ -374,8 +402,8 @@ sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
         n *= shape[k];
     }
     hl = (size_t)snprintf(header, sizeof header,
-                          "{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }",
-                          shp);
+                          "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
+                          descr, shp);
     /* pad so that magic(6)+version(2)+len(2)+header+'\n' is a multiple of 64 */
     while ((10 + hl + 1) % 64 != 0)
         header[hl++] = ' ';
@@ -406,7 +434,7 @@ sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
     ok = ok && fputc(1, f) != EOF && fputc(0, f) != EOF;
     ok = ok && fputc((int)(hl & 0xff), f) != EOF && fputc((int)(hl >> 8), f) != EOF;
     ok = ok && fwrite(header, 1, hl, f) == hl;
-    ok = ok && (n == 0 || fwrite(data, sizeof(double), n, f) == n);
+    ok = ok && (n == 0 || fwrite(data, itemsize, n, f) == n);
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
         sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
@@ -417,4 +445,115 @@ sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
     chmod(path, 0644);
     sd_free(tmp);
     return SD_OK;
+}
+
+sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
+                       const size_t *shape, sd_error *err)
+{
+    return write_any(path, data, sizeof(double), "<f8", ndim, shape, err);
+}
+
+sd_status sd_npy_write_int64(const char *path, const int64_t *data, size_t ndim,
+                             const size_t *shape, sd_error *err)
+{
+    return write_any(path, data, sizeof(int64_t), "<i8", ndim, shape, err);
+}
+
+/* Open path for reading into *fd, checking that it is a regular file;
+ * the file length goes to *len.  A missing or unreadable file is the
+ * user's input error (SD_EINVAL). */
+static sd_status open_regular(const char *path, int *fd, size_t *len, sd_error *err)
+{
+    struct stat st;
+    *fd = open(path, O_RDONLY);
+    if (*fd < 0) {
+        int e = errno;
+        int user = e == ENOENT || e == ENOTDIR || e == EACCES || e == EISDIR ||
+                   e == ELOOP || e == ENAMETOOLONG;
+        return sd_error_set(err, user ? SD_EINVAL : SD_EIO, "%s: cannot open: %s", path,
+                            strerror(e));
+    }
+    if (fstat(*fd, &st) != 0) {
+        int e = errno;
+        close(*fd);
+        return sd_error_set(err, SD_EIO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(*fd);
+        return sd_error_set(err, SD_EINVAL, "%s: not a regular file", path);
+    }
+    *len = (size_t)st.st_size;
+    return SD_OK;
+}
+
+sd_status sd_npy_read_int(const char *path, sd_iarray *out, sd_error *err)
+{
+    unsigned char *buf = NULL;
+    char descr[32] = "";
+    size_t len = 0, off = 0, itemsize = 0, i;
+    int fd, fortran = 0;
+    sd_array hdr;
+    sd_status rc;
+
+    memset(out, 0, sizeof *out);
+    rc = open_regular(path, &fd, &len, err);
+    if (rc != SD_OK)
+        return rc;
+    rc = read_whole(fd, len, &buf, path, err);
+    close(fd);
+    if (rc != SD_OK)
+        return rc;
+    rc = parse_dict(buf, len, path, &hdr, descr, sizeof descr, &fortran, &off, err);
+    if (rc == SD_OK) {
+        if (strcmp(descr, "<i8") == 0)
+            itemsize = 8;
+        else if (strcmp(descr, "<i4") == 0)
+            itemsize = 4;
+        else
+            rc = sd_error_set(err, SD_EFORMAT,
+                              "%s: unsupported dtype '%s' (int32 '<i4' or int64 '<i8' "
+                              "expected, little-endian)", path, descr);
+    }
+    if (rc == SD_OK && fortran)
+        rc = sd_error_set(err, SD_EFORMAT,
+                          "%s: Fortran-ordered arrays are not supported (save with C "
+                          "order, e.g. np.ascontiguousarray)", path);
+    if (rc == SD_OK)
+        rc = check_size(&hdr, itemsize, len, off, path, err);
+    if (rc == SD_OK) {
+        out->data = sd_malloc(hdr.size ? hdr.size : 1, sizeof(int64_t));
+        if (out->data == NULL)
+            rc = sd_error_set(err, SD_ENOMEM, "%s: out of memory for %zu values", path,
+                              hdr.size);
+    }
+    if (rc == SD_OK) {
+        const unsigned char *src = buf + off;
+        if (itemsize == 8) {
+            memcpy(out->data, src, hdr.size * 8);
+        } else {
+            for (i = 0; i < hdr.size; i++) {
+                int32_t v;
+                memcpy(&v, src + 4 * i, 4);
+                out->data[i] = v;
+            }
+        }
+        out->ndim = hdr.ndim;
+        memcpy(out->shape, hdr.shape, sizeof hdr.shape);
+        out->size = hdr.size;
+        out->was_int32 = itemsize == 4;
+    }
+    sd_free(buf);
+    if (rc != SD_OK) {
+        sd_free(out->data);
+        memset(out, 0, sizeof *out);
+    }
+    return rc;
+}
+
+void sd_iarray_free(sd_iarray *a)
+{
+    if (a == NULL)
+        return;
+    sd_free(a->data);
+    memset(a, 0, sizeof *a);
 }

@@ -20,6 +20,8 @@ static const command commands[] = {
     {"simulate", sd_cmd_simulate, "Monte Carlo of the algorithm itself, z-score against exact"},
     {"tradeoff", sd_cmd_tradeoff, "over-acceptance b_eps: rejections, bias, sequence TV (OPT/UNO)"},
     {"token", sd_cmd_token, "multi-draft acceptance of one token pair: RRS, K-SEQ, ERSD, alpha*_k"},
+    {"audit-cases", sd_cmd_audit_cases, "write test instances (p, q) for a speculative sampler"},
+    {"audit", sd_cmd_audit, "test a sampler's output on those instances for losslessness"},
 };
 
 static void usage(FILE *f)
