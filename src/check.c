@@ -186,13 +186,36 @@ static double binom_two_sided(uint64_t o, double n, double q)
     return t >= 0.5 ? 1.0 : 2.0 * t;
 }
 
+/* The two-sided p-value of a bin when it may be below alpha, else 1.
+ * Exact tails are skipped where a lower bound already shows the tail on
+ * the count's side is >= alpha / 2: Slud's inequality (Ann. Probab. 5,
+ * 1977: for q <= 1/4 and k >= nq, P(X >= k) >= 1 - Phi((k - nq) /
+ * sqrt(nq(1-q)))), applied to X for upper tails and to n - X for lower
+ * tails when q >= 3/4, and P(X <= k) >= P(X = 0) = (1-q)^n.  zcrit =
+ * Phi^-1(1 - alpha/2). */
+static double bin_pvalue(uint64_t o, double n, double q, double alpha, double zcrit)
+{
+    double e = n * q, sd = sqrt(e * (1.0 - q));
+    if ((double)o > e) {
+        if (q <= 0.25 && ((double)o - e) / sd <= zcrit)
+            return 1.0;
+    } else {
+        if (n * log1p(-q) >= log(alpha / 2.0))
+            return 1.0;
+        if (q >= 0.75 && (e - (double)o) / sd <= zcrit)
+            return 1.0;
+    }
+    return binom_two_sided(o, n, q);
+}
+
 sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *counts,
                              const double *probs, size_t K, double alpha_bin, double p_min,
                              sd_error *err)
 {
     sd_check *c;
     double n = 0.0, chi2 = 0.0, pool_o = 0.0, pool_e = 0.0, maxz = 0.0, tv = 0.0;
-    double minp = 1.0;
+    double minp = 1.0, zcrit = gsl_cdf_ugaussian_Qinv(alpha_bin / 2.0);
+    double small_o = 0.0, small_e = INFINITY; /* the large cell of least expectation */
     size_t k, bins = 0, empty = 0, worst = 0;
     for (k = 0; k < K; k++)
         n += (double)counts[k];
@@ -213,7 +236,7 @@ sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *
             double z = (o - e) / sqrt(e * (1.0 - probs[k])), pv;
             if (fabs(z) > maxz)
                 maxz = fabs(z);
-            pv = binom_two_sided(counts[k], n, probs[k]);
+            pv = bin_pvalue(counts[k], n, probs[k], alpha_bin, zcrit);
             if (pv < minp) {
                 minp = pv;
                 worst = k;
@@ -222,14 +245,27 @@ sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *
         if (e >= 5.0) {
             chi2 += (o - e) * (o - e) / e;
             bins++;
+            if (e < small_e) {
+                small_e = e;
+                small_o = o;
+            }
         } else {
             pool_o += o;
             pool_e += e;
         }
     }
-    if (pool_e > 0.0) {
+    /* the pool of small bins is a cell of its own when its expectation is
+     * >= 5 too; else it joins the large cell of least expectation (a cell
+     * of expectation 0.01 hit once would add 98 to the statistic: the
+     * chi-square law holds only for cells of expectation >= 5) */
+    if (pool_e >= 5.0 || (pool_e > 0.0 && bins == 0)) {
         chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
         bins++;
+    } else if (pool_e > 0.0) {
+        chi2 -= (small_o - small_e) * (small_o - small_e) / small_e;
+        small_o += pool_o;
+        small_e += pool_e;
+        chi2 += (small_o - small_e) * (small_o - small_e) / small_e;
     }
     c->exact = 0.0;
     c->estimate = tv;

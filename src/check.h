@@ -89,9 +89,13 @@ sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts
 /* Append a three-layer check of counts[0..K-1] (n = their sum) against
  * probs[0..K-1] whose per-bin layer is exact: a bin with 0 < probs < 1
  * fails iff the binomial two-sided p-value of its count (twice the
- * smaller tail, GSL's binomial CDF) is below alpha_bin; bins of
- * probability 0 must be empty; the global chi-square (bins of expected
- * count < 5 pooled) needs p-value >= p_min.  For a sample from probs the
+ * smaller tail, GSL's binomial CDF; skipped where Slud's inequality or
+ * P(X = 0) already bounds the tail above alpha_bin / 2) is below
+ * alpha_bin; bins of
+ * probability 0 must be empty; the global chi-square needs p-value >=
+ * p_min, with every cell of expected count >= 5 (bins of expected count
+ * < 5 pooled, and the pool joined to the smallest other cell when its
+ * own expectation is < 5).  For a sample from probs the
  * check fails with probability at most alpha_bin times the number of
  * bins with 0 < probs < 1, plus p_min (the chi-square's share is
  * asymptotic).  z holds the largest bin |z| for display, estimate the

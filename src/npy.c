@@ -486,24 +486,17 @@ static sd_status open_regular(const char *path, int *fd, size_t *len, sd_error *
     return SD_OK;
 }
 
-sd_status sd_npy_read_int(const char *path, sd_iarray *out, sd_error *err)
+/* Fill out from the file image img (len bytes).  keep != 0: img is a
+ * malloc'd buffer that out may take over; else a mapping that out may
+ * keep (the caller unmaps it unless out->map is set). */
+static sd_status int_from_image(unsigned char *img, size_t len, int mapped, const char *path,
+                                sd_iarray *out, sd_error *err)
 {
-    unsigned char *buf = NULL;
     char descr[32] = "";
-    size_t len = 0, off = 0, itemsize = 0, i;
-    int fd, fortran = 0;
+    size_t off = 0, itemsize = 0, i;
+    int fortran = 0;
     sd_array hdr;
-    sd_status rc;
-
-    memset(out, 0, sizeof *out);
-    rc = open_regular(path, &fd, &len, err);
-    if (rc != SD_OK)
-        return rc;
-    rc = read_whole(fd, len, &buf, path, err);
-    close(fd);
-    if (rc != SD_OK)
-        return rc;
-    rc = parse_dict(buf, len, path, &hdr, descr, sizeof descr, &fortran, &off, err);
+    sd_status rc = parse_dict(img, len, path, &hdr, descr, sizeof descr, &fortran, &off, err);
     if (rc == SD_OK) {
         if (strcmp(descr, "<i8") == 0)
             itemsize = 8;
@@ -520,31 +513,71 @@ sd_status sd_npy_read_int(const char *path, sd_iarray *out, sd_error *err)
                           "order, e.g. np.ascontiguousarray)", path);
     if (rc == SD_OK)
         rc = check_size(&hdr, itemsize, len, off, path, err);
-    if (rc == SD_OK) {
+    if (rc != SD_OK)
+        return rc;
+    if (itemsize == 8 && off % sizeof(int64_t) == 0) {
+        /* int64 data in place: no copy */
+        out->data = (int64_t *)(void *)(img + off);
+        if (mapped) {
+            out->map = img;
+            out->map_len = len;
+        } else {
+            out->base = img;
+        }
+    } else {
         out->data = sd_malloc(hdr.size ? hdr.size : 1, sizeof(int64_t));
         if (out->data == NULL)
-            rc = sd_error_set(err, SD_ENOMEM, "%s: out of memory for %zu values", path,
-                              hdr.size);
-    }
-    if (rc == SD_OK) {
-        const unsigned char *src = buf + off;
-        if (itemsize == 8) {
-            memcpy(out->data, src, hdr.size * 8);
-        } else {
+            return sd_error_set(err, SD_ENOMEM, "%s: out of memory for %zu values", path,
+                                hdr.size);
+        if (itemsize == 8)
+            memcpy(out->data, img + off, hdr.size * 8);
+        else
             for (i = 0; i < hdr.size; i++) {
                 int32_t v;
-                memcpy(&v, src + 4 * i, 4);
+                memcpy(&v, img + off + 4 * i, 4);
                 out->data[i] = v;
             }
-        }
-        out->ndim = hdr.ndim;
-        memcpy(out->shape, hdr.shape, sizeof hdr.shape);
-        out->size = hdr.size;
-        out->was_int32 = itemsize == 4;
+        out->base = out->data;
     }
-    sd_free(buf);
+    out->ndim = hdr.ndim;
+    memcpy(out->shape, hdr.shape, sizeof hdr.shape);
+    out->size = hdr.size;
+    out->was_int32 = itemsize == 4;
+    return SD_OK;
+}
+
+sd_status sd_npy_read_int(const char *path, sd_iarray *out, sd_error *err)
+{
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    int fd;
+    sd_status rc;
+
+    memset(out, 0, sizeof *out);
+    rc = open_regular(path, &fd, &len, err);
+    if (rc != SD_OK)
+        return rc;
+    if (len >= SD_NPY_MMAP_MIN) {
+        void *map = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+        if (map != MAP_FAILED) {
+            close(fd);
+            rc = int_from_image(map, len, 1, path, out, err);
+            if (out->map == NULL)
+                munmap(map, len);
+            if (rc != SD_OK)
+                memset(out, 0, sizeof *out);
+            return rc;
+        }
+    }
+    rc = read_whole(fd, len, &buf, path, err);
+    close(fd);
+    if (rc != SD_OK)
+        return rc;
+    rc = int_from_image(buf, len, 0, path, out, err);
+    if (out->base != buf)
+        sd_free(buf);
     if (rc != SD_OK) {
-        sd_free(out->data);
+        sd_free(out->base);
         memset(out, 0, sizeof *out);
     }
     return rc;
@@ -554,6 +587,8 @@ void sd_iarray_free(sd_iarray *a)
 {
     if (a == NULL)
         return;
-    sd_free(a->data);
+    if (a->map != NULL)
+        munmap(a->map, a->map_len);
+    sd_free(a->base);
     memset(a, 0, sizeof *a);
 }

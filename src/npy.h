@@ -58,10 +58,15 @@ typedef struct {
     size_t size;                  /* product of the shape */
     int was_int32;                /* stored as int32 */
     int64_t *data;                /* size values, C order */
+    void *base;                   /* the allocation behind data, or NULL */
+    void *map;                    /* read-only mapping behind data, or NULL */
+    size_t map_len;               /* its length */
 } sd_iarray;
 
 /* Read the .npy file at path holding little-endian int32 ('<i4') or
- * int64 ('<i8') values in C order into *out (free with sd_iarray_free).
+ * int64 ('<i8') values in C order into *out (free with sd_iarray_free;
+ * large int64 files are mapped read-only, not copied: do not write to
+ * out->data).
  * Errors as sd_npy_read (a float or other dtype is SD_EFORMAT naming
  * the dtype); *out is then left empty. */
 sd_status sd_npy_read_int(const char *path, sd_iarray *out, sd_error *err);
