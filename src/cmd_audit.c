@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "cmds.h"
 #include "npy.h"
+#include "prog.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -37,11 +38,6 @@
 #define AUDIT_POWER 0.99
 /* Failures listed on stderr. */
 #define AUDIT_MAX_LISTED 10
-
-enum {
-    OPT_VOCAB = SD_OPT_FIRST_LOCAL, OPT_INSTANCES, OPT_DRAFTS, OPT_OUT, OPT_ALGO,
-    OPT_TOKENS, OPT_ACCEPTED, OPT_FAMILY_A
-};
 
 /* ---- audit-cases ---------------------------------------------------------- */
 
@@ -73,16 +69,14 @@ static void help_cases(void)
            "  --seed S             seed of the instances (default %u)\n"
            "  --runs R             repetitions per instance suggested to the sampler\n"
            "                       (default %d; recorded in cases.json)\n"
-           "  --quiet              accepted for symmetry (nothing is shown)\n"
-           "  --help, --version    this help; the version\n"
-           "Exit status: 0 done, 2 usage or input error, 3 internal error.\n",
+           "A short report of what was written goes to standard output (or --output).\n\n",
            AUDIT_MAX_K, SD_DEFAULT_SEED, AUDIT_DEFAULT_RUNS);
 }
 
 /* Write cases.json into dir. */
 static int write_cases_json(const sd_cli *c, const char *path, sd_audit_family fam,
-                            double alpha, size_t I, size_t V, size_t K, size_t R,
-                            const int *kind)
+                            double alpha, uint64_t seed, size_t I, size_t V, size_t K,
+                            size_t R, const int *kind)
 {
     FILE *f = fopen(path, "w");
     size_t i;
@@ -95,7 +89,7 @@ static int write_cases_json(const sd_cli *c, const char *path, sd_audit_family f
     sd_json_str(f, PACKAGE_VERSION);
     fputs(",\"command\":", f);
     sd_json_str(f, c->command);
-    fprintf(f, ",\"seed\":%llu,\"family\":", (unsigned long long)c->seed);
+    fprintf(f, ",\"seed\":%llu,\"family\":", (unsigned long long)seed);
     sd_json_str(f, sd_audit_family_name(fam));
     if (fam == SD_AUDIT_DIRICHLET) {
         fputs(",\"alpha\":", f);
@@ -154,128 +148,103 @@ static void remove_tmpdir(const char *tmpdir)
     rmdir(tmpdir);
 }
 
-int sd_cmd_audit_cases(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"vocab", required_argument, 0, OPT_VOCAB},
-        {"instances", required_argument, 0, OPT_INSTANCES},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"out", required_argument, 0, OPT_OUT},
-        {"family", required_argument, 0, OPT_FAMILY_A},
-        {"alpha", required_argument, 0, SD_OPT_ALPHA},
-        {"seed", required_argument, 0, SD_OPT_SEED},
-        {"runs", required_argument, 0, SD_OPT_RUNS},
-        {"quiet", no_argument, 0, SD_OPT_QUIET},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    size_t V = 0, I = 0, K = 0, shp[2];
-    const char *out = NULL;
-    int opt, fam = SD_AUDIT_PAPER, *kind = NULL, dir_exists = 0, rc = 0;
-    double *p = NULL, *q = NULL;
-    char *tmpdir = NULL, path[4096];
-    struct stat st;
-    sd_error err;
+/* The options of audit-cases. */
+typedef struct {
+    size_t V, I, K, R;
+    const char *out, *family;
+    double alpha;
+    uint64_t seed;
+} cases_args;
 
-    sd_cli_init(&c, "specdec audit-cases", argc, argv, AUDIT_DEFAULT_RUNS);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help_cases(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_VOCAB:
-            if (sd_cli_size(&c, "--vocab", optarg, 1, &V))
-                return 2;
-            break;
-        case OPT_INSTANCES:
-            if (sd_cli_size(&c, "--instances", optarg, 1, &I))
-                return 2;
-            break;
-        case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 1, &K))
-                return 2;
-            if (K > AUDIT_MAX_K)
-                return sd_cli_usage_error(&c, "--drafts: at most %d", AUDIT_MAX_K);
-            break;
-        case OPT_OUT: out = optarg; break;
-        case OPT_FAMILY_A:
-            fam = sd_audit_family_parse(optarg);
-            if (fam < 0)
-                return sd_cli_usage_error(&c, "--family: unknown family '%s' (paper, "
-                                              "dirichlet or hard)", optarg);
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            if (sd_cli_option(&c, opt, optarg) < 0)
-                return 2;
-            break;
-        }
-    }
-    if (optind < argc)
-        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (V == 0 || I == 0 || K == 0 || out == NULL)
-        return sd_cli_usage_error(&c, "--vocab, --instances, --drafts and --out are required");
-    if (I > AUDIT_MAX_CELLS / V)
-        return sd_cli_usage_error(&c, "--instances %zu x --vocab %zu = %.3g entries per file, "
-                                      "more than the limit %zu (2 GB)", I, V,
-                                  (double)I * (double)V, AUDIT_MAX_CELLS);
-    if (strlen(out) + 32 > sizeof path)
-        return sd_cli_usage_error(&c, "--out: path too long");
-    if (stat(out, &st) == 0) {
-        if (!S_ISDIR(st.st_mode))
-            return sd_cli_usage_error(&c, "--out: %s exists and is not a directory", out);
-        dir_exists = 1;
-    }
-    /* everything is written into a fresh directory beside DIR first */
-    tmpdir = malloc(strlen(out) + 16);
-    if (tmpdir == NULL) {
-        fprintf(stderr, "%s: out of memory\n", c.prog);
-        return 3;
-    }
-    sprintf(tmpdir, "%s.tmpXXXXXX", out);
-    if (mkdtemp(tmpdir) == NULL) {
-        int user = errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == EROFS;
-        fprintf(stderr, "%s: --out: cannot create a directory beside %s: %s\n", c.prog, out,
-                strerror(errno));
-        free(tmpdir);
-        return user ? 2 : 3;
-    }
-    p = sd_malloc(I * V, sizeof *p);
-    q = sd_malloc(I * V, sizeof *q);
-    kind = sd_malloc(I, sizeof *kind);
+static int cases_check(sd_cli *c, void *arg)
+{
+    cases_args *a = arg;
+    struct stat st;
+    if (a->V == 0 || a->I == 0 || a->K == 0 || a->out == NULL)
+        return sd_cli_usage_error(c, "--vocab, --instances, --drafts and --out are required");
+    if (a->K > AUDIT_MAX_K)
+        return sd_cli_usage_error(c, "--drafts: at most %d", AUDIT_MAX_K);
+    if (sd_audit_family_parse(a->family) < 0)
+        return sd_cli_usage_error(c, "--family: unknown family '%s' (paper, dirichlet or hard)",
+                                  a->family);
+    if (a->I > AUDIT_MAX_CELLS / a->V)
+        return sd_cli_usage_error(c, "--instances %zu x --vocab %zu = %.3g entries per file, "
+                                     "more than the limit %zu (2 GB)", a->I, a->V,
+                                  (double)a->I * (double)a->V, AUDIT_MAX_CELLS);
+    if (strlen(a->out) + 32 > 4096)
+        return sd_cli_usage_error(c, "--out: path too long");
+    if (stat(a->out, &st) == 0 && !S_ISDIR(st.st_mode))
+        return sd_cli_usage_error(c, "--out: %s exists and is not a directory", a->out);
+    return 0;
+}
+
+/* Generate the instances and write the three files into tmpdir; exit code. */
+static int cases_write(sd_cli *c, const cases_args *a, sd_audit_family fam,
+                       const char *tmpdir)
+{
+    double *p = sd_malloc(a->I * a->V, sizeof *p), *q = sd_malloc(a->I * a->V, sizeof *q);
+    int *kind = sd_malloc(a->I, sizeof *kind), rc = 0;
+    size_t shp[2];
+    char path[4096];
+    sd_error err;
     sd_error_clear(&err);
+    shp[0] = a->I;
+    shp[1] = a->V;
     if (p == NULL || q == NULL || kind == NULL) {
-        fprintf(stderr, "%s: out of memory for %zu x %zu instances\n", c.prog, I, V);
+        fprintf(stderr, "%s: out of memory for %zu x %zu instances\n", c->prog, a->I, a->V);
         rc = 3;
     }
-    if (rc == 0 && sd_audit_cases(p, q, kind, I, V, (sd_audit_family)fam, c.alpha, c.seed,
-                                  &err) != SD_OK)
-        rc = sd_cli_fail(&c, &err);
-    shp[0] = I;
-    shp[1] = V;
+    if (rc == 0 && sd_audit_cases(p, q, kind, a->I, a->V, fam, a->alpha, a->seed, &err) != SD_OK)
+        rc = sd_cli_fail(c, &err);
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/p.npy", tmpdir);
         if (sd_npy_write(path, p, 2, shp, &err) != SD_OK)
-            rc = sd_cli_fail(&c, &err);
+            rc = sd_cli_fail(c, &err);
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/q.npy", tmpdir);
         if (sd_npy_write(path, q, 2, shp, &err) != SD_OK)
-            rc = sd_cli_fail(&c, &err);
+            rc = sd_cli_fail(c, &err);
     }
     if (rc == 0) {
         snprintf(path, sizeof path, "%s/cases.json", tmpdir);
-        if (write_cases_json(&c, path, (sd_audit_family)fam, c.alpha, I, V, K, c.runs,
-                             kind) != 0) {
-            fprintf(stderr, "%s: cannot write %s: %s\n", c.prog, path, strerror(errno));
+        if (write_cases_json(c, path, fam, a->alpha, a->seed, a->I, a->V, a->K, a->R, kind)) {
+            fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, path, strerror(errno));
             rc = 3;
         }
     }
+    sd_free(p);
+    sd_free(q);
+    sd_free(kind);
+    return rc;
+}
+
+static int cases_run(sd_cli *c, const sd_model *m, void *arg)
+{
+    cases_args *a = arg;
+    sd_audit_family fam = (sd_audit_family)sd_audit_family_parse(a->family);
+    struct stat st;
+    int dir_exists = stat(a->out, &st) == 0, rc;
+    char *tmpdir = malloc(strlen(a->out) + 16);
+    (void)m;
+    if (tmpdir == NULL) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return 3;
+    }
+    /* everything is written into a fresh directory beside DIR first */
+    sprintf(tmpdir, "%s.tmpXXXXXX", a->out);
+    if (mkdtemp(tmpdir) == NULL) {
+        int user = errno == ENOENT || errno == ENOTDIR || errno == EACCES || errno == EROFS;
+        fprintf(stderr, "%s: --out: cannot create a directory beside %s: %s\n", c->prog,
+                a->out, strerror(errno));
+        free(tmpdir);
+        return user ? 2 : 3;
+    }
+    rc = cases_write(c, a, fam, tmpdir);
     if (rc == 0) {
         chmod(tmpdir, 0755);
-        if (commit_dir(tmpdir, out, dir_exists) != 0) {
-            fprintf(stderr, "%s: cannot move the files into %s: %s\n", c.prog, out,
+        if (commit_dir(tmpdir, a->out, dir_exists) != 0) {
+            fprintf(stderr, "%s: cannot move the files into %s: %s\n", c->prog, a->out,
                     strerror(errno));
             rc = 3;
         }
@@ -283,10 +252,38 @@ int sd_cmd_audit_cases(int argc, char **argv)
     if (rc != 0)
         remove_tmpdir(tmpdir);
     free(tmpdir);
-    sd_free(p);
-    sd_free(q);
-    sd_free(kind);
+    if (rc == 0) {
+        sd_kv kv[] = {
+            SD_KV_S("out", a->out),
+            SD_KV_S("family", sd_audit_family_name(fam)),
+            SD_KV_I("vocab", a->V),
+            SD_KV_I("instances", a->I),
+            SD_KV_I("drafts", a->K),
+            SD_KV_I("runs", a->R),
+            SD_KV_I("seed", a->seed),
+        };
+        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0], 0);
+    }
     return rc;
+}
+
+int sd_cmd_audit_cases(int argc, char **argv)
+{
+    cases_args a = {0, 0, 0, AUDIT_DEFAULT_RUNS, NULL, "paper", 1.0, SD_DEFAULT_SEED};
+    const sd_arg opts[] = {
+        {"vocab", SD_ARG_SIZE, &a.V, NULL, 1, 0, 0, NULL},
+        {"instances", SD_ARG_SIZE, &a.I, NULL, 1, 0, 0, NULL},
+        {"drafts", SD_ARG_SIZE, &a.K, NULL, 1, 0, 0, NULL},
+        {"out", SD_ARG_STRING, &a.out, NULL, 0, 0, 0, NULL},
+        {"family", SD_ARG_STRING, &a.family, NULL, 0, 0, 0, NULL},
+        {"alpha", SD_ARG_DOUBLE, &a.alpha, NULL, 0, 1e-300, 1e300, NULL},
+        {"seed", SD_ARG_U64, &a.seed, NULL, 0, 0, 0, NULL},
+        {"runs", SD_ARG_SIZE, &a.R, NULL, 1, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec audit-cases", help_cases, 0, 0, 0, 0, 0, opts, cases_check,
+                          cases_run};
+    sd_cli c;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
 
 /* ---- audit ------------------------------------------------------------------ */
@@ -322,14 +319,9 @@ static void help_audit(void)
            "min_detectable_tv: the smallest bias, mass TV moved onto or off one token of\n"
            "one instance, detected with probability %.2f (normal approximation).\n\n",
            AUDIT_POWER);
-    fputs("  --format F           table (default), json or tsv\n"
-          "  --output FILE        write there (atomically) instead of standard output\n"
-          "  --quiet              no list of failures on stderr\n"
-          "  --help, --version    this help; the version\n"
-          "Exit status: 0 every test passed, 1 a test failed (the instance and the test\n"
-          "are named on stderr and in the report), 2 usage or input error (missing\n"
-          "files, shapes, dtypes, R = 0, rows that are not distributions), 3 internal\n"
-          "error.\n",
+    fputs("A failed test is also named on standard error (up to 10 of them; --quiet: none).\n"
+          "Bad input (exit 2): missing files, shapes, dtypes, R = 0, rows that are not\n"
+          "distributions, a cases.json that disagrees with p.npy.\n\n",
           stdout);
 }
 
@@ -545,7 +537,7 @@ static int run_audit(const sd_cli *c, const double *P, const double *Q, size_t I
         return 3;
     }
     memset(s, 0, sizeof *s);
-    s->alpha = 2.0 * gsl_cdf_ugaussian_Q(c->z);
+    s->alpha = 2.0 * gsl_cdf_ugaussian_Q(c->mc.z_max);
     s->tests = I * (acc != NULL ? 3 : 2) + 1;
     s->alpha_test = s->alpha / (double)s->tests;
     for (i = 0; i < I && rc == 0; i++) {
@@ -626,59 +618,50 @@ static int run_audit(const sd_cli *c, const double *P, const double *Q, size_t I
     return rc;
 }
 
-int sd_cmd_audit(int argc, char **argv)
+/* The options of audit. */
+typedef struct {
+    const char *dir, *tokens, *accepted;
+    int algo;
+    double z;
+} audit_args;
+
+static int parse_algo(sd_cli *c, const char *arg, void *dest)
 {
-    static const struct option opts[] = {
-        {"algo", required_argument, 0, OPT_ALGO},
-        {"tokens", required_argument, 0, OPT_TOKENS},
-        {"accepted", required_argument, 0, OPT_ACCEPTED},
-        {"z", required_argument, 0, SD_OPT_Z},
-        SD_CLI_OUTPUT_OPTIONS,
-        {0, 0, 0, 0}};
-    sd_cli c;
-    const char *dir = NULL, *tokens = NULL, *accepted = NULL;
-    int opt, algo = -1, rc;
+    int a = sd_audit_algo_parse(arg);
+    if (a < 0)
+        return sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (sd, rrs or kseq)", arg),
+               -1;
+    *(int *)dest = a;
+    return 0;
+}
+
+static int audit_check(sd_cli *c, void *arg)
+{
+    audit_args *a = arg;
+    if (a->dir == NULL || a->algo < 0 || a->tokens == NULL)
+        return sd_cli_usage_error(c, "DIR, --algo and --tokens are required");
+    c->mc.z_max = a->z;
+    return 0;
+}
+
+/* Read the case set and the sampler's files, run the tests, report. */
+static int audit_run(sd_cli *c, const sd_model *m, void *arg)
+{
+    audit_args *a = arg;
     size_t K = 0, I, V, R, cI = 0, cV = 0, i, listed = 0;
     uint64_t seed = 0;
     sd_array P, Q;
     sd_iarray T, A;
     sd_checklist l;
     audit_summary s;
-    sd_out out;
     char ppath[4096], qpath[4096];
-
-    sd_cli_init(&c, "specdec audit", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help_audit(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_ALGO:
-            algo = sd_audit_algo_parse(optarg);
-            if (algo < 0)
-                return sd_cli_usage_error(&c, "--algo: unknown algorithm '%s' (sd, rrs or "
-                                              "kseq)", optarg);
-            break;
-        case OPT_TOKENS: tokens = optarg; break;
-        case OPT_ACCEPTED: accepted = optarg; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            if (sd_cli_option(&c, opt, optarg) < 0)
-                return 2;
-            break;
-        }
-    }
-    if (optind < argc)
-        dir = argv[optind++];
-    if (optind < argc)
-        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (dir == NULL || algo < 0 || tokens == NULL)
-        return sd_cli_usage_error(&c, "DIR, --algo and --tokens are required");
-    if ((rc = read_cases_json(&c, dir, &K, &seed, &cI, &cV)) != 0)
+    int rc;
+    (void)m;
+    if ((rc = read_cases_json(c, a->dir, &K, &seed, &cI, &cV)) != 0)
         return rc;
-    if ((rc = read_laws(&c, dir, "p.npy", &P)) != 0)
+    if ((rc = read_laws(c, a->dir, "p.npy", &P)) != 0)
         return rc;
-    if ((rc = read_laws(&c, dir, "q.npy", &Q)) != 0) {
+    if ((rc = read_laws(c, a->dir, "q.npy", &Q)) != 0) {
         sd_array_free(&P);
         return rc;
     }
@@ -687,16 +670,16 @@ int sd_cmd_audit(int argc, char **argv)
     if (Q.shape[0] != I || Q.shape[1] != V || cI != I || cV != V) {
         sd_array_free(&P);
         sd_array_free(&Q);
-        return sd_cli_usage_error(&c, "%s: p.npy is (%zu, %zu), q.npy (%zu, %zu), cases.json "
-                                      "says (%zu, %zu): they must agree", dir, I, V,
+        return sd_cli_usage_error(c, "%s: p.npy is (%zu, %zu), q.npy (%zu, %zu), cases.json "
+                                     "says (%zu, %zu): they must agree", a->dir, I, V,
                                   Q.shape[0], Q.shape[1], cI, cV);
     }
     memset(&A, 0, sizeof A);
-    rc = read_runs(&c, "--tokens", tokens, I, &T);
-    if (rc == 0 && accepted != NULL) {
-        rc = read_runs(&c, "--accepted", accepted, I, &A);
+    rc = read_runs(c, "--tokens", a->tokens, I, &T);
+    if (rc == 0 && a->accepted != NULL) {
+        rc = read_runs(c, "--accepted", a->accepted, I, &A);
         if (rc == 0 && A.shape[1] != T.shape[1]) {
-            rc = sd_cli_usage_error(&c, "--accepted has %zu runs per instance, --tokens %zu",
+            rc = sd_cli_usage_error(c, "--accepted has %zu runs per instance, --tokens %zu",
                                     A.shape[1], T.shape[1]);
             sd_iarray_free(&A);
         }
@@ -709,54 +692,73 @@ int sd_cmd_audit(int argc, char **argv)
         return rc;
     }
     R = T.shape[1];
-    c.runs = R;
-    c.seed = seed;
-    /* the report's model provenance: the instance files */
-    snprintf(ppath, sizeof ppath, "%s/p.npy", dir);
-    snprintf(qpath, sizeof qpath, "%s/q.npy", dir);
-    c.draft = ppath;
-    c.target = qpath;
+    /* the report's provenance: the instance files, their seed, R runs */
+    c->mc.runs = R;
+    c->mc.seed = seed;
+    snprintf(ppath, sizeof ppath, "%s/p.npy", a->dir);
+    snprintf(qpath, sizeof qpath, "%s/q.npy", a->dir);
+    c->random = 0;
+    c->draft = ppath;
+    c->target = qpath;
+    if (a->algo == SD_AUDIT_ALGO_SD)
+        K = 1; /* one draft, whatever the case set offers */
     sd_checklist_init(&l);
-    rc = run_audit(&c, P.data, Q.data, I, V, T.data, accepted ? A.data : NULL, R,
-                   (sd_audit_algo)algo, algo == SD_AUDIT_ALGO_SD ? 1 : K, &l, &s);
-    if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
-        sd_kv extra[] = {
-            SD_KV_N("min_detectable_tv", s.min_tv),
-            SD_KV_S("algo", sd_audit_algo_name((sd_audit_algo)algo)),
-            SD_KV_I("drafts", algo == SD_AUDIT_ALGO_SD ? 1 : K),
-            SD_KV_I("instances", I),
-            SD_KV_I("vocab", V),
-            SD_KV_I("repetitions", R),
-            SD_KV_N("false_failure_rate", s.alpha),
-            SD_KV_I("tests", s.tests),
-            SD_KV_N("alpha_per_test", s.alpha_test),
-            SD_KV_N("alpha_per_token_min", s.alpha_bin_min),
-            SD_KV_N("min_detectable_acceptance_shift", s.min_acc),
-            SD_KV_I("invalid_ids", s.invalid),
-            SD_KV_S("cases", dir),
-            SD_KV_S("tokens", tokens),
-            SD_KV_S("accepted", accepted ? accepted : "-"),
-        };
-        sd_report_checks(out.f, &c, "audit", &l, extra, sizeof extra / sizeof extra[0]);
-        rc = sd_out_close(&c, &out, 1);
-    }
-    if (rc == 0 && !sd_checklist_pass(&l)) {
-        rc = 1;
-        for (i = 0; i < l.n; i++) {
+    rc = run_audit(c, P.data, Q.data, I, V, T.data, a->accepted ? A.data : NULL, R,
+                   (sd_audit_algo)a->algo, K, &l, &s);
+    if (rc == 0) {
+        int pass = sd_checklist_pass(&l);
+        for (i = 0; !pass && i < l.n; i++) {
             if (l.v[i].pass)
                 continue;
-            if (!c.quiet && listed < AUDIT_MAX_LISTED)
-                fprintf(stderr, "%s: FAIL %s: %s\n", c.prog, l.v[i].name, l.v[i].detail);
+            if (!c->quiet && listed < AUDIT_MAX_LISTED)
+                fprintf(stderr, "%s: FAIL %s: %s\n", c->prog, l.v[i].name, l.v[i].detail);
             listed++;
         }
-        if (!c.quiet && listed > AUDIT_MAX_LISTED)
-            fprintf(stderr, "%s: ... and %zu more failed tests\n", c.prog,
+        if (!c->quiet && listed > AUDIT_MAX_LISTED)
+            fprintf(stderr, "%s: ... and %zu more failed tests\n", c->prog,
                     listed - AUDIT_MAX_LISTED);
+        {
+            sd_kv extra[] = {
+                SD_KV_N("min_detectable_tv", s.min_tv),
+                SD_KV_S("algo", sd_audit_algo_name((sd_audit_algo)a->algo)),
+                SD_KV_I("drafts", K),
+                SD_KV_I("instances", I),
+                SD_KV_I("vocab", V),
+                SD_KV_I("repetitions", R),
+                SD_KV_N("false_failure_rate", s.alpha),
+                SD_KV_I("tests", s.tests),
+                SD_KV_N("alpha_per_test", s.alpha_test),
+                SD_KV_N("alpha_per_token_min", s.alpha_bin_min),
+                SD_KV_N("min_detectable_acceptance_shift", s.min_acc),
+                SD_KV_I("invalid_ids", s.invalid),
+                SD_KV_S("cases", a->dir),
+                SD_KV_S("tokens", a->tokens),
+                SD_KV_S("accepted", a->accepted ? a->accepted : "-"),
+            };
+            rc = sd_prog_report_checks(c, "audit", &l, extra, sizeof extra / sizeof extra[0]);
+        }
+    } else {
+        sd_checklist_free(&l);
     }
-    sd_checklist_free(&l);
     sd_iarray_free(&T);
     sd_iarray_free(&A);
     sd_array_free(&P);
     sd_array_free(&Q);
     return rc;
+}
+
+int sd_cmd_audit(int argc, char **argv)
+{
+    audit_args a = {NULL, NULL, NULL, -1, 4.5};
+    const sd_arg opts[] = {
+        {"cases", SD_ARG_OPERAND, &a.dir, NULL, 0, 0, 0, NULL},
+        {"algo", SD_ARG_FN, &a.algo, NULL, 0, 0, 0, parse_algo},
+        {"tokens", SD_ARG_STRING, &a.tokens, NULL, 0, 0, 0, NULL},
+        {"accepted", SD_ARG_STRING, &a.accepted, NULL, 0, 0, 0, NULL},
+        {"z", SD_ARG_DOUBLE, &a.z, NULL, 0, 1e-3, 1e3, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec audit", help_audit, 0, 0, 0, 0, 0, opts, audit_check,
+                          audit_run};
+    sd_cli c;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
