@@ -207,3 +207,20 @@ int sd_prog_report_checks(sd_cli *c, const char *theorem, sd_checklist *l, const
     sd_checklist_free(l);
     return rc != 0 ? rc : (pass ? 0 : 1);
 }
+
+int sd_prog_write_data(sd_cli *c, int with_mc,
+                       sd_status (*body)(FILE *f, void *arg, sd_error *err), void *arg)
+{
+    sd_out out;
+    sd_error err;
+    int rc = sd_out_open(c, &out);
+    if (rc != 0)
+        return rc;
+    sd_error_clear(&err);
+    sd_cli_comment_provenance(out.f, c, with_mc);
+    if (body(out.f, arg, &err) != SD_OK) {
+        sd_out_close(c, &out, 0);
+        return sd_cli_fail(c, &err);
+    }
+    return sd_out_close(c, &out, 1);
+}

@@ -78,6 +78,13 @@ int sd_prog_main(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg);
  * status of the failure. */
 int sd_prog_report_kv(sd_cli *c, const sd_kv *kv, size_t n, int with_mc);
 
+/* Write a data file (figure .dat, table): open the output, write the
+ * provenance as '#' lines (with the Monte Carlo settings if with_mc),
+ * then body(f, arg, err); the file is put in place only if body returns
+ * SD_OK.  Returns 0 or the exit status of the failure. */
+int sd_prog_write_data(sd_cli *c, int with_mc,
+                       sd_status (*body)(FILE *f, void *arg, sd_error *err), void *arg);
+
 /* Write a theorem check report (sd_report_checks) to the output and
  * free l; the exit status: 0 if every check passed, 1 if one failed, or
  * that of an output failure. */
