@@ -23,6 +23,7 @@
 #include "tree.h"
 #include "rrs.h"
 #include "batch.h"
+#include "rrswor.h"
 #include "audit.h"
 
 #endif
