@@ -11,6 +11,7 @@
 #include "kseq.h"
 #include "rng.h"
 #include "rrs.h"
+#include "rrswor.h"
 #include "rule.h"
 
 /* The probability the near-one-hot kind leaves off its main token, and
@@ -22,7 +23,7 @@ static const char *const family_names[] = {"paper", "dirichlet", "hard"};
 static const char *const kind_names[] = {"equal", "disjoint", "one-token-residual",
                                          "near-one-hot", "tiny", "sparse", "small-support",
                                          "paper"};
-static const char *const algo_names[] = {"sd", "rrs", "kseq"};
+static const char *const algo_names[] = {"sd", "rrs", "rrs-wor", "kseq"};
 
 int sd_audit_family_parse(const char *name)
 {
@@ -263,6 +264,8 @@ sd_status sd_audit_accept(const double *p, const double *q, size_t V, sd_audit_a
     case SD_AUDIT_ALGO_RRS:
         *accept = 1.0 - sd_rrs_rho(p, q, V, k, tmp);
         return SD_OK;
+    case SD_AUDIT_ALGO_RRS_WOR:
+        return sd_rrs_wor_accept(p, q, V, k, accept, err);
     case SD_AUDIT_ALGO_KSEQ:
         return sd_kseq_accept(p, q, V, k, accept, NULL, err);
     default:

@@ -6,7 +6,8 @@
  * of instance i are i.i.d. Q_i and the number of acceptances is
  * Binomial(R, a_i) with a_i the exact acceptance probability of the
  * algorithm it claims to run (SD: 1 - TV; RRS with k i.i.d. drafts:
- * 1 - rho_k; K-SEQ: 1 - (1 - beta(rho*))^k).  This module writes the
+ * 1 - rho_k; RRS with k drafts without replacement: the exact walk of
+ * rrswor.h; K-SEQ: 1 - (1 - beta(rho*))^k).  This module writes the
  * instances (three families, one of them made of the edge cases that
  * break samplers) and gives the exact acceptance; the tests themselves
  * are the check list's (check.h).
@@ -60,18 +61,21 @@ sd_status sd_audit_cases(double *p, double *q, int *kind, size_t I, size_t V,
 typedef enum {
     SD_AUDIT_ALGO_SD = 0,   /* speculative sampling, one draft */
     SD_AUDIT_ALGO_RRS,      /* recursive rejection sampling, k i.i.d. drafts */
+    SD_AUDIT_ALGO_RRS_WOR,  /* recursive rejection sampling, k drafts without replacement */
     SD_AUDIT_ALGO_KSEQ,     /* SpecTr's K-SEQ, k i.i.d. drafts */
     SD_AUDIT_NALGOS
 } sd_audit_algo;
 
-/* Parse an --algo name ("sd", "rrs", "kseq"); -1 if unknown. */
+/* Parse an --algo name ("sd", "rrs", "rrs-wor", "kseq"); -1 if unknown. */
 int sd_audit_algo_parse(const char *name);
 const char *sd_audit_algo_name(sd_audit_algo a);
 
 /* The exact probability that algo with k drafts accepts a draft on
- * (p, q): SD 1 - TV(p, q) (k ignored), RRS 1 - rho_k (sd_rrs_rho),
- * K-SEQ sd_kseq_accept; the values specdec token reports.  tmp holds
- * 2V doubles.  SD_EINVAL for k = 0, or the errors of sd_kseq_accept. */
+ * (p, q): SD 1 - TV(p, q) (k ignored), RRS 1 - rho_k (sd_rrs_rho), RRS
+ * without replacement sd_rrs_wor_accept, K-SEQ sd_kseq_accept; the
+ * values specdec token reports.  tmp holds 2V doubles.  SD_EINVAL for
+ * k = 0, or the errors of sd_rrs_wor_accept (SD_ERANGE when its exact
+ * walk over rejection paths would cost too much) and sd_kseq_accept. */
 sd_status sd_audit_accept(const double *p, const double *q, size_t V, sd_audit_algo algo,
                           size_t k, double *tmp, double *accept, sd_error *err);
 

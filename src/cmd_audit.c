@@ -290,8 +290,9 @@ int sd_cmd_audit_cases(int argc, char **argv)
 
 static void help_audit(void)
 {
-    printf("Usage: specdec audit DIR --algo sd|rrs|kseq --tokens FILE [--accepted FILE]\n"
-           "                     [--z Z] [--format table|json|tsv] [--output FILE]\n"
+    printf("Usage: specdec audit DIR --algo sd|rrs|rrs-wor|kseq --tokens FILE\n"
+           "                     [--accepted FILE] [--z Z] [--format table|json|tsv]\n"
+           "                     [--output FILE]\n"
            "Test a speculative sampler's output for losslessness.  DIR is written by\n"
            "'specdec audit-cases' (p.npy, q.npy of shape (I, V), cases.json with the\n"
            "number of drafts K).  The sampler ran R times on each instance and wrote:\n\n"
@@ -303,7 +304,10 @@ static void help_audit(void)
            "                       sampling, one draft: Leviathan et al. 2023, Chen et al.\n"
            "                       2023), rrs (recursive rejection sampling with K i.i.d.\n"
            "                       drafts: batch speculative decoding, Yin et al. 2024),\n"
-           "                       kseq (SpecTr's K-SEQ, Sun et al. 2023)\n"
+           "                       rrs-wor (the same with K drafts without replacement:\n"
+           "                       Jeon et al. 2024; its exact acceptance walks the\n"
+           "                       rejection paths and is refused, exit 2, where that\n"
+           "                       is too costly), kseq (SpecTr's K-SEQ, Sun et al. 2023)\n"
            "  --z Z                the audit's overall false-failure rate is 2 (1 - Phi(Z))\n"
            "                       (default 4.5: 6.8e-6, once in 150 000 audits of a\n"
            "                       correct sampler)\n\n"
@@ -629,7 +633,7 @@ static int parse_algo(sd_cli *c, const char *arg, void *dest)
 {
     int a = sd_audit_algo_parse(arg);
     if (a < 0)
-        return sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (sd, rrs or kseq)", arg),
+        return sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (sd, rrs, rrs-wor or kseq)", arg),
                -1;
     *(int *)dest = a;
     return 0;

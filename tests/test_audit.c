@@ -114,7 +114,8 @@ static void test_hard_kinds(void **state)
 
 /* Exact acceptances against hand values: P = (0.5, 0.3, 0.2), Q = (0.2,
  * 0.3, 0.5): TV = 0.3, so SD and every k = 1 rule accept with 0.7; RRS
- * with 2 drafts accepts with 19/25 (r_1 = (0, 0, 1), rho_2 = 0.3 * 0.8).
+ * with 2 drafts accepts with 19/25 (r_1 = (0, 0, 1), rho_2 = 0.3 * 0.8),
+ * without replacement with 41/50 (Jeon et al.'s vector).
  * P = (1/2, 1/2), Q = (1, 0): K-SEQ with k drafts accepts 1 - 2^-k. */
 static void test_accept_hand_values(void **state)
 {
@@ -131,6 +132,9 @@ static void test_accept_hand_values(void **state)
     assert_close(a, 0.7, 1e-12);
     assert_int_equal(sd_audit_accept(p, q, 3, SD_AUDIT_ALGO_RRS, 2, tmp, &a, NULL), SD_OK);
     assert_close(a, 19.0 / 25.0, 1e-15);
+    /* without replacement (Jeon et al.): 41/50 by hand */
+    assert_int_equal(sd_audit_accept(p, q, 3, SD_AUDIT_ALGO_RRS_WOR, 2, tmp, &a, NULL), SD_OK);
+    assert_close(a, 41.0 / 50.0, 1e-15);
     assert_int_equal(sd_audit_accept(p2, q2, 2, SD_AUDIT_ALGO_KSEQ, 3, tmp, &a, NULL), SD_OK);
     assert_close(a, 0.875, 1e-13);
     assert_int_equal(sd_audit_accept(p, q, 3, SD_AUDIT_ALGO_RRS, 0, tmp, &a, &err), SD_EINVAL);

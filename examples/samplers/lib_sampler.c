@@ -1,8 +1,10 @@
-/* kseq_sampler.c - an example sampler in C against libspecdec's verifiers:
- * SpecTr's K-SEQ (Sun et al. 2023) with K i.i.d. drafts, run R times on
- * every instance of a case directory written by specdec audit-cases.
+/* lib_sampler.c - an example sampler in C against libspecdec's verifiers:
+ * SpecTr's K-SEQ (Sun et al. 2023) with K i.i.d. drafts, or recursive
+ * rejection sampling with K drafts without replacement (Jeon et al. 2024),
+ * run R times on every instance of a case directory written by specdec
+ * audit-cases.
  *
- *   kseq_sampler DIR TOKENS.npy ACCEPTED.npy [SEED [RUNS]]
+ *   lib_sampler DIR TOKENS.npy ACCEPTED.npy [SEED [RUNS [kseq|rrs-wor]]]
  *
  * K and (unless RUNS is given) R come from DIR/cases.json.  Writes the
  * emitted tokens and 1/0 for "a draft was accepted" as (I, R) int64 .npy
@@ -56,8 +58,11 @@ int main(int argc, char **argv)
     int64_t *tok, *acc;
     int rc = 0;
 
-    if (argc < 4) {
-        fprintf(stderr, "usage: %s DIR TOKENS.npy ACCEPTED.npy [SEED [RUNS]]\n", argv[0]);
+    const char *algo = argc > 6 ? argv[6] : "kseq";
+    int wor = strcmp(algo, "rrs-wor") == 0;
+    if (argc < 4 || (!wor && strcmp(algo, "kseq") != 0)) {
+        fprintf(stderr, "usage: %s DIR TOKENS.npy ACCEPTED.npy [SEED [RUNS [kseq|rrs-wor]]]\n",
+                argv[0]);
         return 2;
     }
     snprintf(path, sizeof path, "%s/cases.json", argv[1]);
@@ -66,7 +71,8 @@ int main(int argc, char **argv)
         return 2;
     }
     K = json_uint(meta, "drafts");
-    R = argc > 5 ? strtoul(argv[5], NULL, 10) : json_uint(meta, "runs");
+    R = argc > 5 && strcmp(argv[5], "-") != 0 ? strtoul(argv[5], NULL, 10)
+                                              : json_uint(meta, "runs");
     free(meta);
     snprintf(path, sizeof path, "%s/p.npy", argv[1]);
     if (sd_npy_read(path, &P, &err) != SD_OK) {
@@ -88,22 +94,30 @@ int main(int argc, char **argv)
         rc = 2;
     }
     for (i = 0; rc == 0 && i < I; i++) {
+        const double *p = P.data + i * V, *q = Q.data + i * V;
         sd_kseq_sampler s;
+        sd_rrs_wor_ws *ws = NULL;
         /* one stream per instance: the result does not depend on the order */
         gsl_rng *g = sd_rng_stream_alloc(NULL, seed, i);
         memset(&s, 0, sizeof s);
-        if (g == NULL || sd_kseq_sampler_init(&s, P.data + i * V, Q.data + i * V, V, K,
-                                              &err) != SD_OK) {
+        sd_error_clear(&err);
+        if (g == NULL || (wor && (ws = sd_rrs_wor_ws_alloc(V, K)) == NULL) ||
+            (!wor && sd_kseq_sampler_init(&s, p, q, V, K, &err) != SD_OK)) {
             fprintf(stderr, "%s: instance %zu: %s\n", argv[0], i,
-                    g == NULL ? "out of memory" : err.msg);
+                    err.msg[0] ? err.msg : "out of memory");
             rc = 3;
         }
         for (r = 0; rc == 0 && r < R; r++) {
-            size_t trial;
-            tok[i * R + r] = (int64_t)sd_kseq_sampler_draw(&s, g, &trial);
+            size_t trial, y;
+            if (wor)
+                sd_rrs_wor_verify(p, q, V, K, g, ws, &y, &trial);
+            else
+                y = sd_kseq_sampler_draw(&s, g, &trial);
+            tok[i * R + r] = (int64_t)y;
             acc[i * R + r] = trial > 0;
         }
         sd_kseq_sampler_free(&s);
+        sd_rrs_wor_ws_free(ws);
         if (g != NULL)
             gsl_rng_free(g);
     }
