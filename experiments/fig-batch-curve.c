@@ -66,7 +66,8 @@ int main(int argc, char **argv)
     args a = {NULL, 20};
     const sd_arg opts[] = {{"max-drafts", SD_ARG_SIZE, &a.maxM, NULL, 1, 0, 0, NULL},
                            SD_ARG_END};
-    const sd_prog prog = {"fig-batch-curve", help, SD_PROG_MODEL, 0, 0, 7, 50, opts, check, run};
+    const sd_prog prog = {"fig-batch-curve", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50,
+                          opts, check, run};
     sd_cli c;
     return sd_prog_main(&prog, &c, argc, argv, &a);
 }

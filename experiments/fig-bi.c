@@ -156,7 +156,7 @@ int main(int argc, char **argv)
         {"vocabs", SD_ARG_SIZE_LIST, a.vocabs, &a.nvoc, MAX_CURVES, 0, 0, NULL},
         {"sub-vocab", SD_ARG_SIZE, &a.vsub, NULL, 1, 0, 0, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"fig-bi", help, 0, 0, 0, 0, 0, opts, check, run};
+    const sd_prog prog = {"fig-bi", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, check, run};
     sd_cli c;
     return sd_prog_main(&prog, &c, argc, argv, &a);
 }

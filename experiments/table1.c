@@ -210,7 +210,8 @@ int main(int argc, char **argv)
         {"short", SD_ARG_SIZE, &a.T8, NULL, 1, 0, 0, NULL},
         {"markdown", SD_ARG_STRING, &a.md, NULL, 0, 0, 0, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"table1", help, SD_PROG_MODEL, 0, 0, 7, 50, opts, check, run};
+    const sd_prog prog = {"table1", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50, opts,
+                          check, run};
     sd_cli c;
     return sd_prog_main(&prog, &c, argc, argv, &a);
 }

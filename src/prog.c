@@ -10,6 +10,7 @@ enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL - 10, OPT_PMIN };
 static const struct option model_opts[] = {SD_CLI_MODEL_OPTIONS};
 static const struct option mc_opts[] = {SD_CLI_MC_OPTIONS};
 static const struct option out_opts[] = {SD_CLI_OUTPUT_OPTIONS};
+#define NOUT_ONLY 3 /* out_opts without --help and --version */
 static const struct option thm_opts[] = {
     {"positions", required_argument, 0, OPT_POSITIONS},
     {"p-min", required_argument, 0, OPT_PMIN}};
@@ -39,7 +40,9 @@ static struct option *options(const sd_prog *p)
         n = add(o, n, mc_opts, COUNT(mc_opts));
     if (p->groups & SD_PROG_THM)
         n = add(o, n, thm_opts, COUNT(thm_opts));
-    n = add(o, n, out_opts, COUNT(out_opts));
+    if (p->groups & SD_PROG_OUTPUT)
+        n = add(o, n, out_opts, NOUT_ONLY);
+    n = add(o, n, out_opts + NOUT_ONLY, COUNT(out_opts) - NOUT_ONLY);
     for (i = 0; i < nargs; i++, n++) {
         o[n].name = p->args[i].name;
         o[n].has_arg = p->args[i].kind == SD_ARG_FLAG ? no_argument : required_argument;
@@ -98,7 +101,8 @@ static void help(const sd_prog *p)
         fputs(sd_cli_help_model, stdout);
     if (p->groups & SD_PROG_MC)
         fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+    if (p->groups & SD_PROG_OUTPUT)
+        fputs(sd_cli_help_output, stdout);
 }
 
 /* Parse argv; -1 after --help/--version (exit 0), else 0 or 2. */

@@ -3,8 +3,7 @@
  * exit status).
  *
  * A program describes itself by an sd_prog: its help text, which shared
- * option groups it takes (model, Monte Carlo, theorem checks; output
- * options always), its own options as a table of sd_arg (each parsed
+ * option groups it takes (model, Monte Carlo, theorem checks, output), its own options as a table of sd_arg (each parsed
  * into the variable it points to), an optional check of the parsed
  * options and the run function.  sd_prog_main does the rest: --help and
  * --version, strict parsing with "prog: --opt: ..." messages and exit 2,
@@ -47,10 +46,11 @@ typedef struct {
 
 #define SD_ARG_END {NULL, SD_ARG_FLAG, NULL, NULL, 0, 0.0, 0.0, NULL}
 
-/* Shared option groups (sd_prog.groups); output options are always taken. */
+/* Shared option groups (sd_prog.groups); --help and --version always. */
 #define SD_PROG_MODEL 0x1u /* --draft/--target/--random/... */
 #define SD_PROG_MC 0x2u    /* --runs/--seed/--threads/--z/--rng */
 #define SD_PROG_THM 0x4u   /* --positions/--p-min; positions default to 1, T/2, T */
+#define SD_PROG_OUTPUT 0x8u /* --format/--output/--quiet */
 
 /* A program. */
 typedef struct {
