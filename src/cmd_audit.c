@@ -280,7 +280,8 @@ int sd_cmd_audit_cases(int argc, char **argv)
         {"seed", SD_ARG_U64, &a.seed, NULL, 0, 0, 0, NULL},
         {"runs", SD_ARG_SIZE, &a.R, NULL, 1, 0, 0, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"specdec audit-cases", help_cases, 0, 0, 0, 0, 0, opts, cases_check,
+    const sd_prog prog = {"specdec audit-cases", help_cases, SD_PROG_OUTPUT, 0, 0, 0, 0, opts,
+                          cases_check,
                           cases_run};
     sd_cli c;
     return sd_prog_main(&prog, &c, argc, argv, &a);
@@ -761,7 +762,8 @@ int sd_cmd_audit(int argc, char **argv)
         {"accepted", SD_ARG_STRING, &a.accepted, NULL, 0, 0, 0, NULL},
         {"z", SD_ARG_DOUBLE, &a.z, NULL, 0, 1e-3, 1e3, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"specdec audit", help_audit, 0, 0, 0, 0, 0, opts, audit_check,
+    const sd_prog prog = {"specdec audit", help_audit, SD_PROG_OUTPUT, 0, 0, 0, 0, opts,
+                          audit_check,
                           audit_run};
     sd_cli c;
     return sd_prog_main(&prog, &c, argc, argv, &a);

@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <specdec.h> /* installed: cc ... $(pkg-config --cflags --libs specdec) */
+/* In the source tree (-I src); an installed copy is used as
+ * #include <specdec/specdec.h> with cc ... $(pkg-config --cflags --libs specdec) */
+#include "specdec.h"
 
 /* The unsigned value of "key": in the JSON text (0 if absent). */
 static unsigned long json_uint(const char *text, const char *key)
