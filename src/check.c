@@ -4,6 +4,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
+#include <limits.h>
 
 #include <gsl/gsl_cdf.h>
 
@@ -166,6 +167,158 @@ sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts
     else
         snprintf(c->detail, sizeof c->detail, "bins |z| <= %g, zero bins empty, p >= %g",
                  z_max, p_min);
+    return SD_OK;
+}
+
+/* Binomial tails of a count o of n draws of probability q: the smaller
+ * of P(X >= o) and P(X <= o), doubled and capped at 1.  A count at the
+ * median side of the mean has a tail >= 1/2 and needs no evaluation. */
+static double binom_two_sided(uint64_t o, double n, double q)
+{
+    double e = n * q, t;
+    unsigned nn = (unsigned)n, k = (unsigned)o;
+    if ((double)o >= floor(e) && (double)o <= ceil(e))
+        return 1.0;
+    if ((double)o > e)
+        t = gsl_cdf_binomial_Q(k - 1, q, nn);   /* P(X > o-1) = P(X >= o) */
+    else
+        t = gsl_cdf_binomial_P(k, q, nn);
+    return t >= 0.5 ? 1.0 : 2.0 * t;
+}
+
+/* The two-sided p-value of a bin when it may be below alpha, else 1.
+ * Exact tails are skipped where a lower bound already shows the tail on
+ * the count's side is >= alpha / 2: Slud's inequality (Ann. Probab. 5,
+ * 1977: for q <= 1/4 and k >= nq, P(X >= k) >= 1 - Phi((k - nq) /
+ * sqrt(nq(1-q)))), applied to X for upper tails and to n - X for lower
+ * tails when q >= 3/4, and P(X <= k) >= P(X = 0) = (1-q)^n.  zcrit =
+ * Phi^-1(1 - alpha/2). */
+static double bin_pvalue(uint64_t o, double n, double q, double alpha, double zcrit)
+{
+    double e = n * q, sd = sqrt(e * (1.0 - q));
+    if ((double)o > e) {
+        if (q <= 0.25 && ((double)o - e) / sd <= zcrit)
+            return 1.0;
+    } else {
+        if (n * log1p(-q) >= log(alpha / 2.0))
+            return 1.0;
+        if (q >= 0.75 && (e - (double)o) / sd <= zcrit)
+            return 1.0;
+    }
+    return binom_two_sided(o, n, q);
+}
+
+sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *counts,
+                             const double *probs, size_t K, double alpha_bin, double p_min,
+                             sd_error *err)
+{
+    sd_check *c;
+    double n = 0.0, chi2 = 0.0, pool_o = 0.0, pool_e = 0.0, maxz = 0.0, tv = 0.0;
+    double minp = 1.0, zcrit = gsl_cdf_ugaussian_Qinv(alpha_bin / 2.0);
+    double small_o = 0.0, small_e = INFINITY; /* the large cell of least expectation */
+    size_t k, bins = 0, empty = 0, worst = 0;
+    for (k = 0; k < K; k++)
+        n += (double)counts[k];
+    if (n > (double)UINT_MAX)
+        return sd_error_set(err, SD_ERANGE, "%s: %.0f draws, more than the binomial test "
+                            "handles (%u)", name, n, UINT_MAX);
+    c = push(l, name, SD_CHECK_LAW, err);
+    if (c == NULL)
+        return SD_ENOMEM;
+    for (k = 0; k < K; k++) {
+        double o = (double)counts[k], e = n * probs[k];
+        tv += 0.5 * fabs(o / (n > 0 ? n : 1.0) - probs[k]);
+        if (probs[k] <= 0.0) {
+            empty += (size_t)counts[k];
+            continue;
+        }
+        if (probs[k] < 1.0) {
+            double z = (o - e) / sqrt(e * (1.0 - probs[k])), pv;
+            if (fabs(z) > maxz)
+                maxz = fabs(z);
+            pv = bin_pvalue(counts[k], n, probs[k], alpha_bin, zcrit);
+            if (pv < minp) {
+                minp = pv;
+                worst = k;
+            }
+        }
+        if (e >= 5.0) {
+            chi2 += (o - e) * (o - e) / e;
+            bins++;
+            if (e < small_e) {
+                small_e = e;
+                small_o = o;
+            }
+        } else {
+            pool_o += o;
+            pool_e += e;
+        }
+    }
+    /* the pool of small bins is a cell of its own when its expectation is
+     * >= 5 too; else it joins the large cell of least expectation (a cell
+     * of expectation 0.01 hit once would add 98 to the statistic: the
+     * chi-square law holds only for cells of expectation >= 5) */
+    if (pool_e >= 5.0 || (pool_e > 0.0 && bins == 0)) {
+        chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
+        bins++;
+    } else if (pool_e > 0.0) {
+        chi2 -= (small_o - small_e) * (small_o - small_e) / small_e;
+        small_o += pool_o;
+        small_e += pool_e;
+        chi2 += (small_o - small_e) * (small_o - small_e) / small_e;
+    }
+    c->exact = 0.0;
+    c->estimate = tv;
+    c->z = maxz;
+    c->chi2 = chi2;
+    c->df = bins > 1 ? bins - 1 : 0;
+    c->p_value = c->df > 0 ? gsl_cdf_chisq_Q(chi2, (double)c->df) : 1.0;
+    c->empty_violations = empty;
+    c->pass = minp >= alpha_bin && empty == 0 && c->p_value >= p_min;
+    if (empty)
+        snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", empty);
+    else if (minp < alpha_bin)
+        snprintf(c->detail, sizeof c->detail,
+                 "token %zu: %llu draws, expected %.4g (binomial p = %.3g < %.3g)", worst,
+                 (unsigned long long)counts[worst], n * probs[worst], minp, alpha_bin);
+    else if (c->p_value < p_min)
+        snprintf(c->detail, sizeof c->detail, "chi-square p = %.3g < %.3g", c->p_value, p_min);
+    else
+        snprintf(c->detail, sizeof c->detail,
+                 "bins binomial p >= %.3g, zero bins empty, chi-square p >= %.3g", alpha_bin,
+                 p_min);
+    return SD_OK;
+}
+
+sd_status sd_check_binomial(sd_checklist *l, const char *name, uint64_t successes,
+                            uint64_t n, double prob, double alpha, sd_error *err)
+{
+    sd_check *c;
+    double pv, sd;
+    if ((double)n > (double)UINT_MAX)
+        return sd_error_set(err, SD_ERANGE, "%s: %llu trials, more than the binomial test "
+                            "handles (%u)", name, (unsigned long long)n, UINT_MAX);
+    c = push(l, name, SD_CHECK_Z, err);
+    if (c == NULL)
+        return SD_ENOMEM;
+    c->exact = prob;
+    c->estimate = n ? (double)successes / (double)n : NAN;
+    sd = sqrt(prob * (1.0 - prob) / (double)n);
+    c->stderr_est = sd;
+    if (prob <= 0.0 || prob >= 1.0) {
+        /* a certain outcome: every trial must show it */
+        uint64_t want = prob >= 1.0 ? n : 0;
+        c->pass = successes == want;
+        c->z = c->pass ? 0.0 : (successes > want ? INFINITY : -INFINITY);
+        snprintf(c->detail, sizeof c->detail, "probability %g: %llu of %llu required", prob,
+                 (unsigned long long)want, (unsigned long long)n);
+        return SD_OK;
+    }
+    c->z = (c->estimate - prob) / sd;
+    pv = binom_two_sided(successes, (double)n, prob);
+    c->pass = pv >= alpha;
+    snprintf(c->detail, sizeof c->detail, "binomial two-sided p = %.3g %s %.3g", pv,
+             c->pass ? ">=" : "<", alpha);
     return SD_OK;
 }
 

@@ -86,6 +86,34 @@ sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts
                        const double *probs, size_t K, double z_max, double p_min,
                        sd_error *err);
 
+/* Append a three-layer check of counts[0..K-1] (n = their sum) against
+ * probs[0..K-1] whose per-bin layer is exact: a bin with 0 < probs < 1
+ * fails iff the binomial two-sided p-value of its count (twice the
+ * smaller tail, GSL's binomial CDF; skipped where Slud's inequality or
+ * P(X = 0) already bounds the tail above alpha_bin / 2) is below
+ * alpha_bin; bins of
+ * probability 0 must be empty; the global chi-square needs p-value >=
+ * p_min, with every cell of expected count >= 5 (bins of expected count
+ * < 5 pooled, and the pool joined to the smallest other cell when its
+ * own expectation is < 5).  For a sample from probs the
+ * check fails with probability at most alpha_bin times the number of
+ * bins with 0 < probs < 1, plus p_min (the chi-square's share is
+ * asymptotic).  z holds the largest bin |z| for display, estimate the
+ * empirical TV; detail names the worst bin.  SD_ERANGE when n exceeds
+ * UINT_MAX, SD_ENOMEM. */
+sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *counts,
+                             const double *probs, size_t K, double alpha_bin, double p_min,
+                             sd_error *err);
+
+/* Append an exact binomial test of successes out of n trials of
+ * probability prob: it fails iff the two-sided p-value (twice the
+ * smaller tail) is below alpha, so with probability at most alpha when
+ * the trials are Binomial(n, prob).  prob 0 or 1 requires 0 or n
+ * successes.  z is the normal score for display.  SD_ERANGE when n
+ * exceeds UINT_MAX, SD_ENOMEM. */
+sd_status sd_check_binomial(sd_checklist *l, const char *name, uint64_t successes,
+                            uint64_t n, double prob, double alpha, sd_error *err);
+
 /* Standard error of the sample variance of n draws with sample variance
  * var and fourth central moment m4: sqrt((m4 - var^2 (n-3)/(n-1)) / n). */
 double sd_check_var_stderr(double var, double m4, double n);

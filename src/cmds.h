@@ -12,5 +12,7 @@ int sd_cmd_calls(int argc, char **argv);
 int sd_cmd_block(int argc, char **argv);
 int sd_cmd_trace(int argc, char **argv);
 int sd_cmd_trace_sample(int argc, char **argv);
+int sd_cmd_audit_cases(int argc, char **argv);
+int sd_cmd_audit(int argc, char **argv);
 
 #endif

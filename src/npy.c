@@ -395,8 +395,10 @@ void sd_array_free(sd_array *a)
     memset(a, 0, sizeof *a);
 }
 
-sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
-                       const size_t *shape, sd_error *err)
+/* Write size-byte items with dtype descr (see sd_npy_write). */
+static sd_status write_any(const char *path, const void *data, size_t itemsize,
+                           const char *descr, size_t ndim, const size_t *shape,
+                           sd_error *err)
 {
     char header[512], shp[256];
     size_t k, n = 1, hl, pos = 0;
@@ -412,8 +414,8 @@ sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
         n *= shape[k];
     }
     hl = (size_t)snprintf(header, sizeof header,
-                          "{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }",
-                          shp);
+                          "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }",
+                          descr, shp);
     /* pad so that magic(6)+version(2)+len(2)+header+'\n' is a multiple of 64 */
     while ((10 + hl + 1) % 64 != 0)
         header[hl++] = ' ';
@@ -444,7 +446,7 @@ sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
     ok = ok && fputc(1, f) != EOF && fputc(0, f) != EOF;
     ok = ok && fputc((int)(hl & 0xff), f) != EOF && fputc((int)(hl >> 8), f) != EOF;
     ok = ok && fwrite(header, 1, hl, f) == hl;
-    ok = ok && (n == 0 || fwrite(data, sizeof(double), n, f) == n);
+    ok = ok && (n == 0 || fwrite(data, itemsize, n, f) == n);
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
         sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
@@ -736,4 +738,59 @@ sd_status sd_npy_write_typed(const char *path, const void *data, sd_npy_dtype dt
     chmod(path, 0644);
     sd_free(tmp);
     return SD_OK;
+}
+
+sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
+                       const size_t *shape, sd_error *err)
+{
+    return write_any(path, data, sizeof(double), "<f8", ndim, shape, err);
+}
+
+/* ---- integer arrays (the audit's token and acceptance files) ---- */
+
+sd_status sd_npy_write_int64(const char *path, const int64_t *data, size_t ndim,
+                             const size_t *shape, sd_error *err)
+{
+    return write_any(path, data, sizeof(int64_t), "<i8", ndim, shape, err);
+}
+
+sd_status sd_npy_read_int(const char *path, sd_iarray *out, sd_error *err)
+{
+    sd_npy_view v;
+    size_t i;
+    sd_status rc;
+
+    memset(out, 0, sizeof *out);
+    rc = sd_npy_view_open(path, (1u << SD_NPY_I32) | (1u << SD_NPY_I64), &v, err);
+    if (rc != SD_OK)
+        return rc;
+    out->data = sd_malloc(v.size ? v.size : 1, sizeof(int64_t));
+    if (out->data == NULL) {
+        sd_npy_view_close(&v);
+        return sd_error_set(err, SD_ENOMEM, "%s: out of memory for %zu values", path, v.size);
+    }
+    for (i = 0; i < v.size; i++) {
+        if (v.dtype == SD_NPY_I32) {
+            int32_t x;
+            memcpy(&x, v.data + 4 * i, 4);
+            out->data[i] = x;
+        } else {
+            memcpy(&out->data[i], v.data + 8 * i, 8);
+        }
+    }
+    out->base = out->data;
+    out->ndim = v.ndim;
+    memcpy(out->shape, v.shape, sizeof out->shape);
+    out->size = v.size;
+    out->was_int32 = v.dtype == SD_NPY_I32;
+    sd_npy_view_close(&v);
+    return SD_OK;
+}
+
+void sd_iarray_free(sd_iarray *a)
+{
+    if (a == NULL)
+        return;
+    sd_free(a->base);
+    memset(a, 0, sizeof *a);
 }

@@ -9,6 +9,7 @@
 #define SD_NPY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 
@@ -45,6 +46,33 @@ void sd_array_free(sd_array *a);
 sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
                        const size_t *shape, sd_error *err);
 
+/* The same for int64 values: a version 1.0 '<i8' file, written the
+ * same way (temporary file renamed into place). */
+sd_status sd_npy_write_int64(const char *path, const int64_t *data, size_t ndim,
+                             const size_t *shape, sd_error *err);
+
+/* An integer array read from a .npy file (token ids, flags). */
+typedef struct {
+    size_t ndim;                  /* number of dimensions */
+    size_t shape[SD_NPY_MAX_DIM]; /* extent of each dimension */
+    size_t size;                  /* product of the shape */
+    int was_int32;                /* stored as int32 */
+    int64_t *data;                /* size values, C order */
+    void *base;                   /* the allocation behind data, or NULL */
+    void *map;                    /* read-only mapping behind data, or NULL */
+    size_t map_len;               /* its length */
+} sd_iarray;
+
+/* Read the .npy file at path holding little-endian int32 ('<i4') or
+ * int64 ('<i8') values in C order into *out (free with sd_iarray_free;
+ * large int64 files are mapped read-only, not copied: do not write to
+ * out->data).
+ * Errors as sd_npy_read (a float or other dtype is SD_EFORMAT naming
+ * the dtype); *out is then left empty. */
+sd_status sd_npy_read_int(const char *path, sd_iarray *out, sd_error *err);
+
+/* Release the storage of a (does nothing to an empty array). */
+void sd_iarray_free(sd_iarray *a);
 
 
 /* ---- typed read-only views: traces of logits and tokens ---------------- */

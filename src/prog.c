@@ -62,7 +62,8 @@ static int parse_arg(sd_cli *c, const sd_arg *a, const char *arg)
     case SD_ARG_SIZE: return sd_cli_size(c, opt, arg, a->min, a->dest);
     case SD_ARG_U64: return sd_cli_u64(c, opt, arg, a->dest);
     case SD_ARG_DOUBLE: return sd_cli_double(c, opt, arg, a->lo, a->hi, a->dest);
-    case SD_ARG_STRING: *(const char **)a->dest = arg; return 0;
+    case SD_ARG_STRING:
+    case SD_ARG_OPERAND: *(const char **)a->dest = arg; return 0;
     case SD_ARG_SIZE_LIST:
         if (sd_cli_size_list(c, opt, arg, a->dest, a->min, a->n))
             return -1;
@@ -115,6 +116,7 @@ static void help(const sd_prog *p)
 static int parse(const sd_prog *p, sd_cli *c, const struct option *o, int argc, char **argv)
 {
     int opt;
+    size_t i;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "hV", o, NULL)) != -1) {
         if (opt == 'h') {
@@ -141,6 +143,10 @@ static int parse(const sd_prog *p, sd_cli *c, const struct option *o, int argc, 
             return 2;
         }
     }
+    /* the operand, if the program takes one and it was not given as --name */
+    for (i = 0; optind < argc && p->args != NULL && p->args[i].name != NULL; i++)
+        if (p->args[i].kind == SD_ARG_OPERAND && *(const char **)p->args[i].dest == NULL)
+            *(const char **)p->args[i].dest = argv[optind++];
     return sd_cli_finish(c, argc, argv, p->need_model, p->default_V, p->default_T) ? 2 : 0;
 }
 

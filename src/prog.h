@@ -29,7 +29,9 @@ typedef enum {
     SD_ARG_DOUBLE_LIST, /* comma-separated doubles in [lo, hi], at most min, count in *n */
     SD_ARG_RULE,        /* const sd_rule_type *: a rule whose flags include min */
     SD_ARG_WORD,        /* "none" or word: *(int *)dest = 0 or 1 */
-    SD_ARG_FN           /* fn(c, arg, dest): 0, or -1 after a message */
+    SD_ARG_FN,          /* fn(c, arg, dest): 0, or -1 after a message */
+    SD_ARG_OPERAND      /* const char *: the program's one operand (e.g. DIR), given
+                           as the first argument that is not an option or as --name */
 } sd_arg_kind;
 
 /* One program-specific option. */

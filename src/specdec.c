@@ -20,6 +20,8 @@ static const command commands[] = {
     {"block", sd_cmd_block, "block vs token verification of one token pair, per draft length"},
     {"trace", sd_cmd_trace, "the theory on recorded draft/target logits and tokens of real models"},
     {"trace-sample", sd_cmd_trace_sample, "write a trace (logits, tokens) sampled from a pair of chains"},
+    {"audit-cases", sd_cmd_audit_cases, "write test instances (p, q) for a speculative sampler"},
+    {"audit", sd_cmd_audit, "test a sampler's output on those instances for losslessness"},
 };
 
 static void usage(FILE *f)

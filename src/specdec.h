@@ -29,5 +29,6 @@
 #include "transform.h"
 #include "trace.h"
 #include "tracefile.h"
+#include "audit.h"
 
 #endif
