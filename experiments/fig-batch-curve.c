@@ -9,6 +9,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "par.h"
 #include "exact.h"
 
 #ifndef PACKAGE_VERSION
@@ -29,7 +30,7 @@ static void help(void)
     fputs(sd_cli_help_output, stdout);
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     static const struct option opts[] = {
         SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
@@ -93,4 +94,10 @@ int main(int argc, char **argv)
     free(eb);
     sd_model_free(&m);
     return rc;
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "par.h"
 #include "rrs.h"
 
 #ifndef PACKAGE_VERSION
@@ -40,7 +41,7 @@ static void help(void)
     fputs(sd_cli_help_output, stdout);
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     static const struct option opts[] = {
         SD_CLI_OUTPUT_OPTIONS,
@@ -176,4 +177,10 @@ int main(int argc, char **argv)
     free(q);
     free(tmp);
     return rc;
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }

@@ -12,6 +12,7 @@
 
 #include "algo.h"
 #include "cli.h"
+#include "par.h"
 #include "exact.h"
 #include "sim_sd.h"
 
@@ -35,7 +36,7 @@ static void help(void)
     fputs(sd_cli_help_output, stdout);
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     static const struct option opts[] = {
         SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
@@ -120,6 +121,7 @@ int main(int argc, char **argv)
     cfg.chunk_sums = sums;
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = &c;
+    cfg.team = sd_par_team();
     rc = sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) == SD_OK ? 0 : sd_cli_fail(&c, &err);
     sd_algo_sim_free(as);
     if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
@@ -154,4 +156,10 @@ int main(int argc, char **argv)
     free(sums);
     sd_model_free(&m);
     return rc;
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }

@@ -19,6 +19,7 @@
 
 #include "biased.h"
 #include "cli.h"
+#include "par.h"
 #include "exact.h"
 #include "rng.h"
 #include "tradeoff.h"
@@ -138,7 +139,7 @@ static int write_panel_bc(FILE *f, const sd_cli *c, const sd_model *m, double ep
     return 0;
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     static const struct option opts[] = {
         SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
@@ -229,4 +230,10 @@ int main(int argc, char **argv)
     free(buf);
     sd_model_free(&m);
     return rc;
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }

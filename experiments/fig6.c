@@ -14,6 +14,7 @@
 
 #include "algo.h"
 #include "cli.h"
+#include "par.h"
 #include "ersd.h"
 #include "kseq.h"
 #include "multidraft.h"
@@ -98,7 +99,7 @@ static sd_status chain_block(FILE *f, const sd_model *m, size_t K, sd_error *err
     return rc;
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     static const struct option opts[] = {
         SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
@@ -168,4 +169,10 @@ int main(int argc, char **argv)
     }
     sd_model_free(&m);
     return rc;
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }

@@ -14,6 +14,7 @@
 
 #include "biased.h"
 #include "cli.h"
+#include "par.h"
 #include "exact.h"
 #include "tradeoff.h"
 
@@ -148,7 +149,7 @@ static void write_md(FILE *f, const sd_cli *c, const table_row *rows, size_t n, 
     }
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     static const struct option opts[] = {
         SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
@@ -236,4 +237,10 @@ int main(int argc, char **argv)
     }
     sd_model_free(&m);
     return rc;
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }

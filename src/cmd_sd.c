@@ -6,6 +6,7 @@
 
 #include "algo.h"
 #include "cli.h"
+#include "par.h"
 #include "cmds.h"
 #include "exact.h"
 
@@ -351,6 +352,7 @@ int sd_cmd_simulate(int argc, char **argv)
     cfg.rng = c.rng;
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = &c;
+    cfg.team = sd_par_team();
     if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
         sd_algo_sim_free(as);
         sd_model_free(&m);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "par.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -35,7 +36,7 @@ static void usage(FILE *f)
                "Exit status: 0 done, 1 a check failed, 2 usage or input error, 3 internal error.\n");
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     size_t i;
     if (argc < 2) {
@@ -56,4 +57,10 @@ int main(int argc, char **argv)
     fprintf(stderr, "specdec: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }

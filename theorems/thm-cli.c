@@ -1,6 +1,8 @@
 /* thm-cli.c - command-line glue shared by the theorem-check executables. */
 #include "thm-cli.h"
 
+#include "par.h"
+
 int sd_thm_cli_settings(sd_cli *c, size_t T, size_t *pos, size_t *npos, sd_thm_mc *mc)
 {
     size_t i;
@@ -23,6 +25,7 @@ int sd_thm_cli_settings(sd_cli *c, size_t T, size_t *pos, size_t *npos, sd_thm_m
     mc->pos = pos;
     mc->progress = sd_cli_progress;
     mc->progress_arg = c;
+    mc->team = sd_par_team();
     return 0;
 }
 

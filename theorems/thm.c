@@ -15,5 +15,6 @@ sd_mc_config sd_thm_mc_config(const sd_thm_mc *mc)
     cfg.pos = mc->pos;
     cfg.progress = mc->progress;
     cfg.progress_arg = mc->progress_arg;
+    cfg.team = mc->team;
     return cfg;
 }

@@ -23,6 +23,7 @@ typedef struct {
     sd_sim_variant variant;   /* negative control, or SD_SIM_CORRECT */
     void (*progress)(void *arg, size_t done, size_t total);
     void *progress_arg;
+    const sd_mc_team *team;   /* processes the runs are spread over, NULL = one */
 } sd_thm_mc;
 
 /* An sd_mc_config from these settings (no chunk sums). */

@@ -10,6 +10,7 @@
 
 #include "batch.h"
 #include "cli.h"
+#include "par.h"
 #include "thm-cli.h"
 #include "exact.h"
 #include "thm3.h"
@@ -43,7 +44,7 @@ static void help(void)
     fputs(sd_cli_help_output, stdout);
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     static const struct option opts[] = {
         SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
@@ -126,4 +127,10 @@ int main(int argc, char **argv)
     sd_checklist_free(&l);
     sd_model_free(&m);
     return rc != 0 ? rc : (r ? 0 : 1);
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }
