@@ -110,6 +110,24 @@ static void my_chunks(const sd_mc_team *team, size_t nchunks, size_t *lo, size_t
           nchunks % (size_t)team->size * (size_t)(team->rank + 1) / (size_t)team->size;
 }
 
+/* A digest of the run cfg describes on a chain T x V: processes that
+ * would sum tallies of different runs differ here. */
+static uint64_t run_key(const sd_mc_config *cfg, size_t T, size_t V)
+{
+    uint64_t k = sd_rng_stream_key(cfg->seed, (uint64_t)cfg->runs);
+    size_t i;
+    k = sd_rng_stream_key(k, (uint64_t)(cfg->chunk ? cfg->chunk : SD_MC_CHUNK));
+    k = sd_rng_stream_key(k, (uint64_t)T);
+    k = sd_rng_stream_key(k, (uint64_t)V);
+    k = sd_rng_stream_key(k, (uint64_t)cfg->npos * 2u + (cfg->chunk_sums != NULL));
+    for (i = 0; i < cfg->npos; i++)
+        k = sd_rng_stream_key(k, (uint64_t)cfg->pos[i]);
+    if (cfg->rng != NULL)
+        for (i = 0; cfg->rng->name[i] != '\0'; i++)
+            k = sd_rng_stream_key(k, (uint64_t)(unsigned char)cfg->rng->name[i]);
+    return k;
+}
+
 /* Progress of this process after one of its chunks (thread 0 only). */
 static void report(const sd_mc_config *cfg, size_t done, size_t nchunks, int last)
 {
@@ -221,9 +239,11 @@ sd_status sd_mc_run(const sd_mc_config *cfg, size_t T, size_t V, const sd_sim *s
     int nthreads = 1, *pos_index = NULL;
     worker *workers = NULL;
     sd_status rc;
+    uint64_t key;
 
     memset(res, 0, sizeof *res);
     rc = check_config(cfg, T, err);
+    key = rc == SD_OK ? run_key(cfg, T, V) : 0;
     if (rc == SD_OK) {
         nchunks = sd_mc_nchunks(cfg);
         my_chunks(team, nchunks, &lo, &hi);
@@ -250,12 +270,12 @@ sd_status sd_mc_run(const sd_mc_config *cfg, size_t T, size_t V, const sd_sim *s
     }
     /* every process starts the chunks, or none does */
     if (team != NULL)
-        rc = team->agree(team->arg, rc, err);
+        rc = team->agree(team->arg, rc, key, err);
     if (rc != SD_OK)
         goto done;
     rc = run_chunks(cfg, sim, workers, nthreads, T, lo, hi, nchunks, err);
     if (team != NULL)
-        rc = team->agree(team->arg, rc, err);
+        rc = team->agree(team->arg, rc, key, err);
     if (rc != SD_OK)
         goto done;
     reduce(cfg, workers, nthreads, T, V, lo, hi, nchunks, res);

@@ -52,10 +52,13 @@ typedef struct {
 typedef struct {
     int rank, size;           /* this process, and how many there are (>= 1) */
     void *arg;                /* passed to the operations */
-    /* Collective: combine every process's status rc.  Returns SD_OK when
-     * all are SD_OK; else the status of the lowest-ranked failing process,
-     * with its message in err (if not NULL), on every process. */
-    sd_status (*agree)(void *arg, sd_status rc, sd_error *err);
+    /* Collective: combine every process's status rc and key (a digest of
+     * the run it is about to make).  Returns SD_OK when all are SD_OK
+     * with equal keys; else, on every process, the status of the
+     * lowest-ranked failing process with its message in err (if not
+     * NULL), or SD_EINVAL when the keys differ (the processes were given
+     * different runs, and summing their tallies would mean nothing). */
+    sd_status (*agree)(void *arg, sd_status rc, uint64_t key, sd_error *err);
     /* Collective: replace buf[0..n) by its element-wise sum over every
      * process (integers, so the order of the sum does not matter). */
     void (*sum)(void *arg, uint64_t *buf, size_t n);

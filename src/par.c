@@ -72,40 +72,55 @@ static void captured(char *text)
 }
 
 /* One agreement round: every process says whether it failed (mine
- * describes how) and whether it has finished its program.  Afterwards
+ * describes how), whether it has finished its program, and the key of
+ * the run it is about to make (0 outside sd_mc_run).  Afterwards
  * par.failed tells every process alike whether the job failed: some
- * process failed, or some finished while others had not (they would
- * wait for it in a collective for ever).  Rank 0 prints the message of a
- * failure that did not happen on rank 0. */
-static void round_(int fail, int final, const failure *mine)
+ * process failed; or some finished while others had not (they would
+ * wait for it in a collective for ever); or the keys differ.  Rank 0
+ * prints the message of a failure that did not happen on rank 0. */
+static void round_(int fail, int final, uint64_t key, const failure *mine)
 {
-    int in[3], out[3];
-    in[0] = fail ? par.rank : par.size; /* lowest failing process */
+    const long long lo32 = 0xffffffffLL;
+    long long in[7], out[7];
+    in[0] = fail ? par.rank : par.size;  /* lowest failing process */
     in[1] = final ? par.rank : par.size; /* lowest finished process */
     in[2] = final ? 1 : 0;               /* 0 if any has not finished */
-    MPI_Allreduce(in, out, 3, MPI_INT, MPI_MIN, par.comm);
+    in[3] = (long long)(key >> 32);      /* the key's least halves ... */
+    in[4] = (long long)(key & 0xffffffffu);
+    in[5] = lo32 - in[3];                /* ... and greatest */
+    in[6] = lo32 - in[4];
+    MPI_Allreduce(in, out, 7, MPI_LONG_LONG, MPI_MIN, par.comm);
     if (out[0] < par.size) {
         if (par.rank == out[0])
             par.f = *mine;
-        MPI_Bcast(&par.f, (int)sizeof par.f, MPI_BYTE, out[0], par.comm);
+        MPI_Bcast(&par.f, (int)sizeof par.f, MPI_BYTE, (int)out[0], par.comm);
         par.failed = 1;
     } else if (out[1] < par.size && out[2] == 0) {
         par.f.code = 3;
         par.f.status = SD_EINTERNAL;
-        par.f.rank = out[1];
+        par.f.rank = -1;
         snprintf(par.f.text, sizeof par.f.text,
-                 "%s: internal error: process %d of %d ended while the others were still "
+                 "%s: internal error: process %lld of %d ended while the others were still "
                  "running\n", par.prog, out[1], par.size);
         par.failed = 1;
+    } else if (out[3] != lo32 - out[5] || out[4] != lo32 - out[6]) {
+        par.f.code = 2;
+        par.f.status = SD_EINVAL;
+        par.f.rank = -1;
+        snprintf(par.f.text, sizeof par.f.text,
+                 "%s: the %d MPI processes were given different runs (number of runs, "
+                 "seed, tested positions, generator or model size differ); every process "
+                 "needs the same arguments and files\n", par.prog, par.size);
+        par.failed = 1;
     }
-    if (par.failed && par.rank == 0 && (par.f.rank != 0 || out[0] == par.size)) {
+    if (par.failed && par.rank == 0 && par.f.rank != 0) {
         fputs(par.f.text, stderr);
         fflush(stderr);
         par.reported = 1;
     }
 }
 
-static sd_status team_agree(void *arg, sd_status rc, sd_error *err)
+static sd_status team_agree(void *arg, sd_status rc, uint64_t key, sd_error *err)
 {
     failure mine;
     (void)arg;
@@ -115,7 +130,7 @@ static sd_status team_agree(void *arg, sd_status rc, sd_error *err)
         mine.rank = par.rank;
         snprintf(mine.text, sizeof mine.text, "%s: %s\n", par.prog,
                  err != NULL && err->msg[0] ? err->msg : sd_strerror(rc));
-        round_(rc != SD_OK, 0, &mine);
+        round_(rc != SD_OK, 0, key, &mine);
     }
     if (!par.failed)
         return SD_OK;
@@ -257,7 +272,7 @@ int sd_par_main(int (*main_fn)(int, char **), int argc, char **argv)
             mine.status = code == 2 ? SD_EINVAL : SD_EINTERNAL;
             mine.rank = par.rank;
             captured(mine.text);
-            round_(code != 0, 1, &mine);
+            round_(code != 0, 1, 0, &mine);
         }
         if (par.failed)
             code = par.f.code;
@@ -299,7 +314,7 @@ int sd_par_agree(int code)
         mine.status = code == 2 ? SD_EINVAL : SD_EINTERNAL;
         mine.rank = par.rank;
         captured(mine.text);
-        round_(code != 0, 0, &mine);
+        round_(code != 0, 0, 0, &mine);
     }
     return par.failed ? par.f.code : 0;
 }

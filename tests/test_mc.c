@@ -357,6 +357,7 @@ typedef struct {
     pthread_barrier_t bar;
     pthread_mutex_t mu;
     sd_status st[TEAM_MAX];
+    uint64_t keys[TEAM_MAX];
     sd_error errs[TEAM_MAX];
     uint64_t *acc;        /* the running sum of one team_sum */
     int agrees;           /* agreements made (rank 0 counts) */
@@ -375,12 +376,13 @@ typedef struct {
     sd_mc_result res;
 } team_member;
 
-static sd_status thr_agree(void *arg, sd_status rc, sd_error *err)
+static sd_status thr_agree(void *arg, sd_status rc, uint64_t key, sd_error *err)
 {
     team_member *me = arg;
     team_shared *sh = me->sh;
-    int r, first = -1;
+    int r, first = -1, differ = 0;
     sh->st[me->team.rank] = rc;
+    sh->keys[me->team.rank] = key;
     if (err != NULL)
         sh->errs[me->team.rank] = *err;
     else
@@ -389,12 +391,17 @@ static sd_status thr_agree(void *arg, sd_status rc, sd_error *err)
     for (r = sh->size - 1; r >= 0; r--)
         if (sh->st[r] != SD_OK)
             first = r;
+    for (r = 1; r < sh->size; r++)
+        differ |= sh->keys[r] != sh->keys[0];
     if (first >= 0 && err != NULL)
         *err = sh->errs[first];
     if (me->team.rank == 0)
         sh->agrees++;
     pthread_barrier_wait(&sh->bar); /* nobody writes the next round's status before all read */
-    return first >= 0 ? sh->st[first] : SD_OK;
+    if (first >= 0)
+        return sh->st[first];
+    return differ ? sd_error_set(err, SD_EINVAL, "the processes were given different runs")
+                  : SD_OK;
 }
 
 static void thr_sum(void *arg, uint64_t *buf, size_t n)
@@ -564,8 +571,8 @@ static void test_team_errors_agreed(void **state)
 {
     /* a failure on one process ends sd_mc_run on every process with that
      * process's status and message (the lowest-ranked one if several);
-     * a workspace that cannot be made on one process stops every process
-     * before any chunk runs */
+     * a workspace that cannot be made on one process, or processes given
+     * different runs, stop every process before any chunk runs */
     failing_ctx ok = {0, 0}, bad = {0, 1};
     sd_sim good = {&ok, NULL, NULL, counting_run};
     sd_sim failing = {&bad, NULL, NULL, counting_run};
@@ -609,6 +616,39 @@ static void test_team_errors_agreed(void **state)
     run_team(2, &cfg, 4, 2, sims, NULL, &sh, mem);
     for (r = 0; r < 2; r++)
         assert_int_equal(mem[r].rc, SD_EINVAL);
+
+    /* processes given different runs (here: a different number of
+     * runs on rank 1) are stopped before any chunk, not summed */
+    {
+        team_member *mm = mem;
+        pthread_t th[2];
+        ok.calls = 0;
+        memset(&sh, 0, sizeof sh);
+        sh.size = 2;
+        assert_int_equal(pthread_barrier_init(&sh.bar, NULL, 2), 0);
+        assert_int_equal(pthread_mutex_init(&sh.mu, NULL), 0);
+        for (r = 0; r < 2; r++) {
+            memset(&mm[r], 0, sizeof mm[r]);
+            mm[r].sh = &sh;
+            mm[r].team = (sd_mc_team){r, 2, &mm[r], thr_agree, thr_sum, thr_progress};
+            mm[r].sim = &good;
+            mm[r].cfg = cfg;
+            mm[r].cfg.runs = r == 0 ? 8 * 64 : 9 * 64;
+            mm[r].cfg.team = &mm[r].team;
+            mm[r].T = 4;
+            mm[r].V = 2;
+            assert_int_equal(pthread_create(&th[r], NULL, thr_member, &mm[r]), 0);
+        }
+        for (r = 0; r < 2; r++)
+            pthread_join(th[r], NULL);
+        pthread_barrier_destroy(&sh.bar);
+        pthread_mutex_destroy(&sh.mu);
+        for (r = 0; r < 2; r++) {
+            assert_int_equal(mm[r].rc, SD_EINVAL);
+            assert_msg_has(mm[r].err.msg, "different runs");
+        }
+        assert_int_equal(ok.calls, 0);
+    }
 
     /* control: every process fine */
     cfg.runs = 8 * 64;
