@@ -219,7 +219,7 @@ static int program(int argc, char **argv)
     if ((rc = sd_out_open(&c, &out)) == 0) {
         sd_cli_comment_provenance(out.f, &c, 0);
         if (strcmp(panel, "a") == 0) {
-            write_panel_a(out.f, &m, row[0], row[1], ncloud, c.seed, eps_max, neps, buf);
+            write_panel_a(out.f, &m, row[0], row[1], ncloud, c.mc.seed, eps_max, neps, buf);
         } else {
             rc = write_panel_bc(out.f, &c, &m, eps_max, neps);
         }

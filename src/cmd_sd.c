@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algo.h"
 #include "cli.h"
 #include "par.h"
 #include "cmds.h"
 #include "exact.h"
+#include "rule.h"
+#include "sim_sd.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -111,33 +112,22 @@ int sd_cmd_random(int argc, char **argv)
 
 /* ---- shared by rejections and simulate ---------------------------------- */
 
-static int parse_algo(sd_cli *c, const char *arg, sd_algo *algo)
-{
-    int a = sd_algo_parse(arg);
-    if (a < 0)
-        return sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (sd, batch, tree, kseq, "
-                                  "kseq-tree, ersd)",
-                                  arg);
-    *algo = (sd_algo)a;
-    return 0;
-}
-
-/* Largest sd_algo_cost the command accepts: about a minute or two. */
+/* Largest sd_rule_cost the command accepts: about a minute or two. */
 #define ALGO_MAX_WORK 1e11
 
 /* Refuse (exit 2) an algorithm/M whose exact computation would take
  * far too long; 0 if fine. */
-static int refuse_cost(const sd_cli *c, const sd_model *m, sd_algo algo, size_t M)
+static int refuse_cost(const sd_cli *c, const sd_model *m, const sd_rule_type *algo, size_t M)
 {
     const char *formula;
-    double cost = sd_algo_cost(m, algo, M, &formula);
+    double cost = sd_rule_cost(algo, m, M, &formula);
     if (cost <= ALGO_MAX_WORK)
         return 0;
     fprintf(stderr,
             "%s: --algo %s --drafts %zu on V = %zu, T = %zu costs about %s = %.3g "
             "operations, over the limit of %.0e (minutes to hours of computing): use "
             "fewer drafts or a smaller model\n",
-            c->prog, sd_algo_name(algo), M, m->V, m->T, formula, cost, ALGO_MAX_WORK);
+            c->prog, algo->name, M, m->V, m->T, formula, cost, ALGO_MAX_WORK);
     return 2;
 }
 
@@ -150,17 +140,16 @@ static double speedup(double T, double E)
 
 static void rejections_help(void)
 {
-    printf("Usage: specdec rejections MODEL [--algo sd|batch|tree|kseq|kseq-tree|ersd]\n"
+    char names[256];
+    printf("Usage: specdec rejections MODEL [--algo %s]\n"
            "                          [--drafts M]\n"
            "                          [--pmf] [--format table|json|tsv] [--output FILE]\n"
            "Exact expected number of rejections E[N_rej] of decoding the target chain with\n"
            "the draft chain (SPEC.md 1; Theorem 1 for sd), its variance, the speed-up\n"
-           "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n"
-           "  --algo A             sd (default), batch (RRS at round starts), tree (RRS\n"
-           "                       over live drafts), kseq (SpecTr K-SEQ at round\n"
-           "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
-           "                       (exponential races at round starts); SPEC.md 3, 6\n"
-           "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
+           "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n",
+           sd_rule_names(names, sizeof names, "|", 0));
+    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; SPEC.md 3, 6");
+    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
            "  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n"
            "An exact computation estimated above 1e11 operations (e.g. --algo tree with\n"
            "a very large --drafts: T V^2 M^3) is refused with exit status 2.\n\n");
@@ -179,9 +168,10 @@ int sd_cmd_rejections(int argc, char **argv)
     sd_cli c;
     sd_model m;
     sd_error err;
-    sd_algo algo = SD_ALGO_SD;
+    const sd_rule_type *algo = &sd_rule_sd;
     size_t M = 1;
     int opt, r, want_pmf = 0, rc;
+    char names[256];
     double mean, var, *pmf = NULL;
     sd_out out;
 
@@ -192,7 +182,7 @@ int sd_cmd_rejections(int argc, char **argv)
         case 'h': rejections_help(); return 0;
         case 'V': return version(c.prog);
         case OPT_ALGO:
-            if (parse_algo(&c, optarg, &algo))
+            if (sd_cli_rule(&c, optarg, 0, &algo))
                 return 2;
             break;
         case OPT_DRAFTS:
@@ -210,8 +200,9 @@ int sd_cmd_rejections(int argc, char **argv)
     }
     if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
         return 2;
-    if (want_pmf && algo != SD_ALGO_SD)
-        return sd_cli_usage_error(&c, "--pmf is available for --algo sd only");
+    if (want_pmf && !(algo->flags & SD_RULE_VARIANCE))
+        return sd_cli_usage_error(&c, "--pmf is available for --algo %s only",
+                                  sd_rule_names(names, sizeof names, ", ", SD_RULE_VARIANCE));
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
@@ -219,7 +210,7 @@ int sd_cmd_rejections(int argc, char **argv)
         return rc;
     }
     sd_error_clear(&err);
-    if (sd_algo_exact(&m, algo, M, &mean, &var, &err) != SD_OK) {
+    if (sd_rule_exact(algo, &m, M, &mean, &var, &err) != SD_OK) {
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
@@ -235,7 +226,7 @@ int sd_cmd_rejections(int argc, char **argv)
     }
     if ((rc = sd_out_open(&c, &out)) == 0) {
         sd_kv kv[] = {
-            SD_KV_S("algo", sd_algo_name(algo)),
+            SD_KV_S("algo", algo->name),
             SD_KV_I("drafts", M),
             SD_KV_I("vocab", m.V),
             SD_KV_I("horizon", m.T),
@@ -256,16 +247,15 @@ int sd_cmd_rejections(int argc, char **argv)
 
 static void simulate_help(void)
 {
-    printf("Usage: specdec simulate MODEL [--algo sd|batch|tree|kseq|kseq-tree|ersd]\n"
+    char names[256];
+    printf("Usage: specdec simulate MODEL [--algo %s]\n"
            "                        [--drafts M]\n"
            "                        [--runs N] [--seed S] [--threads K] [--z Z]\n"
            "Simulate the decoding algorithm itself N times and compare the mean number of\n"
-           "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= Z.\n\n"
-           "  --algo A             sd (default), batch (RRS at round starts), tree (RRS\n"
-           "                       over live drafts), kseq (SpecTr K-SEQ at round\n"
-           "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
-           "                       (exponential races at round starts); SPEC.md 3, 6\n"
-           "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
+           "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= Z.\n\n",
+           sd_rule_names(names, sizeof names, "|", 0));
+    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; SPEC.md 3, 6");
+    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
            "  --control C          a deliberately wrong algorithm, to see a check fail:\n"
            "                       resample-q (draw from Q after a rejection) or\n"
            "                       accept-p-over-q (accept with min(1, P/Q)); sd only\n"
@@ -288,12 +278,12 @@ int sd_cmd_simulate(int argc, char **argv)
     sd_cli c;
     sd_model m;
     sd_error err;
-    sd_algo algo = SD_ALGO_SD;
-    sd_sim_variant variant = SD_SIM_CORRECT;
-    size_t M = 1;
+    const sd_rule_type *algo = &sd_rule_sd;
+    const char *control_name = "none";
+    size_t M = 1, control;
     int opt, r, rc, pass;
     double exact, var;
-    sd_algo_sim *as = NULL;
+    sd_rule_sim *as = NULL;
     sd_sim sim;
     sd_mc_config cfg;
     sd_mc_result res;
@@ -306,20 +296,14 @@ int sd_cmd_simulate(int argc, char **argv)
         case 'h': simulate_help(); return 0;
         case 'V': return version(c.prog);
         case OPT_ALGO:
-            if (parse_algo(&c, optarg, &algo))
+            if (sd_cli_rule(&c, optarg, 0, &algo))
                 return 2;
             break;
         case OPT_DRAFTS:
             if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
                 return 2;
             break;
-        case OPT_CONTROL:
-            r = sd_sim_variant_parse(optarg);
-            if (r < 0)
-                return sd_cli_usage_error(&c, "--control: '%s' is not none, resample-q or "
-                                              "accept-p-over-q", optarg);
-            variant = (sd_sim_variant)r;
-            break;
+        case OPT_CONTROL: control_name = optarg; break;
         case '?': return sd_cli_usage_error(&c, "bad option");
         default:
             r = sd_cli_option(&c, opt, optarg);
@@ -330,8 +314,8 @@ int sd_cmd_simulate(int argc, char **argv)
     }
     if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
         return 2;
-    if (variant != SD_SIM_CORRECT && algo != SD_ALGO_SD)
-        return sd_cli_usage_error(&c, "--control is available for --algo sd only");
+    if (sd_cli_control(&c, algo, control_name, &control))
+        return 2;
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
@@ -339,22 +323,22 @@ int sd_cmd_simulate(int argc, char **argv)
         return rc;
     }
     sd_error_clear(&err);
-    if (sd_algo_exact(&m, algo, M, &exact, &var, &err) != SD_OK ||
-        sd_algo_sim_alloc(&as, &m, algo, M, variant, &err) != SD_OK) {
+    if (sd_rule_exact(algo, &m, M, &exact, &var, &err) != SD_OK ||
+        sd_rule_sim_alloc(&as, algo, &m, M, control, &err) != SD_OK) {
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
-    sim = sd_algo_sim_get(as);
+    sim = sd_rule_sim_get(as);
     memset(&cfg, 0, sizeof cfg);
-    cfg.runs = c.runs;
-    cfg.seed = c.seed;
-    cfg.threads = c.threads;
-    cfg.rng = c.rng;
+    cfg.runs = c.mc.runs;
+    cfg.seed = c.mc.seed;
+    cfg.threads = c.mc.threads;
+    cfg.rng = c.mc.rng;
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = &c;
     cfg.team = sd_par_team();
     if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
-        sd_algo_sim_free(as);
+        sd_rule_sim_free(as);
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
@@ -362,28 +346,28 @@ int sd_cmd_simulate(int argc, char **argv)
         sd_checklist l;
         sd_checklist_init(&l);
         if (sd_check_mean_bounded(&l, "mean", exact, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, c.z, &err) != SD_OK) {
+                                   (double)res.runs, (double)res.T, c.mc.z_max, &err) != SD_OK) {
             sd_mc_result_free(&res);
-            sd_algo_sim_free(as);
+            sd_rule_sim_free(as);
             sd_model_free(&m);
             return sd_cli_fail(&c, &err);
         }
         pass = l.v[0].pass;
         if ((rc = sd_out_open(&c, &out)) == 0) {
             sd_kv kv[] = {
-                SD_KV_S("algo", sd_algo_name(algo)),
+                SD_KV_S("algo", algo->name),
                 SD_KV_I("drafts", M),
                 SD_KV_I("runs", res.runs),
-                SD_KV_I("seed", c.seed),
+                SD_KV_I("seed", c.mc.seed),
                 SD_KV_N("mean", res.mean),
                 SD_KV_N("stderr", res.stderr_mean),
                 SD_KV_N("exact", exact),
                 SD_KV_N("z", l.v[0].z),
                 SD_KV_B("pass", pass),
-                SD_KV_N("z_max", c.z),
+                SD_KV_N("z_max", c.mc.z_max),
                 SD_KV_N("sample_variance", res.var),
                 SD_KV_N("exact_variance", var),
-                SD_KV_S("control", sd_sim_variant_name(variant)),
+                SD_KV_S("control", sd_rule_control_name(algo, control)),
                 SD_KV_I("vocab", m.V),
                 SD_KV_I("horizon", m.T),
             };
@@ -393,7 +377,7 @@ int sd_cmd_simulate(int argc, char **argv)
         sd_checklist_free(&l);
     }
     sd_mc_result_free(&res);
-    sd_algo_sim_free(as);
+    sd_rule_sim_free(as);
     sd_model_free(&m);
     return rc != 0 ? rc : (pass ? 0 : 1);
 }

@@ -72,6 +72,8 @@ typedef struct {
                      void *show_arg);
 } sd_mc_team;
 
+/* Monte Carlo settings: how to run (sd_mc_run) and the limits of the
+ * checks made on the result (sd_mc_run ignores z_max and p_min). */
 typedef struct {
     size_t runs;               /* number of runs (>= 1) */
     uint64_t seed;             /* master seed */
@@ -84,6 +86,8 @@ typedef struct {
     void (*progress)(void *arg, size_t done, size_t total); /* optional, thread 0 only */
     void *progress_arg;
     const sd_mc_team *team;    /* optional: spread the chunks over processes (NULL: one) */
+    double z_max;              /* z-score limit of the checks (SPEC 8: 4.5) */
+    double p_min;              /* chi-square p-value limit of the checks (SPEC 8: 1e-6) */
 } sd_mc_config;
 
 typedef struct {

@@ -23,7 +23,8 @@ typedef struct {
 } failure;
 
 static struct {
-    int active;          /* MPI started by sd_par_main */
+    int active;          /* MPI started by sd_par_start */
+    int depth;           /* sd_par_start calls not yet finished */
     int rank, size;
     int funneled;        /* MPI calls allowed from the main thread inside OpenMP regions */
     MPI_Comm comm;       /* a duplicate of MPI_COMM_WORLD for this module's traffic */
@@ -217,11 +218,10 @@ static void team_progress(void *arg, size_t mine, int last, size_t total,
     }
 }
 
-/* Start MPI if launched; 0, or 3 with a message. */
-static int start(int *argc, char ***argv)
+int sd_par_start(int *argc, char ***argv)
 {
     int provided;
-    if (!launched())
+    if (par.depth++ > 0 || !launched())
         return 0;
     if (MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided) != MPI_SUCCESS) {
         fprintf(stderr, "%s: cannot start MPI\n", (*argv)[0]);
@@ -257,12 +257,9 @@ static int start(int *argc, char ***argv)
     return 0;
 }
 
-int sd_par_main(int (*main_fn)(int, char **), int argc, char **argv)
+int sd_par_finish(int code)
 {
-    int code = start(&argc, &argv);
-    if (code == 0)
-        code = main_fn(argc, argv);
-    if (!par.active)
+    if (--par.depth > 0 || !par.active)
         return code;
     if (par.size > 1) {
         fflush(stdout);
@@ -283,10 +280,21 @@ int sd_par_main(int (*main_fn)(int, char **), int argc, char **argv)
         MPI_Wait(&par.req, MPI_STATUS_IGNORE);
     MPI_Comm_free(&par.comm);
     MPI_Finalize();
+    par.active = 0;
     free(par.seen);
+    par.seen = NULL;
     if (par.err != NULL)
         fclose(par.err);
+    par.err = NULL;
     return code;
+}
+
+int sd_par_main(int (*main_fn)(int, char **), int argc, char **argv)
+{
+    int code = sd_par_start(&argc, &argv);
+    if (code == 0)
+        code = main_fn(argc, argv);
+    return sd_par_finish(code);
 }
 
 int sd_par_rank(void)
@@ -330,6 +338,18 @@ void sd_par_set_prog(const char *prog)
 }
 
 #else /* one process: no MPI */
+
+int sd_par_start(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    return 0;
+}
+
+int sd_par_finish(int code)
+{
+    return code;
+}
 
 int sd_par_main(int (*main_fn)(int, char **), int argc, char **argv)
 {

@@ -21,11 +21,20 @@
 
 #include "mc.h"
 
-/* Run main_fn(argc, argv) as one process of the job: start MPI when the
- * program was started by an MPI launcher, run, agree on the outcome
- * with the other processes, stop MPI.  Returns the exit status: main_fn's,
- * or, when another process failed, that process's (its message printed
- * by rank 0).  Use as: int main(int c, char **v) { return sd_par_main(run, c, v); } */
+/* Start: when the program was started by an MPI launcher, start MPI
+ * and become one process of the job (the other processes' output is
+ * set aside here).  Returns 0, or 3 after a message.  Calls nest: only
+ * the outermost start/finish pair acts. */
+int sd_par_start(int *argc, char ***argv);
+
+/* Finish: agree on the outcome with the other processes and stop MPI.
+ * code is this process's exit status; returns the job's: code, or,
+ * when another process failed, that process's (its message printed by
+ * rank 0). */
+int sd_par_finish(int code);
+
+/* sd_par_start, main_fn(argc, argv), sd_par_finish.  Use as:
+ * int main(int c, char **v) { return sd_par_main(run, c, v); } */
 int sd_par_main(int (*main_fn)(int, char **), int argc, char **argv);
 
 /* This process's rank (0 when alone) and the number of processes (1
