@@ -101,7 +101,8 @@ int sd_cmd_random(int argc, char **argv)
     if (sd_model_random(&m, V, c.horizon, (sd_family)c.family, c.alpha, c.stationary,
                         c.model_seed, &err) != SD_OK)
         return sd_cli_fail(&c, &err);
-    if (sd_model_save(&m, dout, tout, &err) != SD_OK) {
+    /* one writer in an MPI job: rank 0 (the job's exit status is agreed) */
+    if (sd_par_rank() == 0 && sd_model_save(&m, dout, tout, &err) != SD_OK) {
         sd_model_free(&m);
         remove(dout);
         return sd_cli_fail(&c, &err);
