@@ -811,3 +811,26 @@ int sd_cli_control(const sd_cli *c, const sd_rule_type *algo, const char *name, 
     sd_cli_usage_error(c, "--control: '%s' is not none%s", name, names);
     return -1;
 }
+
+int sd_cli_row(sd_cli *c, const char *arg, void *dest)
+{
+    size_t *row = dest;
+    unsigned long tt, ss;
+    char tail;
+    if (arg[0] < '0' || arg[0] > '9' || strchr(arg, '-') != NULL ||
+        sscanf(arg, "%lu,%lu%c", &tt, &ss, &tail) != 2) {
+        sd_cli_usage_error(c, "--row: '%s' is not T,S (position, state)", arg);
+        return -1;
+    }
+    row[0] = tt;
+    row[1] = ss;
+    return 0;
+}
+
+int sd_cli_row_check(const sd_cli *c, const sd_model *m, const size_t *row)
+{
+    if (row[0] < 1 || row[0] > m->T || row[1] >= m->V)
+        return sd_cli_usage_error(c, "--row: %zu,%zu is not a row (t in 1..%zu, s in 0..%zu)",
+                                  row[0], row[1], m->T, m->V - 1);
+    return 0;
+}

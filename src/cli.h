@@ -137,6 +137,11 @@ int sd_cli_control(const sd_cli *c, const sd_rule_type *algo, const char *name, 
  * tail (or NULL) right after the last, wrapped at 77 columns. */
 void sd_cli_help_rules(FILE *f, unsigned need, const sd_rule_type *dflt, const char *tail);
 
+/* --row T,S: parse into dest (size_t[2]); 0, or -1 after a message. */
+int sd_cli_row(sd_cli *c, const char *arg, void *dest);
+/* 0 if row is a row (t, s) of m, else 2 after a message. */
+int sd_cli_row_check(const sd_cli *c, const sd_model *m, const size_t *row);
+
 /* Print "prog: msg" to stderr and return 2 (usage error). */
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

@@ -12,6 +12,7 @@ enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL - 10, OPT_PMIN };
 static const struct option model_opts[] = {SD_CLI_MODEL_OPTIONS};
 static const struct option mc_opts[] = {SD_CLI_MC_OPTIONS};
 static const struct option out_opts[] = {SD_CLI_OUTPUT_OPTIONS};
+#define NOUT_ONLY 3 /* out_opts without --help and --version */
 static const struct option thm_opts[] = {
     {"positions", required_argument, 0, OPT_POSITIONS},
     {"p-min", required_argument, 0, OPT_PMIN}};
@@ -41,7 +42,9 @@ static struct option *options(const sd_prog *p)
         n = add(o, n, mc_opts, COUNT(mc_opts));
     if (p->groups & SD_PROG_THM)
         n = add(o, n, thm_opts, COUNT(thm_opts));
-    n = add(o, n, out_opts, COUNT(out_opts));
+    if (p->groups & SD_PROG_OUTPUT)
+        n = add(o, n, out_opts, NOUT_ONLY);
+    n = add(o, n, out_opts + NOUT_ONLY, COUNT(out_opts) - NOUT_ONLY);
     for (i = 0; i < nargs; i++, n++) {
         o[n].name = p->args[i].name;
         o[n].has_arg = p->args[i].kind == SD_ARG_FLAG ? no_argument : required_argument;
@@ -99,7 +102,8 @@ static void help(const sd_prog *p)
         fputs(sd_cli_help_model, stdout);
     if (p->groups & SD_PROG_MC)
         fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+    if (p->groups & SD_PROG_OUTPUT)
+        fputs(sd_cli_help_output, stdout);
 }
 
 /* Parse argv; -1 after --help/--version (exit 0), else 0 or 2. */
@@ -212,4 +216,21 @@ int sd_prog_report_checks(sd_cli *c, const char *theorem, sd_checklist *l, const
     }
     sd_checklist_free(l);
     return rc != 0 ? rc : (pass ? 0 : 1);
+}
+
+int sd_prog_write_data(sd_cli *c, int with_mc,
+                       sd_status (*body)(FILE *f, void *arg, sd_error *err), void *arg)
+{
+    sd_out out;
+    sd_error err;
+    int rc = sd_out_open(c, &out);
+    if (rc != 0)
+        return rc;
+    sd_error_clear(&err);
+    sd_cli_comment_provenance(out.f, c, with_mc);
+    if (body(out.f, arg, &err) != SD_OK) {
+        sd_out_close(c, &out, 0);
+        return sd_cli_fail(c, &err);
+    }
+    return sd_out_close(c, &out, 1);
 }

@@ -3,8 +3,7 @@
  * exit status).
  *
  * A program describes itself by an sd_prog: its help text, which shared
- * option groups it takes (model, Monte Carlo, theorem checks; output
- * options always), its own options as a table of sd_arg (each parsed
+ * option groups it takes (model, Monte Carlo, theorem checks, output), its own options as a table of sd_arg (each parsed
  * into the variable it points to), an optional check of the parsed
  * options and the run function.  sd_prog_main does the rest: --help and
  * --version, strict parsing with "prog: --opt: ..." messages and exit 2,
@@ -45,10 +44,11 @@ typedef struct {
 
 #define SD_ARG_END {NULL, SD_ARG_FLAG, NULL, NULL, 0, 0.0, 0.0, NULL}
 
-/* Shared option groups (sd_prog.groups); output options are always taken. */
+/* Shared option groups (sd_prog.groups); --help and --version always. */
 #define SD_PROG_MODEL 0x1u /* --draft/--target/--random/... */
 #define SD_PROG_MC 0x2u    /* --runs/--seed/--threads/--z/--rng */
 #define SD_PROG_THM 0x4u   /* --positions/--p-min; positions default to 1, T/2, T */
+#define SD_PROG_OUTPUT 0x8u /* --format/--output/--quiet */
 
 /* A program. */
 typedef struct {
@@ -78,6 +78,13 @@ int sd_prog_main(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg);
 /* Write a flat report (sd_report_kv) to the output; 0 or the exit
  * status of the failure. */
 int sd_prog_report_kv(sd_cli *c, const sd_kv *kv, size_t n, int with_mc);
+
+/* Write a data file (figure .dat, table): open the output, write the
+ * provenance as '#' lines (with the Monte Carlo settings if with_mc),
+ * then body(f, arg, err); the file is put in place only if body returns
+ * SD_OK.  Returns 0 or the exit status of the failure. */
+int sd_prog_write_data(sd_cli *c, int with_mc,
+                       sd_status (*body)(FILE *f, void *arg, sd_error *err), void *arg);
 
 /* Write a theorem check report (sd_report_checks) to the output and
  * free l; the exit status: 0 if every check passed, 1 if one failed, or

@@ -58,8 +58,8 @@ int main(int argc, char **argv)
     size_t ctl = 0;
     const sd_arg opts[] = {{"control", SD_ARG_FN, &ctl, NULL, 0, 0, 0, control}, SD_ARG_END};
     const sd_prog prog = {"thm1-expected-rejections", help,
-                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM, 200000, 0, 7, 50, opts,
-                          NULL, run};
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 200000, 0,
+                          7, 50, opts, NULL, run};
     sd_cli c;
     return sd_prog_main(&prog, &c, argc, argv, &ctl);
 }

@@ -87,8 +87,9 @@ int main(int argc, char **argv)
         {"rule-seed", SD_ARG_U64, &o.seed, NULL, 0, 0, 0, NULL},
         {"eps", SD_ARG_DOUBLE, &o.eps, NULL, 0, 0.0, INFINITY, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"thm2-lower-bound", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM,
-                          100000, 0, 7, 50, opts, check, run};
+    const sd_prog prog = {"thm2-lower-bound", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
+                          7, 50, opts, check, run};
     sd_cli c;
     o.rules = 5;
     o.seed = 1;

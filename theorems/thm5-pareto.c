@@ -82,8 +82,9 @@ int main(int argc, char **argv)
         {"laws", SD_ARG_SIZE, &o.nr, NULL, 0, 0, 0, NULL},
         {"control", SD_ARG_FN, &o.control_swap, NULL, 0, 0, 0, control},
         SD_ARG_END};
-    const sd_prog prog = {"thm5-pareto", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM, 100000,
-                          0, 7, 50, opts, NULL, run};
+    const sd_prog prog = {"thm5-pareto", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
+                          7, 50, opts, NULL, run};
     sd_cli c;
     o.nb = 20;
     o.nr = 50;
