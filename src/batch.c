@@ -312,8 +312,7 @@ static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tal
                     start = 1;
                 }
             }
-            if (tally->pos_index[t] >= 0)
-                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            sd_tally_token(tally, t, x);
             s = x;
         }
         tally->hist[nrej]++;
@@ -372,8 +371,7 @@ static void tree_serial(const sd_batch_sim *B, size_t *tok, gsl_rng *r, size_t n
                 nrej++;
                 k = M;
             }
-            if (tally->pos_index[t] >= 0)
-                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            sd_tally_token(tally, t, x);
             s = x;
         }
         tally->hist[nrej]++;
@@ -390,11 +388,7 @@ static sd_status tree_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_batch_sim_sim(const sd_batch_sim *s)
 {
-    sd_sim sim;
-    sim.ctx = s;
-    sim.ws_alloc = s->tree ? tree_ws_alloc : NULL;
-    sim.ws_free = s->tree ? sd_free : NULL;
-    sim.run = s->tree ? tree_run : batch_run;
+    sd_sim sim = {s, s->tree ? tree_ws_alloc : NULL, s->tree ? sd_free : NULL, s->tree ? tree_run : batch_run};
     return sim;
 }
 

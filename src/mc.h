@@ -33,6 +33,13 @@ typedef struct {
     uint64_t *tokens;     /* tokens[i*V + x] = runs whose tracked token i was x */
 } sd_tally;
 
+/* Count the output token x at position t if t is tracked. */
+static inline void sd_tally_token(sd_tally *tally, size_t t, size_t x)
+{
+    if (tally->pos_index[t] >= 0)
+        tally->tokens[(size_t)tally->pos_index[t] * tally->V + x]++;
+}
+
 /* A simulation: ctx is read-only and shared by all threads; each thread
  * gets its own workspace from ws_alloc (NULL ws_alloc: no workspace). */
 typedef struct {

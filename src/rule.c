@@ -118,7 +118,7 @@ sd_status sd_rule_sim_alloc(sd_rule_sim **out, const sd_rule_type *T, const sd_m
     if (s == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
     s->type = T;
-    rc = T->sim_alloc(&s->state, m, M, control, err);
+    rc = T->sim_alloc(&s->state, T, m, M, control, err);
     if (rc != SD_OK) {
         sd_free(s);
         return rc;

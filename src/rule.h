@@ -63,10 +63,11 @@ typedef struct sd_rule_type {
      * that the checks must reject), NULL-terminated, or NULL: none.
      * Control c >= 1 of sim_alloc is controls[c - 1]; 0 is the rule. */
     const char *const *controls;
-    /* Build the literal simulation of m (which must outlive it) with
-     * M >= 1 drafts and control c into *state; its sd_sim; release it. */
-    sd_status (*sim_alloc)(void **state, const sd_model *m, size_t M, size_t control,
-                           sd_error *err);
+    /* Build the literal simulation of rule T (this one) on m (which must
+     * outlive it) with M >= 1 drafts and control c into *state; its
+     * sd_sim; release it. */
+    sd_status (*sim_alloc)(void **state, const struct sd_rule_type *T, const sd_model *m,
+                           size_t M, size_t control, sd_error *err);
     sd_sim (*sim_get)(const void *state);
     void (*sim_free)(void *state);
 } sd_rule_type;

@@ -34,12 +34,13 @@ typedef struct {
     sd_roundstart_sim rs;
 } ersd_state;
 
-static sd_status sim_alloc(void **state, const sd_model *m, size_t M, size_t control,
-                           sd_error *err)
+static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
+                           size_t control, sd_error *err)
 {
     ersd_state *s = sd_calloc(1, sizeof *s);
     sd_rs_verifier v;
     sd_status rc;
+    (void)T;
     (void)control;
     if (s == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
@@ -69,20 +70,9 @@ static void sim_free(void *state)
 }
 
 const sd_rule_type sd_rule_ersd = {
-    .name = "ersd",
-    .summary = "exponential races at round starts",
-    .title = "exponential races at round starts",
-    .exact_ref = "round-start recursion",
-    .flags = SD_RULE_ROUNDSTART,
-    .step = sd_ersd_step,
-    .tree_step = NULL,
-    .ws_alloc = ws_alloc,
-    .ws_free = ws_free,
-    .exact = NULL,
-    .cost_formula = "T V^3 (quadrature)",
-    .cost = cost,
-    .controls = NULL,
-    .sim_alloc = sim_alloc,
-    .sim_get = sim_get,
-    .sim_free = sim_free,
+    .name = "ersd", .summary = "exponential races at round starts",
+    .title = "exponential races at round starts", .exact_ref = "round-start recursion",
+    .flags = SD_RULE_ROUNDSTART, .step = sd_ersd_step, .ws_alloc = ws_alloc, .ws_free = ws_free,
+    .cost_formula = "T V^3 (quadrature)", .cost = cost, .sim_alloc = sim_alloc,
+    .sim_get = sim_get, .sim_free = sim_free,
 };

@@ -43,10 +43,12 @@ typedef struct {
     sd_tree_sim ts;       /* kseq-tree */
 } kseq_state;
 
-static sd_status sim_alloc(void **state, const sd_model *m, size_t M, int tree, int rho1,
-                           sd_error *err)
+/* Control 1 of the round-start form is K-SEQ with rho = 1. */
+static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
+                           size_t control, sd_error *err)
 {
     kseq_state *s = sd_calloc(1, sizeof *s);
+    const int tree = (T->flags & SD_RULE_TREE) != 0, rho1 = control == 1;
     sd_status rc;
     if (s == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
@@ -72,19 +74,6 @@ static sd_status sim_alloc(void **state, const sd_model *m, size_t M, int tree, 
     return SD_OK;
 }
 
-static sd_status kseq_sim_alloc(void **state, const sd_model *m, size_t M, size_t control,
-                                sd_error *err)
-{
-    return sim_alloc(state, m, M, 0, control == 1, err);
-}
-
-static sd_status tree_sim_alloc(void **state, const sd_model *m, size_t M, size_t control,
-                                sd_error *err)
-{
-    (void)control;
-    return sim_alloc(state, m, M, 1, 0, err);
-}
-
 static sd_sim sim_get(const void *state)
 {
     const kseq_state *s = state;
@@ -105,39 +94,17 @@ static void sim_free(void *state)
 static const char *const kseq_controls[] = {"kseq-rho1", NULL};
 
 const sd_rule_type sd_rule_kseq = {
-    .name = "kseq",
-    .summary = "SpecTr K-SEQ at round starts",
-    .title = "K-SEQ at round starts",
-    .exact_ref = "round-start recursion",
-    .flags = SD_RULE_ROUNDSTART | SD_RULE_M1_IS_SD,
-    .step = sd_kseq_step,
-    .tree_step = NULL,
-    .ws_alloc = NULL,
-    .ws_free = NULL,
-    .exact = NULL,
-    .cost_formula = "T V^2 M",
-    .cost = kseq_cost,
-    .controls = kseq_controls,
-    .sim_alloc = kseq_sim_alloc,
-    .sim_get = sim_get,
-    .sim_free = sim_free,
+    .name = "kseq", .summary = "SpecTr K-SEQ at round starts", .title = "K-SEQ at round starts",
+    .exact_ref = "round-start recursion", .flags = SD_RULE_ROUNDSTART | SD_RULE_M1_IS_SD,
+    .step = sd_kseq_step, .cost_formula = "T V^2 M", .cost = kseq_cost,
+    .controls = kseq_controls, .sim_alloc = sim_alloc, .sim_get = sim_get, .sim_free = sim_free,
 };
 
 const sd_rule_type sd_rule_kseq_tree = {
-    .name = "kseq-tree",
-    .summary = "K-SEQ over live drafts",
-    .title = "K-SEQ over the live drafts of a tree",
-    .exact_ref = "tree DP",
-    .flags = SD_RULE_TREE | SD_RULE_M1_IS_SD,
-    .step = sd_kseq_step,
-    .tree_step = sd_kseq_tree_step,
-    .ws_alloc = tree_ws_alloc,
-    .ws_free = tree_ws_free,
-    .exact = NULL,
-    .cost_formula = "10 T V^2 M^3",
-    .cost = tree_cost,
-    .controls = NULL,
-    .sim_alloc = tree_sim_alloc,
-    .sim_get = sim_get,
-    .sim_free = sim_free,
+    .name = "kseq-tree", .summary = "K-SEQ over live drafts",
+    .title = "K-SEQ over the live drafts of a tree", .exact_ref = "tree DP",
+    .flags = SD_RULE_TREE | SD_RULE_M1_IS_SD, .step = sd_kseq_step,
+    .tree_step = sd_kseq_tree_step, .ws_alloc = tree_ws_alloc, .ws_free = tree_ws_free,
+    .cost_formula = "10 T V^2 M^3", .cost = tree_cost, .sim_alloc = sim_alloc,
+    .sim_get = sim_get, .sim_free = sim_free,
 };

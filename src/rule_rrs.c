@@ -32,27 +32,14 @@ static double tree_cost(const sd_model *m, size_t M)
     return sd_rule_cost_tvv(m) * k * k * k;
 }
 
-static sd_status sim_alloc(void **state, const sd_model *m, size_t M, int tree,
-                           sd_error *err)
+static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
+                           size_t control, sd_error *err)
 {
     sd_batch_sim *s;
-    sd_status rc = sd_batch_sim_alloc(&s, m, M, tree, err);
+    sd_status rc = sd_batch_sim_alloc(&s, m, M, (T->flags & SD_RULE_TREE) != 0, err);
+    (void)control;
     *state = s;
     return rc;
-}
-
-static sd_status batch_sim_alloc(void **state, const sd_model *m, size_t M, size_t control,
-                                 sd_error *err)
-{
-    (void)control;
-    return sim_alloc(state, m, M, 0, err);
-}
-
-static sd_status tree_sim_alloc(void **state, const sd_model *m, size_t M, size_t control,
-                                sd_error *err)
-{
-    (void)control;
-    return sim_alloc(state, m, M, 1, err);
 }
 
 static sd_sim sim_get(const void *state)
@@ -66,39 +53,16 @@ static void sim_free(void *state)
 }
 
 const sd_rule_type sd_rule_batch = {
-    .name = "batch",
-    .summary = "RRS at round starts",
-    .title = "batch SD (Algorithm 4)",
-    .exact_ref = "Theorem 3",
-    .flags = SD_RULE_ROUNDSTART | SD_RULE_M1_IS_SD | SD_RULE_PAPER,
-    .step = sd_rrs_step,
-    .tree_step = NULL,
-    .ws_alloc = ws_alloc,
-    .ws_free = ws_free,
-    .exact = NULL,
-    .cost_formula = "T V^2 M",
-    .cost = batch_cost,
-    .controls = NULL,
-    .sim_alloc = batch_sim_alloc,
-    .sim_get = sim_get,
-    .sim_free = sim_free,
+    .name = "batch", .summary = "RRS at round starts", .title = "batch SD (Algorithm 4)",
+    .exact_ref = "Theorem 3", .flags = SD_RULE_ROUNDSTART | SD_RULE_M1_IS_SD | SD_RULE_PAPER,
+    .step = sd_rrs_step, .ws_alloc = ws_alloc, .ws_free = ws_free, .cost_formula = "T V^2 M",
+    .cost = batch_cost, .sim_alloc = sim_alloc, .sim_get = sim_get, .sim_free = sim_free,
 };
 
 const sd_rule_type sd_rule_tree = {
-    .name = "tree",
-    .summary = "RRS over live drafts",
-    .title = "tree verification",
-    .exact_ref = "tree DP",
-    .flags = SD_RULE_TREE | SD_RULE_M1_IS_SD | SD_RULE_PAPER,
-    .step = sd_rrs_step,
-    .tree_step = sd_rrs_tree_step,
-    .ws_alloc = ws_alloc,
-    .ws_free = ws_free,
-    .exact = NULL,
-    .cost_formula = "T V^2 M^3",
-    .cost = tree_cost,
-    .controls = NULL,
-    .sim_alloc = tree_sim_alloc,
-    .sim_get = sim_get,
-    .sim_free = sim_free,
+    .name = "tree", .summary = "RRS over live drafts", .title = "tree verification",
+    .exact_ref = "tree DP", .flags = SD_RULE_TREE | SD_RULE_M1_IS_SD | SD_RULE_PAPER,
+    .step = sd_rrs_step, .tree_step = sd_rrs_tree_step, .ws_alloc = ws_alloc,
+    .ws_free = ws_free, .cost_formula = "T V^2 M^3", .cost = tree_cost, .sim_alloc = sim_alloc,
+    .sim_get = sim_get, .sim_free = sim_free,
 };

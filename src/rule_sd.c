@@ -26,11 +26,12 @@ static double cost(const sd_model *m, size_t M)
 /* Control c is sd_sim_variant c (SD_SIM_RESAMPLE_Q, SD_SIM_ACCEPT_P_OVER_Q). */
 static const char *const controls[] = {"resample-q", "accept-p-over-q", NULL};
 
-static sd_status sim_alloc(void **state, const sd_model *m, size_t M, size_t control,
-                           sd_error *err)
+static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
+                           size_t control, sd_error *err)
 {
     sd_sim_sd *s = sd_calloc(1, sizeof *s);
     sd_status rc;
+    (void)T;
     (void)M;
     if (s == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
@@ -55,20 +56,8 @@ static void sim_free(void *state)
 }
 
 const sd_rule_type sd_rule_sd = {
-    .name = "sd",
-    .summary = "Algorithm SD",
-    .title = "Algorithm SD",
-    .exact_ref = "Theorem 1",
+    .name = "sd", .summary = "Algorithm SD", .title = "Algorithm SD", .exact_ref = "Theorem 1",
     .flags = SD_RULE_ROUNDSTART | SD_RULE_VARIANCE | SD_RULE_M1_IS_SD | SD_RULE_PAPER,
-    .step = sd_rule_sd_step,
-    .tree_step = NULL,
-    .ws_alloc = NULL,
-    .ws_free = NULL,
-    .exact = exact,
-    .cost_formula = "T V^2",
-    .cost = cost,
-    .controls = controls,
-    .sim_alloc = sim_alloc,
-    .sim_get = sim_get,
-    .sim_free = sim_free,
+    .step = sd_rule_sd_step, .exact = exact, .cost_formula = "T V^2", .cost = cost,
+    .controls = controls, .sim_alloc = sim_alloc, .sim_get = sim_get, .sim_free = sim_free,
 };
