@@ -115,6 +115,9 @@ static void round_(int fail, int final, uint64_t key, const failure *mine)
         par.failed = 1;
     }
     if (par.failed && par.rank == 0 && par.f.rank != 0) {
+        if (par.f.text[0] == '\0') /* it failed without a word */
+            snprintf(par.f.text, sizeof par.f.text, "%s: process %d of %d failed (exit status %d)\n",
+                     par.prog, par.f.rank, par.size, par.f.code);
         fputs(par.f.text, stderr);
         fflush(stderr);
         par.reported = 1;
