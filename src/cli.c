@@ -13,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "par.h"
 #include "rng.h"
 
 const char sd_cli_help_model[] =
@@ -33,8 +34,9 @@ const char sd_cli_help_mc[] =
     "Monte Carlo:\n"
     "  --runs N             number of simulated runs\n"
     "  --seed S             master seed (default 20241101); the same seed gives the\n"
-    "                       same numbers on any number of threads\n"
-    "  --threads K          OpenMP threads (default: all cores)\n"
+    "                       same numbers on any number of threads and, under\n"
+    "                       mpirun or srun, of MPI processes\n"
+    "  --threads K          OpenMP threads (per MPI process; default: all cores)\n"
     "  --z Z                z-score limit of a check (default 4.5: a false failure\n"
     "                       about once in 150 000 checks)\n"
     "  --rng NAME           generator: xoshiro256ss (default) or any GSL name\n"
@@ -45,6 +47,8 @@ const char sd_cli_help_output[] =
     "  --format F           table (default), json or tsv\n"
     "  --output FILE        write there (atomically) instead of standard output\n"
     "  --quiet              no progress line on stderr\n"
+    "  --progress           draw the progress line even when stderr is not a\n"
+    "                       terminal (under mpirun: rank 0 counts every process)\n"
     "  --help, --version    this help; the version\n"
     "Exit status: 0 done (every check held), 1 a check failed, 2 usage or input\n"
     "error, 3 internal error.\n";
@@ -55,6 +59,7 @@ void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs
     int i;
     memset(c, 0, sizeof *c);
     c->prog = prog;
+    sd_par_set_prog(prog);
     c->alpha = 1.0;
     c->model_seed = SD_DEFAULT_MODEL_SEED;
     c->mc.runs = runs;
@@ -68,6 +73,7 @@ void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs
     c->mc.p_min = 1e-6;
     c->mc.progress = sd_cli_progress;
     c->mc.progress_arg = c;
+    c->mc.team = sd_par_team(); /* NULL unless this is one process of an MPI job */
     c->rng_name = getenv("GSL_RNG_TYPE");
     c->format = SD_FMT_TABLE;
     /* the program's own name instead of argv[0], which may be a libtool path */
@@ -97,6 +103,8 @@ int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
 
 int sd_cli_fail(const sd_cli *c, const sd_error *err)
 {
+    if (sd_par_reported()) /* another MPI process failed; its message is out */
+        return sd_status_exit_code(err->code);
     fprintf(stderr, "%s: %s\n", c->prog, err->msg[0] ? err->msg : sd_strerror(err->code));
     return sd_status_exit_code(err->code);
 }
@@ -292,6 +300,7 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
         return 1;
     case SD_OPT_OUTPUT: c->output = arg; return 1;
     case SD_OPT_QUIET: c->quiet = 1; return 1;
+    case SD_OPT_PROGRESS: c->progress = 1; return 1;
     default: return 0;
     }
 }
@@ -354,7 +363,7 @@ void sd_cli_progress(void *arg, size_t done, size_t total)
     sd_cli *c = arg;
     struct timespec now;
     double el;
-    if (c->quiet || !isatty(STDERR_FILENO))
+    if (c->quiet || (!c->progress && !isatty(STDERR_FILENO)))
         return;
     clock_gettime(CLOCK_MONOTONIC, &now);
     el = (double)(now.tv_sec - c->started.tv_sec) + 1e-9 * (double)(now.tv_nsec - c->started.tv_nsec);
@@ -373,7 +382,8 @@ void sd_cli_progress(void *arg, size_t done, size_t total)
     c->progress_shown = 1;
 }
 
-int sd_out_open(const sd_cli *c, sd_out *o)
+/* Open the output on this process (rank 0 of an MPI job, or alone). */
+static int out_open_here(const sd_cli *c, sd_out *o)
 {
     int fd;
     size_t L;
@@ -406,7 +416,27 @@ int sd_out_open(const sd_cli *c, sd_out *o)
     return 0;
 }
 
-int sd_out_close(const sd_cli *c, sd_out *o, int commit)
+int sd_out_open(const sd_cli *c, sd_out *o)
+{
+    int rc = 0, agreed;
+    o->f = stdout; /* /dev/null on the other processes of an MPI job */
+    o->tmp = NULL;
+    if (sd_par_rank() == 0)
+        rc = out_open_here(c, o);
+    agreed = sd_par_agree(rc);
+    if (agreed != 0 && rc == 0 && o->tmp != NULL) {
+        /* another process failed: write nothing */
+        fclose(o->f);
+        unlink(o->tmp);
+        free(o->tmp);
+        o->f = stdout;
+        o->tmp = NULL;
+    }
+    return agreed;
+}
+
+/* Close the output on this process. */
+static int out_close_here(const sd_cli *c, sd_out *o, int commit)
 {
     int bad = 0;
     if (o->tmp == NULL) {
@@ -431,6 +461,14 @@ int sd_out_close(const sd_cli *c, sd_out *o, int commit)
     free(o->tmp);
     o->tmp = NULL;
     return bad ? 3 : 0;
+}
+
+int sd_out_close(const sd_cli *c, sd_out *o, int commit)
+{
+    /* commit only what every process of an MPI job agrees on */
+    int agreed = commit ? sd_par_agree(0) : 0;
+    int rc = out_close_here(c, o, commit && agreed == 0);
+    return agreed != 0 ? agreed : rc;
 }
 
 void sd_json_num(FILE *f, double x)
@@ -492,6 +530,8 @@ void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
         fprintf(f, ",\"rng\":");
         sd_json_str(f, c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
         fprintf(f, ",\"threads\":%d", c->mc.threads);
+        if (sd_par_size() > 1)
+            fprintf(f, ",\"ranks\":%d", sd_par_size());
     }
 }
 
@@ -509,10 +549,14 @@ void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc)
         fprintf(f, "# model: draft=%s target=%s start=%s\n", c->draft, c->target,
                 c->start ? c->start : "uniform");
     }
-    if (with_mc)
-        fprintf(f, "# monte carlo: runs=%zu seed=%llu rng=%s threads=%d\n", c->mc.runs,
+    if (with_mc) {
+        fprintf(f, "# monte carlo: runs=%zu seed=%llu rng=%s threads=%d", c->mc.runs,
                 (unsigned long long)c->mc.seed, c->mc.rng ? c->mc.rng->name : "xoshiro256ss",
                 c->mc.threads);
+        if (sd_par_size() > 1)
+            fprintf(f, " ranks=%d", sd_par_size());
+        fputc('\n', f);
+    }
 }
 
 static void kv_value(FILE *f, const sd_kv *kv, int json)

@@ -28,7 +28,7 @@ enum {
     SD_OPT_DRAFT = 1000, SD_OPT_TARGET, SD_OPT_HORIZON, SD_OPT_START,
     SD_OPT_RANDOM, SD_OPT_FAMILY, SD_OPT_ALPHA, SD_OPT_MODEL_SEED,
     SD_OPT_STATIONARY, SD_OPT_RUNS, SD_OPT_SEED, SD_OPT_THREADS, SD_OPT_Z,
-    SD_OPT_RNG, SD_OPT_FORMAT, SD_OPT_OUTPUT, SD_OPT_QUIET,
+    SD_OPT_RNG, SD_OPT_FORMAT, SD_OPT_OUTPUT, SD_OPT_QUIET, SD_OPT_PROGRESS,
     SD_OPT_FIRST_LOCAL = 1100 /* executables number their own options from here */
 };
 
@@ -54,6 +54,7 @@ enum {
     {"format", required_argument, 0, SD_OPT_FORMAT},                           \
     {"output", required_argument, 0, SD_OPT_OUTPUT},                           \
     {"quiet", no_argument, 0, SD_OPT_QUIET},                                   \
+    {"progress", no_argument, 0, SD_OPT_PROGRESS},                             \
     {"help", no_argument, 0, 'h'},                                             \
     {"version", no_argument, 0, 'V'}
 
@@ -86,6 +87,7 @@ typedef struct {
     sd_format format;
     const char *output;
     int quiet;
+    int progress;             /* --progress: draw it even when stderr is no terminal */
     /* progress */
     struct timespec started;
     int progress_shown;
@@ -149,7 +151,9 @@ int sd_cli_fail(const sd_cli *c, const sd_error *err);
 /* Progress callback for sd_mc_config (arg = the sd_cli). */
 void sd_cli_progress(void *arg, size_t done, size_t total);
 
-/* Output: open stdout or a temporary file beside --output. */
+/* Output: open stdout or a temporary file beside --output.  Under MPI
+ * only rank 0 writes (the others get standard output, /dev/null there);
+ * opening and committing are agreed by every process (par.h). */
 typedef struct {
     FILE *f;
     char *tmp;        /* temporary path, or NULL for stdout */

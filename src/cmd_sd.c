@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "par.h"
 #include "exact.h"
 #include "prog.h"
 #include "rule.h"
@@ -66,7 +67,8 @@ static int random_run(sd_cli *c, const sd_model *unused, void *arg)
     if (sd_model_random(&m, a->V, c->horizon, (sd_family)c->family, c->alpha, c->stationary,
                         c->model_seed, &err) != SD_OK)
         return sd_cli_fail(c, &err);
-    if (sd_model_save(&m, a->dout, a->tout, &err) != SD_OK) {
+    /* one writer in an MPI job: rank 0 (the job's exit status is agreed) */
+    if (sd_par_rank() == 0 && sd_model_save(&m, a->dout, a->tout, &err) != SD_OK) {
         sd_model_free(&m);
         remove(a->dout);
         return sd_cli_fail(c, &err);

@@ -5,7 +5,12 @@
  * run and the output tokens at chosen positions.  sd_mc_run cuts the
  * runs into fixed chunks; chunk c draws only from stream (seed, c) of
  * sd_rng, and tallies are integers, so results are bit-identical for
- * any number of threads.  Chunks are spread over OpenMP threads.
+ * any number of threads.  Chunks are spread over OpenMP threads, and,
+ * given a team (sd_mc_team), over the processes of a job: each process
+ * runs a contiguous block of chunks and the integer tallies are summed,
+ * so the result is bit-identical for any number of processes as well.
+ * The library knows nothing of MPI; the caller supplies the team's
+ * collective operations (the command-line layer does it with MPI).
  */
 #ifndef SD_MC_H
 #define SD_MC_H
@@ -46,6 +51,34 @@ typedef struct {
                      sd_tally *tally, sd_error *err);
 } sd_sim;
 
+/* The processes one run is spread over, seen through the collective
+ * operations the caller supplies.  Every process calls sd_mc_run with
+ * the same configuration; process rank runs chunks
+ * [rank*n/size, (rank+1)*n/size) of the n chunks.  The operations are
+ * called only from the thread that called sd_mc_run. */
+typedef struct {
+    int rank, size;           /* this process, and how many there are (>= 1) */
+    void *arg;                /* passed to the operations */
+    /* Collective: combine every process's status rc and key (a digest of
+     * the run it is about to make).  Returns SD_OK when all are SD_OK
+     * with equal keys; else, on every process, the status of the
+     * lowest-ranked failing process with its message in err (if not
+     * NULL), or SD_EINVAL when the keys differ (the processes were given
+     * different runs, and summing their tallies would mean nothing). */
+    sd_status (*agree)(void *arg, sd_status rc, uint64_t key, sd_error *err);
+    /* Collective: replace buf[0..n) by its element-wise sum over every
+     * process (integers, so the order of the sum does not matter). */
+    void (*sum)(void *arg, uint64_t *buf, size_t n);
+    /* Progress: this process has finished mine of its chunks.  Rank 0
+     * calls show(show_arg, d, total) with d the chunks finished by every
+     * process as far as it knows; other ranks show nothing.  With
+     * last != 0 (once per run, after this process's chunks, on every
+     * process) rank 0 waits for the last report of every process. */
+    void (*progress)(void *arg, size_t mine, int last, size_t total,
+                     void (*show)(void *show_arg, size_t done, size_t total),
+                     void *show_arg);
+} sd_mc_team;
+
 /* Monte Carlo settings: how to run (sd_mc_run) and the limits of the
  * checks made on the result (sd_mc_run ignores z_max and p_min). */
 typedef struct {
@@ -59,6 +92,7 @@ typedef struct {
     uint64_t *chunk_sums;      /* optional: sum of N_rej of each chunk, in chunk order */
     void (*progress)(void *arg, size_t done, size_t total); /* optional, thread 0 only */
     void *progress_arg;
+    const sd_mc_team *team;    /* optional: spread the chunks over processes (NULL: one) */
     double z_max;              /* z-score limit of the checks (SPEC 8: 4.5) */
     double p_min;              /* chi-square p-value limit of the checks (SPEC 8: 1e-6) */
 } sd_mc_config;
@@ -78,7 +112,11 @@ typedef struct {
 size_t sd_mc_nchunks(const sd_mc_config *cfg);
 
 /* Run sim per cfg on a chain of horizon T and vocabulary V; fill *res
- * (free with sd_mc_result_free).  Returns the first error a chunk met. */
+ * (free with sd_mc_result_free).  Returns the first error a chunk met.
+ * With a team, every process must call it; each returns the same result
+ * (and cfg->chunk_sums complete) or the same error, that of the
+ * lowest-ranked process that failed; progress is reported on rank 0 only,
+ * counting the chunks of every process. */
 sd_status sd_mc_run(const sd_mc_config *cfg, size_t T, size_t V, const sd_sim *sim,
                     sd_mc_result *res, sd_error *err);
 

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "par.h"
+
 /* getopt codes of the program's own options: SD_OPT_FIRST_LOCAL + index. */
 enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL - 10, OPT_PMIN };
 
@@ -170,7 +172,8 @@ static int positions(sd_cli *c, size_t T)
     return 0;
 }
 
-int sd_prog_main(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg)
+/* Parse, load, run: the program on this process; its exit status. */
+static int prog_run(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg)
 {
     struct option *o = options(p);
     sd_model m;
@@ -194,6 +197,15 @@ int sd_prog_main(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg)
         rc = p->run(c, &m, arg);
     sd_model_free(&m);
     return rc;
+}
+
+int sd_prog_main(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg)
+{
+    /* under mpirun/srun: one process of the job (par.h) */
+    int rc = sd_par_start(&argc, &argv);
+    if (rc == 0)
+        rc = prog_run(p, c, argc, argv, arg);
+    return sd_par_finish(rc);
 }
 
 int sd_prog_report_kv(sd_cli *c, const sd_kv *kv, size_t n, int with_mc)

@@ -73,7 +73,10 @@ typedef struct {
 } sd_prog;
 
 /* Run program p on the command line with c (initialised here) and the
- * program's own state arg.  Returns the exit status. */
+ * program's own state arg.  Returns the exit status.  Under an MPI
+ * launcher it runs as one process of the job (par.h): the Monte Carlo
+ * settings c->mc carry the team, rank 0 alone writes, and the exit
+ * status is agreed by every process. */
 int sd_prog_main(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg);
 
 /* Write a flat report (sd_report_kv) to the output; 0 or the exit

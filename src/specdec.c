@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "par.h"
 
 typedef struct {
     const char *name;
@@ -37,7 +38,7 @@ static void usage(FILE *f)
                "Exit status: 0 done, 1 a check failed, 2 usage or input error, 3 internal error.\n");
 }
 
-int main(int argc, char **argv)
+static int program(int argc, char **argv)
 {
     size_t i;
     if (argc < 2) {
@@ -58,4 +59,10 @@ int main(int argc, char **argv)
     fprintf(stderr, "specdec: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
+}
+
+/* One process of an MPI job, or the whole program (par.h). */
+int main(int argc, char **argv)
+{
+    return sd_par_main(program, argc, argv);
 }

@@ -1,6 +1,8 @@
 /* test_mc.c - the Monte Carlo engine and the literal SD simulation. */
 #include "testutil.h"
 
+#include <pthread.h>
+
 #include <gsl/gsl_rng.h>
 
 #include "alloc.h"
@@ -343,6 +345,323 @@ static void test_chunk_error_propagates(void **state)
     sd_mc_result_free(&res);
 }
 
+/* ---- a team of processes, played by threads ----------------------------
+ * An independent implementation of sd_mc_team (shared memory, barriers)
+ * so that the engine's side of the MPI scale-out (blocks of chunks,
+ * agreement on errors, sums) is tested without MPI, also under the
+ * sanitizers.  cmocka's assertions are made on the main thread only. */
+#define TEAM_MAX 5
+
+typedef struct {
+    int size;
+    pthread_barrier_t bar;
+    pthread_mutex_t mu;
+    sd_status st[TEAM_MAX];
+    uint64_t keys[TEAM_MAX];
+    sd_error errs[TEAM_MAX];
+    uint64_t *acc;        /* the running sum of one team_sum */
+    int agrees;           /* agreements made (rank 0 counts) */
+} team_shared;
+
+typedef struct {
+    team_shared *sh;
+    sd_mc_team team;
+    /* what this member runs */
+    const sd_sim *sim;
+    sd_mc_config cfg;
+    size_t T, V;
+    /* what it got */
+    sd_status rc;
+    sd_error err;
+    sd_mc_result res;
+} team_member;
+
+static sd_status thr_agree(void *arg, sd_status rc, uint64_t key, sd_error *err)
+{
+    team_member *me = arg;
+    team_shared *sh = me->sh;
+    int r, first = -1, differ = 0;
+    sh->st[me->team.rank] = rc;
+    sh->keys[me->team.rank] = key;
+    if (err != NULL)
+        sh->errs[me->team.rank] = *err;
+    else
+        sd_error_clear(&sh->errs[me->team.rank]);
+    pthread_barrier_wait(&sh->bar);
+    for (r = sh->size - 1; r >= 0; r--)
+        if (sh->st[r] != SD_OK)
+            first = r;
+    for (r = 1; r < sh->size; r++)
+        differ |= sh->keys[r] != sh->keys[0];
+    if (first >= 0 && err != NULL)
+        *err = sh->errs[first];
+    if (me->team.rank == 0)
+        sh->agrees++;
+    pthread_barrier_wait(&sh->bar); /* nobody writes the next round's status before all read */
+    if (first >= 0)
+        return sh->st[first];
+    return differ ? sd_error_set(err, SD_EINVAL, "the processes were given different runs")
+                  : SD_OK;
+}
+
+static void thr_sum(void *arg, uint64_t *buf, size_t n)
+{
+    team_member *me = arg;
+    team_shared *sh = me->sh;
+    size_t k;
+    if (me->team.rank == 0)
+        sh->acc = calloc(n, sizeof(uint64_t));
+    pthread_barrier_wait(&sh->bar);
+    pthread_mutex_lock(&sh->mu);
+    for (k = 0; k < n; k++)
+        sh->acc[k] += buf[k];
+    pthread_mutex_unlock(&sh->mu);
+    pthread_barrier_wait(&sh->bar);
+    memcpy(buf, sh->acc, n * sizeof(uint64_t));
+    pthread_barrier_wait(&sh->bar);
+    if (me->team.rank == 0) {
+        free(sh->acc);
+        sh->acc = NULL;
+    }
+}
+
+static void thr_progress(void *arg, size_t mine, int last, size_t total,
+                         void (*show)(void *, size_t, size_t), void *show_arg)
+{
+    (void)arg;
+    (void)mine;
+    (void)last;
+    (void)total;
+    (void)show;
+    (void)show_arg;
+}
+
+static void *thr_member(void *arg)
+{
+    team_member *me = arg;
+    sd_error_clear(&me->err);
+    me->rc = sd_mc_run(&me->cfg, me->T, me->V, me->sim, &me->res, &me->err);
+    return NULL;
+}
+
+/* Run cfg on `size` members (member r runs sims[r]); results in m[]. */
+static void run_team(int size, const sd_mc_config *cfg, size_t T, size_t V,
+                     const sd_sim *const *sims, uint64_t *const *chunk_sums,
+                     team_shared *sh, team_member *m)
+{
+    pthread_t th[TEAM_MAX];
+    int r;
+    memset(sh, 0, sizeof *sh);
+    sh->size = size;
+    assert_int_equal(pthread_barrier_init(&sh->bar, NULL, (unsigned)size), 0);
+    assert_int_equal(pthread_mutex_init(&sh->mu, NULL), 0);
+    for (r = 0; r < size; r++) {
+        memset(&m[r], 0, sizeof m[r]);
+        m[r].sh = sh;
+        m[r].team.rank = r;
+        m[r].team.size = size;
+        m[r].team.arg = &m[r];
+        m[r].team.agree = thr_agree;
+        m[r].team.sum = thr_sum;
+        m[r].team.progress = thr_progress;
+        m[r].sim = sims[r];
+        m[r].cfg = *cfg;
+        m[r].cfg.team = &m[r].team;
+        m[r].cfg.chunk_sums = chunk_sums != NULL ? chunk_sums[r] : NULL;
+        m[r].T = T;
+        m[r].V = V;
+        assert_int_equal(pthread_create(&th[r], NULL, thr_member, &m[r]), 0);
+    }
+    for (r = 0; r < size; r++)
+        pthread_join(th[r], NULL);
+    pthread_barrier_destroy(&sh->bar);
+    pthread_mutex_destroy(&sh->mu);
+}
+
+static void test_team_bit_identical(void **state)
+{
+    /* 1..5 processes (each on 1 or 2 threads) give every process the
+     * tallies, moments and chunk sums of one process: 20000 runs are 20
+     * chunks (uneven over 3), 3000 runs are 3 chunks (4 and 5 processes
+     * leave some without a chunk) */
+    sd_model m;
+    sd_error err;
+    sd_sim_sd S;
+    sd_sim sim;
+    const sd_sim *sims[TEAM_MAX];
+    size_t pos[2] = {1, 9}, runs[2] = {20000, 3000}, nch, k;
+    uint64_t sums1[20], sums[TEAM_MAX][20], *sp[TEAM_MAX];
+    sd_mc_config cfg;
+    sd_mc_result one;
+    team_shared sh;
+    team_member mem[TEAM_MAX];
+    int K, r, i;
+    (void)state;
+    assert_int_equal(sd_model_random(&m, 4, 9, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
+    assert_int_equal(sd_sim_sd_alloc(&S, &m, SD_SIM_CORRECT, &err), SD_OK);
+    sim = sd_sim_sd_sim(&S);
+    for (r = 0; r < TEAM_MAX; r++) {
+        sims[r] = &sim;
+        sp[r] = sums[r];
+    }
+    for (i = 0; i < 2; i++) {
+        nch = (runs[i] + SD_MC_CHUNK - 1) / SD_MC_CHUNK;
+        run_sd(&m, runs[i], 77, 2, 2, pos, sums1, &one);
+        for (K = 1; K <= TEAM_MAX; K++) {
+            memset(&cfg, 0, sizeof cfg);
+            cfg.runs = runs[i];
+            cfg.seed = 77;
+            cfg.threads = 1 + K % 2;
+            cfg.npos = 2;
+            cfg.pos = pos;
+            memset(sums, 0xff, sizeof sums); /* stale values must be overwritten */
+            run_team(K, &cfg, m.T, m.V, sims, sp, &sh, mem);
+            for (r = 0; r < K; r++) {
+                if (mem[r].rc != SD_OK)
+                    fail_msg("%d processes, rank %d: %s", K, r, mem[r].err.msg);
+                assert_memory_equal(mem[r].res.hist, one.hist, (m.T + 1) * sizeof(uint64_t));
+                assert_memory_equal(mem[r].res.tokens, one.tokens, 2 * m.V * sizeof(uint64_t));
+                assert_memory_equal(sums[r], sums1, nch * sizeof(uint64_t));
+                assert_true(mem[r].res.mean == one.mean && mem[r].res.var == one.var &&
+                            mem[r].res.m4 == one.m4);
+                assert_int_equal(mem[r].res.runs, runs[i]);
+                sd_mc_result_free(&mem[r].res);
+            }
+            assert_int_equal(sh.agrees, 2); /* before and after the chunks */
+        }
+        sd_mc_result_free(&one);
+    }
+    /* the one-process sums are themselves right: they add up to the total */
+    {
+        uint64_t tot = 0, want = 0;
+        run_sd(&m, 3000, 77, 1, 0, NULL, sums1, &one);
+        for (k = 0; k < 3; k++)
+            tot += sums1[k];
+        for (k = 0; k <= m.T; k++)
+            want += one.hist[k] * k;
+        assert_true(tot == want);
+        sd_mc_result_free(&one);
+    }
+    sd_sim_sd_free(&S);
+    sd_model_free(&m);
+}
+
+static sd_status nows_alloc(const void *ctx, void **ws, sd_error *err)
+{
+    (void)ctx;
+    *ws = NULL;
+    return sd_error_set(err, SD_ENOMEM, "no workspace here");
+}
+
+static sd_status counting_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
+                              sd_tally *tally, sd_error *err)
+{
+    failing_ctx *f = (failing_ctx *)ctx;
+    (void)ws;
+    (void)r;
+    tally->hist[0] += nruns;
+    if (f->fail_call != 0)
+        return sd_error_set(err, SD_EINTERNAL, "a chunk failed on this process");
+#pragma omp atomic
+    f->calls++;
+    return SD_OK;
+}
+
+static void test_team_errors_agreed(void **state)
+{
+    /* a failure on one process ends sd_mc_run on every process with that
+     * process's status and message (the lowest-ranked one if several);
+     * a workspace that cannot be made on one process, or processes given
+     * different runs, stop every process before any chunk runs */
+    failing_ctx ok = {0, 0}, bad = {0, 1};
+    sd_sim good = {&ok, NULL, NULL, counting_run};
+    sd_sim failing = {&bad, NULL, NULL, counting_run};
+    sd_sim nows = {&ok, nows_alloc, NULL, counting_run};
+    const sd_sim *sims[TEAM_MAX];
+    sd_mc_config cfg;
+    team_shared sh;
+    team_member mem[TEAM_MAX];
+    int r;
+    (void)state;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.runs = 8 * 64;
+    cfg.chunk = 64;
+    cfg.threads = 1;
+
+    /* rank 2 of 3 fails in its chunks */
+    sims[0] = sims[1] = &good;
+    sims[2] = &failing;
+    run_team(3, &cfg, 4, 2, sims, NULL, &sh, mem);
+    for (r = 0; r < 3; r++) {
+        assert_int_equal(mem[r].rc, SD_EINTERNAL);
+        assert_msg_has(mem[r].err.msg, "a chunk failed on this process");
+        assert_null(mem[r].res.hist);
+    }
+
+    /* ranks 1 and 3 of 4 cannot make their workspace: rank 1's error, no chunk run */
+    ok.calls = 0;
+    sims[0] = sims[2] = &good;
+    sims[1] = sims[3] = &nows;
+    run_team(4, &cfg, 4, 2, sims, NULL, &sh, mem);
+    for (r = 0; r < 4; r++) {
+        assert_int_equal(mem[r].rc, SD_ENOMEM);
+        assert_msg_has(mem[r].err.msg, "no workspace here");
+    }
+    assert_int_equal(ok.calls, 0);
+    assert_int_equal(sh.agrees, 1);
+
+    /* a bad configuration is refused alike everywhere */
+    cfg.runs = 0;
+    sims[1] = sims[3] = &good;
+    run_team(2, &cfg, 4, 2, sims, NULL, &sh, mem);
+    for (r = 0; r < 2; r++)
+        assert_int_equal(mem[r].rc, SD_EINVAL);
+
+    /* processes given different runs (here: a different number of
+     * runs on rank 1) are stopped before any chunk, not summed */
+    {
+        team_member *mm = mem;
+        pthread_t th[2];
+        ok.calls = 0;
+        memset(&sh, 0, sizeof sh);
+        sh.size = 2;
+        assert_int_equal(pthread_barrier_init(&sh.bar, NULL, 2), 0);
+        assert_int_equal(pthread_mutex_init(&sh.mu, NULL), 0);
+        for (r = 0; r < 2; r++) {
+            memset(&mm[r], 0, sizeof mm[r]);
+            mm[r].sh = &sh;
+            mm[r].team = (sd_mc_team){r, 2, &mm[r], thr_agree, thr_sum, thr_progress};
+            mm[r].sim = &good;
+            mm[r].cfg = cfg;
+            mm[r].cfg.runs = r == 0 ? 8 * 64 : 9 * 64;
+            mm[r].cfg.team = &mm[r].team;
+            mm[r].T = 4;
+            mm[r].V = 2;
+            assert_int_equal(pthread_create(&th[r], NULL, thr_member, &mm[r]), 0);
+        }
+        for (r = 0; r < 2; r++)
+            pthread_join(th[r], NULL);
+        pthread_barrier_destroy(&sh.bar);
+        pthread_mutex_destroy(&sh.mu);
+        for (r = 0; r < 2; r++) {
+            assert_int_equal(mm[r].rc, SD_EINVAL);
+            assert_msg_has(mm[r].err.msg, "different runs");
+        }
+        assert_int_equal(ok.calls, 0);
+    }
+
+    /* control: every process fine */
+    cfg.runs = 8 * 64;
+    ok.calls = 0;
+    run_team(3, &cfg, 4, 2, sims, NULL, &sh, mem);
+    for (r = 0; r < 3; r++) {
+        assert_int_equal(mem[r].rc, SD_OK);
+        assert_true(mem[r].res.hist[0] == 8 * 64);
+        sd_mc_result_free(&mem[r].res);
+    }
+    assert_int_equal(ok.calls, 8); /* each chunk ran once, on one process */
+}
+
 static void test_alloc_failure(void **state)
 {
     /* allocation n fails, n = 1, 2, ...: sd_sim_sd_alloc and sd_mc_run
@@ -427,6 +746,8 @@ int main(void)
         cmocka_unit_test(test_vocab_one),
         cmocka_unit_test(test_invalid_config),
         cmocka_unit_test(test_chunk_error_propagates),
+        cmocka_unit_test(test_team_bit_identical),
+        cmocka_unit_test(test_team_errors_agreed),
         cmocka_unit_test(test_alloc_failure),
         cmocka_unit_test(test_hist_moments),
     };

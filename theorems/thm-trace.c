@@ -113,11 +113,11 @@ int main(int argc, char **argv)
 {
     args a = {{1, 2, 4, 8}, 4, 2000, 3, 0, 0.1};
     const sd_arg opts[] = {
-        {"sequences", SD_ARG_SIZE, &a.B, NULL, 2, 0, 0, NULL},
-        {"gamma", SD_ARG_SIZE_LIST, a.gamma, &a.ngamma, SD_TRACE_MAX_GAMMAS, 1, 0, NULL},
-        {"drafts", SD_ARG_SIZE, &a.K, NULL, 1, 0, 0, NULL},
-        {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL},
-        {"top-k", SD_ARG_SIZE, &a.top_k, NULL, 1, 0, 0, NULL},
+        {"sequences", SD_ARG_SIZE, &a.B, NULL, 2, 0, 0, NULL, NULL},
+        {"gamma", SD_ARG_SIZE_LIST, a.gamma, &a.ngamma, SD_TRACE_MAX_GAMMAS, 1, 0, NULL, NULL},
+        {"drafts", SD_ARG_SIZE, &a.K, NULL, 1, 0, 0, NULL, NULL},
+        {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"top-k", SD_ARG_SIZE, &a.top_k, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"thm-trace", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 1, 0,
