@@ -1,5 +1,5 @@
 /* fig-running-mean - data for panels (a) and (b) of Figures 2 and 5
- * (SPEC 5): the running mean of N_rej over the first per_point*N runs of
+ * (doc/theory.md §5): the running mean of N_rej over the first per_point*N runs of
  * Algorithm SD (or, with --algo batch|tree --drafts M, of batch SD or
  * tree verification), against N, with the exact value (Theorem 1, 3).
  *

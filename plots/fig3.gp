@@ -1,4 +1,4 @@
-# Figure 3 (SPEC.md 3, 5): batch improvement BI_M = TV(P,Q) - rho_M(P,Q) of
+# Figure 3 (doc/theory.md §3, §5): batch improvement BI_M = TV(P,Q) - rho_M(P,Q) of
 # recursive rejection sampling against the number of drafts M.  Lines: the
 # toolkit's RRS (sd_rrs_bi); points: the paper's closed forms.
 #  top:    Q = Ber(0.5), P = Ber(a):  BI_M = (a - 0.5)(1 - a^(M-1));

@@ -1,4 +1,4 @@
-# Figure 4 (SPEC.md 4, 5): the quality-speed tradeoff of biased rules.
+# Figure 4 (doc/theory.md §4, §5): the quality-speed tradeoff of biased rules.
 # (a) one token pair (row t=1, s=0 of the Fig. 2 chains): bias Loss*
 #     horizontal, rejection probability vertical; the Pareto front
 #     Loss* = TV - P_rej (Theorem 5), the unattainable region below it

@@ -1,4 +1,4 @@
-# Figure 5 (SPEC.md 5): speculative decoding on a 7-state paper-family
+# Figure 5 (doc/theory.md §5): speculative decoding on a 7-state paper-family
 # chain with T = 100 (the model of --random 7,100 --model-seed 1).
 #  (a) SD: running mean of N_rej over the first 100 N runs against N, with
 #      Theorem 1's exact value as a line;

@@ -1,4 +1,4 @@
-# Figure 6 (ours, beside the paper's; SPEC.md 6): multi-draft verification
+# Figure 6 (ours, beside the paper's; doc/theory.md §6): multi-draft verification
 # on equal terms.  Top: on one paper-family token pair (row t = 1, s = 0 of
 # the --random 7,50 --model-seed 1 chains), the acceptance probability of
 # k-draft verification: RRS (batch SD), SpecTr's K-SEQ, exponential races

@@ -1,9 +1,9 @@
 /* cli.h - the command-line contract shared by every executable.
  *
- * Parses the common options of DESIGN.md (model, Monte Carlo, output),
- * loads the model, opens the output (a temporary file renamed into place
- * only on success, so nothing half-written is ever left), shows
- * progress on a terminal, and writes reports as table, JSON or TSV with
+ * Parses the common options (model, Monte Carlo, output; README,
+ * "Command-line contract"), loads the model, opens the output (a
+ * temporary file renamed into place only on success, so nothing
+ * half-written is ever left), shows progress on a terminal, and writes reports as table, JSON or TSV with
  * the provenance (program, version, command, seeds, parameters).
  * Unlike the library, this layer prints to stderr.
  */
@@ -175,7 +175,7 @@ void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc);
 /* Write a flat report of n fields in c->format. */
 void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_mc);
 
-/* Write a theorem check report (DESIGN.md JSON contract) in c->format. */
+/* Write a theorem check report (the JSON contract in the README) in c->format. */
 void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
                       const sd_checklist *l, const sd_kv *extra, size_t nextra);
 

@@ -1,5 +1,5 @@
 /* cmd_token.c - specdec token: multi-draft acceptance probabilities of
- * one draft/target token pair (SPEC 6): RRS, K-SEQ, ERSD, the optimal
+ * one draft/target token pair (doc/theory.md §6): RRS, K-SEQ, ERSD, the optimal
  * transport bound alpha*_k and the membership upper bound, k = 1..K. */
 #include <ctype.h>
 #include <math.h>
@@ -21,7 +21,7 @@
 #define PACKAGE_VERSION "unknown"
 #endif
 
-/* Sum tolerance of an input distribution (DESIGN.md Models and files). */
+/* Sum tolerance of an input distribution (the README, "Model files"). */
 #define TOKEN_SUM_TOL 1e-6
 #define TOKEN_SUM_TOL_F32 1e-4
 /* ERSD quadrature tolerances and subinterval limit per piece. */
@@ -41,11 +41,11 @@ static void help(void)
     printf("Usage: specdec token --p LIST|FILE --q LIST|FILE [--drafts K] [--lp]\n"
            "                     [--format table|json|tsv] [--output FILE]\n"
            "Acceptance probabilities of multi-draft verification for one draft law p and\n"
-           "target law q (SPEC.md 6), for k = 1..K i.i.d. drafts: RRS (recursive rejection\n"
-           "sampling, batch SD), SpecTr's K-SEQ (with its rho*), exponential races (ERSD,\n"
-           "k distinct drafts; with the quadrature's error bound), the optimal transport\n"
-           "bound alpha*_k over all verifiers of k i.i.d. drafts (min-cut form; null for\n"
-           "V > %d) and the membership upper bound sum_x min(q, 1 - (1-p)^k).\n\n"
+           "target law q (doc/theory.md §6), for k = 1..K i.i.d. drafts: RRS (recursive\n"
+           "rejection sampling, batch SD), SpecTr's K-SEQ (with its rho*), exponential races\n"
+           "(ERSD, k distinct drafts; with the quadrature's error bound), the optimal\n"
+           "transport bound alpha*_k over all verifiers of k i.i.d. drafts (min-cut form;\n"
+           "null for V > %d) and the membership upper bound sum_x min(q, 1 - (1-p)^k).\n\n"
            "  --p LIST|FILE        draft distribution: comma-separated probabilities\n"
            "                       (e.g. 0.1,0.9) or a .npy file of shape (V,)\n"
            "  --q LIST|FILE        target distribution, likewise, of the same length\n"

@@ -1,5 +1,5 @@
 /* cmd_tradeoff.c - specdec tradeoff: the quality-speed tradeoff of the
- * over-acceptance rule b_eps with Decoding-OPT or -UNO (SPEC 4). */
+ * over-acceptance rule b_eps with Decoding-OPT or -UNO (doc/theory.md §4). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -19,7 +19,8 @@ static void tradeoff_help(void)
 {
     printf("Usage: specdec tradeoff MODEL --eps E [--resample opt|uno]\n"
            "                        [--format table|json|tsv] [--output FILE]\n"
-           "The quality-speed tradeoff of over-acceptance (SPEC.md 4, Theorems 4 and 5):\n"
+           "The quality-speed tradeoff of over-acceptance (Theorems 4 and 5 of Yin et al.;\n"
+           "doc/theory.md §4):\n"
            "accept a draft token x with probability b_eps(x) = min{1, (Q(x)+E)/P(x)} and\n"
            "after a rejection draw from R* = [Q - b P]_+ normalised (Decoding-OPT, the\n"
            "least biased choice) or from Q (Decoding-UNO).  Reports, all exact:\n"

@@ -1,4 +1,4 @@
-/* ersd.c - exponential races (SPEC 6.4): closed form, quadrature, race. */
+/* ersd.c - exponential races (doc/theory.md §6.4): closed form, quadrature, race. */
 #include "ersd.h"
 
 #include <math.h>

@@ -3,7 +3,7 @@
  * Token t (t = 1..T) is drawn from K_t(x_{t-1}, .), the prompt state x_0
  * from the start law pi0.  Each of the two chains is either stationary
  * (one V x V kernel used at every t, never copied T times) or
- * nonstationary (T kernels).  See SPEC.md section 0.
+ * nonstationary (T kernels).  See doc/theory.md §0.
  */
 #ifndef SD_MODEL_H
 #define SD_MODEL_H
@@ -73,7 +73,7 @@ sd_status sd_model_validate(sd_model *m, const char *dname, const char *qname,
 /* Set pi0 from a start specification (see sd_model_load). */
 sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err);
 
-/* Random model families of SPEC.md section 5. */
+/* Random model families of doc/theory.md §5. */
 typedef enum {
     SD_FAMILY_PAPER = 0,     /* rows of i.i.d. U(0,1) entries, normalised */
     SD_FAMILY_DIRICHLET = 1  /* rows ~ Dirichlet(alpha, ..., alpha) */

@@ -1,4 +1,4 @@
-/* multidraft.h - K-SEQ and exponential races on a chain (SPEC 6, "Chain
+/* multidraft.h - K-SEQ and exponential races on a chain (doc/theory.md §6, "Chain
  * level"), assembled from the generic engines (roundstart.h, tree.h) and
  * the token rules (kseq.h, ersd.h), as batch.h does for RRS.
  *

@@ -1,4 +1,4 @@
-/* rule.c - token rules: common helpers and the SD rule (SPEC 1). */
+/* rule.c - token rules: common helpers and the SD rule (doc/theory.md §1). */
 #include "rule.h"
 
 #include <string.h>

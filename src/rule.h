@@ -6,7 +6,7 @@
  * rejected, the joint law of (accepted, token), and the law of the token
  * emitted after a rejection.  The exact engines compose these laws along
  * the chain; the Monte Carlo engines run the same rule with random
- * numbers.  See DESIGN.md "The flow of data".
+ * numbers.  See doc/design.md "Data flow".
  */
 #ifndef SD_RULE_H
 #define SD_RULE_H
@@ -32,10 +32,10 @@ typedef sd_status (*sd_step_fn)(const double *p, const double *q, size_t V,
 sd_status sd_step_alloc(sd_step *st, size_t V, sd_error *err);
 void sd_step_free(sd_step *st);
 
-/* Total variation distance TV(p, q) = sum_x [q - p]_+ (SPEC 0). */
+/* Total variation distance TV(p, q) = sum_x [q - p]_+ (doc/theory.md §0). */
 double sd_tv(const double *p, const double *q, size_t V);
 
-/* The speculative decoding rule (SPEC 1), k ignored: accept draft y with
+/* The speculative decoding rule (doc/theory.md §1), k ignored: accept draft y with
  * probability min(1, q/p), else draw from res(q, p).  Then rej = TV,
  * acc = min(p, q), res = [q - p]_+ / TV. */
 sd_status sd_rule_sd_step(const double *p, const double *q, size_t V, size_t k,
@@ -48,7 +48,7 @@ typedef enum {
     SD_ALGO_TREE,
     SD_ALGO_KSEQ,
     SD_ALGO_ERSD,
-    SD_ALGO_KSEQ_TREE  /* K-SEQ in tree form (SPEC 6, last paragraph) */
+    SD_ALGO_KSEQ_TREE  /* K-SEQ in tree form (doc/theory.md §6.2, tree form) */
 } sd_algo;
 
 /* Parse an --algo name; -1 if unknown. */

@@ -16,8 +16,8 @@ typedef struct {
     uint64_t seed;            /* master seed */
     int threads;              /* OpenMP threads */
     const gsl_rng_type *rng;  /* generator type, NULL = default */
-    double z_max;             /* z-score limit (SPEC 8: 4.5) */
-    double p_min;             /* chi-square p-value limit (SPEC 8: 1e-6) */
+    double z_max;             /* z-score limit (doc/theory.md §8: 4.5) */
+    double p_min;             /* chi-square p-value limit (doc/theory.md §8: 1e-6) */
     size_t npos;              /* output positions whose law is tested ... */
     const size_t *pos;        /* ... ascending in 1..T */
     sd_sim_variant variant;   /* negative control, or SD_SIM_CORRECT */

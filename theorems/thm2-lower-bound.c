@@ -1,4 +1,4 @@
-/* thm2-lower-bound - check Theorem 2 (SPEC 2) on a model or a random
+/* thm2-lower-bound - check Theorem 2 (doc/theory.md §2) on a model or a random
  * instance: random unbiased rules of class F are unbiased, reject at
  * least TV at every row and at least the Theorem 1 value along the
  * chain, and their simulation matches their exact value; SD attains the
@@ -23,7 +23,8 @@ enum { OPT_CONTROL = SD_OPT_FIRST_LOCAL, OPT_RULES, OPT_RULE_SEED, OPT_EPS };
 static void help(void)
 {
     printf("Usage: thm2-lower-bound [MODEL] [--rules N] [--rule-seed S] [--eps E] [--runs N]\n"
-           "Check Theorem 2 of Yin et al. (SPEC.md 2) on a model (default: --random 7,50).\n"
+           "Check Theorem 2 of Yin et al. (doc/theory.md §2) on a model (default: --random\n"
+           "7,50).\n"
            "Draws N random unbiased rules of class F (b = lambda min(1,Q/P), R forced; rule\n"
            "i has lambda = 1 - (i/N) U(0,1) per row and token, from near SD to U(0,1)) and\n"
            "checks for each: unbiased (exact, every row and\n"

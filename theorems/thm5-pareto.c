@@ -1,4 +1,4 @@
-/* thm5-pareto - check Theorems 4 and 5 (SPEC 4) on a model or a random
+/* thm5-pareto - check Theorems 4 and 5 (doc/theory.md §4) on a model or a random
  * instance: the optimal resampling law and the Pareto front on every
  * row with random acceptance rules, and the chain-level tradeoff of the
  * over-acceptance rule b_eps (Decoding-OPT and -UNO) against a literal
@@ -24,7 +24,7 @@ static void help(void)
 {
     printf("Usage: thm5-pareto [MODEL] [--eps LIST] [--rules N] [--laws N] [--runs N]\n"
            "                   [--seed S] [--positions LIST]\n"
-           "Check Theorems 4 and 5 of Yin et al. (SPEC.md 4) on a model (default:\n"
+           "Check Theorems 4 and 5 of Yin et al. (doc/theory.md §4) on a model (default:\n"
            "--random 7,50, the paper family).  On every row (t, s): for random acceptance\n"
            "rules b, P_rej + Loss* = 1 - sum min(bP, Q) >= TV(P, Q), with equality for\n"
            "over-accepting b and along b_eps; R* = [Q - bP]_+ normalised attains Loss*\n"
