@@ -6,6 +6,7 @@
  * Runs are cut into chunks of per_point runs; chunk c draws from stream
  * (seed, c), so point N is the mean of chunks 0..N-1 and the file is the
  * same for any --threads. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +56,7 @@ int main(int argc, char **argv)
     size_t points = 1000, per = 100, n, M = 1;
     uint64_t *sums;
     double exact, var, total = 0.0;
+    long double total2 = 0.0L;
     int opt, r, rc;
     sd_out out;
 
@@ -97,7 +99,7 @@ int main(int argc, char **argv)
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     sd_error_clear(&err);
-    sums = malloc(points * sizeof *sums);
+    sums = malloc(2 * points * sizeof *sums);
     if (sums == NULL) {
         sd_model_free(&m);
         fprintf(stderr, "%s: out of memory\n", c.prog);
@@ -118,6 +120,7 @@ int main(int argc, char **argv)
     cfg.rng = c.rng;
     cfg.chunk = per;
     cfg.chunk_sums = sums;
+    cfg.chunk_sumsq = sums + points;
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = &c;
     rc = sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) == SD_OK ? 0 : sd_cli_fail(&c, &err);
@@ -141,11 +144,18 @@ int main(int argc, char **argv)
         }
         fprintf(out.f, "# final Monte Carlo mean = %.10f +- %.3g (stderr), runs = %zu\n",
                 res.mean, res.stderr_mean, res.runs);
-        fprintf(out.f, "# columns: N runs running_mean exact\n");
+        fprintf(out.f, "# stderr: the standard error of the running mean, sqrt(s^2 / runs)"
+                       " with s^2 the sample variance of its runs\n");
+        fprintf(out.f, "# columns: N runs running_mean exact stderr\n");
         for (n = 0; n < points; n++) {
+            long double nr = (long double)((n + 1) * per), s2;
             total += (double)sums[n];
-            fprintf(out.f, "%zu %zu %.10f %.10f\n", n + 1, (n + 1) * per,
-                    total / (double)((n + 1) * per), exact);
+            total2 += (long double)sums[points + n];
+            s2 = nr > 1 ? (total2 - (long double)total * (long double)total / nr) / (nr - 1)
+                        : 0.0L;
+            fprintf(out.f, "%zu %zu %.10f %.10f %.10f\n", n + 1, (n + 1) * per,
+                    total / (double)((n + 1) * per), exact,
+                    s2 > 0 ? (double)sqrtl(s2 / nr) : 0.0);
         }
         rc = sd_out_close(&c, &out, 1);
     }

@@ -48,6 +48,7 @@ typedef struct {
     size_t npos;               /* tracked positions ... */
     const size_t *pos;         /* ... ascending, in 1..T */
     uint64_t *chunk_sums;      /* optional: sum of N_rej of each chunk, in chunk order */
+    uint64_t *chunk_sumsq;     /* optional: sum of N_rej^2 of each chunk, likewise */
     void (*progress)(void *arg, size_t done, size_t total); /* optional, thread 0 only */
     void *progress_arg;
 } sd_mc_config;
