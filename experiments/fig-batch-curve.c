@@ -54,7 +54,7 @@ int main(int argc, char **argv)
             if (maxM > 100000)
                 return sd_cli_usage_error(&c, "--max-drafts: at most 100000");
             break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)

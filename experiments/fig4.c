@@ -189,7 +189,7 @@ int main(int argc, char **argv)
             if (sd_cli_size(&c, "--eps-points", optarg, 1, &neps))
                 return 2;
             break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)

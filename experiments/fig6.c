@@ -134,7 +134,7 @@ int main(int argc, char **argv)
             if (K > 64)
                 return sd_cli_usage_error(&c, "--kmax: at most 64");
             break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)

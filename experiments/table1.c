@@ -183,7 +183,7 @@ int main(int argc, char **argv)
                 return 2;
             break;
         case OPT_MARKDOWN: md = optarg; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)

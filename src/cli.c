@@ -49,6 +49,8 @@ const char sd_cli_help_output[] =
     "  --format F           table (default), json or tsv\n"
     "  --output FILE        write there (atomically) instead of standard output\n"
     "  --quiet              no progress line on stderr\n"
+    "  --progress           a progress line (with the time left) on stderr even when\n"
+    "                       it is not a terminal, e.g. in CI logs\n"
     "  --help, --version    this help; the version\n"
     "Exit status: 0 done (every check held), 1 a check failed, 2 usage or input\n"
     "error, 3 internal error.\n";
@@ -83,6 +85,112 @@ void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs
         pos = sizeof c->command - 1;
     c->command[pos] = '\0';
     clock_gettime(CLOCK_MONOTONIC, &c->started);
+    opterr = 0; /* sd_cli_bad_option names a bad option, once */
+}
+
+int sd_cli_bad_option(const sd_cli *c, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+        return sd_cli_usage_error(c, "unknown option '-%c'", optopt);
+    if (optopt != 0)
+        return sd_cli_usage_error(c, "option '%s' needs a value", arg);
+    return sd_cli_usage_error(c, "unknown option '%s'", arg);
+}
+
+double sd_cli_phys_mem(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : 0.0;
+}
+
+int sd_cli_refuse_memory(const sd_cli *c, double bytes, const char *what)
+{
+    double phys = sd_cli_phys_mem();
+    if (phys <= 0.0 || bytes <= phys)
+        return 0;
+    fprintf(stderr, "%s: %s needs about %.3g GB of memory, more than this machine's %.3g GB: "
+                    "use a smaller model\n",
+            c->prog, what, bytes / 1e9, phys / 1e9);
+    return 2;
+}
+
+
+/* The directory part of path ("." if none), malloc'ed; NULL when out of
+ * memory. */
+static char *dir_of(const char *path)
+{
+    char *dir = strdup(path), *slash;
+    if (dir == NULL)
+        return NULL;
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return dir;
+}
+
+int sd_cli_same_path(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    const char *ba, *bb;
+    char *da, *db;
+    int same;
+    if (a == NULL || b == NULL)
+        return 0;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    /* not both existing: the same name in the same directory */
+    ba = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
+    bb = strrchr(b, '/') ? strrchr(b, '/') + 1 : b;
+    if (strcmp(ba, bb) != 0)
+        return 0;
+    da = dir_of(a);
+    db = dir_of(b);
+    same = da != NULL && db != NULL && stat(da, &sa) == 0 && stat(db, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    free(da);
+    free(db);
+    return same;
+}
+
+int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
+                        const char *const *inputs, size_t n)
+{
+    struct stat st;
+    size_t i;
+    char *dir;
+    if (path == NULL || strcmp(path, "-") == 0)
+        return 0;
+    if (path[0] == '\0')
+        return sd_cli_usage_error(c, "%s: the file name is empty", opt);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return sd_cli_usage_error(c, "%s: '%s' is a directory, not a file", opt, path);
+    for (i = 0; i < n; i++)
+        if (sd_cli_same_path(path, inputs[i]))
+            return sd_cli_usage_error(c, "%s: '%s' is the input file '%s': writing there "
+                                      "would destroy it", opt, path, inputs[i]);
+    dir = dir_of(path);
+    if (dir == NULL) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return 3;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        int e = errno;
+        int missing = stat(dir, &st) != 0;
+        int rc = sd_cli_usage_error(c, "%s: cannot write '%s': directory '%s'%s %s", opt, path,
+                                    dir, missing ? ":" : "",
+                                    missing ? strerror(e)
+                                    : !S_ISDIR(st.st_mode) ? "is not a directory"
+                                                           : "is not writable");
+        free(dir);
+        return rc;
+    }
+    free(dir);
+    return 0;
 }
 
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
@@ -293,6 +401,7 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
         return 1;
     case SD_OPT_OUTPUT: c->output = arg; return 1;
     case SD_OPT_QUIET: c->quiet = 1; return 1;
+    case SD_OPT_PROGRESS: c->progress = 1; return 1;
     default: return 0;
     }
 }
@@ -329,6 +438,42 @@ int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t defau
     }
     if (c->random && c->horizon)
         c->rT = c->horizon;
+    if (c->quiet && c->progress) {
+        sd_cli_usage_error(c, "--quiet and --progress contradict each other");
+        return -1;
+    }
+    {
+        const char *inputs[3] = {c->draft, c->target, c->start};
+        if (sd_cli_check_output(c, "--output", c->output, inputs, 3) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Refuse a model whose kernels do not fit in memory, or whose horizon
+ * makes even one pass over the kernels (T V^2) take hours, or runs x T
+ * simulated tokens beyond SD_CLI_MAX_TOKENS; 0 if fine. */
+static int refuse_size(const sd_cli *c, size_t V, size_t T, int stationary)
+{
+    double VV = (double)V * (double)V, kern = stationary ? VV : (double)T * VV;
+    char what[96];
+    snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", V, T,
+             stationary ? " (stationary)" : "");
+    if (sd_cli_refuse_memory(c, 2.0 * kern * sizeof(double), what) != 0)
+        return 2;
+    if ((double)T * VV > SD_CLI_MAX_PASS) {
+        fprintf(stderr, "%s: V = %zu, T = %zu: one pass over the kernels along the horizon "
+                        "is T V^2 = %.3g operations, over the limit of %.0e (hours of "
+                        "computing): use a shorter --horizon\n",
+                c->prog, V, T, (double)T * VV, SD_CLI_MAX_PASS);
+        return 2;
+    }
+    if ((double)c->runs * (double)T > SD_CLI_MAX_TOKENS) {
+        fprintf(stderr, "%s: --runs %zu with T = %zu simulates %.3g tokens, over the limit "
+                        "of %.0e (hours of computing): use fewer runs\n",
+                c->prog, c->runs, T, (double)c->runs * (double)T, SD_CLI_MAX_TOKENS);
+        return 2;
+    }
     return 0;
 }
 
@@ -337,6 +482,8 @@ int sd_cli_load_model(sd_cli *c, sd_model *m)
     sd_error err;
     sd_status rc;
     sd_error_clear(&err);
+    if (c->random && refuse_size(c, c->rV, c->rT, c->stationary) != 0)
+        return 2;
     if (c->random) {
         rc = sd_model_random(m, c->rV, c->rT, (sd_family)c->family, c->alpha, c->stationary,
                              c->model_seed, &err);
@@ -346,6 +493,10 @@ int sd_cli_load_model(sd_cli *c, sd_model *m)
             sd_model_free(m);
     } else {
         rc = sd_model_load(m, c->draft, c->target, c->horizon, c->start, &err);
+        if (rc == SD_OK && refuse_size(c, m->V, m->T, sd_model_stationary(m)) != 0) {
+            sd_model_free(m);
+            return 2;
+        }
     }
     return rc == SD_OK ? 0 : sd_cli_fail(c, &err);
 }
@@ -355,22 +506,29 @@ void sd_cli_progress(void *arg, size_t done, size_t total)
     sd_cli *c = arg;
     struct timespec now;
     double el;
-    if (c->quiet || !isatty(STDERR_FILENO))
+    int tty = isatty(STDERR_FILENO);
+    if (c->quiet || (!tty && !c->progress))
         return;
     clock_gettime(CLOCK_MONOTONIC, &now);
     el = (double)(now.tv_sec - c->started.tv_sec) + 1e-9 * (double)(now.tv_nsec - c->started.tv_nsec);
     if (done >= total) {
-        if (c->progress_shown)
-            fprintf(stderr, "\r%60s\r", "");
+        if (c->progress_shown && tty)
+            fprintf(stderr, "\r%78s\r", "");
+        else if (c->progress_shown || (c->progress && el >= 1.0))
+            fprintf(stderr, "%s: simulating done (%zu chunks, %.0f s)\n", c->prog, total, el);
         c->progress_shown = 0;
         return;
     }
-    /* from one second on, redrawn at most five times a second */
-    if (el < 1.0 || (c->progress_shown && el - c->progress_last < 0.2))
+    /* from one second on, redrawn at most five times a second on a
+     * terminal, or written as a new line every ten seconds elsewhere */
+    if (el < 1.0 || (c->progress_shown && el - c->progress_last < (tty ? 0.2 : 10.0)))
         return;
     c->progress_last = el;
-    fprintf(stderr, "\r%s: simulating %3.0f%% (chunk %zu of %zu, %.0f s)", c->prog,
-            100.0 * (double)done / (double)total, done, total, el);
+    fprintf(stderr, "%s%s: simulating %3.0f%% (chunk %zu of %zu, %.0f s", tty ? "\r" : "",
+            c->prog, 100.0 * (double)done / (double)total, done, total, el);
+    if (done > 0)
+        fprintf(stderr, ", about %.0f s left", el * (double)(total - done) / (double)done);
+    fputs(tty ? ")   " : ")\n", stderr);
     c->progress_shown = 1;
 }
 
@@ -420,7 +578,9 @@ int sd_out_close(const sd_cli *c, sd_out *o, int commit)
     bad = ferror(o->f) != 0;
     bad = (fclose(o->f) != 0) || bad;
     if (commit && !bad) {
-        chmod(o->tmp, 0644);
+        mode_t mask = umask(0);
+        umask(mask);
+        chmod(o->tmp, 0666 & ~mask);
         if (rename(o->tmp, c->output) != 0)
             bad = 1;
     }
@@ -434,10 +594,22 @@ int sd_out_close(const sd_cli *c, sd_out *o, int commit)
     return bad ? 3 : 0;
 }
 
+void sd_print_double(FILE *f, double x)
+{
+    char buf[40];
+    int p;
+    for (p = 15; p < 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    fprintf(f, "%.*g", p, x);
+}
+
 void sd_json_num(FILE *f, double x)
 {
     if (isfinite(x))
-        fprintf(f, "%.17g", x);
+        sd_print_double(f, x);
     else
         fputs("null", f);
 }
@@ -518,11 +690,12 @@ static void kv_value(FILE *f, const sd_kv *kv, int json)
         if (json)
             sd_json_num(f, kv->num);
         else if (isfinite(kv->num))
-            fprintf(f, "%.17g", kv->num);
+            sd_print_double(f, kv->num);
         else
-            fputs(isnan(kv->num) ? "nan" : (kv->num > 0 ? "inf" : "-inf"), f);
+            fputs(isnan(kv->num) ? "-" : (kv->num > 0 ? "inf" : "-inf"), f);
         break;
     case SD_KV_INT: fprintf(f, "%lld", kv->i); break;
+    case SD_KV_U64: fprintf(f, "%llu", (unsigned long long)kv->u); break;
     case SD_KV_STR:
         if (json)
             sd_json_str(f, kv->str);
@@ -541,7 +714,7 @@ static void kv_value(FILE *f, const sd_kv *kv, int json)
             if (json)
                 sd_json_num(f, kv->arr[k]);
             else
-                fprintf(f, "%.17g", kv->arr[k]);
+                sd_print_double(f, kv->arr[k]);
         }
         if (json)
             fputc(']', f);

@@ -26,7 +26,7 @@ enum {
     SD_OPT_DRAFT = 1000, SD_OPT_TARGET, SD_OPT_HORIZON, SD_OPT_START,
     SD_OPT_RANDOM, SD_OPT_FAMILY, SD_OPT_ALPHA, SD_OPT_MODEL_SEED,
     SD_OPT_STATIONARY, SD_OPT_RUNS, SD_OPT_SEED, SD_OPT_THREADS, SD_OPT_Z,
-    SD_OPT_RNG, SD_OPT_FORMAT, SD_OPT_OUTPUT, SD_OPT_QUIET,
+    SD_OPT_RNG, SD_OPT_FORMAT, SD_OPT_OUTPUT, SD_OPT_QUIET, SD_OPT_PROGRESS,
     SD_OPT_FIRST_LOCAL = 1100 /* executables number their own options from here */
 };
 
@@ -52,6 +52,7 @@ enum {
     {"format", required_argument, 0, SD_OPT_FORMAT},                           \
     {"output", required_argument, 0, SD_OPT_OUTPUT},                           \
     {"quiet", no_argument, 0, SD_OPT_QUIET},                                   \
+    {"progress", no_argument, 0, SD_OPT_PROGRESS},                             \
     {"help", no_argument, 0, 'h'},                                             \
     {"version", no_argument, 0, 'V'}
 
@@ -86,6 +87,7 @@ typedef struct {
     sd_format format;
     const char *output;
     int quiet;
+    int progress;             /* --progress: show progress even off a terminal */
     /* progress */
     struct timespec started;
     int progress_shown;
@@ -123,6 +125,38 @@ int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *
 int sd_cli_double_list(const sd_cli *c, const char *opt, const char *arg, double *out,
                        size_t cap, size_t *n);
 
+/* Largest --drafts any command accepts. */
+#define SD_CLI_MAX_DRAFTS 1000000
+/* Largest runs x horizon (simulated tokens) a command accepts: hours of
+ * simulation at 1e8 to 1e9 tokens a second. */
+#define SD_CLI_MAX_TOKENS 1e12
+/* Largest T V^2 (one pass over the kernels along the horizon, the least
+ * any exact computation does) a command accepts. */
+#define SD_CLI_MAX_PASS 1e11
+
+/* Refuse (print, return 2) an --output that cannot be written or would
+ * destroy an input, before any work: the empty name, an existing
+ * directory, a missing or forbidden directory, or the same file (device
+ * and inode) as one of the n paths in inputs (NULL entries skipped,
+ * like the model files, which sd_cli_finish checks itself).  path is
+ * the output (NULL: nothing to check), opt its option name.  0 if fine. */
+int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
+                        const char *const *inputs, size_t n);
+
+/* 1 if paths a and b name the same file: the same device and inode when
+ * both exist, else the same name in the same directory. */
+int sd_cli_same_path(const char *a, const char *b);
+
+/* Physical memory of the machine in bytes (0 if unknown). */
+double sd_cli_phys_mem(void);
+/* Refuse (print, return 2) when bytes (what: a description) exceed the
+ * machine's physical memory; 0 if fine. */
+int sd_cli_refuse_memory(const sd_cli *c, double bytes, const char *what);
+
+/* getopt_long returned '?': name the offending option once (getopt's
+ * own message is turned off by sd_cli_init) and return 2. */
+int sd_cli_bad_option(const sd_cli *c, char **argv);
+
 /* Print "prog: msg" to stderr and return 2 (usage error). */
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -147,10 +181,15 @@ int sd_out_close(const sd_cli *c, sd_out *o, int commit);
 
 /* JSON helpers: a number (non-finite as null), a string (escaped). */
 void sd_json_num(FILE *f, double x);
+/* x with the fewest significant digits (15, 16 or 17) that read back as
+ * exactly x, e.g. 0.1 rather than 0.10000000000000001. */
+void sd_print_double(FILE *f, double x);
 void sd_json_str(FILE *f, const char *s);
 
 /* One field of a flat report. */
-typedef enum { SD_KV_NUM, SD_KV_INT, SD_KV_STR, SD_KV_BOOL, SD_KV_NULL, SD_KV_ARRAY } sd_kv_type;
+typedef enum {
+    SD_KV_NUM, SD_KV_INT, SD_KV_STR, SD_KV_BOOL, SD_KV_NULL, SD_KV_ARRAY, SD_KV_U64
+} sd_kv_type;
 typedef struct {
     const char *key;
     sd_kv_type type;
@@ -158,13 +197,16 @@ typedef struct {
     long long i;
     const char *str;
     const double *arr;  /* SD_KV_ARRAY: i doubles */
+    uint64_t u;         /* SD_KV_U64 */
 } sd_kv;
 
-#define SD_KV_N(k, v) {(k), SD_KV_NUM, (v), 0, NULL, NULL}
-#define SD_KV_I(k, v) {(k), SD_KV_INT, 0.0, (long long)(v), NULL, NULL}
-#define SD_KV_S(k, v) {(k), SD_KV_STR, 0.0, 0, (v), NULL}
-#define SD_KV_B(k, v) {(k), SD_KV_BOOL, 0.0, (long long)(v), NULL, NULL}
-#define SD_KV_A(k, a, n) {(k), SD_KV_ARRAY, 0.0, (long long)(n), NULL, (a)}
+#define SD_KV_N(k, v) {(k), SD_KV_NUM, (v), 0, NULL, NULL, 0}
+#define SD_KV_I(k, v) {(k), SD_KV_INT, 0.0, (long long)(v), NULL, NULL, 0}
+#define SD_KV_S(k, v) {(k), SD_KV_STR, 0.0, 0, (v), NULL, 0}
+#define SD_KV_B(k, v) {(k), SD_KV_BOOL, 0.0, (long long)(v), NULL, NULL, 0}
+#define SD_KV_A(k, a, n) {(k), SD_KV_ARRAY, 0.0, (long long)(n), NULL, (a), 0}
+/* An unsigned 64-bit value (seeds), printed as such. */
+#define SD_KV_U(k, v) {(k), SD_KV_U64, 0.0, 0, NULL, NULL, (uint64_t)(v)}
 
 /* Write the provenance fields as JSON members (each preceded by a
  * comma): program, version, command and the model description. */

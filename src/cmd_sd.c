@@ -80,7 +80,7 @@ int sd_cmd_random(int argc, char **argv)
             break;
         case OPT_DRAFT_OUT: dout = optarg; break;
         case OPT_TARGET_OUT: tout = optarg; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)
@@ -93,15 +93,27 @@ int sd_cmd_random(int argc, char **argv)
     if (V == 0 || c.horizon == 0 || dout == NULL || tout == NULL)
         return sd_cli_usage_error(&c, "--vocab, --horizon, --draft-out and --target-out "
                                       "are required");
-    if (strcmp(dout, tout) == 0)
-        return sd_cli_usage_error(&c, "--draft-out and --target-out name the same file");
+    if (sd_cli_same_path(dout, tout))
+        return sd_cli_usage_error(&c, "--draft-out '%s' and --target-out '%s' name the same "
+                                  "file", dout, tout);
+    if (sd_cli_check_output(&c, "--draft-out", dout, NULL, 0) != 0 ||
+        sd_cli_check_output(&c, "--target-out", tout, NULL, 0) != 0)
+        return 2;
+    {
+        /* the kernels in memory, and the same again as the files' contents */
+        double kern = (double)V * (double)V * (c.stationary ? 1.0 : (double)c.horizon);
+        char what[96];
+        snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", V, c.horizon,
+                 c.stationary ? " (stationary)" : "");
+        if (sd_cli_refuse_memory(&c, 2.0 * kern * sizeof(double), what) != 0)
+            return 2;
+    }
     sd_error_clear(&err);
     if (sd_model_random(&m, V, c.horizon, (sd_family)c.family, c.alpha, c.stationary,
                         c.model_seed, &err) != SD_OK)
         return sd_cli_fail(&c, &err);
     if (sd_model_save(&m, dout, tout, &err) != SD_OK) {
         sd_model_free(&m);
-        remove(dout);
         return sd_cli_fail(&c, &err);
     }
     sd_model_free(&m);
@@ -138,6 +150,27 @@ static int refuse_cost(const sd_cli *c, const sd_model *m, sd_algo algo, size_t 
             "fewer drafts or a smaller model\n",
             c->prog, sd_algo_name(algo), M, m->V, m->T, formula, cost, ALGO_MAX_WORK);
     return 2;
+}
+
+/* --drafts M: 1 <= M <= SD_CLI_MAX_DRAFTS; 0 or prints and returns 2. */
+static int parse_drafts(const sd_cli *c, const char *arg, size_t *M)
+{
+    if (sd_cli_size(c, "--drafts", arg, 1, M))
+        return 2;
+    if (*M > SD_CLI_MAX_DRAFTS)
+        return sd_cli_usage_error(c, "--drafts: at most %d, got %s", SD_CLI_MAX_DRAFTS, arg);
+    return 0;
+}
+
+/* --drafts with --algo sd (one draft per round by definition): refused
+ * unless it says 1, rather than silently ignored. */
+static int refuse_sd_drafts(const sd_cli *c, sd_algo algo, size_t M)
+{
+    if (algo == SD_ALGO_SD && M != 1)
+        return sd_cli_usage_error(c, "--drafts %zu: speculative decoding (--algo sd) verifies "
+                                  "one draft per round; choose a multi-draft --algo (batch, "
+                                  "tree, kseq, kseq-tree, ersd)", M);
+    return 0;
 }
 
 static double speedup(double T, double E)
@@ -181,7 +214,7 @@ int sd_cmd_rejections(int argc, char **argv)
     sd_error err;
     sd_algo algo = SD_ALGO_SD;
     size_t M = 1;
-    int opt, r, want_pmf = 0, rc;
+    int opt, r, want_pmf = 0, rc, drafts_given = 0;
     double mean, var, *pmf = NULL;
     sd_out out;
 
@@ -196,11 +229,12 @@ int sd_cmd_rejections(int argc, char **argv)
                 return 2;
             break;
         case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
+            if (parse_drafts(&c, optarg, &M))
                 return 2;
+            drafts_given = 1;
             break;
         case OPT_PMF: want_pmf = 1; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)
@@ -212,11 +246,20 @@ int sd_cmd_rejections(int argc, char **argv)
         return 2;
     if (want_pmf && algo != SD_ALGO_SD)
         return sd_cli_usage_error(&c, "--pmf is available for --algo sd only");
+    if (drafts_given && refuse_sd_drafts(&c, algo, M))
+        return 2;
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
         sd_model_free(&m);
         return rc;
+    }
+    if (want_pmf && (double)m.T * m.T * m.V * m.V > PMF_MAX_WORK) {
+        fprintf(stderr, "%s: --pmf on V = %zu, T = %zu costs T^2 V^2 = %.3g operations, "
+                        "over the limit of %.0e: use a shorter --horizon\n",
+                c.prog, m.V, m.T, (double)m.T * m.T * m.V * m.V, PMF_MAX_WORK);
+        sd_model_free(&m);
+        return 2;
     }
     sd_error_clear(&err);
     if (sd_algo_exact(&m, algo, M, &mean, &var, &err) != SD_OK) {
@@ -270,8 +313,9 @@ static void simulate_help(void)
            "  --control C          a deliberately wrong algorithm, to see a check fail:\n"
            "                       resample-q (draw from Q after a rejection) or\n"
            "                       accept-p-over-q (accept with min(1, P/Q)); sd only\n"
-           "  --runs N             simulated runs (default 100000)\n"
-           "The exact value is computed first; above 1e11 estimated operations (e.g.\n"
+           "The default is 100000 runs.  With one run there is no standard error: z,\n"
+           "stderr and sample_variance are reported as undefined (null, '-') and the check\n"
+           "asks whether one run is plausible (README, \"Two rules\").  The exact value is computed first; above 1e11 estimated operations (e.g.\n"
            "--algo tree with a very large --drafts) the command refuses (exit 2).\n\n");
     fputs(sd_cli_help_model, stdout);
     fputs(sd_cli_help_mc, stdout);
@@ -292,7 +336,7 @@ int sd_cmd_simulate(int argc, char **argv)
     sd_algo algo = SD_ALGO_SD;
     sd_sim_variant variant = SD_SIM_CORRECT;
     size_t M = 1;
-    int opt, r, rc, pass;
+    int opt, r, rc, pass, drafts_given = 0;
     double exact, var;
     sd_algo_sim *as = NULL;
     sd_sim sim;
@@ -311,8 +355,9 @@ int sd_cmd_simulate(int argc, char **argv)
                 return 2;
             break;
         case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
+            if (parse_drafts(&c, optarg, &M))
                 return 2;
+            drafts_given = 1;
             break;
         case OPT_CONTROL:
             r = sd_sim_variant_parse(optarg);
@@ -321,7 +366,7 @@ int sd_cmd_simulate(int argc, char **argv)
                                               "accept-p-over-q", optarg);
             variant = (sd_sim_variant)r;
             break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)
@@ -333,8 +378,20 @@ int sd_cmd_simulate(int argc, char **argv)
         return 2;
     if (variant != SD_SIM_CORRECT && algo != SD_ALGO_SD)
         return sd_cli_usage_error(&c, "--control is available for --algo sd only");
+    if (drafts_given && refuse_sd_drafts(&c, algo, M))
+        return 2;
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
+    {
+        /* the model and the simulation's sampling tables (alias and
+         * threshold tables, about three words per entry of each chain) */
+        double entries = (double)m.V * m.V * (double)(m.nP > m.nQ ? m.nP : m.nQ);
+        if (sd_cli_refuse_memory(&c, entries * 8.0 * (2.0 + 6.0) * (algo == SD_ALGO_SD ? 1 : 2),
+                                 "the simulation") != 0) {
+            sd_model_free(&m);
+            return 2;
+        }
+    }
     if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
         sd_model_free(&m);
         return rc;
@@ -370,24 +427,30 @@ int sd_cmd_simulate(int argc, char **argv)
         }
         pass = l.v[0].pass;
         if ((rc = sd_out_open(&c, &out)) == 0) {
+            /* one run has no spread: stderr, z and the sample variance are
+             * undefined, and the verdict is the plausibility rule's */
+            int one = res.runs < 2;
             sd_kv kv[] = {
                 SD_KV_S("algo", sd_algo_name(algo)),
                 SD_KV_I("drafts", M),
                 SD_KV_I("runs", res.runs),
-                SD_KV_I("seed", c.seed),
+                SD_KV_U("seed", c.seed),
                 SD_KV_N("mean", res.mean),
-                SD_KV_N("stderr", res.stderr_mean),
+                SD_KV_N("stderr", one ? NAN : res.stderr_mean),
                 SD_KV_N("exact", exact),
-                SD_KV_N("z", l.v[0].z),
+                SD_KV_N("z", one ? NAN : l.v[0].z),
                 SD_KV_B("pass", pass),
                 SD_KV_N("z_max", c.z),
-                SD_KV_N("sample_variance", res.var),
+                SD_KV_N("sample_variance", one ? NAN : res.var),
                 SD_KV_N("exact_variance", var),
                 SD_KV_S("control", sd_sim_variant_name(variant)),
                 SD_KV_I("vocab", m.V),
                 SD_KV_I("horizon", m.T),
+                SD_KV_S("note", one ? "one run: no standard error, z or sample variance; the "
+                                      "verdict asks whether a single run is plausible"
+                                    : ""),
             };
-            sd_report_kv(out.f, &c, kv, sizeof kv / sizeof kv[0], 1);
+            sd_report_kv(out.f, &c, kv, sizeof kv / sizeof kv[0] - (one ? 0 : 1), 1);
             rc = sd_out_close(&c, &out, 1);
         }
         sd_checklist_free(&l);

@@ -326,7 +326,7 @@ int sd_cmd_token(int argc, char **argv)
                 return sd_cli_usage_error(&c, "--drafts: at most %d", TOKEN_MAX_K);
             break;
         case OPT_LP: want_lp = 1; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)

@@ -72,7 +72,7 @@ int sd_cmd_tradeoff(int argc, char **argv)
                 return sd_cli_usage_error(&c, "--resample: '%s' is not opt or uno", optarg);
             resample = (sd_resample)r;
             break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)

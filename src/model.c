@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -346,9 +347,23 @@ sd_status sd_model_save(const sd_model *m, const char *draft_path,
     shp[0] = m->nP == 1 ? m->V : m->T;
     shp[1] = m->V;
     shp[2] = m->V;
-    rc = sd_npy_write(draft_path, m->P, m->nP == 1 ? 2 : 3, shp, err);
+    char *tp = NULL, *tq = NULL;
+    rc = sd_npy_write_tmp(draft_path, m->P, m->nP == 1 ? 2 : 3, shp, &tp, err);
     if (rc != SD_OK)
         return rc;
     shp[0] = m->nQ == 1 ? m->V : m->T;
-    return sd_npy_write(target_path, m->Q, m->nQ == 1 ? 2 : 3, shp, err);
+    rc = sd_npy_write_tmp(target_path, m->Q, m->nQ == 1 ? 2 : 3, shp, &tq, err);
+    /* both files are complete before either is renamed into place, so a
+     * failure leaves whatever was at the two paths untouched */
+    if (rc == SD_OK)
+        rc = sd_npy_commit(tp, draft_path, err);
+    else
+        unlink(tp);
+    if (rc == SD_OK)
+        rc = sd_npy_commit(tq, target_path, err);
+    else if (tq != NULL)
+        unlink(tq);
+    sd_free(tp);
+    sd_free(tq);
+    return rc;
 }

@@ -92,7 +92,9 @@ sd_status sd_model_random(sd_model *m, size_t V, size_t T, sd_family fam,
                           sd_error *err);
 
 /* Write draft and target kernels as float64 .npy files: shape (V,V) for a
- * stationary chain, (T,V,V) otherwise. */
+ * stationary chain, (T,V,V) otherwise.  Both are written to temporary
+ * files first and renamed into place only when both are complete, so on
+ * failure the two paths keep what they held before. */
 sd_status sd_model_save(const sd_model *m, const char *draft_path,
                         const char *target_path, sd_error *err);
 

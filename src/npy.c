@@ -357,8 +357,16 @@ void sd_array_free(sd_array *a)
     memset(a, 0, sizeof *a);
 }
 
-sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
-                       const size_t *shape, sd_error *err)
+/* The permissions a new file gets: 0666 less the process umask. */
+static mode_t file_mode(void)
+{
+    mode_t mask = umask(0);
+    umask(mask);
+    return (mode_t)(0666 & ~mask);
+}
+
+sd_status sd_npy_write_tmp(const char *path, const double *data, size_t ndim,
+                           const size_t *shape, char **tmp_out, sd_error *err)
 {
     char header[512], shp[256];
     size_t k, n = 1, hl, pos = 0;
@@ -408,13 +416,33 @@ sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
     ok = ok && fwrite(header, 1, hl, f) == hl;
     ok = ok && (n == 0 || fwrite(data, sizeof(double), n, f) == n);
     ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok || chmod(tmp, file_mode()) != 0) {
         sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
         unlink(tmp);
         sd_free(tmp);
         return SD_EIO;
     }
-    chmod(path, 0644);
-    sd_free(tmp);
+    *tmp_out = tmp;
     return SD_OK;
+}
+
+sd_status sd_npy_commit(const char *tmp, const char *path, sd_error *err)
+{
+    if (rename(tmp, path) != 0) {
+        sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
+        unlink(tmp);
+        return SD_EIO;
+    }
+    return SD_OK;
+}
+
+sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
+                       const size_t *shape, sd_error *err)
+{
+    char *tmp = NULL;
+    sd_status rc = sd_npy_write_tmp(path, data, ndim, shape, &tmp, err);
+    if (rc == SD_OK)
+        rc = sd_npy_commit(tmp, path, err);
+    sd_free(tmp);
+    return rc;
 }

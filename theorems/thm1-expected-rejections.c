@@ -67,7 +67,7 @@ int main(int argc, char **argv)
                                               "accept-p-over-q", optarg);
             mc.variant = (sd_sim_variant)r;
             break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)

@@ -98,7 +98,7 @@ int main(int argc, char **argv)
             if (!(o.eps > 0.0))
                 return sd_cli_usage_error(&c, "--eps: must be > 0 (got %s)", optarg);
             break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)

@@ -78,7 +78,7 @@ int main(int argc, char **argv)
                     return sd_cli_usage_error(&c, "--drafts: each M must be at least 1");
             break;
         case OPT_NO_TREE: o.tree = 0; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)

@@ -100,7 +100,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "none") != 0)
                 return sd_cli_usage_error(&c, "--control: '%s' is not none or swap", optarg);
             break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
             if (r < 0)
