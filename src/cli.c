@@ -13,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "algo.h"
 #include "rng.h"
 
 #ifndef PACKAGE_VERSION
@@ -86,6 +87,29 @@ void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs
     c->command[pos] = '\0';
     clock_gettime(CLOCK_MONOTONIC, &c->started);
     opterr = 0; /* sd_cli_bad_option names a bad option, once */
+}
+
+int sd_cli_refuse_work(const sd_cli *c, double work, const char *what, double limit)
+{
+    if (!(work > limit))
+        return 0;
+    fprintf(stderr, "%s: %s: about %.3g operations, over the limit of %.0e (hours of "
+                    "computing)\n", c->prog, what, work, limit);
+    return 2;
+}
+
+int sd_cli_refuse_cost(const sd_cli *c, const sd_model *m, int algo, size_t M, double limit)
+{
+    const char *formula;
+    double cost = sd_algo_cost(m, (sd_algo)algo, M, &formula);
+    if (cost <= limit)
+        return 0;
+    fprintf(stderr,
+            "%s: --algo %s --drafts %zu on V = %zu, T = %zu costs about %s = %.3g "
+            "operations, over the limit of %.0e (minutes to hours of computing): use "
+            "fewer drafts or a smaller model\n",
+            c->prog, sd_algo_name((sd_algo)algo), M, m->V, m->T, formula, cost, limit);
+    return 2;
 }
 
 int sd_cli_bad_option(const sd_cli *c, char **argv)
@@ -220,8 +244,13 @@ int sd_cli_size(const sd_cli *c, const char *opt, const char *arg, size_t min, s
         return -1;
     }
     v = strtoull(arg, &end, 10);
-    if (*end != '\0' || errno == ERANGE || v > SIZE_MAX / 16) {
-        sd_cli_usage_error(c, "%s: '%s' is not a whole number in range", opt, arg);
+    if (*end != '\0') {
+        sd_cli_usage_error(c, "%s: '%s' is not a whole number", opt, arg);
+        return -1;
+    }
+    if (errno == ERANGE || v > SIZE_MAX / 16) {
+        sd_cli_usage_error(c, "%s: %s is above the largest accepted value, %zu", opt, arg,
+                           (size_t)(SIZE_MAX / 16));
         return -1;
     }
     if (v < min) {

@@ -153,6 +153,19 @@ double sd_cli_phys_mem(void);
  * machine's physical memory; 0 if fine. */
 int sd_cli_refuse_memory(const sd_cli *c, double bytes, const char *what);
 
+/* Refuse (print, return 2) work of about `work` elementary operations
+ * (what: a description, e.g. "--rules 1000 on V = 7, T = 50: T V^2 x
+ * rules") above limit; 0 if fine. */
+int sd_cli_refuse_work(const sd_cli *c, double work, const char *what, double limit);
+/* Refuse (print, return 2) an exact computation of algo with M drafts
+ * on m whose sd_algo_cost is above limit; 0 if fine. */
+int sd_cli_refuse_cost(const sd_cli *c, const sd_model *m, int algo, size_t M, double limit);
+/* The limit of sd_cli_refuse_cost for a single exact computation
+ * (about a minute or two), and for a theorem check, which also
+ * simulates and repeats it. */
+#define SD_CLI_MAX_WORK 1e11
+#define SD_CLI_MAX_WORK_CHECK 1e10
+
 /* getopt_long returned '?': name the offending option once (getopt's
  * own message is turned off by sd_cli_init) and return 2. */
 int sd_cli_bad_option(const sd_cli *c, char **argv);

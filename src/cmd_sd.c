@@ -133,23 +133,11 @@ static int parse_algo(sd_cli *c, const char *arg, sd_algo *algo)
     return 0;
 }
 
-/* Largest sd_algo_cost the command accepts: about a minute or two. */
-#define ALGO_MAX_WORK 1e11
-
 /* Refuse (exit 2) an algorithm/M whose exact computation would take
  * far too long; 0 if fine. */
 static int refuse_cost(const sd_cli *c, const sd_model *m, sd_algo algo, size_t M)
 {
-    const char *formula;
-    double cost = sd_algo_cost(m, algo, M, &formula);
-    if (cost <= ALGO_MAX_WORK)
-        return 0;
-    fprintf(stderr,
-            "%s: --algo %s --drafts %zu on V = %zu, T = %zu costs about %s = %.3g "
-            "operations, over the limit of %.0e (minutes to hours of computing): use "
-            "fewer drafts or a smaller model\n",
-            c->prog, sd_algo_name(algo), M, m->V, m->T, formula, cost, ALGO_MAX_WORK);
-    return 2;
+    return sd_cli_refuse_cost(c, m, (int)algo, M, SD_CLI_MAX_WORK);
 }
 
 /* --drafts M: 1 <= M <= SD_CLI_MAX_DRAFTS; 0 or prints and returns 2. */

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "rule.h"
 #include "thm-cli.h"
 #include "exact.h"
 #include "thm6.h"
@@ -114,6 +115,16 @@ int main(int argc, char **argv)
         sd_model_free(&m);
         return 2;
     }
+    for (i = 0; i < ndrafts; i++)
+        if (drafts[i] > SD_CLI_MAX_DRAFTS ||
+            sd_cli_refuse_cost(&c, &m, SD_ALGO_KSEQ, drafts[i], SD_CLI_MAX_WORK_CHECK) ||
+            sd_cli_refuse_cost(&c, &m, SD_ALGO_KSEQ_TREE, drafts[i], SD_CLI_MAX_WORK_CHECK) ||
+            sd_cli_refuse_cost(&c, &m, SD_ALGO_ERSD, drafts[i], SD_CLI_MAX_WORK_CHECK)) {
+            if (drafts[i] > SD_CLI_MAX_DRAFTS)
+                sd_cli_usage_error(&c, "--drafts: each M must be in 1..%d", SD_CLI_MAX_DRAFTS);
+            sd_model_free(&m);
+            return 2;
+        }
     o.ndrafts = ndrafts;
     o.drafts = drafts;
     sd_checklist_init(&l);

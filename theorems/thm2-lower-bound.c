@@ -85,7 +85,7 @@ int main(int argc, char **argv)
                                           optarg);
             break;
         case OPT_RULES:
-            if (sd_cli_size(&c, "--rules", optarg, 0, &o.rules))
+            if (sd_cli_size(&c, "--rules", optarg, 1, &o.rules))
                 return 2;
             break;
         case OPT_RULE_SEED:
@@ -113,6 +113,19 @@ int main(int argc, char **argv)
     if (sd_thm_cli_settings(&c, m.T, pos, &npos, &mc) != 0) {
         sd_model_free(&m);
         return 2;
+    }
+    {
+        /* every rule: its exact value (a pass over the chain) and its
+         * simulation (runs x T tokens) */
+        char what[128];
+        double rules = (double)o.rules + 1.0;
+        snprintf(what, sizeof what, "--rules %zu on V = %zu, T = %zu with --runs %zu", o.rules,
+                 m.V, m.T, c.runs);
+        if (sd_cli_refuse_work(&c, rules * ((double)m.T * m.V * m.V + (double)c.runs * m.T),
+                               what, SD_CLI_MAX_TOKENS)) {
+            sd_model_free(&m);
+            return 2;
+        }
     }
     sd_checklist_init(&l);
     sd_error_clear(&err);

@@ -74,8 +74,9 @@ int main(int argc, char **argv)
             if (sd_cli_size_list(&c, "--drafts", optarg, drafts, MAX_DRAFTS, &ndrafts))
                 return 2;
             for (i = 0; i < ndrafts; i++)
-                if (drafts[i] < 1)
-                    return sd_cli_usage_error(&c, "--drafts: each M must be at least 1");
+                if (drafts[i] < 1 || drafts[i] > SD_CLI_MAX_DRAFTS)
+                    return sd_cli_usage_error(&c, "--drafts: each M must be in 1..%d",
+                                              SD_CLI_MAX_DRAFTS);
             break;
         case OPT_NO_TREE: o.tree = 0; break;
         case '?': return sd_cli_bad_option(&c, argv);
@@ -94,6 +95,13 @@ int main(int argc, char **argv)
         sd_model_free(&m);
         return 2;
     }
+    for (i = 0; i < ndrafts; i++)
+        if (sd_cli_refuse_cost(&c, &m, SD_ALGO_BATCH, drafts[i], SD_CLI_MAX_WORK_CHECK) ||
+            (o.tree && sd_cli_refuse_cost(&c, &m, SD_ALGO_TREE, drafts[i],
+                                          SD_CLI_MAX_WORK_CHECK))) {
+            sd_model_free(&m);
+            return 2;
+        }
     o.ndrafts = ndrafts;
     o.strict = c.random && m.T >= 2; /* see sd_thm3_opts */
     o.drafts = drafts;

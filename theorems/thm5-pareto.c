@@ -87,11 +87,11 @@ int main(int argc, char **argv)
                     return sd_cli_usage_error(&c, "--eps: %g is negative (eps >= 0)", eps[i]);
             break;
         case OPT_RULES:
-            if (sd_cli_size(&c, "--rules", optarg, 0, &o.nb))
+            if (sd_cli_size(&c, "--rules", optarg, 1, &o.nb))
                 return 2;
             break;
         case OPT_RLAWS:
-            if (sd_cli_size(&c, "--laws", optarg, 0, &o.nr))
+            if (sd_cli_size(&c, "--laws", optarg, 1, &o.nr))
                 return 2;
             break;
         case OPT_CONTROL:
@@ -115,6 +115,18 @@ int main(int argc, char **argv)
     if (sd_thm_cli_settings(&c, m.T, pos, &npos, &mc) != 0) {
         sd_model_free(&m);
         return 2;
+    }
+    {
+        /* every row (t, s): --rules random b, each against --laws random R,
+         * each O(V) */
+        char what[128];
+        snprintf(what, sizeof what, "--rules %zu --laws %zu on V = %zu, T = %zu", o.nb, o.nr,
+                 m.V, m.T);
+        if (sd_cli_refuse_work(&c, (double)m.T * m.V * m.V * (double)o.nb * ((double)o.nr + 1.0),
+                               what, SD_CLI_MAX_WORK_CHECK)) {
+            sd_model_free(&m);
+            return 2;
+        }
     }
     o.eps = eps;
     o.seed = c.seed;
