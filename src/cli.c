@@ -861,18 +861,34 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
         }
         return;
     }
-    fprintf(f, "%-28s %18s %18s %12s %9s  %s\n", "check", "exact", "estimate/value", "stderr",
-            "z", "verdict");
-    for (i = 0; i < l->n; i++) {
-        const sd_check *k = &l->v[i];
-        fprintf(f, "%-28s %18.12g %18.12g ", k->name, k->exact, k->estimate);
-        if (k->kind == SD_CHECK_Z)
-            fprintf(f, "%12.4g %9.3f", k->stderr_est, k->z);
-        else if (k->kind == SD_CHECK_LAW)
-            fprintf(f, "%12s %9.3f", "", k->z);
-        else
-            fprintf(f, "%12s %9s", "", "");
-        fprintf(f, "  %s  (%s)\n", verdict(k->pass), k->detail);
+    {
+        int w = 28, has_law = 0;
+        for (i = 0; i < l->n; i++) {
+            if ((int)strlen(l->v[i].name) > w)
+                w = (int)strlen(l->v[i].name);
+            has_law |= l->v[i].kind == SD_CHECK_LAW;
+        }
+        if (has_law)
+            fputs("# a law check (empirical law against the exact one): estimate = their TV\n"
+                  "# distance, z = the largest |z| of a bin, chi2/df/p = Pearson's test\n", f);
+        fprintf(f, "%-*s %18s %18s %12s %9s  %s\n", w, "check", "exact", "estimate/value",
+                "stderr", "z", "verdict");
+        for (i = 0; i < l->n; i++) {
+            const sd_check *k = &l->v[i];
+            fprintf(f, "%-*s %18.12g %18.12g ", w, k->name, k->exact, k->estimate);
+            if (k->kind == SD_CHECK_Z && isfinite(k->stderr_est) && isfinite(k->z))
+                fprintf(f, "%12.4g %9.3f", k->stderr_est, k->z);
+            else if (k->kind == SD_CHECK_Z)
+                fprintf(f, "%12s %9s", "-", "-");
+            else if (k->kind == SD_CHECK_LAW)
+                fprintf(f, "%12s %9.3f", "", k->z);
+            else
+                fprintf(f, "%12s %9s", "", "");
+            fprintf(f, "  %s  (%s", verdict(k->pass), k->detail);
+            if (k->kind == SD_CHECK_LAW)
+                fprintf(f, "; chi2 = %.4g, df = %zu, p = %.3g", k->chi2, k->df, k->p_value);
+            fputs(")\n", f);
+        }
     }
     fprintf(f, "theorem %s: %s\n", theorem, all ? "all checks hold" : "SOME CHECKS FAILED");
 }

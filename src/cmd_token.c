@@ -245,7 +245,9 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
     }
     fprintf(f, "# %s %s\n# command: %s\n# p: %s\n# q: %s\n# vocab: %zu\n", c->prog,
             PACKAGE_VERSION, c->command, ps, qs, V);
-    fprintf(f, "# tv: %.17g\n", tv);
+    fputs("# tv: ", f);
+    sd_print_double(f, tv);
+    fputc('\n', f);
     fprintf(f, "# acceptance probabilities; optimal = alpha*_k (min-cut), upper = "
                "sum_x min(q, 1-(1-p)^k), '-' = not computed\n");
     if (c->format == SD_FMT_TSV) {

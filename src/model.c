@@ -70,42 +70,73 @@ void sd_model_free(sd_model *m)
 }
 
 /* Validate and renormalise one distribution; where describes it. */
-static sd_status check_row(double *row, size_t V, double tol, const char *name,
-                           const char *where, sd_error *err)
+/* Where entry x of a row is, for messages: the NumPy index when the row
+ * is a kernel row (idx "3,2" for [3,2,:]), then the position. */
+static void entry_where(char *buf, size_t n, const char *where, const char *idx, size_t x)
+{
+    if (idx != NULL)
+        snprintf(buf, n, "entry [%s,%zu] (%s, x=%zu%s)", idx, x, where, x,
+                 strchr(idx, ',') ? "; t counts from 1" : "");
+    else
+        snprintf(buf, n, "%s, x=%zu", where, x);
+}
+
+static sd_status check_row_at(double *row, size_t V, double tol, const char *name,
+                              const char *where, const char *idx, sd_error *err)
 {
     double sum = 0.0;
     size_t x;
+    char at[192];
     for (x = 0; x < V; x++) {
-        if (!isfinite(row[x]))
-            return sd_error_set(err, SD_EINVAL, "%s: %s, x=%zu: value %g is not finite",
-                                name, where, x, row[x]);
-        if (row[x] < 0.0)
-            return sd_error_set(err, SD_EINVAL, "%s: %s, x=%zu: negative probability %.17g",
-                                name, where, x, row[x]);
+        if (!isfinite(row[x])) {
+            entry_where(at, sizeof at, where, idx, x);
+            return sd_error_set(err, SD_EINVAL, "%s: %s: value %g is not finite", name, at,
+                                row[x]);
+        }
+        if (row[x] < 0.0) {
+            entry_where(at, sizeof at, where, idx, x);
+            return sd_error_set(err, SD_EINVAL, "%s: %s: negative probability %.17g", name, at,
+                                row[x]);
+        }
         sum += row[x];
     }
-    if (!(fabs(sum - 1.0) <= tol))
-        return sd_error_set(err, SD_EINVAL,
-                            "%s: %s: row sums to %.17g, off 1 by more than %g",
-                            name, where, sum, tol);
+    if (!(fabs(sum - 1.0) <= tol)) {
+        if (idx != NULL)
+            snprintf(at, sizeof at, "row [%s,:] (%s%s)", idx, where,
+                     strchr(idx, ',') ? "; t counts from 1" : "");
+        else
+            snprintf(at, sizeof at, "%s", where);
+        return sd_error_set(err, SD_EINVAL, "%s: %s: row sums to %.17g, off 1 by more than %g",
+                            name, at, sum, tol);
+    }
     for (x = 0; x < V; x++)
         row[x] /= sum;
     return SD_OK;
+}
+
+static sd_status check_row(double *row, size_t V, double tol, const char *name,
+                           const char *where, sd_error *err)
+{
+    return check_row_at(row, V, tol, name, where, NULL, err);
 }
 
 static sd_status check_kernels(double *K, size_t nK, size_t V, double tol,
                                const char *name, sd_error *err)
 {
     size_t t, s;
-    char where[96];
+    char where[96], idx[64];
     for (t = 0; t < nK; t++)
         for (s = 0; s < V; s++) {
             sd_status rc;
-            if (nK == 1)
+            /* the NumPy index, then the position (t counts from 1) */
+            if (nK == 1) {
+                snprintf(idx, sizeof idx, "%zu", s);
                 snprintf(where, sizeof where, "s=%zu", s);
-            else
+            } else {
+                snprintf(idx, sizeof idx, "%zu,%zu", t, s);
                 snprintf(where, sizeof where, "t=%zu, s=%zu", t + 1, s);
-            rc = check_row(K + (t * V + s) * V, V, tol, name, where, err);
+            }
+            rc = check_row_at(K + (t * V + s) * V, V, tol, name, where, idx, err);
             if (rc != SD_OK)
                 return rc;
         }

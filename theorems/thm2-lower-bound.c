@@ -141,7 +141,7 @@ int main(int argc, char **argv)
             SD_KV_I("horizon", m.T),
             SD_KV_N("theorem1_bound", mean),
             SD_KV_I("rules", o.rules),
-            SD_KV_I("rule_seed", o.seed),
+            SD_KV_U("rule_seed", o.seed),
             SD_KV_N("control_eps", o.eps),
             SD_KV_S("control", o.control_as_rule ? "over-accept" : "none"),
         };
