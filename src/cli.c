@@ -543,14 +543,16 @@ void sd_cli_progress(void *arg, size_t done, size_t total)
     if (done >= total) {
         if (c->progress_shown && tty)
             fprintf(stderr, "\r%78s\r", "");
-        else if (c->progress_shown || (c->progress && el >= 1.0))
+        else if (c->progress_shown)
             fprintf(stderr, "%s: simulating done (%zu chunks, %.0f s)\n", c->prog, total, el);
         c->progress_shown = 0;
         return;
     }
-    /* from one second on, redrawn at most five times a second on a
-     * terminal, or written as a new line every ten seconds elsewhere */
-    if (el < 1.0 || (c->progress_shown && el - c->progress_last < (tty ? 0.2 : 10.0)))
+    /* on a terminal from one second on, redrawn at most five times a
+     * second; elsewhere (--progress) a new line at the first chunk and
+     * then every ten seconds */
+    if (tty ? (el < 1.0 || (c->progress_shown && el - c->progress_last < 0.2))
+            : (c->progress_shown && el - c->progress_last < 10.0))
         return;
     c->progress_last = el;
     fprintf(stderr, "%s%s: simulating %3.0f%% (chunk %zu of %zu, %.0f s", tty ? "\r" : "",

@@ -275,6 +275,12 @@ sd_status sd_model_load(sd_model *m, const char *draft, const char *target,
         sd_array_free(&pa);
         return rc;
     }
+    /* a (T,V,V) file beside a (V,V) one: the stationary kernel is used at
+     * every t, and the horizon is the other file's T */
+    if (horizon == 0 && pa.ndim == 3 && qa.ndim == 2)
+        horizon = pa.shape[0];
+    else if (horizon == 0 && pa.ndim == 2 && qa.ndim == 3)
+        horizon = qa.shape[0];
     rc = kernel_shape(&pa, draft, horizon, &Vp, &nP, &Tp, err);
     if (rc == SD_OK)
         rc = kernel_shape(&qa, target, horizon, &Vq, &nQ, &Tq, err);

@@ -55,7 +55,10 @@ void sd_model_free(sd_model *m);
 
 /* Load draft and target kernels from .npy files.  Shapes (T,V,V), or
  * (V,V) with horizon > 0 giving T (horizon = 0 means "not given"; it is
- * then required for (V,V) files and must equal T for (T,V,V) ones).
+ * then required when both files are (V,V) and must equal T for (T,V,V)
+ * ones).  Draft and target may differ in shape: a (T,V,V) file beside a
+ * (V,V) one (e.g. a nonstationary draft against a fixed target) uses the
+ * stationary kernel at every t, with T from the other file.
  * start is "uniform", a state index, or a .npy file of shape (V,);
  * NULL means uniform.  Validates everything (sd_model_validate) and
  * renormalises rows within tolerance.  Errors name the file and the
