@@ -18,7 +18,9 @@
 #include <gsl/gsl_rng.h>
 
 #include "check.h"
+#include "mc.h"
 #include "model.h"
+#include "rule.h"
 
 typedef enum { SD_FMT_TABLE = 0, SD_FMT_JSON, SD_FMT_TSV } sd_format;
 
@@ -76,13 +78,11 @@ typedef struct {
     double alpha;
     uint64_t model_seed;
     int stationary;
-    /* Monte Carlo */
-    size_t runs;
-    uint64_t seed;
-    int threads;
-    double z;
+    /* Monte Carlo: runs, seed, threads, generator, z_max, p_min, tracked
+     * positions (pointing into pos), progress line */
+    sd_mc_config mc;
     const char *rng_name;
-    const gsl_rng_type *rng;
+    size_t pos[64];           /* --positions */
     /* output */
     sd_format format;
     const char *output;
@@ -95,7 +95,8 @@ typedef struct {
 } sd_cli;
 
 /* Defaults: runs as given, seed SD_DEFAULT_SEED, all cores, z 4.5,
- * table format.  Records argv as the command. */
+ * p-value limit 1e-6, the progress line, table format.  Records argv as
+ * the command. */
 void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs);
 
 /* Handle a shared option.  Returns 1 if handled, 0 if opt is not a
@@ -157,9 +158,10 @@ int sd_cli_refuse_memory(const sd_cli *c, double bytes, const char *what);
  * (what: a description, e.g. "--rules 1000 on V = 7, T = 50: T V^2 x
  * rules") above limit; 0 if fine. */
 int sd_cli_refuse_work(const sd_cli *c, double work, const char *what, double limit);
-/* Refuse (print, return 2) an exact computation of algo with M drafts
- * on m whose sd_algo_cost is above limit; 0 if fine. */
-int sd_cli_refuse_cost(const sd_cli *c, const sd_model *m, int algo, size_t M, double limit);
+/* Refuse (print, return 2) an exact computation of rule with M drafts
+ * on m whose estimated cost is above limit; 0 if fine. */
+int sd_cli_refuse_cost(const sd_cli *c, const sd_model *m, const sd_rule_type *rule, size_t M,
+                       double limit);
 /* The limit of sd_cli_refuse_cost for a single exact computation
  * (about a minute or two), and for a theorem check, which also
  * simulates and repeats it. */
@@ -169,6 +171,22 @@ int sd_cli_refuse_cost(const sd_cli *c, const sd_model *m, int algo, size_t M, d
 /* getopt_long returned '?': name the offending option once (getopt's
  * own message is turned off by sd_cli_init) and return 2. */
 int sd_cli_bad_option(const sd_cli *c, char **argv);
+
+/* --algo: the rule named arg among those whose flags include need; else
+ * print "prog: --algo: unknown algorithm 'arg' (list)" and return -1. */
+int sd_cli_rule(const sd_cli *c, const char *arg, unsigned need, const sd_rule_type **out);
+/* --control: *out = 0 for "none", c for algo's negative control c; else
+ * print why not (algo has no such control, or none at all) and return -1. */
+int sd_cli_control(const sd_cli *c, const sd_rule_type *algo, const char *name, size_t *out);
+/* Print the help paragraph of --algo for the rules whose flags include
+ * need, dflt first marked "(default)", the others with their summaries,
+ * tail (or NULL) right after the last, wrapped at 77 columns. */
+void sd_cli_help_rules(FILE *f, unsigned need, const sd_rule_type *dflt, const char *tail);
+
+/* --row T,S: parse into dest (size_t[2]); 0, or -1 after a message. */
+int sd_cli_row(sd_cli *c, const char *arg, void *dest);
+/* 0 if row is a row (t, s) of m, else 2 after a message. */
+int sd_cli_row_check(const sd_cli *c, const sd_model *m, const size_t *row);
 
 /* Print "prog: msg" to stderr and return 2 (usage error). */
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)

@@ -4,36 +4,23 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algo.h"
-#include "cli.h"
 #include "cmds.h"
 #include "exact.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
+#include "prog.h"
+#include "rule.h"
 
 /* Upper limit on T^2 V^2 for the exact law of N_rej (--pmf). */
 #define PMF_MAX_WORK 4e10
 
-static int version(const char *prog)
-{
-    printf("%s (specdec) %s\n", prog, PACKAGE_VERSION);
-    return 0;
-}
-
 /* ---- specdec random ---------------------------------------------------- */
-
-enum { OPT_VOCAB = SD_OPT_FIRST_LOCAL, OPT_DRAFT_OUT, OPT_TARGET_OUT, OPT_ALGO, OPT_DRAFTS,
-       OPT_PMF, OPT_CONTROL };
 
 static void random_help(void)
 {
     printf("Usage: specdec random --vocab V --horizon T --draft-out FILE --target-out FILE\n"
            "                      [--family paper|dirichlet] [--alpha A] [--stationary]\n"
            "                      [--seed S]\n"
-           "Write a random draft/target pair of chains (doc/theory.md §1, §5) as\n"
-           "float64 .npy files: shape (T,V,V), or (V,V) with --stationary.\n\n"
+           "Write a random draft/target pair of chains (doc/theory.md §5) as float64 .npy\n"
+           "files: shape (T,V,V), or (V,V) with --stationary.\n\n"
            "  --vocab V            number of states (tokens), at least 1\n"
            "  --horizon T          number of generated tokens, at least 1\n"
            "  --family NAME        'paper': rows of i.i.d. U(0,1) entries normalised to sum 1\n"
@@ -47,114 +34,106 @@ static void random_help(void)
            "  --help, --version\n");
 }
 
-int sd_cmd_random(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"vocab", required_argument, 0, OPT_VOCAB},
-        {"horizon", required_argument, 0, SD_OPT_HORIZON},
-        {"family", required_argument, 0, SD_OPT_FAMILY},
-        {"alpha", required_argument, 0, SD_OPT_ALPHA},
-        {"stationary", no_argument, 0, SD_OPT_STATIONARY},
-        {"seed", required_argument, 0, SD_OPT_MODEL_SEED},
-        {"draft-out", required_argument, 0, OPT_DRAFT_OUT},
-        {"target-out", required_argument, 0, OPT_TARGET_OUT},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    sd_model m;
-    sd_error err;
-    const char *dout = NULL, *tout = NULL;
-    size_t V = 0;
-    int opt, r;
+typedef struct {
+    size_t V;
+    const char *dout, *tout;
+} random_args;
 
-    sd_cli_init(&c, "specdec random", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': random_help(); return 0;
-        case 'V': return version(c.prog);
-        case OPT_VOCAB:
-            if (sd_cli_size(&c, "--vocab", optarg, 1, &V))
-                return 2;
-            break;
-        case OPT_DRAFT_OUT: dout = optarg; break;
-        case OPT_TARGET_OUT: tout = optarg; break;
-        case '?': return sd_cli_bad_option(&c, argv);
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (optind < argc)
-        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (V == 0 || c.horizon == 0 || dout == NULL || tout == NULL)
-        return sd_cli_usage_error(&c, "--vocab, --horizon, --draft-out and --target-out "
-                                      "are required");
-    if (sd_cli_same_path(dout, tout))
-        return sd_cli_usage_error(&c, "--draft-out '%s' and --target-out '%s' name the same "
-                                  "file", dout, tout);
-    if (sd_cli_check_output(&c, "--draft-out", dout, NULL, 0) != 0 ||
-        sd_cli_check_output(&c, "--target-out", tout, NULL, 0) != 0)
+static int family_arg(sd_cli *c, const char *arg, void *dest)
+{
+    (void)dest;
+    return sd_cli_option(c, SD_OPT_FAMILY, arg) < 0 ? -1 : 0;
+}
+
+static int random_check(sd_cli *c, void *arg)
+{
+    const random_args *a = arg;
+    if (a->V == 0 || c->horizon == 0 || a->dout == NULL || a->tout == NULL)
+        return sd_cli_usage_error(c, "--vocab, --horizon, --draft-out and --target-out "
+                                     "are required");
+    if (sd_cli_same_path(a->dout, a->tout))
+        return sd_cli_usage_error(c, "--draft-out '%s' and --target-out '%s' name the same "
+                                  "file", a->dout, a->tout);
+    if (sd_cli_check_output(c, "--draft-out", a->dout, NULL, 0) != 0 ||
+        sd_cli_check_output(c, "--target-out", a->tout, NULL, 0) != 0)
         return 2;
     {
-        /* the kernels in memory, and the same again as the files' contents */
-        double kern = (double)V * (double)V * (c.stationary ? 1.0 : (double)c.horizon);
+        /* the kernels in memory: draft and target */
+        double kern = (double)a->V * (double)a->V * (c->stationary ? 1.0 : (double)c->horizon);
         char what[96];
-        snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", V, c.horizon,
-                 c.stationary ? " (stationary)" : "");
-        if (sd_cli_refuse_memory(&c, 2.0 * kern * sizeof(double), what) != 0)
+        snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", a->V, c->horizon,
+                 c->stationary ? " (stationary)" : "");
+        if (sd_cli_refuse_memory(c, 2.0 * kern * sizeof(double), what) != 0)
             return 2;
     }
+    return 0;
+}
+
+static int random_run(sd_cli *c, const sd_model *unused, void *arg)
+{
+    const random_args *a = arg;
+    sd_model m;
+    sd_error err;
+    (void)unused;
     sd_error_clear(&err);
-    if (sd_model_random(&m, V, c.horizon, (sd_family)c.family, c.alpha, c.stationary,
-                        c.model_seed, &err) != SD_OK)
-        return sd_cli_fail(&c, &err);
-    if (sd_model_save(&m, dout, tout, &err) != SD_OK) {
+    if (sd_model_random(&m, a->V, c->horizon, (sd_family)c->family, c->alpha, c->stationary,
+                        c->model_seed, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    if (sd_model_save(&m, a->dout, a->tout, &err) != SD_OK) {
         sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
+        return sd_cli_fail(c, &err);
     }
     sd_model_free(&m);
     return 0;
 }
 
+int sd_cmd_random(int argc, char **argv)
+{
+    random_args a = {0, NULL, NULL};
+    sd_cli c;
+    const sd_arg opts[] = {
+        {"vocab", SD_ARG_SIZE, &a.V, NULL, 1, 0, 0, NULL},
+        {"horizon", SD_ARG_SIZE, &c.horizon, NULL, 1, 0, 0, NULL},
+        {"family", SD_ARG_FN, NULL, NULL, 0, 0, 0, family_arg},
+        {"alpha", SD_ARG_DOUBLE, &c.alpha, NULL, 0, 1e-300, 1e300, NULL},
+        {"stationary", SD_ARG_FLAG, &c.stationary, NULL, 1, 0, 0, NULL},
+        {"seed", SD_ARG_U64, &c.model_seed, NULL, 0, 0, 0, NULL},
+        {"draft-out", SD_ARG_STRING, &a.dout, NULL, 0, 0, 0, NULL},
+        {"target-out", SD_ARG_STRING, &a.tout, NULL, 0, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec random", random_help, 0, 0, 0, 0, 0, opts, random_check,
+                          random_run};
+    return sd_prog_main(&prog, &c, argc, argv, &a);
+}
+
 /* ---- shared by rejections and simulate ---------------------------------- */
 
-static int parse_algo(sd_cli *c, const char *arg, sd_algo *algo)
-{
-    int a = sd_algo_parse(arg);
-    if (a < 0)
-        return sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (sd, batch, tree, kseq, "
-                                  "kseq-tree, ersd)",
-                                  arg);
-    *algo = (sd_algo)a;
-    return 0;
-}
+/* Largest sd_rule_cost the command accepts: about a minute or two. */
+#define ALGO_MAX_WORK 1e11
 
 /* Refuse (exit 2) an algorithm/M whose exact computation would take
  * far too long; 0 if fine. */
-static int refuse_cost(const sd_cli *c, const sd_model *m, sd_algo algo, size_t M)
+static int refuse_cost(const sd_cli *c, const sd_model *m, const sd_rule_type *algo, size_t M)
 {
-    return sd_cli_refuse_cost(c, m, (int)algo, M, SD_CLI_MAX_WORK);
+    const char *formula;
+    double cost = sd_rule_cost(algo, m, M, &formula);
+    if (cost <= ALGO_MAX_WORK)
+        return 0;
+    fprintf(stderr,
+            "%s: --algo %s --drafts %zu on V = %zu, T = %zu costs about %s = %.3g "
+            "operations, over the limit of %.0e (minutes to hours of computing): use "
+            "fewer drafts or a smaller model\n",
+            c->prog, algo->name, M, m->V, m->T, formula, cost, ALGO_MAX_WORK);
+    return 2;
 }
 
-/* --drafts M: 1 <= M <= SD_CLI_MAX_DRAFTS; 0 or prints and returns 2. */
-static int parse_drafts(const sd_cli *c, const char *arg, size_t *M)
+/* --drafts: at most SD_CLI_MAX_DRAFTS, and not M > 1 with a rule that
+ * verifies one draft per round (Algorithm SD); 0 or 2 after a message. */
+static int check_drafts(const sd_cli *c, const sd_rule_type *algo, size_t M)
 {
-    if (sd_cli_size(c, "--drafts", arg, 1, M))
-        return 2;
-    if (*M > SD_CLI_MAX_DRAFTS)
-        return sd_cli_usage_error(c, "--drafts: at most %d, got %s", SD_CLI_MAX_DRAFTS, arg);
-    return 0;
-}
-
-/* --drafts with --algo sd (one draft per round by definition): refused
- * unless it says 1, rather than silently ignored. */
-static int refuse_sd_drafts(const sd_cli *c, sd_algo algo, size_t M)
-{
-    if (algo == SD_ALGO_SD && M != 1)
+    if (M > SD_CLI_MAX_DRAFTS)
+        return sd_cli_usage_error(c, "--drafts: at most %d, got %zu", SD_CLI_MAX_DRAFTS, M);
+    if (algo == &sd_rule_sd && M != 1)
         return sd_cli_usage_error(c, "--drafts %zu: speculative decoding (--algo sd) verifies "
                                   "one draft per round; choose a multi-draft --algo (batch, "
                                   "tree, kseq, kseq-tree, ersd)", M);
@@ -166,138 +145,114 @@ static double speedup(double T, double E)
     return E > 0 ? T / E : INFINITY;
 }
 
+/* Options of rejections and simulate. */
+typedef struct {
+    const sd_rule_type *algo;
+    size_t M;
+    int pmf;                  /* rejections --pmf */
+    const char *control_name; /* simulate --control */
+    size_t control;
+} algo_args;
+
 /* ---- specdec rejections -------------------------------------------------- */
 
 static void rejections_help(void)
 {
-    printf("Usage: specdec rejections MODEL [--algo sd|batch|tree|kseq|kseq-tree|ersd]\n"
+    char names[256];
+    printf("Usage: specdec rejections MODEL [--algo %s]\n"
            "                          [--drafts M]\n"
            "                          [--pmf] [--format table|json|tsv] [--output FILE]\n"
            "Exact expected number of rejections E[N_rej] of decoding the target chain with\n"
-           "the draft chain (Theorem 1 for sd; doc/theory.md §1), its variance, the\n"
-           "speed-up T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n"
-           "  --algo A             sd (default), batch (RRS at round starts), tree (RRS\n"
-           "                       over live drafts), kseq (SpecTr K-SEQ at round\n"
-           "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
-           "                       (exponential races at round starts);\n"
-           "                       doc/theory.md §3, §6\n"
-           "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
+           "the draft chain (doc/theory.md §1; Theorem 1 for sd), its variance, the speed-up\n"
+           "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n",
+           sd_rule_names(names, sizeof names, "|", 0));
+    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; doc/theory.md §3, §6");
+    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
            "  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n"
            "An exact computation estimated above 1e11 operations (e.g. --algo tree with\n"
            "a very large --drafts: T V^2 M^3) is refused with exit status 2.\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+static int rejections_check(sd_cli *c, void *arg)
+{
+    const algo_args *a = arg;
+    char names[256];
+    if (a->pmf && !(a->algo->flags & SD_RULE_VARIANCE))
+        return sd_cli_usage_error(c, "--pmf is available for --algo %s only",
+                                  sd_rule_names(names, sizeof names, ", ", SD_RULE_VARIANCE));
+    return check_drafts(c, a->algo, a->M);
+}
+
+static int rejections_run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const algo_args *a = arg;
+    sd_error err;
+    double mean, var, *pmf = NULL;
+    int rc;
+    if ((rc = refuse_cost(c, m, a->algo, a->M)) != 0)
+        return rc;
+    if (a->pmf && (double)m->T * m->T * m->V * m->V > PMF_MAX_WORK) {
+        fprintf(stderr, "%s: --pmf on V = %zu, T = %zu costs T^2 V^2 = %.3g operations, "
+                        "over the limit of %.0e: use a shorter --horizon\n",
+                c->prog, m->V, m->T, (double)m->T * m->T * m->V * m->V, PMF_MAX_WORK);
+        return 2;
+    }
+    sd_error_clear(&err);
+    if (sd_rule_exact(a->algo, m, a->M, &mean, &var, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    if (a->pmf) {
+        pmf = malloc((m->T + 1) * sizeof *pmf);
+        if (pmf == NULL || sd_exact_sd_pmf(m, pmf, PMF_MAX_WORK, &err) != SD_OK) {
+            if (pmf == NULL)
+                sd_error_set(&err, SD_ENOMEM, "out of memory");
+            free(pmf);
+            return sd_cli_fail(c, &err);
+        }
+    }
+    {
+        sd_kv kv[] = {
+            SD_KV_S("algo", a->algo->name),
+            SD_KV_I("drafts", a->M),
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_N("expected_rejections", mean),
+            SD_KV_N("variance", var),
+            SD_KV_N("speedup", speedup((double)m->T, mean)),
+            SD_KV_A("pmf", pmf, pmf ? m->T + 1 : 0),
+        };
+        rc = sd_prog_report_kv(c, kv, pmf ? 8 : 7, 0);
+    }
+    free(pmf);
+    return rc;
 }
 
 int sd_cmd_rejections(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"algo", required_argument, 0, OPT_ALGO},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"pmf", no_argument, 0, OPT_PMF},
-        {0, 0, 0, 0}};
+    algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
+    const sd_arg opts[] = {
+        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL},
+        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL},
+        {"pmf", SD_ARG_FLAG, &a.pmf, NULL, 1, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec rejections", rejections_help, SD_PROG_MODEL | SD_PROG_OUTPUT,
+                          0, 1, 0, 0, opts, rejections_check, rejections_run};
     sd_cli c;
-    sd_model m;
-    sd_error err;
-    sd_algo algo = SD_ALGO_SD;
-    size_t M = 1;
-    int opt, r, want_pmf = 0, rc, drafts_given = 0;
-    double mean, var, *pmf = NULL;
-    sd_out out;
-
-    sd_cli_init(&c, "specdec rejections", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': rejections_help(); return 0;
-        case 'V': return version(c.prog);
-        case OPT_ALGO:
-            if (parse_algo(&c, optarg, &algo))
-                return 2;
-            break;
-        case OPT_DRAFTS:
-            if (parse_drafts(&c, optarg, &M))
-                return 2;
-            drafts_given = 1;
-            break;
-        case OPT_PMF: want_pmf = 1; break;
-        case '?': return sd_cli_bad_option(&c, argv);
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
-        return 2;
-    if (want_pmf && algo != SD_ALGO_SD)
-        return sd_cli_usage_error(&c, "--pmf is available for --algo sd only");
-    if (drafts_given && refuse_sd_drafts(&c, algo, M))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
-        sd_model_free(&m);
-        return rc;
-    }
-    if (want_pmf && (double)m.T * m.T * m.V * m.V > PMF_MAX_WORK) {
-        fprintf(stderr, "%s: --pmf on V = %zu, T = %zu costs T^2 V^2 = %.3g operations, "
-                        "over the limit of %.0e: use a shorter --horizon\n",
-                c.prog, m.V, m.T, (double)m.T * m.T * m.V * m.V, PMF_MAX_WORK);
-        sd_model_free(&m);
-        return 2;
-    }
-    sd_error_clear(&err);
-    if (sd_algo_exact(&m, algo, M, &mean, &var, &err) != SD_OK) {
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if (want_pmf) {
-        pmf = malloc((m.T + 1) * sizeof *pmf);
-        if (pmf == NULL || sd_exact_sd_pmf(&m, pmf, PMF_MAX_WORK, &err) != SD_OK) {
-            if (pmf == NULL)
-                sd_error_set(&err, SD_ENOMEM, "out of memory");
-            free(pmf);
-            sd_model_free(&m);
-            return sd_cli_fail(&c, &err);
-        }
-    }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        sd_kv kv[] = {
-            SD_KV_S("algo", sd_algo_name(algo)),
-            SD_KV_I("drafts", M),
-            SD_KV_I("vocab", m.V),
-            SD_KV_I("horizon", m.T),
-            SD_KV_N("expected_rejections", mean),
-            SD_KV_N("variance", var),
-            SD_KV_N("speedup", speedup((double)m.T, mean)),
-            SD_KV_A("pmf", pmf, pmf ? m.T + 1 : 0),
-        };
-        sd_report_kv(out.f, &c, kv, pmf ? 8 : 7, 0);
-        rc = sd_out_close(&c, &out, 1);
-    }
-    free(pmf);
-    sd_model_free(&m);
-    return rc;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
 
 /* ---- specdec simulate ---------------------------------------------------- */
 
 static void simulate_help(void)
 {
-    printf("Usage: specdec simulate MODEL [--algo sd|batch|tree|kseq|kseq-tree|ersd]\n"
+    char names[256];
+    printf("Usage: specdec simulate MODEL [--algo %s]\n"
            "                        [--drafts M]\n"
            "                        [--runs N] [--seed S] [--threads K] [--z Z]\n"
            "Simulate the decoding algorithm itself N times and compare the mean number of\n"
-           "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= Z.\n\n"
-           "  --algo A             sd (default), batch (RRS at round starts), tree (RRS\n"
-           "                       over live drafts), kseq (SpecTr K-SEQ at round\n"
-           "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
-           "                       (exponential races at round starts);\n"
-           "                       doc/theory.md §3, §6\n"
-           "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
+           "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= Z.\n\n",
+           sd_rule_names(names, sizeof names, "|", 0));
+    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; doc/theory.md §3, §6");
+    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
            "  --control C          a deliberately wrong algorithm, to see a check fail:\n"
            "                       resample-q (draw from Q after a rejection) or\n"
            "                       accept-p-over-q (accept with min(1, P/Q)); sd only\n"
@@ -305,146 +260,94 @@ static void simulate_help(void)
            "stderr and sample_variance are reported as undefined (null, '-') and the check\n"
            "asks whether one run is plausible (README, \"Two rules\").  The exact value is computed first; above 1e11 estimated operations (e.g.\n"
            "--algo tree with a very large --drafts) the command refuses (exit 2).\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+static int simulate_check(sd_cli *c, void *arg)
+{
+    algo_args *a = arg;
+    if (sd_cli_control(c, a->algo, a->control_name, &a->control))
+        return 2;
+    return check_drafts(c, a->algo, a->M);
+}
+
+static int simulate_run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const algo_args *a = arg;
+    sd_error err;
+    double exact, var;
+    sd_rule_sim *as = NULL;
+    sd_sim sim;
+    sd_mc_result res;
+    sd_checklist l;
+    int rc, pass;
+    if ((rc = refuse_cost(c, m, a->algo, a->M)) != 0)
+        return rc;
+    {
+        /* the simulation's sampling tables (alias and threshold tables,
+         * about three words per entry of each chain) beside the model */
+        double entries = (double)m->V * m->V * (double)(m->nP > m->nQ ? m->nP : m->nQ);
+        if (sd_cli_refuse_memory(c, entries * 8.0 * 8.0 * (a->algo == &sd_rule_sd ? 1 : 2),
+                                 "the simulation") != 0)
+            return 2;
+    }
+    sd_error_clear(&err);
+    if (sd_rule_exact(a->algo, m, a->M, &exact, &var, &err) != SD_OK ||
+        sd_rule_sim_alloc(&as, a->algo, m, a->M, a->control, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    sim = sd_rule_sim_get(as);
+    rc = sd_mc_run(&c->mc, m->T, m->V, &sim, &res, &err);
+    sd_rule_sim_free(as);
+    if (rc != SD_OK)
+        return sd_cli_fail(c, &err);
+    sd_checklist_init(&l);
+    if (sd_check_mean_bounded(&l, "mean", exact, res.mean, res.stderr_mean, (double)res.runs,
+                              (double)res.T, c->mc.z_max, &err) != SD_OK) {
+        sd_checklist_free(&l);
+        sd_mc_result_free(&res);
+        return sd_cli_fail(c, &err);
+    }
+    pass = l.v[0].pass;
+    {
+        /* one run has no spread: stderr, z and the sample variance are
+         * undefined, and the verdict is the plausibility rule's */
+        int one = res.runs < 2;
+        sd_kv kv[] = {
+            SD_KV_S("algo", a->algo->name),
+            SD_KV_I("drafts", a->M),
+            SD_KV_I("runs", res.runs),
+            SD_KV_U("seed", c->mc.seed),
+            SD_KV_N("mean", res.mean),
+            SD_KV_N("stderr", one ? NAN : res.stderr_mean),
+            SD_KV_N("exact", exact),
+            SD_KV_N("z", one ? NAN : l.v[0].z),
+            SD_KV_B("pass", pass),
+            SD_KV_N("z_max", c->mc.z_max),
+            SD_KV_N("sample_variance", one ? NAN : res.var),
+            SD_KV_N("exact_variance", var),
+            SD_KV_S("control", sd_rule_control_name(a->algo, a->control)),
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_S("note", "one run: no standard error, z or sample variance; the verdict "
+                            "asks whether a single run is plausible"),
+        };
+        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0] - (one ? 0 : 1), 1);
+    }
+    sd_checklist_free(&l);
+    sd_mc_result_free(&res);
+    return rc != 0 ? rc : (pass ? 0 : 1);
 }
 
 int sd_cmd_simulate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"algo", required_argument, 0, OPT_ALGO},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"control", required_argument, 0, OPT_CONTROL},
-        {0, 0, 0, 0}};
+    algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
+    const sd_arg opts[] = {
+        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL},
+        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL},
+        {"control", SD_ARG_STRING, &a.control_name, NULL, 0, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec simulate", simulate_help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 100000, 1, 0, 0, opts,
+                          simulate_check, simulate_run};
     sd_cli c;
-    sd_model m;
-    sd_error err;
-    sd_algo algo = SD_ALGO_SD;
-    sd_sim_variant variant = SD_SIM_CORRECT;
-    size_t M = 1;
-    int opt, r, rc, pass, drafts_given = 0;
-    double exact, var;
-    sd_algo_sim *as = NULL;
-    sd_sim sim;
-    sd_mc_config cfg;
-    sd_mc_result res;
-    sd_out out;
-
-    sd_cli_init(&c, "specdec simulate", argc, argv, 100000);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': simulate_help(); return 0;
-        case 'V': return version(c.prog);
-        case OPT_ALGO:
-            if (parse_algo(&c, optarg, &algo))
-                return 2;
-            break;
-        case OPT_DRAFTS:
-            if (parse_drafts(&c, optarg, &M))
-                return 2;
-            drafts_given = 1;
-            break;
-        case OPT_CONTROL:
-            r = sd_sim_variant_parse(optarg);
-            if (r < 0)
-                return sd_cli_usage_error(&c, "--control: '%s' is not none, resample-q or "
-                                              "accept-p-over-q", optarg);
-            variant = (sd_sim_variant)r;
-            break;
-        case '?': return sd_cli_bad_option(&c, argv);
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
-        return 2;
-    if (variant != SD_SIM_CORRECT && algo != SD_ALGO_SD)
-        return sd_cli_usage_error(&c, "--control is available for --algo sd only");
-    if (drafts_given && refuse_sd_drafts(&c, algo, M))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    {
-        /* the model and the simulation's sampling tables (alias and
-         * threshold tables, about three words per entry of each chain) */
-        double entries = (double)m.V * m.V * (double)(m.nP > m.nQ ? m.nP : m.nQ);
-        if (sd_cli_refuse_memory(&c, entries * 8.0 * (2.0 + 6.0) * (algo == SD_ALGO_SD ? 1 : 2),
-                                 "the simulation") != 0) {
-            sd_model_free(&m);
-            return 2;
-        }
-    }
-    if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
-        sd_model_free(&m);
-        return rc;
-    }
-    sd_error_clear(&err);
-    if (sd_algo_exact(&m, algo, M, &exact, &var, &err) != SD_OK ||
-        sd_algo_sim_alloc(&as, &m, algo, M, variant, &err) != SD_OK) {
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    sim = sd_algo_sim_get(as);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.runs = c.runs;
-    cfg.seed = c.seed;
-    cfg.threads = c.threads;
-    cfg.rng = c.rng;
-    cfg.progress = sd_cli_progress;
-    cfg.progress_arg = &c;
-    if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
-        sd_algo_sim_free(as);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    {
-        sd_checklist l;
-        sd_checklist_init(&l);
-        if (sd_check_mean_bounded(&l, "mean", exact, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, c.z, &err) != SD_OK) {
-            sd_mc_result_free(&res);
-            sd_algo_sim_free(as);
-            sd_model_free(&m);
-            return sd_cli_fail(&c, &err);
-        }
-        pass = l.v[0].pass;
-        if ((rc = sd_out_open(&c, &out)) == 0) {
-            /* one run has no spread: stderr, z and the sample variance are
-             * undefined, and the verdict is the plausibility rule's */
-            int one = res.runs < 2;
-            sd_kv kv[] = {
-                SD_KV_S("algo", sd_algo_name(algo)),
-                SD_KV_I("drafts", M),
-                SD_KV_I("runs", res.runs),
-                SD_KV_U("seed", c.seed),
-                SD_KV_N("mean", res.mean),
-                SD_KV_N("stderr", one ? NAN : res.stderr_mean),
-                SD_KV_N("exact", exact),
-                SD_KV_N("z", one ? NAN : l.v[0].z),
-                SD_KV_B("pass", pass),
-                SD_KV_N("z_max", c.z),
-                SD_KV_N("sample_variance", one ? NAN : res.var),
-                SD_KV_N("exact_variance", var),
-                SD_KV_S("control", sd_sim_variant_name(variant)),
-                SD_KV_I("vocab", m.V),
-                SD_KV_I("horizon", m.T),
-                SD_KV_S("note", one ? "one run: no standard error, z or sample variance; the "
-                                      "verdict asks whether a single run is plausible"
-                                    : ""),
-            };
-            sd_report_kv(out.f, &c, kv, sizeof kv / sizeof kv[0] - (one ? 0 : 1), 1);
-            rc = sd_out_close(&c, &out, 1);
-        }
-        sd_checklist_free(&l);
-    }
-    sd_mc_result_free(&res);
-    sd_algo_sim_free(as);
-    sd_model_free(&m);
-    return rc != 0 ? rc : (pass ? 0 : 1);
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -15,7 +15,7 @@
 #include "npy.h"
 #include "otbound.h"
 #include "rrs.h"
-#include "rule.h"
+#include "step.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"

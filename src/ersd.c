@@ -291,10 +291,6 @@ static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, 
 
 sd_rs_verifier sd_ersd_rs_verifier(const sd_ersd_sim *s)
 {
-    sd_rs_verifier v;
-    v.ctx = s;
-    v.ws_alloc = rs_ws_alloc;
-    v.ws_free = sd_free;
-    v.verify = rs_verify;
+    sd_rs_verifier v = {s, rs_ws_alloc, sd_free, rs_verify};
     return v;
 }

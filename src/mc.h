@@ -28,6 +28,13 @@ typedef struct {
     uint64_t *tokens;     /* tokens[i*V + x] = runs whose tracked token i was x */
 } sd_tally;
 
+/* Count the output token x at position t if t is tracked. */
+static inline void sd_tally_token(sd_tally *tally, size_t t, size_t x)
+{
+    if (tally->pos_index[t] >= 0)
+        tally->tokens[(size_t)tally->pos_index[t] * tally->V + x]++;
+}
+
 /* A simulation: ctx is read-only and shared by all threads; each thread
  * gets its own workspace from ws_alloc (NULL ws_alloc: no workspace). */
 typedef struct {
@@ -39,6 +46,8 @@ typedef struct {
                      sd_tally *tally, sd_error *err);
 } sd_sim;
 
+/* Monte Carlo settings: how to run (sd_mc_run) and the limits of the
+ * checks made on the result (sd_mc_run ignores z_max and p_min). */
 typedef struct {
     size_t runs;               /* number of runs (>= 1) */
     uint64_t seed;             /* master seed */
@@ -51,6 +60,8 @@ typedef struct {
     uint64_t *chunk_sumsq;     /* optional: sum of N_rej^2 of each chunk, likewise */
     void (*progress)(void *arg, size_t done, size_t total); /* optional, thread 0 only */
     void *progress_arg;
+    double z_max;              /* z-score limit of the checks (doc/theory.md §8: 4.5) */
+    double p_min;              /* chi-square p-value limit of the checks (doc/theory.md §8: 1e-6) */
 } sd_mc_config;
 
 typedef struct {

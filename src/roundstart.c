@@ -131,8 +131,7 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
                     start = 1;
                 }
             }
-            if (tally->pos_index[t] >= 0)
-                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            sd_tally_token(tally, t, x);
             s = x;
         }
         tally->hist[nrej]++;
@@ -142,10 +141,6 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
 
 sd_sim sd_roundstart_sim_sim(const sd_roundstart_sim *s)
 {
-    sd_sim sim;
-    sim.ctx = s;
-    sim.ws_alloc = rs_ws_alloc;
-    sim.ws_free = s->v.ws_free;
-    sim.run = rs_run;
+    sd_sim sim = {s, rs_ws_alloc, s->v.ws_free, rs_run};
     return sim;
 }

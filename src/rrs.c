@@ -298,20 +298,12 @@ static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
 
 sd_rs_verifier sd_rrs_rs_verifier(const sd_rrs_sim *s)
 {
-    sd_rs_verifier v;
-    v.ctx = s;
-    v.ws_alloc = NULL;
-    v.ws_free = NULL;
-    v.verify = rs_verify;
+    sd_rs_verifier v = {s, NULL, NULL, rs_verify};
     return v;
 }
 
 sd_tree_verifier sd_rrs_tree_verifier(const sd_rrs_sim *s)
 {
-    sd_tree_verifier v;
-    v.ctx = s;
-    v.ws_alloc = NULL;
-    v.ws_free = NULL;
-    v.verify = tree_verify;
+    sd_tree_verifier v = {s, NULL, NULL, tree_verify};
     return v;
 }

@@ -83,8 +83,7 @@ static sd_status biased_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
                 x = gsl_ran_discrete(r, S->resid[row]);
                 nrej++;
             }
-            if (tally->pos_index[t] >= 0)
-                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            sd_tally_token(tally, t, x);
             s = x;
         }
         tally->hist[nrej]++;
@@ -94,10 +93,6 @@ static sd_status biased_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_sim_biased_sim(const sd_sim_biased *S)
 {
-    sd_sim sim;
-    sim.ctx = S;
-    sim.ws_alloc = NULL;
-    sim.ws_free = NULL;
-    sim.run = biased_run;
+    sd_sim sim = {S, NULL, NULL, biased_run};
     return sim;
 }

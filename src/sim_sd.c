@@ -246,8 +246,7 @@ static void run_serial(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *t
                 x = alias_resid(row, V, gsl_rng_uniform(r));
                 nrej++;
             }
-            if (tally->pos_index[t] >= 0)
-                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            sd_tally_token(tally, t, x);
             s = x;
         }
         tally->hist[nrej]++;
@@ -372,10 +371,6 @@ static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_sim_sd_sim(const sd_sim_sd *s)
 {
-    sd_sim sim;
-    sim.ctx = s;
-    sim.ws_alloc = NULL;
-    sim.ws_free = NULL;
-    sim.run = sd_run;
+    sd_sim sim = {s, NULL, NULL, sd_run};
     return sim;
 }

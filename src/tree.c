@@ -193,8 +193,7 @@ static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
                 nrej++;
                 k = M;
             }
-            if (tally->pos_index[t] >= 0)
-                tally->tokens[(size_t)tally->pos_index[t] * V + x]++;
+            sd_tally_token(tally, t, x);
             s = x;
         }
         tally->hist[nrej]++;
@@ -204,10 +203,6 @@ static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
 
 sd_sim sd_tree_sim_sim(const sd_tree_sim *s)
 {
-    sd_sim sim;
-    sim.ctx = s;
-    sim.ws_alloc = tree_ws_alloc;
-    sim.ws_free = tree_ws_free;
-    sim.run = tree_run;
+    sd_sim sim = {s, tree_ws_alloc, tree_ws_free, tree_run};
     return sim;
 }
