@@ -49,8 +49,3 @@ void sd_alloc_fail_at(unsigned long n, int sticky)
     fail_sticky = sticky;
     alloc_seen = 0;
 }
-
-unsigned long sd_alloc_count(void)
-{
-    return alloc_seen;
-}

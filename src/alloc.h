@@ -20,8 +20,5 @@ void sd_free(void *p);
  * one after it too if sticky is non-zero; n = 0 turns injection off.
  * Returns nothing; not thread-safe (tests call it single-threaded). */
 void sd_alloc_fail_at(unsigned long n, int sticky);
-/* Test hook: how many allocations were attempted since the last
- * sd_alloc_fail_at call. */
-unsigned long sd_alloc_count(void);
 
 #endif

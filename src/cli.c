@@ -15,10 +15,6 @@
 
 #include "rng.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
 const char sd_cli_help_model[] =
     "Model (a draft/target pair of Markov chains):\n"
     "  --draft FILE         draft kernels P, .npy float64/float32, shape (T,V,V) or (V,V)\n"

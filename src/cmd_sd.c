@@ -191,10 +191,10 @@ static int rejections_run(sd_cli *c, const sd_model *m, void *arg)
     int rc;
     if ((rc = refuse_cost(c, m, a->algo, a->M)) != 0)
         return rc;
-    if (a->pmf && (double)m->T * m->T * m->V * m->V > PMF_MAX_WORK) {
+    if (a->pmf && (double)m->T * (double)m->T * (double)m->V * (double)m->V > PMF_MAX_WORK) {
         fprintf(stderr, "%s: --pmf on V = %zu, T = %zu costs T^2 V^2 = %.3g operations, "
                         "over the limit of %.0e: use a shorter --horizon\n",
-                c->prog, m->V, m->T, (double)m->T * m->T * m->V * m->V, PMF_MAX_WORK);
+                c->prog, m->V, m->T, (double)m->T * (double)m->T * (double)m->V * (double)m->V, PMF_MAX_WORK);
         return 2;
     }
     sd_error_clear(&err);
@@ -285,7 +285,7 @@ static int simulate_run(sd_cli *c, const sd_model *m, void *arg)
     {
         /* the simulation's sampling tables (alias and threshold tables,
          * about three words per entry of each chain) beside the model */
-        double entries = (double)m->V * m->V * (double)(m->nP > m->nQ ? m->nP : m->nQ);
+        double entries = (double)m->V * (double)m->V * (double)(m->nP > m->nQ ? m->nP : m->nQ);
         if (sd_cli_refuse_memory(c, entries * 8.0 * 8.0 * (a->algo == &sd_rule_sd ? 1 : 2),
                                  "the simulation") != 0)
             return 2;

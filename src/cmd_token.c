@@ -17,10 +17,6 @@
 #include "rrs.h"
 #include "step.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
 /* Sum tolerance of an input distribution (the README, "Model files"). */
 #define TOKEN_SUM_TOL 1e-6
 #define TOKEN_SUM_TOL_F32 1e-4

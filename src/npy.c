@@ -106,7 +106,11 @@ static int parse_shape(cursor *c, size_t *shape, size_t *ndim)
     }
 }
 
-sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
+/* Parse an in-memory .npy image: len is the byte length of buf; on
+ * success *data_offset is where the array data starts and *out has
+ * ndim/shape/size/was_float32 set but no data.  Errors as sd_npy_read,
+ * with name used in messages. */
+static sd_status parse_header(const unsigned char *buf, size_t len,
                               const char *name, sd_array *out,
                               size_t *data_offset, sd_error *err)
 {
@@ -316,7 +320,7 @@ sd_status sd_npy_read(const char *path, sd_array *out, sd_error *err)
     if (len >= SD_NPY_MMAP_MIN) {
         void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
         if (map != MAP_FAILED) {
-            rc = sd_npy_parse_header(map, len, path, out, &off, err);
+            rc = parse_header(map, len, path, out, &off, err);
             if (rc == SD_OK && !out->was_float32 && off % sizeof(double) == 0) {
                 close(fd);
                 out->map = map;
@@ -337,7 +341,7 @@ sd_status sd_npy_read(const char *path, sd_array *out, sd_error *err)
     close(fd);
     if (rc != SD_OK)
         return rc;
-    rc = sd_npy_parse_header(buf, len, path, out, &off, err);
+    rc = parse_header(buf, len, path, out, &off, err);
     if (rc == SD_OK)
         rc = convert_data(buf + off, out, path, err);
     sd_free(buf);

@@ -52,12 +52,5 @@ sd_status sd_npy_commit(const char *tmp, const char *path, sd_error *err);
 sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
                        const size_t *shape, sd_error *err);
 
-/* Parse an in-memory .npy image (used by sd_npy_read and by tests).
- * len is the byte length of buf; on success *data_offset is where the
- * array data starts and *out has ndim/shape/size/was_float32 set but no
- * data.  Errors as sd_npy_read, with name used in messages. */
-sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
-                              const char *name, sd_array *out,
-                              size_t *data_offset, sd_error *err);
 
 #endif

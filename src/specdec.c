@@ -4,10 +4,6 @@
 
 #include "cmds.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
 typedef struct {
     const char *name;
     int (*fn)(int argc, char **argv);

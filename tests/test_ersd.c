@@ -100,7 +100,7 @@ static void test_hand_instances(void **state)
     }
     assert_close(sd_ersd_accept_k1(p, q, V), 1.0 / V, 1e-15);
     for (x = 0; x < V; x++)
-        q[x] = p[x] = (x + 1.0) / 15.0;
+        q[x] = p[x] = ((double)x + 1.0) / 15.0;
     for (k = 1; k <= 3; k++) {
         double a;
         assert_int_equal(sd_ersd_accept(p, q, V, k, ws, &a, NULL, NULL), SD_OK);

@@ -64,7 +64,7 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
         snprintf(what, sizeof what, "--rules %zu on V = %zu, T = %zu with --runs %zu", o->rules,
                  m->V, m->T, c->mc.runs);
         if (sd_cli_refuse_work(c, ((double)o->rules + 1.0) *
-                                      ((double)m->T * m->V * m->V + (double)c->mc.runs * m->T),
+                                      ((double)m->T * (double)m->V * (double)m->V + (double)c->mc.runs * (double)m->T),
                                what, SD_CLI_MAX_TOKENS))
             return 2;
     }

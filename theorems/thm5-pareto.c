@@ -58,7 +58,7 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
         char what[128];
         snprintf(what, sizeof what, "--rules %zu --laws %zu on V = %zu, T = %zu", o->nb, o->nr,
                  m->V, m->T);
-        if (sd_cli_refuse_work(c, (double)m->T * m->V * m->V * (double)o->nb * ((double)o->nr + 1.0),
+        if (sd_cli_refuse_work(c, (double)m->T * (double)m->V * (double)m->V * (double)o->nb * ((double)o->nr + 1.0),
                                what, SD_CLI_MAX_WORK_CHECK))
             return 2;
     }
