@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""sd_numpy.py - the baseline of bench/run: Algorithm SD (SPEC 1) simulated
+"""sd_numpy.py - the baseline of bench/run: Algorithm SD (doc/theory.md §1) simulated
 in vectorised NumPy, the way one would write it without a C toolkit.
 
 All runs of a batch advance together, one position at a time:

@@ -1,4 +1,4 @@
-/* fig-batch-curve - data for panel (c) of Figures 2 and 5 (SPEC 5): the
+/* fig-batch-curve - data for panel (c) of Figures 2 and 5 (doc/theory.md §5): the
  * exact E[N_rej] of batch speculative decoding (Theorem 3) against the
  * number of drafts M = 1..max, with the M -> infinity limit
  * (Proposition 1), SD's value (Theorem 1, = M = 1) and, beyond the

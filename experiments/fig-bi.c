@@ -1,4 +1,4 @@
-/* fig-bi - data for Figure 3 (SPEC 3, 5): the batch improvement
+/* fig-bi - data for Figure 3 (doc/theory.md §3, §5): the batch improvement
  * BI_M = TV(P,Q) - rho_M(P,Q) of recursive rejection sampling against the
  * number of drafts M, computed by the toolkit's RRS (sd_rrs_bi), beside
  * the paper's closed forms:
@@ -23,7 +23,7 @@ static void help(void)
            "              [--vocabs LIST] [--sub-vocab V'] --output FILE\n"
            "Write the batch improvement BI_M of RRS against M = 1..N (default 20) for\n"
            "several token pairs, each curve as two columns: the toolkit's value and the\n"
-           "paper's closed form (SPEC.md 3, Fig. 3).\n\n"
+           "paper's closed form (doc/theory.md §3, Fig. 3).\n\n"
            "  --panel bernoulli    Q = Ber(v), P = Ber(a) for each a of --a (a >= v)\n"
            "  --a LIST             default 0.6,0.7,0.8,0.9,0.95\n"
            "  --v V                default 0.5\n"

@@ -1,11 +1,12 @@
 /* fig-running-mean - data for panels (a) and (b) of Figures 2 and 5
- * (SPEC 5): the running mean of N_rej over the first per_point*N runs of
+ * (doc/theory.md §5): the running mean of N_rej over the first per_point*N runs of
  * Algorithm SD (or, with --algo batch|tree --drafts M, of batch SD or
  * tree verification), against N, with the exact value (Theorem 1, 3).
  *
  * Runs are cut into chunks of per_point runs; chunk c draws from stream
  * (seed, c), so point N is the mean of chunks 0..N-1 and the file is the
  * same for any --threads. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ static sd_status write_curve(FILE *f, void *arg, sd_error *err)
     const sd_rule_type *algo = a->algo;
     const double exact = a->exact, T = (double)a->m->T;
     double total = 0.0;
+    long double total2 = 0.0L;
     size_t n;
     (void)err;
     if (algo->flags & SD_RULE_VARIANCE) { /* panel (a): Algorithm SD */
@@ -56,11 +58,16 @@ static sd_status write_curve(FILE *f, void *arg, sd_error *err)
     }
     fprintf(f, "# final Monte Carlo mean = %.10f +- %.3g (stderr), runs = %zu\n", a->res->mean,
             a->res->stderr_mean, a->res->runs);
-    fprintf(f, "# columns: N runs running_mean exact\n");
+    fprintf(f, "# stderr: the standard error of the running mean, sqrt(s^2 / runs) with s^2 "
+               "the sample variance of its runs\n");
+    fprintf(f, "# columns: N runs running_mean exact stderr\n");
     for (n = 0; n < a->points; n++) {
+        long double nr = (long double)((n + 1) * a->per), s2;
         total += (double)a->sums[n];
-        fprintf(f, "%zu %zu %.10f %.10f\n", n + 1, (n + 1) * a->per,
-                total / (double)((n + 1) * a->per), exact);
+        total2 += (long double)a->sums[a->points + n];
+        s2 = nr > 1 ? (total2 - (long double)total * (long double)total / nr) / (nr - 1) : 0.0L;
+        fprintf(f, "%zu %zu %.10f %.10f %.10f\n", n + 1, (n + 1) * a->per,
+                total / (double)((n + 1) * a->per), exact, s2 > 0 ? (double)sqrtl(s2 / nr) : 0.0);
     }
     return SD_OK;
 }
@@ -82,7 +89,7 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_sim sim;
     sd_mc_config cfg = c->mc;
     sd_mc_result res;
-    uint64_t *sums = malloc(a->points * sizeof *sums);
+    uint64_t *sums = malloc(2 * a->points * sizeof *sums);
     int rc;
     if (sums == NULL) {
         fprintf(stderr, "%s: out of memory\n", c->prog);
@@ -97,6 +104,7 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sim = sd_rule_sim_get(as);
     cfg.chunk = a->per;
     cfg.chunk_sums = sums;
+    cfg.chunk_sumsq = sums + a->points;
     rc = sd_mc_run(&cfg, m->T, m->V, &sim, &res, &err) == SD_OK ? 0 : sd_cli_fail(c, &err);
     sd_rule_sim_free(as);
     if (rc == 0) {

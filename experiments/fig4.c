@@ -1,5 +1,5 @@
-/* fig4 - data for Figure 4 (SPEC 5): the quality-speed tradeoff of
- * biased rules (SPEC 4, Theorems 4 and 5).
+/* fig4 - data for Figure 4 (doc/theory.md §5): the quality-speed tradeoff of
+ * biased rules (doc/theory.md §4, Theorems 4 and 5).
  *
  * --panel a: on one token pair (a row (t, s) of the model), the Pareto
  *   front Loss* = TV - P_rej, a cloud of random acceptance rules b at
@@ -27,8 +27,8 @@ static void help(void)
 {
     printf("Usage: fig4 [MODEL] --panel a|bc [--row T,S] [--cloud N] [--eps-max E]\n"
            "            [--eps-points N] [--seed S] --output FILE\n"
-           "Write gnuplot data for Figure 4 (SPEC.md 4 and 5) with the provenance in '#'\n"
-           "lines.  Default model: --random 7,50 (the paper family).\n\n"
+           "Write gnuplot data for Figure 4 (doc/theory.md §4 and §5) with the provenance in\n"
+           "'#' lines.  Default model: --random 7,50 (the paper family).\n\n"
            "  --panel a            one token pair (row --row of the model): the front\n"
            "                       Loss* = TV - P_rej (block 0), N random acceptance rules\n"
            "                       b as (Loss*, P_rej, Loss_UNO) (block 1), and the b_eps\n"

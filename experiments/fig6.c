@@ -1,4 +1,4 @@
-/* fig6 - data for Figure 6 (ours, beside the paper's; SPEC 6): multi-draft
+/* fig6 - data for Figure 6 (ours, beside the paper's; doc/theory.md §6): multi-draft
  * verification compared on equal terms.
  *  block 0: on one token pair (row (t, s) of the model), the acceptance
  *    probability against k of RRS, K-SEQ, ERSD, the optimal transport bound
@@ -24,7 +24,7 @@ static void help(void)
 {
     char names[256];
     printf("Usage: fig6 [MODEL] [--row T,S] [--kmax K] --output FILE\n"
-           "Write the data of Figure 6 (SPEC.md 6): block 0, on the token pair\n"
+           "Write the data of Figure 6 (doc/theory.md §6): block 0, on the token pair\n"
            "P_T(S,.), Q_T(S,.) (default row 1,0), the acceptance probability of RRS, K-SEQ,\n"
            "ERSD, the optimal transport bound alpha*_k and the membership upper bound for\n"
            "k = 1..K (default 10); block 1, the exact E[N_rej] of every rule for\n"

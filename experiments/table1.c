@@ -1,4 +1,4 @@
-/* table1 - the measurable side of the paper's Table 1 (SPEC 4, 5): for
+/* table1 - the measurable side of the paper's Table 1 (doc/theory.md §4, §5): for
  * each eps of the over-acceptance rule b_eps and each resampling law
  * (Decoding-OPT, Decoding-UNO), on the Fig. 2 chains: expected
  * rejections and the per-step bias sum over the full horizon, and on
@@ -25,7 +25,7 @@ static void help(void)
 {
     printf("Usage: table1 [MODEL] [--eps LIST] [--short T8] --output FILE.tsv\n"
            "              [--markdown FILE.md]\n"
-           "The measurable side of Table 1 of Yin et al. (SPEC.md 4): for eps in LIST\n"
+           "The measurable side of Table 1 of Yin et al. (doc/theory.md §4): for eps in LIST\n"
            "(default 0.1,0.2,0.4,0.8; a speculative-decoding row eps = 0 comes first) and\n"
            "for Decoding-OPT and -UNO: expected rejections, rejection rate, speed-up and\n"
            "per-step bias sum over the model's horizon T; and on its first T8 positions\n"

@@ -1,4 +1,4 @@
-# Figure 3 (SPEC.md 3, 5): batch improvement BI_M = TV(P,Q) - rho_M(P,Q) of
+# Figure 3 (doc/theory.md §3, §5): batch improvement BI_M = TV(P,Q) - rho_M(P,Q) of
 # recursive rejection sampling against the number of drafts M.  Lines: the
 # toolkit's RRS (sd_rrs_bi); points: the paper's closed forms.
 #  top:    Q = Ber(0.5), P = Ber(a):  BI_M = (a - 0.5)(1 - a^(M-1));
@@ -33,13 +33,17 @@ set xrange [0.5:20.5]
 
 set title "Q = Ber(0.5), P = Ber(a)"
 plot for [i=1:words(la)] fa using 1:(column(2*i)) with lines lw 1.8 lc rgb word(cols, i) \
-         title sprintf("a = %s (RRS)", word(la, i)), \
+         title sprintf("a = %s", word(la, i)), \
      for [i=1:words(la)] fa using 1:(column(2*i+1)) with points pt 7 ps 0.8 lc rgb word(cols, i) \
-         title sprintf("a = %s (closed form)", word(la, i))
+         notitle, \
+     NaN with lines lw 1.8 lc rgb "#000000" title "line: RRS (specdec)", \
+     NaN with points pt 7 ps 0.8 lc rgb "#000000" title "point: closed form"
 
 set title "P = Unif(V), Q = Unif(V') on V' = 4 of the tokens, r = V/V'"
 plot for [i=1:words(lb)] fb using 1:(column(2*i)) with lines lw 1.8 lc rgb word(cols, i) \
-         title sprintf("r = %s (RRS)", word(lb, i)), \
+         title sprintf("r = %s", word(lb, i)), \
      for [i=1:words(lb)] fb using 1:(column(2*i+1)) with points pt 7 ps 0.8 lc rgb word(cols, i) \
-         title sprintf("r = %s (closed form)", word(lb, i))
+         notitle, \
+     NaN with lines lw 1.8 lc rgb "#000000" title "line: RRS (specdec)", \
+     NaN with points pt 7 ps 0.8 lc rgb "#000000" title "point: closed form"
 unset multiplot

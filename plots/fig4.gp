@@ -1,4 +1,4 @@
-# Figure 4 (SPEC.md 4, 5): the quality-speed tradeoff of biased rules.
+# Figure 4 (doc/theory.md §4, §5): the quality-speed tradeoff of biased rules.
 # (a) one token pair (row t=1, s=0 of the Fig. 2 chains): bias Loss*
 #     horizontal, rejection probability vertical; the Pareto front
 #     Loss* = TV - P_rej (Theorem 5), the unattainable region below it
@@ -7,7 +7,10 @@
 #     acceptance (Medusa; vLLM's defaults eps 0.09, delta 0.3) with R*.
 # (b), (c) the Fig. 2 chains (7 states, T = 50) with b_eps: rejection
 #     probability per token (E[N_rej]/T) and per-step bias per token of
-#     OPT and UNO against eps.
+#     OPT and UNO against eps, with the Theorem 4/5 boundary: OPT's
+#     rejections + bias = sum_t nu_t.TV_t / T (column front_opt), so in
+#     (b) the gap between the front and OPT's curve is OPT's bias and in
+#     (c) the gap is OPT's rejection rate.
 # Standalone: gnuplot -e "datadir='paper-figs'; outbase='paper-figs/fig4'; term='png'" plots/fig4.gp
 if (!exists("datadir")) datadir = "paper-figs"
 if (!exists("outbase")) outbase = "paper-figs/fig4"
@@ -40,7 +43,7 @@ set xlabel "bias  Loss^*(b)  (TV of output to Q, best R)"
 set ylabel "rejection probability  1 - {/Symbol S} b P"
 set xrange [0:1.1 * tv]
 set yrange [0:1]
-set key top right
+set key top right spacing 1.5
 set label 1 "unattainable\n(Theorem 5)" at 0.12 * tv, 0.25 * tv left front tc rgb "#7f4f00"
 plot fa index 0 using 1:2 with filledcurves x1 fs transparent solid 0.35 noborder lc rgb "#f0b050" notitle, \
      fa index 1 using 1:2 with points pt 7 ps 0.25 lc rgb c_cloud title "random b", \
@@ -56,18 +59,20 @@ set xlabel "over-acceptance {/Symbol e}"
 set ylabel "expected rejections / T"
 set xrange [0:*]
 set yrange [0:*]
-set key center right
+set key center right spacing 1.5
 set arrow 1 from 0.1, graph 0 to 0.1, graph 1 nohead dt 3 lc rgb "#808080"
 set arrow 2 from 0.2, graph 0 to 0.2, graph 1 nohead dt 3 lc rgb "#808080"
 set arrow 3 from 0.4, graph 0 to 0.4, graph 1 nohead dt 3 lc rgb "#808080"
 plot fb using 1:4 with lines lw 4 lc rgb c_uno title "UNO (same b_{/Symbol e}: nearly equal)", \
      fb using 1:2 with lines lw 1.5 lc rgb c_opt title "OPT", \
-     sdrate with lines dt 2 lw 1.5 lc rgb c_front title sprintf("SD ({/Symbol e} = 0): %.3f", sdrate)
+     sdrate with lines dt 2 lw 1.5 lc rgb "#7f7f7f" title sprintf("SD ({/Symbol e} = 0): %.3f", sdrate), \
+     fb using 1:6 with lines lw 2 dt 4 lc rgb c_front title "Theorem 5 front: P_{rej} + Loss^* of OPT"
 
 # ---- (c) bias on the chains ------------------------------------------------
 set title "(c) Fig. 2 chains: per-step bias (OPT on the front, UNO above)"
 set ylabel "per-step bias sum / T"
-set key bottom right
+set key bottom right spacing 1.5
 plot fb using 1:5 with lines lw 2 lc rgb c_uno title "UNO (R = Q)", \
-     fb using 1:3 with lines lw 2 lc rgb c_opt title "OPT (R = R^*)"
+     fb using 1:3 with lines lw 2 lc rgb c_opt title "OPT (R = R^*)", \
+     fb using 1:6 with lines lw 2 dt 4 lc rgb c_front title "Theorem 5 front: P_{rej} + Loss^* of OPT"
 unset multiplot

@@ -1,4 +1,4 @@
-# Figure 6 (ours, beside the paper's; SPEC.md 6): multi-draft verification
+# Figure 6 (ours, beside the paper's; doc/theory.md §6): multi-draft verification
 # on equal terms.  Top: on one paper-family token pair (row t = 1, s = 0 of
 # the --random 7,50 --model-seed 1 chains), the acceptance probability of
 # k-draft verification: RRS (batch SD), SpecTr's K-SEQ, exponential races
@@ -30,8 +30,8 @@ set xlabel "number of drafts k"
 set ylabel "acceptance probability"
 set xrange [0.5:*]
 set title sprintf("one token pair (row t = 1, s = 0 of the Fig. 2 chains), TV = %.3f", tv)
-plot f index 0 using 1:6 with lines lw 1.5 dt 3 lc rgb "#7f7f7f" title "upper bound sum min(Q, 1-(1-P)^k)", \
-     f index 0 using 1:5 with linespoints lw 2.5 pt 6 lc rgb "#000000" title "optimal alpha*_k (OT, min-cut)", \
+plot f index 0 using 1:6 with lines lw 1.5 dt 3 lc rgb "#7f7f7f" title "upper bound {/Symbol S}_x min(Q, 1-(1-P)^k)", \
+     f index 0 using 1:5 with linespoints lw 2.5 pt 6 lc rgb "#000000" title "optimal {/Symbol a}@^*_k (OT, min-cut)", \
      f index 0 using 1:3 with linespoints lw 1.8 pt 7 lc rgb "#d62728" title "K-SEQ (SpecTr)", \
      f index 0 using 1:2 with linespoints lw 1.8 pt 5 lc rgb "#1f77b4" title "RRS (batch SD)", \
      f index 0 using 1:4 with linespoints lw 1.8 pt 9 lc rgb "#2ca02c" title "ERSD (exponential races)", \

@@ -1,4 +1,4 @@
-/* batch.c - batch SD and tree verification with RRS (SPEC 3). */
+/* batch.c - batch SD and tree verification with RRS (doc/theory.md §3). */
 #include "batch.h"
 
 #include <string.h>

@@ -1,5 +1,5 @@
 /* batch.h - batch speculative decoding (paper Algorithm 4) and tree
- * verification with RRS (SPEC 3), assembled from the generic engines
+ * verification with RRS (doc/theory.md §3), assembled from the generic engines
  * (roundstart.h, tree.h) and the RRS rule (rrs.h).
  *
  * Batch SD: M i.i.d. drafts at each round start, RRS on their first

@@ -1,4 +1,4 @@
-/* biased.c - biased token rules (b, R) at one step (SPEC 4). */
+/* biased.c - biased token rules (b, R) at one step (doc/theory.md §4). */
 #include "biased.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
-/* biased.h - biased token rules (b, R) at one step (SPEC 4).
+/* biased.h - biased token rules (b, R) at one step (doc/theory.md §4).
  *
- * A rule of class F (SPEC 2) drafts x ~ P, accepts it with probability
+ * A rule of class F (doc/theory.md §2) drafts x ~ P, accepts it with probability
  * b(x) and otherwise emits a token drawn from a resampling law R.  Its
  * output law is O = bP + (1 - a) R with a = sum_x b(x) P(x), it rejects
  * with probability 1 - a, and its quality loss is Loss_TV(b, R) =

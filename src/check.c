@@ -77,7 +77,7 @@ sd_status sd_check_z(sd_checklist *l, const char *name, double exact,
     } else if (stderr_est > 0) {
         c->z = (estimate - exact) / stderr_est;
         c->pass = fabs(c->z) <= z_max;
-        snprintf(c->detail, sizeof c->detail, "|z| <= %g", z_max);
+        snprintf(c->detail, sizeof c->detail, c->pass ? "|z| <= %g" : "|z| > %g", z_max);
     } else {
         c->pass = fabs(estimate - exact) <= 1e-12 * fmax(1.0, fabs(exact));
         c->z = c->pass ? 0.0 : (estimate > exact ? INFINITY : -INFINITY);
@@ -96,7 +96,8 @@ sd_status sd_check_close(sd_checklist *l, const char *name, double exact,
     c->exact = exact;
     c->estimate = value;
     c->pass = fabs(value - exact) <= tol * fmax(1.0, fabs(exact));
-    snprintf(c->detail, sizeof c->detail, "agree to %g relative", tol);
+    snprintf(c->detail, sizeof c->detail, c->pass ? "agree to %g relative"
+                                                  : "differ by more than %g relative", tol);
     return SD_OK;
 }
 
@@ -109,8 +110,8 @@ sd_status sd_check_bound(sd_checklist *l, const char *name, double bound,
     c->exact = bound;
     c->estimate = value;
     c->pass = below ? value <= bound + tol : value >= bound - tol;
-    snprintf(c->detail, sizeof c->detail, "value %s bound %s %g", below ? "<=" : ">=",
-             below ? "+" : "-", tol);
+    snprintf(c->detail, sizeof c->detail, "value %s bound %s %g",
+             below ? (c->pass ? "<=" : ">") : (c->pass ? ">=" : "<"), below ? "+" : "-", tol);
     return SD_OK;
 }
 

@@ -1,8 +1,8 @@
-/* check.h - verdicts: exact values against Monte Carlo estimates (SPEC 8).
+/* check.h - verdicts: exact values against Monte Carlo estimates (doc/theory.md §8).
  *
  * A check list collects named checks, each with an exact value, an
  * optional Monte Carlo estimate with its standard error and z-score,
- * and a verdict.  Distribution checks use three layers (DESIGN.md
+ * and a verdict.  Distribution checks use three layers (doc/design.md
  * Tests): every bin's z-score within z_max, bins of exact probability
  * zero exactly empty, and a global chi-square p-value >= p_min.
  */

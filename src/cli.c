@@ -47,8 +47,9 @@ const char sd_cli_help_output[] =
     "  --format F           table (default), json or tsv\n"
     "  --output FILE        write there (atomically) instead of standard output\n"
     "  --quiet              no progress line on stderr\n"
-    "  --progress           draw the progress line even when stderr is not a\n"
-    "                       terminal (under mpirun: rank 0 counts every process)\n"
+    "  --progress           a progress line (with the time left) on stderr even when\n"
+    "                       it is not a terminal, e.g. in CI logs (under mpirun:\n"
+    "                       rank 0 counts every process)\n"
     "  --help, --version    this help; the version\n"
     "Exit status: 0 done (every check held), 1 a check failed, 2 usage or input\n"
     "error, 3 internal error.\n";
@@ -88,6 +89,136 @@ void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs
         pos = sizeof c->command - 1;
     c->command[pos] = '\0';
     clock_gettime(CLOCK_MONOTONIC, &c->started);
+    opterr = 0; /* sd_cli_bad_option names a bad option, once */
+}
+
+int sd_cli_refuse_work(const sd_cli *c, double work, const char *what, double limit)
+{
+    if (!(work > limit))
+        return 0;
+    fprintf(stderr, "%s: %s: about %.3g operations, over the limit of %.0e (hours of "
+                    "computing)\n", c->prog, what, work, limit);
+    return 2;
+}
+
+int sd_cli_refuse_cost(const sd_cli *c, const sd_model *m, const sd_rule_type *rule, size_t M,
+                       double limit)
+{
+    double cost = rule->cost != NULL ? rule->cost(m, M) : 0.0;
+    if (cost <= limit)
+        return 0;
+    fprintf(stderr,
+            "%s: --algo %s --drafts %zu on V = %zu, T = %zu costs about %s = %.3g "
+            "operations, over the limit of %.0e (minutes to hours of computing): use "
+            "fewer drafts or a smaller model\n",
+            c->prog, rule->name, M, m->V, m->T, rule->cost_formula ? rule->cost_formula : "?",
+            cost, limit);
+    return 2;
+}
+
+int sd_cli_bad_option(const sd_cli *c, char **argv)
+{
+    const char *arg = optind > 0 ? argv[optind - 1] : "?";
+    if (optopt != 0 && strncmp(arg, "--", 2) != 0)
+        return sd_cli_usage_error(c, "unknown option '-%c'", optopt);
+    if (optopt != 0)
+        return sd_cli_usage_error(c, "option '%s' needs a value", arg);
+    return sd_cli_usage_error(c, "unknown option '%s'", arg);
+}
+
+double sd_cli_phys_mem(void)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (double)pages * (double)size : 0.0;
+}
+
+int sd_cli_refuse_memory(const sd_cli *c, double bytes, const char *what)
+{
+    double phys = sd_cli_phys_mem();
+    if (phys <= 0.0 || bytes <= phys)
+        return 0;
+    fprintf(stderr, "%s: %s needs about %.3g GB of memory, more than this machine's %.3g GB: "
+                    "use a smaller model\n",
+            c->prog, what, bytes / 1e9, phys / 1e9);
+    return 2;
+}
+
+
+/* The directory part of path ("." if none), malloc'ed; NULL when out of
+ * memory. */
+static char *dir_of(const char *path)
+{
+    char *dir = strdup(path), *slash;
+    if (dir == NULL)
+        return NULL;
+    slash = strrchr(dir, '/');
+    if (slash == NULL)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return dir;
+}
+
+int sd_cli_same_path(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    const char *ba, *bb;
+    char *da, *db;
+    int same;
+    if (a == NULL || b == NULL)
+        return 0;
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0)
+        return sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    /* not both existing: the same name in the same directory */
+    ba = strrchr(a, '/') ? strrchr(a, '/') + 1 : a;
+    bb = strrchr(b, '/') ? strrchr(b, '/') + 1 : b;
+    if (strcmp(ba, bb) != 0)
+        return 0;
+    da = dir_of(a);
+    db = dir_of(b);
+    same = da != NULL && db != NULL && stat(da, &sa) == 0 && stat(db, &sb) == 0 &&
+           sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+    free(da);
+    free(db);
+    return same;
+}
+
+int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
+                        const char *const *inputs, size_t n)
+{
+    struct stat st;
+    size_t i;
+    char *dir;
+    if (path == NULL || strcmp(path, "-") == 0)
+        return 0;
+    if (path[0] == '\0')
+        return sd_cli_usage_error(c, "%s: the file name is empty", opt);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return sd_cli_usage_error(c, "%s: '%s' is a directory, not a file", opt, path);
+    for (i = 0; i < n; i++)
+        if (sd_cli_same_path(path, inputs[i]))
+            return sd_cli_usage_error(c, "%s: '%s' is the input file '%s': writing there "
+                                      "would destroy it", opt, path, inputs[i]);
+    dir = dir_of(path);
+    if (dir == NULL) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return 3;
+    }
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode) || access(dir, W_OK | X_OK) != 0) {
+        int e = errno;
+        int missing = stat(dir, &st) != 0;
+        int rc = sd_cli_usage_error(c, "%s: cannot write '%s': directory '%s'%s %s", opt, path,
+                                    dir, missing ? ":" : "",
+                                    missing ? strerror(e)
+                                    : !S_ISDIR(st.st_mode) ? "is not a directory"
+                                                           : "is not writable");
+        free(dir);
+        return rc;
+    }
+    free(dir);
+    return 0;
 }
 
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
@@ -119,8 +250,13 @@ int sd_cli_size(const sd_cli *c, const char *opt, const char *arg, size_t min, s
         return -1;
     }
     v = strtoull(arg, &end, 10);
-    if (*end != '\0' || errno == ERANGE || v > SIZE_MAX / 16) {
-        sd_cli_usage_error(c, "%s: '%s' is not a whole number in range", opt, arg);
+    if (*end != '\0') {
+        sd_cli_usage_error(c, "%s: '%s' is not a whole number", opt, arg);
+        return -1;
+    }
+    if (errno == ERANGE || v > SIZE_MAX / 16) {
+        sd_cli_usage_error(c, "%s: %s is above the largest accepted value, %zu", opt, arg,
+                           (size_t)(SIZE_MAX / 16));
         return -1;
     }
     if (v < min) {
@@ -337,6 +473,42 @@ int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t defau
     }
     if (c->random && c->horizon)
         c->rT = c->horizon;
+    if (c->quiet && c->progress) {
+        sd_cli_usage_error(c, "--quiet and --progress contradict each other");
+        return -1;
+    }
+    {
+        const char *inputs[3] = {c->draft, c->target, c->start};
+        if (sd_cli_check_output(c, "--output", c->output, inputs, 3) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Refuse a model whose kernels do not fit in memory, or whose horizon
+ * makes even one pass over the kernels (T V^2) take hours, or runs x T
+ * simulated tokens beyond SD_CLI_MAX_TOKENS; 0 if fine. */
+static int refuse_size(const sd_cli *c, size_t V, size_t T, int stationary)
+{
+    double VV = (double)V * (double)V, kern = stationary ? VV : (double)T * VV;
+    char what[96];
+    snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", V, T,
+             stationary ? " (stationary)" : "");
+    if (sd_cli_refuse_memory(c, 2.0 * kern * sizeof(double), what) != 0)
+        return 2;
+    if ((double)T * VV > SD_CLI_MAX_PASS) {
+        fprintf(stderr, "%s: V = %zu, T = %zu: one pass over the kernels along the horizon "
+                        "is T V^2 = %.3g operations, over the limit of %.0e (hours of "
+                        "computing): use a shorter --horizon\n",
+                c->prog, V, T, (double)T * VV, SD_CLI_MAX_PASS);
+        return 2;
+    }
+    if ((double)c->mc.runs * (double)T > SD_CLI_MAX_TOKENS) {
+        fprintf(stderr, "%s: --runs %zu with T = %zu simulates %.3g tokens, over the limit "
+                        "of %.0e (hours of computing): use fewer runs\n",
+                c->prog, c->mc.runs, T, (double)c->mc.runs * (double)T, SD_CLI_MAX_TOKENS);
+        return 2;
+    }
     return 0;
 }
 
@@ -345,6 +517,8 @@ int sd_cli_load_model(sd_cli *c, sd_model *m)
     sd_error err;
     sd_status rc;
     sd_error_clear(&err);
+    if (c->random && refuse_size(c, c->rV, c->rT, c->stationary) != 0)
+        return 2;
     if (c->random) {
         rc = sd_model_random(m, c->rV, c->rT, (sd_family)c->family, c->alpha, c->stationary,
                              c->model_seed, &err);
@@ -354,6 +528,10 @@ int sd_cli_load_model(sd_cli *c, sd_model *m)
             sd_model_free(m);
     } else {
         rc = sd_model_load(m, c->draft, c->target, c->horizon, c->start, &err);
+        if (rc == SD_OK && refuse_size(c, m->V, m->T, sd_model_stationary(m)) != 0) {
+            sd_model_free(m);
+            return 2;
+        }
     }
     return rc == SD_OK ? 0 : sd_cli_fail(c, &err);
 }
@@ -363,22 +541,31 @@ void sd_cli_progress(void *arg, size_t done, size_t total)
     sd_cli *c = arg;
     struct timespec now;
     double el;
-    if (c->quiet || (!c->progress && !isatty(STDERR_FILENO)))
+    int tty = isatty(STDERR_FILENO);
+    if (c->quiet || (!tty && !c->progress))
         return;
     clock_gettime(CLOCK_MONOTONIC, &now);
     el = (double)(now.tv_sec - c->started.tv_sec) + 1e-9 * (double)(now.tv_nsec - c->started.tv_nsec);
     if (done >= total) {
-        if (c->progress_shown)
-            fprintf(stderr, "\r%60s\r", "");
+        if (c->progress_shown && tty)
+            fprintf(stderr, "\r%78s\r", "");
+        else if (c->progress_shown)
+            fprintf(stderr, "%s: simulating done (%zu chunks, %.0f s)\n", c->prog, total, el);
         c->progress_shown = 0;
         return;
     }
-    /* from one second on, redrawn at most five times a second */
-    if (el < 1.0 || (c->progress_shown && el - c->progress_last < 0.2))
+    /* on a terminal from one second on, redrawn at most five times a
+     * second; elsewhere (--progress) a new line at the first chunk and
+     * then every ten seconds */
+    if (tty ? (el < 1.0 || (c->progress_shown && el - c->progress_last < 0.2))
+            : (c->progress_shown && el - c->progress_last < 10.0))
         return;
     c->progress_last = el;
-    fprintf(stderr, "\r%s: simulating %3.0f%% (chunk %zu of %zu, %.0f s)", c->prog,
-            100.0 * (double)done / (double)total, done, total, el);
+    fprintf(stderr, "%s%s: simulating %3.0f%% (chunk %zu of %zu, %.0f s", tty ? "\r" : "",
+            c->prog, 100.0 * (double)done / (double)total, done, total, el);
+    if (done > 0)
+        fprintf(stderr, ", about %.0f s left", el * (double)(total - done) / (double)done);
+    fputs(tty ? ")   " : ")\n", stderr);
     c->progress_shown = 1;
 }
 
@@ -449,7 +636,9 @@ static int out_close_here(const sd_cli *c, sd_out *o, int commit)
     bad = ferror(o->f) != 0;
     bad = (fclose(o->f) != 0) || bad;
     if (commit && !bad) {
-        chmod(o->tmp, 0644);
+        mode_t mask = umask(0);
+        umask(mask);
+        chmod(o->tmp, 0666 & ~mask);
         if (rename(o->tmp, c->output) != 0)
             bad = 1;
     }
@@ -471,10 +660,22 @@ int sd_out_close(const sd_cli *c, sd_out *o, int commit)
     return agreed != 0 ? agreed : rc;
 }
 
+void sd_print_double(FILE *f, double x)
+{
+    char buf[40];
+    int p;
+    for (p = 15; p < 17; p++) {
+        snprintf(buf, sizeof buf, "%.*g", p, x);
+        if (strtod(buf, NULL) == x)
+            break;
+    }
+    fprintf(f, "%.*g", p, x);
+}
+
 void sd_json_num(FILE *f, double x)
 {
     if (isfinite(x))
-        fprintf(f, "%.17g", x);
+        sd_print_double(f, x);
     else
         fputs("null", f);
 }
@@ -566,11 +767,12 @@ static void kv_value(FILE *f, const sd_kv *kv, int json)
         if (json)
             sd_json_num(f, kv->num);
         else if (isfinite(kv->num))
-            fprintf(f, "%.17g", kv->num);
+            sd_print_double(f, kv->num);
         else
-            fputs(isnan(kv->num) ? "nan" : (kv->num > 0 ? "inf" : "-inf"), f);
+            fputs(isnan(kv->num) ? "-" : (kv->num > 0 ? "inf" : "-inf"), f);
         break;
     case SD_KV_INT: fprintf(f, "%lld", kv->i); break;
+    case SD_KV_U64: fprintf(f, "%llu", (unsigned long long)kv->u); break;
     case SD_KV_STR:
         if (json)
             sd_json_str(f, kv->str);
@@ -589,7 +791,7 @@ static void kv_value(FILE *f, const sd_kv *kv, int json)
             if (json)
                 sd_json_num(f, kv->arr[k]);
             else
-                fprintf(f, "%.17g", kv->arr[k]);
+                sd_print_double(f, kv->arr[k]);
         }
         if (json)
             fputc(']', f);
@@ -707,18 +909,34 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
         }
         return;
     }
-    fprintf(f, "%-28s %18s %18s %12s %9s  %s\n", "check", "exact", "estimate/value", "stderr",
-            "z", "verdict");
-    for (i = 0; i < l->n; i++) {
-        const sd_check *k = &l->v[i];
-        fprintf(f, "%-28s %18.12g %18.12g ", k->name, k->exact, k->estimate);
-        if (k->kind == SD_CHECK_Z)
-            fprintf(f, "%12.4g %9.3f", k->stderr_est, k->z);
-        else if (k->kind == SD_CHECK_LAW)
-            fprintf(f, "%12s %9.3f", "", k->z);
-        else
-            fprintf(f, "%12s %9s", "", "");
-        fprintf(f, "  %s  (%s)\n", verdict(k->pass), k->detail);
+    {
+        int w = 28, has_law = 0;
+        for (i = 0; i < l->n; i++) {
+            if ((int)strlen(l->v[i].name) > w)
+                w = (int)strlen(l->v[i].name);
+            has_law |= l->v[i].kind == SD_CHECK_LAW;
+        }
+        if (has_law)
+            fputs("# a law check (empirical law against the exact one): estimate = their TV\n"
+                  "# distance, z = the largest |z| of a bin, chi2/df/p = Pearson's test\n", f);
+        fprintf(f, "%-*s %18s %18s %12s %9s  %s\n", w, "check", "exact", "estimate/value",
+                "stderr", "z", "verdict");
+        for (i = 0; i < l->n; i++) {
+            const sd_check *k = &l->v[i];
+            fprintf(f, "%-*s %18.12g %18.12g ", w, k->name, k->exact, k->estimate);
+            if (k->kind == SD_CHECK_Z && isfinite(k->stderr_est) && isfinite(k->z))
+                fprintf(f, "%12.4g %9.3f", k->stderr_est, k->z);
+            else if (k->kind == SD_CHECK_Z)
+                fprintf(f, "%12s %9s", "-", "-");
+            else if (k->kind == SD_CHECK_LAW)
+                fprintf(f, "%12s %9.3f", "", k->z);
+            else
+                fprintf(f, "%12s %9s", "", "");
+            fprintf(f, "  %s  (%s", verdict(k->pass), k->detail);
+            if (k->kind == SD_CHECK_LAW)
+                fprintf(f, "; chi2 = %.4g, df = %zu, p = %.3g", k->chi2, k->df, k->p_value);
+            fputs(")\n", f);
+        }
     }
     fprintf(f, "theorem %s: %s\n", theorem, all ? "all checks hold" : "SOME CHECKS FAILED");
 }

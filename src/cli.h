@@ -1,9 +1,9 @@
 /* cli.h - the command-line contract shared by every executable.
  *
- * Parses the common options of DESIGN.md (model, Monte Carlo, output),
- * loads the model, opens the output (a temporary file renamed into place
- * only on success, so nothing half-written is ever left), shows
- * progress on a terminal, and writes reports as table, JSON or TSV with
+ * Parses the common options (model, Monte Carlo, output; README,
+ * "Command-line contract"), loads the model, opens the output (a
+ * temporary file renamed into place only on success, so nothing
+ * half-written is ever left), shows progress on a terminal, and writes reports as table, JSON or TSV with
  * the provenance (program, version, command, seeds, parameters).
  * Unlike the library, this layer prints to stderr.
  */
@@ -126,6 +126,52 @@ int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *
 int sd_cli_double_list(const sd_cli *c, const char *opt, const char *arg, double *out,
                        size_t cap, size_t *n);
 
+/* Largest --drafts any command accepts. */
+#define SD_CLI_MAX_DRAFTS 1000000
+/* Largest runs x horizon (simulated tokens) a command accepts: hours of
+ * simulation at 1e8 to 1e9 tokens a second. */
+#define SD_CLI_MAX_TOKENS 1e12
+/* Largest T V^2 (one pass over the kernels along the horizon, the least
+ * any exact computation does) a command accepts. */
+#define SD_CLI_MAX_PASS 1e11
+
+/* Refuse (print, return 2) an --output that cannot be written or would
+ * destroy an input, before any work: the empty name, an existing
+ * directory, a missing or forbidden directory, or the same file (device
+ * and inode) as one of the n paths in inputs (NULL entries skipped,
+ * like the model files, which sd_cli_finish checks itself).  path is
+ * the output (NULL: nothing to check), opt its option name.  0 if fine. */
+int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
+                        const char *const *inputs, size_t n);
+
+/* 1 if paths a and b name the same file: the same device and inode when
+ * both exist, else the same name in the same directory. */
+int sd_cli_same_path(const char *a, const char *b);
+
+/* Physical memory of the machine in bytes (0 if unknown). */
+double sd_cli_phys_mem(void);
+/* Refuse (print, return 2) when bytes (what: a description) exceed the
+ * machine's physical memory; 0 if fine. */
+int sd_cli_refuse_memory(const sd_cli *c, double bytes, const char *what);
+
+/* Refuse (print, return 2) work of about `work` elementary operations
+ * (what: a description, e.g. "--rules 1000 on V = 7, T = 50: T V^2 x
+ * rules") above limit; 0 if fine. */
+int sd_cli_refuse_work(const sd_cli *c, double work, const char *what, double limit);
+/* Refuse (print, return 2) an exact computation of rule with M drafts
+ * on m whose estimated cost is above limit; 0 if fine. */
+int sd_cli_refuse_cost(const sd_cli *c, const sd_model *m, const sd_rule_type *rule, size_t M,
+                       double limit);
+/* The limit of sd_cli_refuse_cost for a single exact computation
+ * (about a minute or two), and for a theorem check, which also
+ * simulates and repeats it. */
+#define SD_CLI_MAX_WORK 1e11
+#define SD_CLI_MAX_WORK_CHECK 1e10
+
+/* getopt_long returned '?': name the offending option once (getopt's
+ * own message is turned off by sd_cli_init) and return 2. */
+int sd_cli_bad_option(const sd_cli *c, char **argv);
+
 /* --algo: the rule named arg among those whose flags include need; else
  * print "prog: --algo: unknown algorithm 'arg' (list)" and return -1. */
 int sd_cli_rule(const sd_cli *c, const char *arg, unsigned need, const sd_rule_type **out);
@@ -168,10 +214,15 @@ int sd_out_close(const sd_cli *c, sd_out *o, int commit);
 
 /* JSON helpers: a number (non-finite as null), a string (escaped). */
 void sd_json_num(FILE *f, double x);
+/* x with the fewest significant digits (15, 16 or 17) that read back as
+ * exactly x, e.g. 0.1 rather than 0.10000000000000001. */
+void sd_print_double(FILE *f, double x);
 void sd_json_str(FILE *f, const char *s);
 
 /* One field of a flat report. */
-typedef enum { SD_KV_NUM, SD_KV_INT, SD_KV_STR, SD_KV_BOOL, SD_KV_NULL, SD_KV_ARRAY } sd_kv_type;
+typedef enum {
+    SD_KV_NUM, SD_KV_INT, SD_KV_STR, SD_KV_BOOL, SD_KV_NULL, SD_KV_ARRAY, SD_KV_U64
+} sd_kv_type;
 typedef struct {
     const char *key;
     sd_kv_type type;
@@ -179,13 +230,16 @@ typedef struct {
     long long i;
     const char *str;
     const double *arr;  /* SD_KV_ARRAY: i doubles */
+    uint64_t u;         /* SD_KV_U64 */
 } sd_kv;
 
-#define SD_KV_N(k, v) {(k), SD_KV_NUM, (v), 0, NULL, NULL}
-#define SD_KV_I(k, v) {(k), SD_KV_INT, 0.0, (long long)(v), NULL, NULL}
-#define SD_KV_S(k, v) {(k), SD_KV_STR, 0.0, 0, (v), NULL}
-#define SD_KV_B(k, v) {(k), SD_KV_BOOL, 0.0, (long long)(v), NULL, NULL}
-#define SD_KV_A(k, a, n) {(k), SD_KV_ARRAY, 0.0, (long long)(n), NULL, (a)}
+#define SD_KV_N(k, v) {(k), SD_KV_NUM, (v), 0, NULL, NULL, 0}
+#define SD_KV_I(k, v) {(k), SD_KV_INT, 0.0, (long long)(v), NULL, NULL, 0}
+#define SD_KV_S(k, v) {(k), SD_KV_STR, 0.0, 0, (v), NULL, 0}
+#define SD_KV_B(k, v) {(k), SD_KV_BOOL, 0.0, (long long)(v), NULL, NULL, 0}
+#define SD_KV_A(k, a, n) {(k), SD_KV_ARRAY, 0.0, (long long)(n), NULL, (a), 0}
+/* An unsigned 64-bit value (seeds), printed as such. */
+#define SD_KV_U(k, v) {(k), SD_KV_U64, 0.0, 0, NULL, NULL, (uint64_t)(v)}
 
 /* Write program, version and command as JSON members (each preceded by
  * a comma). */
@@ -199,7 +253,7 @@ void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc);
 /* Write a flat report of n fields in c->format. */
 void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_mc);
 
-/* Write a theorem check report (DESIGN.md JSON contract) in c->format. */
+/* Write a theorem check report (the JSON contract in the README) in c->format. */
 void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
                       const sd_checklist *l, const sd_kv *extra, size_t nextra);
 

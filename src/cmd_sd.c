@@ -20,7 +20,7 @@ static void random_help(void)
     printf("Usage: specdec random --vocab V --horizon T --draft-out FILE --target-out FILE\n"
            "                      [--family paper|dirichlet] [--alpha A] [--stationary]\n"
            "                      [--seed S]\n"
-           "Write a random draft/target pair of chains (SPEC.md section 5) as float64 .npy\n"
+           "Write a random draft/target pair of chains (doc/theory.md §5) as float64 .npy\n"
            "files: shape (T,V,V), or (V,V) with --stationary.\n\n"
            "  --vocab V            number of states (tokens), at least 1\n"
            "  --horizon T          number of generated tokens, at least 1\n"
@@ -52,8 +52,21 @@ static int random_check(sd_cli *c, void *arg)
     if (a->V == 0 || c->horizon == 0 || a->dout == NULL || a->tout == NULL)
         return sd_cli_usage_error(c, "--vocab, --horizon, --draft-out and --target-out "
                                      "are required");
-    if (strcmp(a->dout, a->tout) == 0)
-        return sd_cli_usage_error(c, "--draft-out and --target-out name the same file");
+    if (sd_cli_same_path(a->dout, a->tout))
+        return sd_cli_usage_error(c, "--draft-out '%s' and --target-out '%s' name the same "
+                                  "file", a->dout, a->tout);
+    if (sd_cli_check_output(c, "--draft-out", a->dout, NULL, 0) != 0 ||
+        sd_cli_check_output(c, "--target-out", a->tout, NULL, 0) != 0)
+        return 2;
+    {
+        /* the kernels in memory: draft and target */
+        double kern = (double)a->V * (double)a->V * (c->stationary ? 1.0 : (double)c->horizon);
+        char what[96];
+        snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", a->V, c->horizon,
+                 c->stationary ? " (stationary)" : "");
+        if (sd_cli_refuse_memory(c, 2.0 * kern * sizeof(double), what) != 0)
+            return 2;
+    }
     return 0;
 }
 
@@ -70,7 +83,6 @@ static int random_run(sd_cli *c, const sd_model *unused, void *arg)
     /* one writer in an MPI job: rank 0 (the job's exit status is agreed) */
     if (sd_par_rank() == 0 && sd_model_save(&m, a->dout, a->tout, &err) != SD_OK) {
         sd_model_free(&m);
-        remove(a->dout);
         return sd_cli_fail(c, &err);
     }
     sd_model_free(&m);
@@ -117,6 +129,19 @@ static int refuse_cost(const sd_cli *c, const sd_model *m, const sd_rule_type *a
     return 2;
 }
 
+/* --drafts: at most SD_CLI_MAX_DRAFTS, and not M > 1 with a rule that
+ * verifies one draft per round (Algorithm SD); 0 or 2 after a message. */
+static int check_drafts(const sd_cli *c, const sd_rule_type *algo, size_t M)
+{
+    if (M > SD_CLI_MAX_DRAFTS)
+        return sd_cli_usage_error(c, "--drafts: at most %d, got %zu", SD_CLI_MAX_DRAFTS, M);
+    if (algo == &sd_rule_sd && M != 1)
+        return sd_cli_usage_error(c, "--drafts %zu: speculative decoding (--algo sd) verifies "
+                                  "one draft per round; choose a multi-draft --algo (batch, "
+                                  "tree, kseq, kseq-tree, ersd)", M);
+    return 0;
+}
+
 static double speedup(double T, double E)
 {
     return E > 0 ? T / E : INFINITY;
@@ -142,7 +167,7 @@ static void algo_help(const char *cmd, const char *opts, const char *what)
     printf("Usage: specdec %s MODEL [--algo %s]\n"
            "%*s[--drafts M]\n%s%s", cmd, sd_rule_names(names, sizeof names, "|", 0),
            (int)(strlen(cmd) + 16), "", opts, what);
-    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; SPEC.md 3, 6");
+    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; doc/theory.md §3, §6");
     printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n");
 }
 
@@ -151,7 +176,7 @@ static void rejections_help(void)
     algo_help("rejections",
               "                          [--pmf] [--format table|json|tsv] [--output FILE]\n",
               "Exact expected number of rejections E[N_rej] of decoding the target chain with\n"
-              "the draft chain (SPEC.md 1; Theorem 1 for sd), its variance, the speed-up\n"
+              "the draft chain (doc/theory.md §1; Theorem 1 for sd), its variance, the speed-up\n"
               "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n");
     printf("  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n"
            "An exact computation estimated above 1e11 operations (e.g. --algo tree with\n"
@@ -165,7 +190,7 @@ static int rejections_check(sd_cli *c, void *arg)
     if (a->pmf && !(a->algo->flags & SD_RULE_VARIANCE))
         return sd_cli_usage_error(c, "--pmf is available for --algo %s only",
                                   sd_rule_names(names, sizeof names, ", ", SD_RULE_VARIANCE));
-    return 0;
+    return check_drafts(c, a->algo, a->M);
 }
 
 static int rejections_run(sd_cli *c, const sd_model *m, void *arg)
@@ -176,6 +201,12 @@ static int rejections_run(sd_cli *c, const sd_model *m, void *arg)
     int rc;
     if ((rc = refuse_cost(c, m, a->algo, a->M)) != 0)
         return rc;
+    if (a->pmf && (double)m->T * (double)m->T * (double)m->V * (double)m->V > PMF_MAX_WORK) {
+        fprintf(stderr, "%s: --pmf on V = %zu, T = %zu costs T^2 V^2 = %.3g operations, "
+                        "over the limit of %.0e: use a shorter --horizon\n",
+                c->prog, m->V, m->T, (double)m->T * (double)m->T * (double)m->V * (double)m->V, PMF_MAX_WORK);
+        return 2;
+    }
     sd_error_clear(&err);
     if (sd_rule_exact(a->algo, m, a->M, &mean, &var, &err) != SD_OK)
         return sd_cli_fail(c, &err);
@@ -230,15 +261,18 @@ static void simulate_help(void)
     printf("  --control C          a deliberately wrong algorithm, to see a check fail:\n"
            "                       resample-q (draw from Q after a rejection) or\n"
            "                       accept-p-over-q (accept with min(1, P/Q)); sd only\n"
-           "  --runs N             simulated runs (default 100000)\n"
-           "The exact value is computed first; above 1e11 estimated operations (e.g.\n"
+           "The default is 100000 runs.  With one run there is no standard error: z,\n"
+           "stderr and sample_variance are reported as undefined (null, '-') and the check\n"
+           "asks whether one run is plausible (README, \"Two rules\").  The exact value is computed first; above 1e11 estimated operations (e.g.\n"
            "--algo tree with a very large --drafts) the command refuses (exit 2).\n\n");
 }
 
 static int simulate_check(sd_cli *c, void *arg)
 {
     algo_args *a = arg;
-    return sd_cli_control(c, a->algo, a->control_name, &a->control) ? 2 : 0;
+    if (sd_cli_control(c, a->algo, a->control_name, &a->control))
+        return 2;
+    return check_drafts(c, a->algo, a->M);
 }
 
 static int simulate_run(sd_cli *c, const sd_model *m, void *arg)
@@ -253,6 +287,14 @@ static int simulate_run(sd_cli *c, const sd_model *m, void *arg)
     int rc, pass;
     if ((rc = refuse_cost(c, m, a->algo, a->M)) != 0)
         return rc;
+    {
+        /* the simulation's sampling tables (alias and threshold tables,
+         * about three words per entry of each chain) beside the model */
+        double entries = (double)m->V * (double)m->V * (double)(m->nP > m->nQ ? m->nP : m->nQ);
+        if (sd_cli_refuse_memory(c, entries * 8.0 * 8.0 * (a->algo == &sd_rule_sd ? 1 : 2),
+                                 "the simulation") != 0)
+            return 2;
+    }
     sd_error_clear(&err);
     if (sd_rule_exact(a->algo, m, a->M, &exact, &var, &err) != SD_OK ||
         sd_rule_sim_alloc(&as, a->algo, m, a->M, a->control, &err) != SD_OK)
@@ -271,24 +313,29 @@ static int simulate_run(sd_cli *c, const sd_model *m, void *arg)
     }
     pass = l.v[0].pass;
     {
+        /* one run has no spread: stderr, z and the sample variance are
+         * undefined, and the verdict is the plausibility rule's */
+        int one = res.runs < 2;
         sd_kv kv[] = {
             SD_KV_S("algo", a->algo->name),
             SD_KV_I("drafts", a->M),
             SD_KV_I("runs", res.runs),
-            SD_KV_I("seed", c->mc.seed),
+            SD_KV_U("seed", c->mc.seed),
             SD_KV_N("mean", res.mean),
-            SD_KV_N("stderr", res.stderr_mean),
+            SD_KV_N("stderr", one ? NAN : res.stderr_mean),
             SD_KV_N("exact", exact),
-            SD_KV_N("z", l.v[0].z),
+            SD_KV_N("z", one ? NAN : l.v[0].z),
             SD_KV_B("pass", pass),
             SD_KV_N("z_max", c->mc.z_max),
-            SD_KV_N("sample_variance", res.var),
+            SD_KV_N("sample_variance", one ? NAN : res.var),
             SD_KV_N("exact_variance", var),
             SD_KV_S("control", sd_rule_control_name(a->algo, a->control)),
             SD_KV_I("vocab", m->V),
             SD_KV_I("horizon", m->T),
+            SD_KV_S("note", "one run: no standard error, z or sample variance; the verdict "
+                            "asks whether a single run is plausible"),
         };
-        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0], 1);
+        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0] - (one ? 0 : 1), 1);
     }
     sd_checklist_free(&l);
     sd_mc_result_free(&res);

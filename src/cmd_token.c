@@ -19,7 +19,7 @@
 #include "rrswor.h"
 #include "step.h"
 
-/* Sum tolerance of an input distribution (DESIGN.md Models and files). */
+/* Sum tolerance of an input distribution (the README, "Model files"). */
 #define TOKEN_SUM_TOL 1e-6
 #define TOKEN_SUM_TOL_F32 1e-4
 /* ERSD quadrature tolerances and subinterval limit per piece. */
@@ -251,7 +251,9 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
     }
     fprintf(f, "# %s %s\n# command: %s\n# p: %s\n# q: %s\n# vocab: %zu\n", c->prog,
             PACKAGE_VERSION, c->command, ps, qs, V);
-    fprintf(f, "# tv: %.17g\n", tv);
+    fputs("# tv: ", f);
+    sd_print_double(f, tv);
+    fputc('\n', f);
     fprintf(f, "# acceptance probabilities; optimal = alpha*_k (sorted prefix), upper = "
                "sum_x min(q, 1-(1-p)^k), '-' = not computed\n");
     if (c->format == SD_FMT_TSV) {
@@ -337,7 +339,7 @@ int sd_cmd_token(int argc, char **argv)
                 return sd_cli_usage_error(&c, "--drafts: at most %d", TOKEN_MAX_K);
             break;
         case OPT_LP: want_lp = 1; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
+        case '?': return sd_cli_bad_option(&c, argv);
         default:
             r = sd_cli_option(&c, opt, optarg);
             if (r < 0)

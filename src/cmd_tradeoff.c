@@ -1,5 +1,5 @@
 /* cmd_tradeoff.c - specdec tradeoff: the quality-speed tradeoff of the
- * over-acceptance rule b_eps with Decoding-OPT or -UNO (SPEC 4). */
+ * over-acceptance rule b_eps with Decoding-OPT or -UNO (doc/theory.md §4). */
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -18,18 +18,17 @@ static void tradeoff_help(void)
     printf("Usage: specdec tradeoff MODEL --eps E [--resample opt|uno]\n"
            "       specdec tradeoff MODEL --typical [--eps E] [--delta D] [--resample opt|uno]\n"
            "                        [--format table|json|tsv] [--output FILE]\n"
-           "The quality-speed tradeoff of over-acceptance (SPEC.md 4, Theorems 4 and 5):\n"
-           "accept a draft token x with probability b_eps(x) = min{1, (Q(x)+E)/P(x)} and\n"
-           "after a rejection draw from R* = [Q - b P]_+ normalised (Decoding-OPT, the\n"
-           "least biased choice) or from Q (Decoding-UNO).  Reports, all exact:\n"
-           "  expected_rejections  E[N_rej] under the biased process (weighted by the\n"
-           "                       marginals of the output chain, not the target's)\n"
-           "  bias_per_step_sum    sum over t of E[TV(O_t, Q_t)(x_{t-1})], an upper bound\n"
-           "                       on the sequence-level TV\n"
-           "  sequence_tv          TV between the laws of the output and target sequences\n"
-           "                       (given the prompt, averaged over it), by enumeration of\n"
-           "                       all V^T sequences: null when V^T > 1e7\n"
-           "  sd_expected_rejections  Theorem 1's value (E = 0, unbiased) for comparison\n\n"
+           "The quality-speed tradeoff of over-acceptance (doc/theory.md §4, Theorems 4 and\n"
+           "5): accept a draft token x with probability b_eps(x) = min{1, (Q(x)+E)/P(x)} and\n"
+           "after a rejection draw from R* = [Q - b P]_+ normalised (Decoding-OPT, the least\n"
+           "biased choice) or from Q (Decoding-UNO).  Reports, all exact:\n"
+           "expected_rejections  E[N_rej] under the biased process (weighted by the\n"
+           "marginals of the output chain, not the target's)   bias_per_step_sum    sum over\n"
+           "t of E[TV(O_t, Q_t)(x_{t-1})], an upper bound                        on the\n"
+           "sequence-level TV   sequence_tv          TV between the laws of the output and\n"
+           "target sequences                        (given the prompt, averaged over it), by\n"
+           "enumeration of                        all V^T sequences: null when V^T > 1e7\n"
+           "sd_expected_rejections  Theorem 1's value (E = 0, unbiased) for comparison\n\n"
            "  --eps E              over-acceptance E >= 0 (0 is speculative decoding)\n"
            "  --resample R         opt (default) or uno\n"
            "  --typical            typical acceptance instead (Cai et al., Medusa; biased):\n"

@@ -1,6 +1,7 @@
-/* ersd.c - exponential races (SPEC 6.4): closed form, quadrature, race. */
+/* ersd.c - exponential races (doc/theory.md §6.4): closed form, quadrature, race. */
 #include "ersd.h"
 
+#include <float.h>
 #include <math.h>
 #include <string.h>
 
@@ -97,6 +98,18 @@ static double integrand(double s, void *arg)
     return exp(-s) * tail;
 }
 
+/* F(s) at s = u / scale: the integrand on the scaled axis. */
+typedef struct {
+    gsl_function *F;
+    double scale;
+} scaled_args;
+
+static double scaled(double u, void *arg)
+{
+    const scaled_args *a = arg;
+    return GSL_FN_EVAL(a->F, u / a->scale);
+}
+
 /* int_0^inf F by pieces.  The integrand varies on the scales 1/c_x of
  * the n rates in ws->c (and 1 for e^{-s}), which can be many orders
  * apart: a token with Q(y)/P(y) = 1e6 has all its mass below s = 1e-5,
@@ -105,23 +118,34 @@ static double integrand(double s, void *arg)
  * h = 1/(1 + sum_x c_x), the fastest scale, up to s = 1, each integrated
  * with gsl_integration_qags (on [a, 2a] every component changes by a
  * bounded factor), then gsl_integration_qagiu beyond 1; values and error
- * estimates are summed. */
+ * estimates are summed.  Below s = 1 the integration runs on the axis
+ * u = s / h, so that a rate as large as 1e307 (a draft probability near
+ * the smallest subnormal) never gives the rule pieces of subnormal
+ * width. */
 static int integrate(gsl_function *F, sd_ersd_ws *ws, size_t n, double *val, double *abserr)
 {
     size_t i;
     double lo = 0.0, hi, tot = 1.0, v, e;
     int st;
+    scaled_args sa;
+    gsl_function G;
     for (i = 0; i < n; i++)
         tot += ws->c[i];
+    sa.F = F;
+    sa.scale = tot;
+    G.function = scaled;
+    G.params = &sa;
     *val = *abserr = 0.0;
-    for (hi = 1.0 / tot; hi < 1.0; hi *= 2.0) {
-        st = gsl_integration_qags(F, lo, hi, ws->epsabs, ws->epsrel, ws->limit, ws->w, &v, &e);
+    for (hi = 1.0; hi < tot; hi *= 2.0) {
+        st = gsl_integration_qags(&G, lo, hi, ws->epsabs * tot, ws->epsrel, ws->limit, ws->w,
+                                  &v, &e);
         if (st != GSL_SUCCESS)
             return st;
-        *val += v;
-        *abserr += e;
+        *val += v / tot;
+        *abserr += e / tot;
         lo = hi;
     }
+    lo = lo / tot;
     st = gsl_integration_qagiu(F, lo, ws->epsabs, ws->epsrel, ws->limit, ws->w, &v, &e);
     if (st != GSL_SUCCESS)
         return st;
@@ -141,7 +165,6 @@ sd_status sd_ersd_acc(const double *p, const double *q, size_t V, size_t k, sd_e
         return sd_error_set(err, SD_EINVAL, "ERSD: k = %zu drafts, V = %zu does not fit the "
                                             "workspace", k, V);
     a.c = ws->c;
-    a.k = k;
     a.dp = ws->dp;
     F.function = integrand;
     F.params = &a;
@@ -152,12 +175,23 @@ sd_status sd_ersd_acc(const double *p, const double *q, size_t V, size_t k, sd_e
         if (!(p[y] > 0.0 && q[y] > 0.0))
             continue;
         a.n = 0;
+        a.k = k;
         for (x = 0; x < V; x++) {
             double c = q[y] * (p[x] / p[y]) - q[x];
-            if (x != y && c > 0.0)
+            if (x == y || !(c > 0.0))
+                continue;
+            if (!(c <= DBL_MAX / (double)V)) /* P(y) subnormal against P(x): */
+                a.k--;                      /* x beats y at once, surely */
+            else
                 ws->c[a.n++] = c;
+            if (a.k == 0)
+                break;
         }
-        if (a.n < k) { /* fewer than k tokens can ever beat y */
+        if (a.k == 0) { /* k tokens beat y at once: never a draft */
+            acc[y] = 0.0;
+            continue;
+        }
+        if (a.n < a.k) { /* fewer than k tokens can ever beat y */
             acc[y] = q[y];
             continue;
         }

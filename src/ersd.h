@@ -1,4 +1,4 @@
-/* ersd.h - speculative decoding by exponential races (ERSD, SPEC 6.4;
+/* ersd.h - speculative decoding by exponential races (ERSD, doc/theory.md §6.4;
  * Kobus and Gunduz).
  *
  * Shared clocks E_x ~ Exp(1), one per token.  The target token is the
@@ -16,7 +16,7 @@
  * from the fastest scale 1/(1 + sum c_x) up to 1 (gsl_integration_qags)
  * and beyond (qagiu), so that scales many orders apart are all resolved;
  * the Poisson-binomial tail by an O(V k) recursion.  For k = 1 the integral
- * is 1/(1 + sum_x c_x), i.e. SPEC 6.4's closed form
+ * is 1/(1 + sum_x c_x), i.e. doc/theory.md §6.4's closed form
  *   P(accept) = sum_y 1 / sum_x max(Q(x)/Q(y), P(x)/P(y)).
  * The rejection law is that of the target token given that it is not
  * among the drafts: res[y] = (Q(y) - acc[y]) / (1 - sum acc).
@@ -34,7 +34,7 @@
 #include "roundstart.h"
 #include "step.h"
 
-/* k = 1 closed form of the acceptance probability (SPEC 6.4). */
+/* k = 1 closed form of the acceptance probability (doc/theory.md §6.4). */
 double sd_ersd_accept_k1(const double *p, const double *q, size_t V);
 
 /* Quadrature tolerances of the chain computations (per piece of each

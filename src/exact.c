@@ -1,4 +1,4 @@
-/* exact.c - exact quantities of speculative decoding on a chain (SPEC 1). */
+/* exact.c - exact quantities of speculative decoding on a chain (doc/theory.md §1). */
 #include "exact.h"
 
 #include <string.h>

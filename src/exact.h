@@ -1,4 +1,4 @@
-/* exact.h - exact quantities of speculative decoding on a chain (SPEC 1).
+/* exact.h - exact quantities of speculative decoding on a chain (doc/theory.md §1).
  *
  * All functions are O(T V^2) or as stated, use GSL's BLAS interface
  * (OpenBLAS underneath), never copy a stationary kernel, and allocate
@@ -19,7 +19,7 @@ void sd_exact_tv_rows(const sd_model *m, size_t t, double *tau);
  * x_{t-1}, by forward propagation (T dgemv).  Sets *mean. */
 sd_status sd_exact_sd_mean(const sd_model *m, double *mean, sd_error *err);
 
-/* E[N_rej] and Var[N_rej] by the backward moment recursion of SPEC 1
+/* E[N_rej] and Var[N_rej] by the backward moment recursion of doc/theory.md §1
  * (an independent second computation of the mean).  Either pointer may
  * be NULL.  Var is clamped at 0 against rounding. */
 sd_status sd_exact_sd_moments(const sd_model *m, double *mean, double *var,

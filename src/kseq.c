@@ -1,4 +1,4 @@
-/* kseq.c - SpecTr's K-SEQ (SPEC 6.2): rho*, step laws, tree law, sampler. */
+/* kseq.c - SpecTr's K-SEQ (doc/theory.md §6.2): rho*, step laws, tree law, sampler. */
 #include "kseq.h"
 
 #include <float.h>

@@ -1,4 +1,4 @@
-/* kseq.h - SpecTr's K-SEQ verification of k i.i.d. drafts (SPEC 6.2).
+/* kseq.h - SpecTr's K-SEQ verification of k i.i.d. drafts (doc/theory.md §6.2).
  *
  * Drafts x_1..x_k are drawn i.i.d. from P.  For rho in [1, k] let
  * beta(rho) = sum_x min(P(x), Q(x)/rho).  Draft i (in order) is accepted
@@ -39,7 +39,7 @@ double sd_kseq_beta(const double *p, const double *q, size_t V, double rho);
  * valid iff the margin is >= 0. */
 double sd_kseq_margin(const double *p, const double *q, size_t V, size_t k, double rho);
 
-/* The smallest valid rho in [1, k] (rho* of SPEC 6.2): 1 if the margin
+/* The smallest valid rho in [1, k] (rho* of doc/theory.md §6.2): 1 if the margin
  * at 1 is already >= 0 (k = 1, p = q, disjoint supports), else the root
  * of the margin bracketed in [1, k] and polished by gsl_root_fsolver_brent
  * to machine precision; the upper end of the final bracket is returned,
@@ -64,7 +64,7 @@ void sd_kseq_step_at(const double *p, const double *q, size_t V, size_t k, doubl
 sd_status sd_kseq_step(const double *p, const double *q, size_t V, size_t k, void *ws,
                        sd_step *out, sd_error *err);
 
-/* K-SEQ in tree form (SPEC 6, last paragraph), an sd_tree_step_fn: with
+/* K-SEQ in tree form (doc/theory.md §6.2, tree form), an sd_tree_step_fn: with
  * k live drafts all tried in order against the rho* of k, a draft
  * rejected earlier whose token is the one finally accepted stays live.
  * With a(y) = min(1, q(y)/(rho p(y))):

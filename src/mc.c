@@ -162,16 +162,18 @@ static sd_status run_chunks(const sd_mc_config *cfg, const sd_sim *sim, worker *
             size_t n = (size_t)c + 1 < nchunks ? chunk : cfg->runs - (size_t)c * chunk;
             sd_status crc;
             sd_error cerr;
-            uint64_t before = 0;
+            uint64_t before = 0, before2 = 0;
             size_t k;
             int stop;
 #pragma omp atomic read
             stop = first;
             if (stop != SD_OK)
                 continue;
-            if (cfg->chunk_sums != NULL)
-                for (k = 0; k <= T; k++)
+            if (cfg->chunk_sums != NULL || cfg->chunk_sumsq != NULL)
+                for (k = 0; k <= T; k++) {
                     before += w->tally.hist[k] * k;
+                    before2 += w->tally.hist[k] * k * k;
+                }
             gsl_rng_set(w->r, sd_rng_stream_key(cfg->seed, (uint64_t)c));
             crc = sim->run(sim->ctx, w->ws, w->r, n, &w->tally, &cerr);
             if (crc != SD_OK) {
@@ -181,11 +183,16 @@ static sd_status run_chunks(const sd_mc_config *cfg, const sd_sim *sim, worker *
                     first_err = cerr;
                 }
             }
-            if (cfg->chunk_sums != NULL) {
-                uint64_t after = 0;
-                for (k = 0; k <= T; k++)
+            if (cfg->chunk_sums != NULL || cfg->chunk_sumsq != NULL) {
+                uint64_t after = 0, after2 = 0;
+                for (k = 0; k <= T; k++) {
                     after += w->tally.hist[k] * k;
-                cfg->chunk_sums[c] = after - before;
+                    after2 += w->tally.hist[k] * k * k;
+                }
+                if (cfg->chunk_sums != NULL)
+                    cfg->chunk_sums[c] = after - before;
+                if (cfg->chunk_sumsq != NULL)
+                    cfg->chunk_sumsq[c] = after2 - before2;
             }
 #pragma omp atomic
             done++;
@@ -228,6 +235,12 @@ static void reduce(const sd_mc_config *cfg, const worker *workers, int nthreads,
             if (k < lo || k >= hi)
                 cfg->chunk_sums[k] = 0;
         team->sum(team->arg, cfg->chunk_sums, nchunks);
+    }
+    if (cfg->chunk_sumsq != NULL) {
+        for (k = 0; k < nchunks; k++)
+            if (k < lo || k >= hi)
+                cfg->chunk_sumsq[k] = 0;
+        team->sum(team->arg, cfg->chunk_sumsq, nchunks);
     }
 }
 

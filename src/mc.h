@@ -90,11 +90,12 @@ typedef struct {
     size_t npos;               /* tracked positions ... */
     const size_t *pos;         /* ... ascending, in 1..T */
     uint64_t *chunk_sums;      /* optional: sum of N_rej of each chunk, in chunk order */
+    uint64_t *chunk_sumsq;     /* optional: sum of N_rej^2 of each chunk, likewise */
     void (*progress)(void *arg, size_t done, size_t total); /* optional, thread 0 only */
     void *progress_arg;
     const sd_mc_team *team;    /* optional: spread the chunks over processes (NULL: one) */
-    double z_max;              /* z-score limit of the checks (SPEC 8: 4.5) */
-    double p_min;              /* chi-square p-value limit of the checks (SPEC 8: 1e-6) */
+    double z_max;              /* z-score limit of the checks (doc/theory.md §8: 4.5) */
+    double p_min;              /* chi-square p-value limit of the checks (doc/theory.md §8: 1e-6) */
 } sd_mc_config;
 
 typedef struct {

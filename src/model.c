@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
@@ -69,42 +70,73 @@ void sd_model_free(sd_model *m)
 }
 
 /* Validate and renormalise one distribution; where describes it. */
-static sd_status check_row(double *row, size_t V, double tol, const char *name,
-                           const char *where, sd_error *err)
+/* Where entry x of a row is, for messages: the NumPy index when the row
+ * is a kernel row (idx "3,2" for [3,2,:]), then the position. */
+static void entry_where(char *buf, size_t n, const char *where, const char *idx, size_t x)
+{
+    if (idx != NULL)
+        snprintf(buf, n, "entry [%s,%zu] (%s, x=%zu%s)", idx, x, where, x,
+                 strchr(idx, ',') ? "; t counts from 1" : "");
+    else
+        snprintf(buf, n, "%s, x=%zu", where, x);
+}
+
+static sd_status check_row_at(double *row, size_t V, double tol, const char *name,
+                              const char *where, const char *idx, sd_error *err)
 {
     double sum = 0.0;
     size_t x;
+    char at[192];
     for (x = 0; x < V; x++) {
-        if (!isfinite(row[x]))
-            return sd_error_set(err, SD_EINVAL, "%s: %s, x=%zu: value %g is not finite",
-                                name, where, x, row[x]);
-        if (row[x] < 0.0)
-            return sd_error_set(err, SD_EINVAL, "%s: %s, x=%zu: negative probability %.17g",
-                                name, where, x, row[x]);
+        if (!isfinite(row[x])) {
+            entry_where(at, sizeof at, where, idx, x);
+            return sd_error_set(err, SD_EINVAL, "%s: %s: value %g is not finite", name, at,
+                                row[x]);
+        }
+        if (row[x] < 0.0) {
+            entry_where(at, sizeof at, where, idx, x);
+            return sd_error_set(err, SD_EINVAL, "%s: %s: negative probability %.17g", name, at,
+                                row[x]);
+        }
         sum += row[x];
     }
-    if (!(fabs(sum - 1.0) <= tol))
-        return sd_error_set(err, SD_EINVAL,
-                            "%s: %s: row sums to %.17g, off 1 by more than %g",
-                            name, where, sum, tol);
+    if (!(fabs(sum - 1.0) <= tol)) {
+        if (idx != NULL)
+            snprintf(at, sizeof at, "row [%s,:] (%s%s)", idx, where,
+                     strchr(idx, ',') ? "; t counts from 1" : "");
+        else
+            snprintf(at, sizeof at, "%s", where);
+        return sd_error_set(err, SD_EINVAL, "%s: %s: row sums to %.17g, off 1 by more than %g",
+                            name, at, sum, tol);
+    }
     for (x = 0; x < V; x++)
         row[x] /= sum;
     return SD_OK;
+}
+
+static sd_status check_row(double *row, size_t V, double tol, const char *name,
+                           const char *where, sd_error *err)
+{
+    return check_row_at(row, V, tol, name, where, NULL, err);
 }
 
 static sd_status check_kernels(double *K, size_t nK, size_t V, double tol,
                                const char *name, sd_error *err)
 {
     size_t t, s;
-    char where[96];
+    char where[96], idx[64];
     for (t = 0; t < nK; t++)
         for (s = 0; s < V; s++) {
             sd_status rc;
-            if (nK == 1)
+            /* the NumPy index, then the position (t counts from 1) */
+            if (nK == 1) {
+                snprintf(idx, sizeof idx, "%zu", s);
                 snprintf(where, sizeof where, "s=%zu", s);
-            else
+            } else {
+                snprintf(idx, sizeof idx, "%zu,%zu", t, s);
                 snprintf(where, sizeof where, "t=%zu, s=%zu", t + 1, s);
-            rc = check_row(K + (t * V + s) * V, V, tol, name, where, err);
+            }
+            rc = check_row_at(K + (t * V + s) * V, V, tol, name, where, idx, err);
             if (rc != SD_OK)
                 return rc;
         }
@@ -243,6 +275,12 @@ sd_status sd_model_load(sd_model *m, const char *draft, const char *target,
         sd_array_free(&pa);
         return rc;
     }
+    /* a (T,V,V) file beside a (V,V) one: the stationary kernel is used at
+     * every t, and the horizon is the other file's T */
+    if (horizon == 0 && pa.ndim == 3 && qa.ndim == 2)
+        horizon = pa.shape[0];
+    else if (horizon == 0 && pa.ndim == 2 && qa.ndim == 3)
+        horizon = qa.shape[0];
     rc = kernel_shape(&pa, draft, horizon, &Vp, &nP, &Tp, err);
     if (rc == SD_OK)
         rc = kernel_shape(&qa, target, horizon, &Vq, &nQ, &Tq, err);
@@ -346,9 +384,23 @@ sd_status sd_model_save(const sd_model *m, const char *draft_path,
     shp[0] = m->nP == 1 ? m->V : m->T;
     shp[1] = m->V;
     shp[2] = m->V;
-    rc = sd_npy_write(draft_path, m->P, m->nP == 1 ? 2 : 3, shp, err);
+    char *tp = NULL, *tq = NULL;
+    rc = sd_npy_write_tmp(draft_path, m->P, m->nP == 1 ? 2 : 3, shp, &tp, err);
     if (rc != SD_OK)
         return rc;
     shp[0] = m->nQ == 1 ? m->V : m->T;
-    return sd_npy_write(target_path, m->Q, m->nQ == 1 ? 2 : 3, shp, err);
+    rc = sd_npy_write_tmp(target_path, m->Q, m->nQ == 1 ? 2 : 3, shp, &tq, err);
+    /* both files are complete before either is renamed into place, so a
+     * failure leaves whatever was at the two paths untouched */
+    if (rc == SD_OK)
+        rc = sd_npy_commit(tp, draft_path, err);
+    else
+        unlink(tp);
+    if (rc == SD_OK)
+        rc = sd_npy_commit(tq, target_path, err);
+    else if (tq != NULL)
+        unlink(tq);
+    sd_free(tp);
+    sd_free(tq);
+    return rc;
 }

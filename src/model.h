@@ -3,7 +3,7 @@
  * Token t (t = 1..T) is drawn from K_t(x_{t-1}, .), the prompt state x_0
  * from the start law pi0.  Each of the two chains is either stationary
  * (one V x V kernel used at every t, never copied T times) or
- * nonstationary (T kernels).  See SPEC.md section 0.
+ * nonstationary (T kernels).  See doc/theory.md §0.
  */
 #ifndef SD_MODEL_H
 #define SD_MODEL_H
@@ -55,7 +55,10 @@ void sd_model_free(sd_model *m);
 
 /* Load draft and target kernels from .npy files.  Shapes (T,V,V), or
  * (V,V) with horizon > 0 giving T (horizon = 0 means "not given"; it is
- * then required for (V,V) files and must equal T for (T,V,V) ones).
+ * then required when both files are (V,V) and must equal T for (T,V,V)
+ * ones).  Draft and target may differ in shape: a (T,V,V) file beside a
+ * (V,V) one (e.g. a nonstationary draft against a fixed target) uses the
+ * stationary kernel at every t, with T from the other file.
  * start is "uniform", a state index, or a .npy file of shape (V,);
  * NULL means uniform.  Validates everything (sd_model_validate) and
  * renormalises rows within tolerance.  Errors name the file and the
@@ -73,7 +76,7 @@ sd_status sd_model_validate(sd_model *m, const char *dname, const char *qname,
 /* Set pi0 from a start specification (see sd_model_load). */
 sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err);
 
-/* Random model families of SPEC.md section 5. */
+/* Random model families of doc/theory.md §5. */
 typedef enum {
     SD_FAMILY_PAPER = 0,     /* rows of i.i.d. U(0,1) entries, normalised */
     SD_FAMILY_DIRICHLET = 1  /* rows ~ Dirichlet(alpha, ..., alpha) */
@@ -92,7 +95,9 @@ sd_status sd_model_random(sd_model *m, size_t V, size_t T, sd_family fam,
                           sd_error *err);
 
 /* Write draft and target kernels as float64 .npy files: shape (V,V) for a
- * stationary chain, (T,V,V) otherwise. */
+ * stationary chain, (T,V,V) otherwise.  Both are written to temporary
+ * files first and renamed into place only when both are complete, so on
+ * failure the two paths keep what they held before. */
 sd_status sd_model_save(const sd_model *m, const char *draft_path,
                         const char *target_path, sd_error *err);
 

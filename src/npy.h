@@ -43,6 +43,13 @@ void sd_array_free(sd_array *a);
  * Writes to a temporary file beside path and renames it into place, so
  * a failure never leaves a partial file.  Returns SD_EINVAL when the
  * directory is missing or forbidden, SD_EIO on other failures. */
+/* Write like sd_npy_write, but to a new temporary file beside path
+ * (mode 0666 less the umask), whose name is returned in *tmp_out (free
+ * with sd_free); nothing is renamed.  On failure nothing is left. */
+sd_status sd_npy_write_tmp(const char *path, const double *data, size_t ndim,
+                           const size_t *shape, char **tmp_out, sd_error *err);
+/* Rename the temporary file tmp to path (on failure tmp is removed). */
+sd_status sd_npy_commit(const char *tmp, const char *path, sd_error *err);
 sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
                        const size_t *shape, sd_error *err);
 

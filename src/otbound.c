@@ -1,4 +1,4 @@
-/* otbound.c - alpha*_k by min-cut enumeration and by GLPK (SPEC 6.3). */
+/* otbound.c - alpha*_k by min-cut enumeration and by GLPK (doc/theory.md §6.3). */
 #include "otbound.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* otbound.h - the optimal-transport bound alpha*_k of SpecTr (SPEC 6.3).
+/* otbound.h - the optimal-transport bound alpha*_k of SpecTr (doc/theory.md §6.3).
  *
  * alpha*_k = max over couplings pi of Y ~ Q and X = (X_1..X_k) ~ P^{(x)k}
  * of P(Y in {X_1..X_k}): the best acceptance probability any verifier

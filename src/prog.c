@@ -130,7 +130,7 @@ static int parse(const sd_prog *p, sd_cli *c, const struct option *o, int argc, 
             return -1;
         }
         if (opt == '?')
-            return sd_cli_usage_error(c, "bad option");
+            return sd_cli_bad_option(c, argv);
         if (opt == OPT_POSITIONS) {
             if (sd_cli_size_list(c, "--positions", optarg, c->pos,
                                  sizeof c->pos / sizeof c->pos[0], &c->mc.npos))

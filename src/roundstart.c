@@ -1,5 +1,5 @@
 /* roundstart.c - exact and Monte Carlo engines for round-start
- * multi-draft decoding (SPEC 3). */
+ * multi-draft decoding (doc/theory.md §3). */
 #include "roundstart.h"
 
 #include <string.h>

@@ -1,10 +1,10 @@
 /* roundstart.h - exact and Monte Carlo engines for round-start
- * multi-draft decoding (SPEC 3, SPEC 6 "Chain level").
+ * multi-draft decoding (doc/theory.md §3, §6 "Chain level").
  *
  * The decoding scheme: at the start of a round (position t, committed
  * state s) a multi-draft token rule verifies the first tokens of M
  * drafts.  If it accepts a draft, the round continues along that draft
- * alone with the SD rule of SPEC 1; if it rejects (every draft fails) it
+ * alone with the SD rule of doc/theory.md §1; if it rejects (every draft fails) it
  * emits a token from its rejection law, counts one rejection, and a new
  * round starts at t+1.  Batch SD (paper Algorithm 4) is this scheme with
  * RRS as the rule; K-SEQ and exponential races plug in the same way.

@@ -1,4 +1,4 @@
-/* rrs.c - recursive rejection sampling with k i.i.d. drafts (SPEC 3). */
+/* rrs.c - recursive rejection sampling with k i.i.d. drafts (doc/theory.md §3). */
 #include "rrs.h"
 
 #include <math.h>

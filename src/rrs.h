@@ -1,5 +1,5 @@
 /* rrs.h - recursive rejection sampling (RRS) with k i.i.d. drafts
- * (SPEC 3, SPEC 6.1): the token rule of batch speculative decoding
+ * (doc/theory.md §3, §6.1): the token rule of batch speculative decoding
  * (paper Algorithm 4) and of tree verification.
  *
  * RRS at one (t, s) with draft row P and target row Q: r_0 = Q; for
@@ -72,7 +72,7 @@ sd_status sd_rrs_step(const double *p, const double *q, size_t V, size_t k, void
 sd_status sd_rrs_limit_step(const double *p, const double *q, size_t V, size_t k, void *ws,
                             sd_step *out, sd_error *err);
 
-/* sd_tree_step_fn of RRS with k live drafts (SPEC 3): acc(y, L) =
+/* sd_tree_step_fn of RRS with k live drafts (doc/theory.md §3): acc(y, L) =
  * sum_m rho_{m-1} min(P(y), r_{m-1}(y)) Binomial(L-1; k-m, P(y)),
  * rej = rho_k, res = r_k.  ws: sd_rrs_ws_alloc(V).  O(k^2 V). */
 sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k, void *ws,

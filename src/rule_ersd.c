@@ -1,4 +1,4 @@
-/* rule_ersd.c - exponential races (ERSD, SPEC 6) at round starts as a
+/* rule_ersd.c - exponential races (ERSD, doc/theory.md §6) at round starts as a
  * rule: exact value by the round-start engine with the ERSD step law
  * (quadrature, ersd.h), simulation by literal races in the round-start
  * engine.  With one draft it is a different (worse: acceptance <= 1 - TV)

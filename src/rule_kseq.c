@@ -1,4 +1,4 @@
-/* rule_kseq.c - SpecTr's K-SEQ (SPEC 6) as two rules: at round starts
+/* rule_kseq.c - SpecTr's K-SEQ (doc/theory.md §6) as two rules: at round starts
  * (kseq) and over the live drafts of a tree (kseq-tree).  Exact values by
  * the generic engines with the K-SEQ step laws (kseq.h), simulations by
  * the K-SEQ verifier tables in the generic round-start and tree engines.

@@ -1,4 +1,4 @@
-/* rule_rrs.c - recursive rejection sampling (RRS, SPEC 3) as two rules:
+/* rule_rrs.c - recursive rejection sampling (RRS, doc/theory.md §3) as two rules:
  * batch SD (paper Algorithm 4: RRS on the first tokens of M i.i.d.
  * drafts at round starts) and tree verification (RRS over the live
  * drafts at every position).  Exact values by the generic engines with

@@ -1,4 +1,4 @@
-/* rule_sd.c - Algorithm SD (paper Algorithm 1, SPEC 1) as a rule: exact
+/* rule_sd.c - Algorithm SD (paper Algorithm 1, doc/theory.md §1) as a rule: exact
  * mean and variance by the forward recursion (exact.h), literal
  * simulation with two negative controls (sim_sd.h). */
 #include "rule.h"

@@ -1,5 +1,5 @@
 /* sim_biased.h - literal Monte Carlo simulation of a biased rule (b, R)
- * along a chain (SPEC 4).
+ * along a chain (doc/theory.md §4).
  *
  * Each position: draft x ~ P(x_{t-1}, .) (Walker alias table), accept
  * with u < b(x) = w(x)/P(x), else draw the token from R (alias table)

@@ -1,5 +1,5 @@
 /* sim_sd.h - literal Monte Carlo simulation of speculative decoding
- * (paper Algorithm 1, SPEC 1), with lazy drafting.
+ * (paper Algorithm 1, doc/theory.md §1), with lazy drafting.
  *
  * Each position: draft x ~ P(x_{t-1}, .) (Walker alias table), accept
  * with u < Q(x)/P(x), else draw from res(Q, P) (alias table) and count a

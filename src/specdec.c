@@ -31,7 +31,7 @@ static void usage(FILE *f)
     fprintf(f,
             "Usage: specdec COMMAND [OPTIONS]\n"
             "Exact answers and Monte Carlo checks for speculative decoding of a draft/target\n"
-            "pair of Markov chains (see SPEC.md).\n\nCommands:\n");
+            "pair of Markov chains (see doc/theory.md).\n\nCommands:\n");
     for (i = 0; i < sizeof commands / sizeof commands[0]; i++)
         fprintf(f, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(f, "\n'specdec COMMAND --help' describes a command's options.\n"

@@ -1,4 +1,4 @@
-/* step.c - the laws of one verification step: helpers and the SD rule (SPEC 1). */
+/* step.c - the laws of one verification step: helpers and the SD rule (doc/theory.md §1). */
 #include "step.h"
 
 #include "alloc.h"

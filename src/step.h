@@ -32,10 +32,10 @@ typedef sd_status (*sd_step_fn)(const double *p, const double *q, size_t V,
 sd_status sd_step_alloc(sd_step *st, size_t V, sd_error *err);
 void sd_step_free(sd_step *st);
 
-/* Total variation distance TV(p, q) = sum_x [q - p]_+ (SPEC 0). */
+/* Total variation distance TV(p, q) = sum_x [q - p]_+ (doc/theory.md §0). */
 double sd_tv(const double *p, const double *q, size_t V);
 
-/* The speculative decoding rule (SPEC 1), k ignored: accept draft y with
+/* The speculative decoding rule (doc/theory.md §1), k ignored: accept draft y with
  * probability min(1, q/p), else draw from res(q, p).  Then rej = TV,
  * acc = min(p, q), res = [q - p]_+ / TV. */
 sd_status sd_rule_sd_step(const double *p, const double *q, size_t V, size_t k,

@@ -1,4 +1,4 @@
-/* tradeoff.c - biased rules along a chain (SPEC 4, chain level). */
+/* tradeoff.c - biased rules along a chain (doc/theory.md §4, chain level). */
 #include "tradeoff.h"
 
 #include <math.h>

@@ -1,5 +1,5 @@
 /* tradeoff.h - biased rules along a chain: the quality-speed tradeoff
- * (SPEC 4, chain level).
+ * (doc/theory.md §4, chain level).
  *
  * A biased rule (b, R) at every (t, s) turns the output into a new chain
  * O_t(s, .) = w + (1 - a) R with w = b P_t(s, .).  Its marginals nu_t
@@ -35,7 +35,7 @@ typedef struct {
     double *rej;        /* rejection probability 1 - a of each row */
     double *loss;       /* Loss_TV = TV(O, Q) of each row */
     double *loss_star;  /* Loss* = sum [w - Q]_+ of each row (Theorem 4) */
-    double *tv;         /* TV(P, Q) of each row (SPEC 1's tau) */
+    double *tv;         /* TV(P, Q) of each row (doc/theory.md §1's tau) */
 } sd_tradeoff;
 
 /* Allocate the tables for m (every row zero until set).  SD_ERANGE when
@@ -53,7 +53,7 @@ void sd_tradeoff_set_row(sd_tradeoff *tr, size_t row, const double *w,
                          sd_resample resample);
 
 /* Set every row to the over-acceptance rule b_eps (eps >= 0) with
- * resample: Decoding-OPT or Decoding-UNO of SPEC 4. */
+ * resample: Decoding-OPT or Decoding-UNO of doc/theory.md §4. */
 void sd_tradeoff_set_eps(sd_tradeoff *tr, double eps, sd_resample resample);
 
 /* Set every row to typical acceptance with (eps, delta) and resample. */

@@ -1,4 +1,4 @@
-/* tree.c - exact DP and literal simulation of tree verification (SPEC 3). */
+/* tree.c - exact DP and literal simulation of tree verification (doc/theory.md §3). */
 #include "tree.h"
 
 #include <string.h>

@@ -1,6 +1,5 @@
 /* tree.h - exact DP and literal simulation of tree (trie) verification
- * with i.i.d. drafts (SPEC 3 "Tree verification", SPEC 6 last
- * paragraph).
+ * with i.i.d. drafts (doc/theory.md §3 "Tree verification", §6.2 tree form).
  *
  * The scheme: a round starts with M drafts drawn i.i.d. from the draft
  * chain.  At every position all drafts that agree with the committed
@@ -20,7 +19,7 @@
  *      h_{t+1}(y, M) += h_t(s, k) rej_k(s) res_k(s)(y),
  *      E[N_rej] = sum_t sum_{s,k} h_t(s, k) rej_k(s).
  *    RRS (rrs.h): P(first acceptance at trial m with y) times the law of
- *    L = 1 + Binomial(k - m, P(y)).  K-SEQ: SPEC 6.
+ *    L = 1 + Binomial(k - m, P(y)).  K-SEQ: doc/theory.md §6.
  *  - Monte Carlo: write an sd_tree_verifier whose verify callback runs the
  *    rule on the k live drafts' tokens (drawn by the engine, i.i.d. from
  *    P(s, .), lazily one position at a time) with random numbers.  The

@@ -1,5 +1,5 @@
 /* test_biased.c - biased token rules at one step: Theorems 4 and 5
- * (SPEC 4).  Expected numbers come from hand calculation (documented in
+ * (doc/theory.md §4).  Expected numbers come from hand calculation (documented in
  * each case), from brute force over a grid of the simplex, or from the
  * definitions evaluated directly in the test (min/max, no library). */
 #include "testutil.h"

@@ -1,4 +1,4 @@
-/* test_ersd.c - exponential races (SPEC 6.4): the quadrature against the
+/* test_ersd.c - exponential races (doc/theory.md §6.4): the quadrature against the
  * k = 1 closed form and hand-solved instances, the literal race by Monte
  * Carlo (acceptance, accepted-token law, rejection law, unbiasedness),
  * the coupling bound at k = 1, and the chain form against its
@@ -111,7 +111,7 @@ static void test_hand_instances(void **state)
 
 static void test_coupling_bound_k1(void **state)
 {
-    /* SPEC 2 corollary: one draft coupled with one target token disagrees
+    /* doc/theory.md §2 corollary: one draft coupled with one target token disagrees
      * with probability >= TV, so ERSD's k = 1 acceptance <= 1 - TV. */
     gsl_rng *r = sd_rng_stream_alloc(NULL, 22, 0);
     double p[MAXV], q[MAXV];

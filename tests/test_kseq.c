@@ -1,4 +1,4 @@
-/* test_kseq.c - SpecTr's K-SEQ (SPEC 6.2) against independent references:
+/* test_kseq.c - SpecTr's K-SEQ (doc/theory.md §6.2) against independent references:
  * a hand-solved instance, rho* by plain bisection written here, brute-force
  * enumeration of all k-tuples of drafts through the literal algorithm
  * (output law, acceptance, tree live-draft law), the SD rule at k = 1,
@@ -24,7 +24,7 @@
 
 /* ---- independent references ------------------------------------------------ */
 
-/* rho beta(rho) - 1 + (1-beta(rho))^k, straight from SPEC 6.2, in long
+/* rho beta(rho) - 1 + (1-beta(rho))^k, straight from doc/theory.md §6.2, in long
  * double. */
 static long double ref_margin(const double *p, const double *q, size_t V, size_t k, double rho)
 {
@@ -55,7 +55,7 @@ static double ref_rho(const double *p, const double *q, size_t V, size_t k)
 /* Enumerate every k-tuple of drafts through the literal algorithm at rho:
  * out[y] = P(emit y), acc_tok[y] = P(accept with token y), *acc = P(accept),
  * tree[y * (k+1) + L] = P(accept y with L drafts of token y), and the
- * unnormalised p_res of SPEC 6.2 is used after k failures. */
+ * unnormalised p_res of doc/theory.md §6.2 is used after k failures. */
 static void enumerate(const double *p, const double *q, size_t V, size_t k, double rho,
                       double *out, double *acc_tok, double *acc, double *tree)
 {
@@ -229,7 +229,7 @@ static void test_unbiased_by_enumeration(void **state)
 
 static void test_tree_law_by_enumeration(void **state)
 {
-    /* The live-draft law of K-SEQ in tree form (binomials of SPEC 6)
+    /* The live-draft law of K-SEQ in tree form (binomials of doc/theory.md §6)
      * against the enumerated count of drafts holding the accepted token. */
     gsl_rng *r = sd_rng_stream_alloc(NULL, 14, 0);
     double p[MAXV], q[MAXV], out[MAXV], acc_tok[MAXV], tree[MAXV * (MAXK + 1)], acc;

@@ -1,6 +1,6 @@
-/* test_otbound.c - the optimal-transport bound alpha*_k (SPEC 6.3): the
+/* test_otbound.c - the optimal-transport bound alpha*_k (doc/theory.md §6.3): the
  * min-cut enumeration against GLPK's linear program on many random small
- * instances, the bounds and orderings of SPEC 6.3 (RRS, K-SEQ <= alpha*_k
+ * instances, the bounds and orderings of doc/theory.md §6.3 (RRS, K-SEQ <= alpha*_k
  * <= membership bound; alpha*_1 = 1 - TV; K-SEQ >= (1-(1-1/k)^k) alpha*_k),
  * a hand-solved instance, the sorted-prefix form against the
  * enumeration, and the size refusals. */

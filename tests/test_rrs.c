@@ -1,4 +1,4 @@
-/* test_rrs.c - recursive rejection sampling (SPEC 3) at one token.
+/* test_rrs.c - recursive rejection sampling (doc/theory.md §3) at one token.
  *
  * The references: a literal enumeration of RRS over every tuple of k
  * draft tokens (each trial's accept/reject branch weighted by

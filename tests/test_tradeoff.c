@@ -1,4 +1,4 @@
-/* test_tradeoff.c - biased rules along a chain (SPEC 4, chain level) and
+/* test_tradeoff.c - biased rules along a chain (doc/theory.md §4, chain level) and
  * their literal simulation.  Expected values come from brute-force
  * enumeration of the biased process (every path of tokens and
  * accept/reject events, with the step laws rebuilt here from their
@@ -48,7 +48,7 @@ static void tiny_model(sd_model *m, size_t V, size_t T, int stationary, uint64_t
     gsl_rng_free(g);
 }
 
-/* The step laws of b_eps rebuilt from SPEC 4's formulas: accepted mass
+/* The step laws of b_eps rebuilt from doc/theory.md §4's formulas: accepted mass
  * w = b_eps P with b_eps = min(1, (Q+eps)/P), resampling law R (OPT:
  * [Q - w]_+ normalised; UNO: Q), output law O, rejection 1 - sum w and
  * loss TV(O, Q). */

@@ -7,7 +7,7 @@
 #include "check.h"
 #include "thm.h"
 
-/* Monte Carlo settings of SPEC 8 (z 4.5, p 1e-6), seed 20241101, 2
+/* Monte Carlo settings of doc/theory.md §8 (z 4.5, p 1e-6), seed 20241101, 2
  * threads, the given runs and tracked positions. */
 static inline sd_mc_config sd_test_mc_settings(size_t runs, size_t npos, const size_t *pos)
 {

@@ -1,6 +1,6 @@
 /* token_instances.h - seeded random token pairs (p, q) for the
  * multi-draft tests (test_kseq, test_ersd, test_otbound), covering the
- * edge cases of DESIGN.md Tests: zeros in rows, p = q, disjoint
+ * edge cases of doc/design.md Tests: zeros in rows, p = q, disjoint
  * supports, one-hot rows, V = 1. */
 #ifndef SD_TOKEN_INSTANCES_H
 #define SD_TOKEN_INSTANCES_H

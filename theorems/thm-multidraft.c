@@ -1,5 +1,5 @@
 /* thm-multidraft - check the multi-draft verification schemes beyond the
- * paper (SPEC 6) on a model or a random instance: K-SEQ, the optimal
+ * paper (doc/theory.md §6) on a model or a random instance: K-SEQ, the optimal
  * transport bound alpha*_k and exponential races at the token level on
  * every row (t, s), and the exact chain values of round-start K-SEQ and
  * ERSD and of K-SEQ in tree form against literal Monte Carlo
@@ -17,16 +17,16 @@ static void help(void)
 {
     printf("Usage: thm-multidraft [MODEL] [--drafts LIST] [--kmax K] [--runs N]\n"
            "                      [--control none|kseq-rho1]\n"
-           "Check multi-draft verification beyond the paper (SPEC.md 6) on a model (default:\n"
-           "--random 7,50, the paper family).  Token level, on every row (t, s) and\n"
-           "k = 1..K: K-SEQ's rho* is valid and minimal, K-SEQ at k = 1 is SD, RRS and K-SEQ\n"
-           "<= alpha*_k <= the membership bound, alpha*_1 = 1 - TV, K-SEQ >= (1-(1-1/k)^k)\n"
-           "alpha*_k, alpha*_k by min-cut = by GLPK's linear program (rows of t = 1), ERSD's\n"
-           "k = 1 closed form = its quadrature and <= 1 - TV.  Chain level: K-SEQ and\n"
-           "K-SEQ-tree with one draft are Theorem 1, ERSD with one draft rejects at least as\n"
-           "often; for each M the exact E[N_rej] of kseq, kseq-tree and ersd against a\n"
-           "literal Monte Carlo simulation (z-test) and the output token law against the\n"
-           "target marginal (per-bin z, zero bins empty, chi-square).\n\n"
+           "Check multi-draft verification beyond the paper (doc/theory.md §6) on a model\n"
+           "(default: --random 7,50, the paper family).  Token level, on every row (t, s)\n"
+           "and k = 1..K: K-SEQ's rho* is valid and minimal, K-SEQ at k = 1 is SD, RRS and\n"
+           "K-SEQ <= alpha*_k <= the membership bound, alpha*_1 = 1 - TV, K-SEQ >=\n"
+           "(1-(1-1/k)^k) alpha*_k, alpha*_k by min-cut = by GLPK's linear program (rows of\n"
+           "t = 1), ERSD's k = 1 closed form = its quadrature and <= 1 - TV.  Chain level:\n"
+           "K-SEQ and K-SEQ-tree with one draft are Theorem 1, ERSD with one draft rejects\n"
+           "at least as often; for each M the exact E[N_rej] of kseq, kseq-tree and ersd\n"
+           "against a literal Monte Carlo simulation (z-test) and the output token law\n"
+           "against the target marginal (per-bin z, zero bins empty, chi-square).\n\n"
            "  --drafts LIST        numbers of drafts M for the chain checks (default 2,4)\n"
            "  --kmax K             token-level checks for k = 1..K (default 6)\n"
            "  --control C          kseq-rho1: simulate K-SEQ with rho = 1 instead of rho*\n"
@@ -58,6 +58,15 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_error err;
     double mean, dd[MAX_DRAFTS];
     size_t i;
+    for (i = 0; i < a->o.ndrafts; i++) {
+        const sd_rule_type *const *r;
+        if (a->drafts[i] > SD_CLI_MAX_DRAFTS)
+            return sd_cli_usage_error(c, "--drafts: each M must be in 1..%d", SD_CLI_MAX_DRAFTS);
+        for (r = sd_rules; *r != NULL; r++)
+            if (!((*r)->flags & SD_RULE_PAPER) &&
+                sd_cli_refuse_cost(c, m, *r, a->drafts[i], SD_CLI_MAX_WORK_CHECK))
+                return 2;
+    }
     sd_checklist_init(&l);
     sd_error_clear(&err);
     if (sd_thm6_check(m, &a->o, &c->mc, &l, &err) != SD_OK ||

@@ -11,11 +11,12 @@
 static void help(void)
 {
     printf("Usage: thm1-expected-rejections [MODEL] [--runs N] [--seed S] [--positions LIST]\n"
-           "Check Theorem 1 of Yin et al. (SPEC.md 1) on a model (default: --random 7,50,\n"
-           "the paper family): the exact E[N_rej] by two methods, the exact variance and law\n"
-           "of N_rej, each against a literal Monte Carlo simulation of Algorithm SD (z-tests,\n"
-           "chi-square), and unbiasedness: the output token law at several positions against\n"
-           "the target chain's marginal (per-bin z, zero bins empty, global chi-square).\n\n"
+           "Check Theorem 1 of Yin et al. (doc/theory.md §1) on a model (default: --random\n"
+           "7,50, the paper family): the exact E[N_rej] by two methods, the exact variance\n"
+           "and law of N_rej, each against a literal Monte Carlo simulation of Algorithm SD\n"
+           "(z-tests, chi-square), and unbiasedness: the output token law at several\n"
+           "positions against the target chain's marginal (per-bin z, zero bins empty,\n"
+           "global chi-square).\n\n"
            "  --positions LIST     positions t whose token law is tested (default 1,T/2,T)\n"
            "  --control C          run a deliberately wrong algorithm (resample-q or\n"
            "                       accept-p-over-q): the checks must then fail (exit 1)\n"

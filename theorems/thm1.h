@@ -1,4 +1,4 @@
-/* thm1.h - Theorem 1 (SPEC 1): speculative decoding is unbiased and
+/* thm1.h - Theorem 1 (doc/theory.md §1): speculative decoding is unbiased and
  * E[N_rej] = sum_t sum_s mu_t(s) TV(P_t(s,.), Q_t(s,.)). */
 #ifndef SD_THM1_H
 #define SD_THM1_H

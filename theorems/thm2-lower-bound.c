@@ -1,4 +1,4 @@
-/* thm2-lower-bound - check Theorem 2 (SPEC 2) on a model or a random
+/* thm2-lower-bound - check Theorem 2 (doc/theory.md §2) on a model or a random
  * instance: random unbiased rules of class F are unbiased, reject at
  * least TV at every row and at least the Theorem 1 value along the
  * chain, and their simulation matches their exact value; SD attains the
@@ -14,13 +14,13 @@
 static void help(void)
 {
     printf("Usage: thm2-lower-bound [MODEL] [--rules N] [--rule-seed S] [--eps E] [--runs N]\n"
-           "Check Theorem 2 of Yin et al. (SPEC.md 2) on a model (default: --random 7,50).\n"
-           "Draws N random unbiased rules of class F (b = lambda min(1,Q/P), R forced; rule\n"
-           "i has lambda = 1 - (i/N) U(0,1) per row and token, from near SD to U(0,1)) and\n"
-           "checks for each: unbiased (exact, every row and\n"
-           "the output marginals), 1 - sum bP >= TV at every row, E[N_rej] >= the Theorem 1\n"
-           "value, and a literal Monte Carlo simulation against its exact value and the\n"
-           "target marginal; SD (lambda = 1) attains the bound.  Negative control: the\n"
+           "Check Theorem 2 of Yin et al. (doc/theory.md §2) on a model (default: --random\n"
+           "7,50). Draws N random unbiased rules of class F (b = lambda min(1,Q/P), R\n"
+           "forced; rule i has lambda = 1 - (i/N) U(0,1) per row and token, from near SD to\n"
+           "U(0,1)) and checks for each: unbiased (exact, every row and the output\n"
+           "marginals), 1 - sum bP >= TV at every row, E[N_rej] >= the Theorem 1 value, and\n"
+           "a literal Monte Carlo simulation against its exact value and the target\n"
+           "marginal; SD (lambda = 1) attains the bound.  Negative control: the\n"
            "over-accepting rule b_eps = min(1,(Q+eps)/P) with R* rejects less than the bound\n"
            "and must be caught as biased (exactly and by Monte Carlo).\n\n"
            "  --rules N            random unbiased rules (default 5)\n"
@@ -47,6 +47,17 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_checklist l;
     sd_error err;
     double mean;
+    {
+        /* every rule: its exact value (a pass over the chain) and its
+         * simulation (runs x T tokens) */
+        char what[128];
+        snprintf(what, sizeof what, "--rules %zu on V = %zu, T = %zu with --runs %zu", o->rules,
+                 m->V, m->T, c->mc.runs);
+        if (sd_cli_refuse_work(c, ((double)o->rules + 1.0) *
+                                      ((double)m->T * (double)m->V * (double)m->V + (double)c->mc.runs * (double)m->T),
+                               what, SD_CLI_MAX_TOKENS))
+            return 2;
+    }
     sd_checklist_init(&l);
     sd_error_clear(&err);
     if (sd_thm2_check(m, o, &c->mc, &l, &err) != SD_OK ||
@@ -60,7 +71,7 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
             SD_KV_I("horizon", m->T),
             SD_KV_N("theorem1_bound", mean),
             SD_KV_I("rules", o->rules),
-            SD_KV_I("rule_seed", o->seed),
+            SD_KV_U("rule_seed", o->seed),
             SD_KV_N("control_eps", o->eps),
             SD_KV_S("control", o->control_as_rule ? "over-accept" : "none"),
         };
@@ -73,7 +84,7 @@ int main(int argc, char **argv)
     sd_thm2_opts o = {0};
     const sd_arg opts[] = {
         {"control", SD_ARG_WORD, &o.control_as_rule, NULL, 0, 0, 0, NULL, "over-accept"},
-        {"rules", SD_ARG_SIZE, &o.rules, NULL, 0, 0, 0, NULL, NULL},
+        {"rules", SD_ARG_SIZE, &o.rules, NULL, 1, 0, 0, NULL, NULL},
         {"rule-seed", SD_ARG_U64, &o.seed, NULL, 0, 0, 0, NULL, NULL},
         {"eps", SD_ARG_DOUBLE, &o.eps, NULL, 0, 0.0, INFINITY, NULL, NULL},
         SD_ARG_END};

@@ -1,4 +1,4 @@
-/* thm2.h - Theorem 2 (SPEC 2): among unbiased rejection rules of class F
+/* thm2.h - Theorem 2 (doc/theory.md §2): among unbiased rejection rules of class F
  * (draft x ~ P, accept with probability b(x), else emit from R), SD
  * rejects least: 1 - sum bP >= TV(P, Q) at every (t, s), hence
  * E[N_rej] >= the Theorem 1 value, with equality iff bP = min(P, Q).
@@ -8,7 +8,7 @@
  * U(0,1) independently per row (t, s) and token (from near SD for small
  * i to lambda ~ U(0,1)^V for i = n).  The
  * negative control is the over-accepting rule b_eps = min(1, (Q+eps)/P)
- * with R* (Decoding-OPT of SPEC 4): it rejects less than the bound
+ * with R* (Decoding-OPT of doc/theory.md §4): it rejects less than the bound
  * allows, and only because it is biased. */
 #ifndef SD_THM2_H
 #define SD_THM2_H

@@ -1,4 +1,4 @@
-/* thm3-batch - check Theorem 3 and Proposition 1 (SPEC 3) on a model or a
+/* thm3-batch - check Theorem 3 and Proposition 1 (doc/theory.md §3) on a model or a
  * random instance: batch speculative decoding (paper Algorithm 4) and
  * tree verification, exact E[N_rej] against literal Monte Carlo
  * simulations, unbiasedness, the M = 1 reduction and the M -> infinity
@@ -15,12 +15,12 @@
 static void help(void)
 {
     printf("Usage: thm3-batch [MODEL] [--drafts LIST] [--no-tree] [--runs N]\n"
-           "Check Theorem 3 and Proposition 1 of Yin et al. (SPEC.md 3) on a model (default:\n"
-           "--random 7,50, the paper family).  For each M: the exact E[N_rej] of batch\n"
-           "speculative decoding by the f/g recursion against its printed form and against a\n"
-           "literal Monte Carlo simulation of Algorithm 4 (z-test); unbiasedness (output\n"
-           "tokens at several positions against the target marginal: per-bin z, zero bins\n"
-           "empty, chi-square); batch <= SD; the M -> infinity limit below every M and\n"
+           "Check Theorem 3 and Proposition 1 of Yin et al. (doc/theory.md §3) on a model\n"
+           "(default: --random 7,50, the paper family).  For each M: the exact E[N_rej] of\n"
+           "batch speculative decoding by the f/g recursion against its printed form and\n"
+           "against a literal Monte Carlo simulation of Algorithm 4 (z-test); unbiasedness\n"
+           "(output tokens at several positions against the target marginal: per-bin z, zero\n"
+           "bins empty, chi-square); batch <= SD; the M -> infinity limit below every M and\n"
            "at least 0 (strictly, on a --random instance with T >= 2); and the same for tree\n"
            "verification (tree <= batch).  M = 1 must reproduce Theorem 1.\n\n"
            "  --drafts LIST        numbers of drafts M (default 2,4,5)\n"
@@ -43,6 +43,14 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_error err;
     double mean, lim, dd[MAX_DRAFTS];
     size_t i;
+    for (i = 0; i < a->ndrafts; i++) {
+        if (a->drafts[i] > SD_CLI_MAX_DRAFTS)
+            return sd_cli_usage_error(c, "--drafts: each M must be in 1..%d", SD_CLI_MAX_DRAFTS);
+        if (sd_cli_refuse_cost(c, m, &sd_rule_batch, a->drafts[i], SD_CLI_MAX_WORK_CHECK) ||
+            (a->tree && sd_cli_refuse_cost(c, m, &sd_rule_tree, a->drafts[i],
+                                           SD_CLI_MAX_WORK_CHECK)))
+            return 2;
+    }
     o.tree = a->tree;
     o.ndrafts = a->ndrafts;
     o.strict = c->random && m->T >= 2; /* see sd_thm3_opts */

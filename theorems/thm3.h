@@ -1,4 +1,4 @@
-/* thm3.h - Theorem 3 and Proposition 1 (SPEC 3): batch speculative
+/* thm3.h - Theorem 3 and Proposition 1 (doc/theory.md §3): batch speculative
  * decoding (paper Algorithm 4) is unbiased, its E[N_rej] follows the f/g
  * recursion, M = 1 is Theorem 1, and as M -> infinity E[N_rej] tends to a
  * limit that is not 0 in general; tree verification (beyond the paper)

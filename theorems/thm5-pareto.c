@@ -1,4 +1,4 @@
-/* thm5-pareto - check Theorems 4 and 5 (SPEC 4) on a model or a random
+/* thm5-pareto - check Theorems 4 and 5 (doc/theory.md §4) on a model or a random
  * instance: the optimal resampling law and the Pareto front on every
  * row with random acceptance rules, and the chain-level tradeoff of the
  * over-acceptance rule b_eps (Decoding-OPT and -UNO) against a literal
@@ -16,7 +16,7 @@ static void help(void)
 {
     printf("Usage: thm5-pareto [MODEL] [--eps LIST] [--rules N] [--laws N] [--runs N]\n"
            "                   [--seed S] [--positions LIST]\n"
-           "Check Theorems 4 and 5 of Yin et al. (SPEC.md 4) on a model (default:\n"
+           "Check Theorems 4 and 5 of Yin et al. (doc/theory.md §4) on a model (default:\n"
            "--random 7,50, the paper family).  On every row (t, s): for random acceptance\n"
            "rules b, P_rej + Loss* = 1 - sum min(bP, Q) >= TV(P, Q), with equality for\n"
            "over-accepting b and along b_eps; R* = [Q - bP]_+ normalised attains Loss*\n"
@@ -43,6 +43,15 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_checklist l;
     sd_error err;
     o->seed = c->mc.seed;
+    {
+        /* every row (t, s): --rules random b, each against --laws random R */
+        char what[128];
+        snprintf(what, sizeof what, "--rules %zu --laws %zu on V = %zu, T = %zu", o->nb, o->nr,
+                 m->V, m->T);
+        if (sd_cli_refuse_work(c, (double)m->T * (double)m->V * (double)m->V * (double)o->nb * ((double)o->nr + 1.0),
+                               what, SD_CLI_MAX_WORK_CHECK))
+            return 2;
+    }
     sd_checklist_init(&l);
     sd_error_clear(&err);
     if (sd_thm5_check(m, o, &c->mc, &l, &err) != SD_OK) {
@@ -68,8 +77,8 @@ int main(int argc, char **argv)
     sd_thm5_opts o = {0};
     const sd_arg opts[] = {
         {"eps", SD_ARG_DOUBLE_LIST, eps, &o.neps, MAX_EPS, 0.0, INFINITY, NULL, NULL},
-        {"rules", SD_ARG_SIZE, &o.nb, NULL, 0, 0, 0, NULL, NULL},
-        {"laws", SD_ARG_SIZE, &o.nr, NULL, 0, 0, 0, NULL, NULL},
+        {"rules", SD_ARG_SIZE, &o.nb, NULL, 1, 0, 0, NULL, NULL},
+        {"laws", SD_ARG_SIZE, &o.nr, NULL, 1, 0, 0, NULL, NULL},
         {"control", SD_ARG_WORD, &o.control_swap, NULL, 0, 0, 0, NULL, "swap"},
         SD_ARG_END};
     const sd_prog prog = {"thm5-pareto", help,

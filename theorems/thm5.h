@@ -1,4 +1,4 @@
-/* thm5.h - Theorems 4 and 5 (SPEC 4): the optimal resampling law R* and
+/* thm5.h - Theorems 4 and 5 (doc/theory.md §4): the optimal resampling law R* and
  * the Pareto front P_rej + Loss* >= TV of biased rules, on every row of a
  * model, and the chain-level tradeoff of b_eps against a literal
  * simulation of the biased process. */

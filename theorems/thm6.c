@@ -1,4 +1,4 @@
-/* thm6.c - SPEC 6: token-level bounds on every row, chain values against
+/* thm6.c - doc/theory.md §6: token-level bounds on every row, chain values against
  * literal simulations. */
 #include "thm6.h"
 

@@ -1,4 +1,4 @@
-/* thm6.h - multi-draft verification beyond the paper (SPEC 6): K-SEQ,
+/* thm6.h - multi-draft verification beyond the paper (doc/theory.md §6): K-SEQ,
  * the optimal-transport bound alpha*_k and exponential races, at the
  * token level on every row (t, s) of a model and at the chain level
  * (round-start K-SEQ and ERSD, K-SEQ in tree form) against literal Monte
