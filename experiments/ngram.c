@@ -116,6 +116,7 @@ typedef struct {
     sd_ngram_row bq, bp;    /* rows along a block */
     double *resid;          /* (K+1) (V+1): RRS residuals on compressed items */
     double *tvs, *lw, *ws;  /* K; V+1; 3 (V+1) */
+    double alpha[MAX_K];    /* alpha*_k, k = 1..K */
     uint32_t *hist;         /* N + 2 */
     size_t *starts;         /* N + 1 round starts */
     size_t nblk;
@@ -232,7 +233,6 @@ typedef struct {
     double rrs_calls[ND][MAX_K + 1], rrs_rej[ND][MAX_K + 1], rrs_steps[ND][MAX_K + 1];
     /* sums over positions */
     double acc_rrs[ND][MAX_K + 1], acc_kseq[ND][MAX_K + 1], acc_opt[ND][MAX_K + 1];
-    double alpha0_sum[ND][MAX_K + 1];
     double ea_rej[ND][MAX_EPS], ea_opt[ND][MAX_EPS], ea_uno[ND][MAX_EPS];
     unsigned hist[ND][HIST_BINS];
 } seq_stats;
@@ -281,6 +281,7 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, seq_bufs
             bin = (size_t)((1.0 - pr->tv) * HIST_BINS);
             S->hist[d][bin >= HIST_BINS ? HIST_BINS - 1 : bin]++;
             sd_rrs_residuals(pr->p, pr->q, n1, P->K, w->resid, w->tvs);
+            sd_ngram_alpha_star(pr->p, pr->q, n1, P->K, w->ws, w->alpha);
             sb->r0[d][1][t] = sb->r[d][t];
             for (k = 1; k <= P->K; k++) {
                 double a, rk;
@@ -290,12 +291,12 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, seq_bufs
                 if (sb->r0[d][k][t] > 1.0)
                     sb->r0[d][k][t] = 1.0;
                 S->acc_rrs[d][k] += 1.0 - rho;
-                if ((st = sd_kseq_accept(pr->p, pr->q, n1, k, &a, NULL, err)) != SD_OK)
+                if (k == 1)
+                    a = 1.0 - pr->tv;
+                else if ((st = sd_kseq_accept(pr->p, pr->q, n1, k, &a, NULL, err)) != SD_OK)
                     return st;
                 S->acc_kseq[d][k] += a;
-                a = sd_ngram_alpha_star(pr->p, pr->q, n1, k, w->ws);
-                S->acc_opt[d][k] += a;
-                S->alpha0_sum[d][k] += a;
+                S->acc_opt[d][k] += w->alpha[k - 1];
             }
             for (e = 0; e < P->neps; e++) {
                 double rj, lo, lu;
@@ -1017,7 +1018,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             for (b = 0; b < B; b++)
                 for (d = 0; d < ND; d++)
                     cnt[d] += S[b].hist[d][i];
-            fprintf(f, "%.4f\t%.6g\t%.6g\n", (i + 0.5) / HIST_BINS,
+            fprintf(f, "%.4f\t%.6g\t%.6g\n", ((double)i + 0.5) / HIST_BINS,
                     cnt[0] / positions * HIST_BINS, cnt[1] / positions * HIST_BINS);
         }
         if ((rc = close_data(c, f, tmpn, dst)) != 0)

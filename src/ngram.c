@@ -827,26 +827,32 @@ static int cmp_ratio_desc(const void *a, const void *b)
     return (x < y) - (x > y);
 }
 
-double sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t k, double *ws)
+void sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t K, double *ws,
+                         double *alpha)
 {
     ratio_item *it = (ratio_item *)(void *)ws;
-    double best = 1.0, P = 0.0, Q = 0.0;
-    size_t i;
+    double P = 0.0, Q = 0.0;
+    size_t i, k;
     for (i = 0; i < n1; i++) {
         it[i].p = p[i];
         it[i].q = q[i];
         it[i].ratio = q[i] > 0.0 ? p[i] / q[i] : (p[i] > 0.0 ? INFINITY : 0.0);
     }
     qsort(it, n1, sizeof *it, cmp_ratio_desc);
+    for (k = 0; k < K; k++)
+        alpha[k] = 1.0; /* the empty set */
     for (i = 0; i < n1; i++) {
-        double f;
+        double Pk = 1.0;
         P += it[i].p;
         Q += it[i].q;
-        f = Q + 1.0 - pow(fmin(P, 1.0), (double)k);
-        if (f < best)
-            best = f;
+        for (k = 0; k < K; k++) {
+            double f;
+            Pk *= fmin(P, 1.0);
+            f = Q + 1.0 - Pk;
+            if (f < alpha[k])
+                alpha[k] = f;
+        }
     }
-    return best;
 }
 
 /* Over all words: mass of p1 at or below thr, and count and mass above. */

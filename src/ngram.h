@@ -159,11 +159,13 @@ size_t sd_ngram_pair_index(const sd_ngram_pair *pr, size_t w);
 void sd_ngram_pair_word(const sd_ngram *m, const sd_ngram_pair *pr, size_t w, double *p,
                         double *q);
 
-/* alpha*_k (SpecTr's optimal transport bound for k i.i.d. drafts) by
- * the sorted prefix over the n1 = n+1 compressed items p, q (a block
- * of equal ratio P/Q is never split by the minimiser: the objective is
- * concave along it).  ws: workspace of 3 n1 doubles.  k >= 1. */
-double sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t k, double *ws);
+/* alpha*_k (SpecTr's optimal transport bound for k i.i.d. drafts) for
+ * k = 1..K into alpha[k-1], by the sorted prefix over the n1 = n+1
+ * compressed items p, q (one sort for every k; a block of equal ratio
+ * P/Q is never split by the minimiser: the objective is concave along
+ * it).  ws: workspace of 3 n1 doubles. */
+void sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t K, double *ws,
+                         double *alpha);
 
 /* Over-acceptance b_eps(x) = min{1, (Q(x)+eps)/P(x)} (Yin et al. 2024,
  * Theorems 4-5) on the pair: *rej = 1 - sum min(P, Q+eps), *loss_opt =

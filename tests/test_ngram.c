@@ -197,13 +197,17 @@ static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, si
     }
     for (k = 1; k <= 4; k++) {
         /* alpha*_k: compressed sorted prefix = dense sorted prefix (= min-cut) */
-        double ac = sd_ngram_alpha_star(pr.p, pr.q, pr.n + 1, k, ws);
+        double ac4[4], ad4[4], ac, ad;
         double *wsd = malloc(3 * m->V * sizeof(double));
-        double ad;
         assert_non_null(wsd);
-        ad = sd_ngram_alpha_star(p, q, m->V, k, wsd);
+        sd_ngram_alpha_star(pr.p, pr.q, pr.n + 1, 4, ws, ac4);
+        sd_ngram_alpha_star(p, q, m->V, 4, wsd, ad4);
         free(wsd);
+        ac = ac4[k - 1];
+        ad = ad4[k - 1];
         assert_close(ac, ad, 1e-12);
+        if (k == 1)
+            assert_close(ac, 1.0 - pr.tv, 1e-12); /* alpha*_1 = 1 - TV */
         if (with_mincut) {
             double mc;
             assert_int_equal(sd_ot_mincut(p, q, m->V, k, &mc, &e), SD_OK);
