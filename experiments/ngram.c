@@ -1082,6 +1082,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                     lo += S[b].ea_opt[d][e];
                     lu += S[b].ea_uno[d][e];
                 }
+                if (rj < 1e-12 * positions) /* rounding of 1 - sum: nothing rejected */
+                    rj = 0.0;
                 fprintf(f, "%s\t%g\tOPT\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
                         rj / positions, rj > 0.0 ? positions / rj : INFINITY, lo / positions);
                 fprintf(f, "%s\t%g\tUNO\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
