@@ -1,6 +1,7 @@
 /* cmd_token.c - specdec token: multi-draft acceptance probabilities of
- * one draft/target token pair (SPEC 6): RRS, K-SEQ, ERSD, the optimal
- * transport bound alpha*_k and the membership upper bound, k = 1..K. */
+ * one draft/target token pair: RRS with and without replacement, K-SEQ,
+ * ERSD, the optimal transport bound alpha*_k (sorted-prefix form, any V)
+ * and the membership upper bound, k = 1..K. */
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include "npy.h"
 #include "otbound.h"
 #include "rrs.h"
+#include "rrswor.h"
 #include "rule.h"
 
 #ifndef PACKAGE_VERSION
@@ -41,21 +43,26 @@ static void help(void)
     printf("Usage: specdec token --p LIST|FILE --q LIST|FILE [--drafts K] [--lp]\n"
            "                     [--format table|json|tsv] [--output FILE]\n"
            "Acceptance probabilities of multi-draft verification for one draft law p and\n"
-           "target law q (SPEC.md 6), for k = 1..K i.i.d. drafts: RRS (recursive rejection\n"
-           "sampling, batch SD), SpecTr's K-SEQ (with its rho*), exponential races (ERSD,\n"
-           "k distinct drafts; with the quadrature's error bound), the optimal transport\n"
-           "bound alpha*_k over all verifiers of k i.i.d. drafts (min-cut form; null for\n"
-           "V > %d) and the membership upper bound sum_x min(q, 1 - (1-p)^k).\n\n"
+           "target law q (doc/theory.md, multi-draft verification), for k = 1..K drafts:\n"
+           "RRS (recursive rejection sampling, batch SD), RRS without replacement (rrs_wor:\n"
+           "k distinct drafts, Jeon et al. 2024; null where its exact sum over rejection\n"
+           "paths exceeds %.0e operations), SpecTr's K-SEQ (with its rho*), exponential\n"
+           "races (ERSD, k distinct drafts; with the quadrature's error bound), the optimal\n"
+           "transport bound alpha*_k over all verifiers of k i.i.d. drafts (sorted-prefix\n"
+           "form, O(V log V), any V) and the membership upper bound\n"
+           "sum_x min(q, 1 - (1-p)^k).\n\n"
            "  --p LIST|FILE        draft distribution: comma-separated probabilities\n"
            "                       (e.g. 0.1,0.9) or a .npy file of shape (V,)\n"
            "  --q LIST|FILE        target distribution, likewise, of the same length\n"
            "  --drafts K           largest number of drafts, 1..%d (default 4)\n"
-           "  --lp                 also solve the linear program over couplings with GLPK\n"
-           "                       (optimal_lp; null where V^(k+1) > %.0f variables)\n"
+           "  --lp                 also compute alpha*_k by the two cross-checks: the 2^V\n"
+           "                       min-cut enumeration (optimal_mincut; null for V > %d)\n"
+           "                       and GLPK's linear program over couplings (optimal_lp;\n"
+           "                       null where V^(k+1) > %.0f variables)\n"
            "Entries must be finite and >= 0 and sum to 1 within %g (%g for float32\n"
            "files); they are then renormalised.  ERSD is null when V^2 K > %.0e.\n\n",
-           SD_OT_MINCUT_MAX_V, TOKEN_MAX_K, SD_OT_LP_MAX_VARS, TOKEN_SUM_TOL,
-           TOKEN_SUM_TOL_F32, TOKEN_ERSD_MAX_WORK);
+           SD_RRS_WOR_MAX_WORK, TOKEN_MAX_K, SD_OT_MINCUT_MAX_V, SD_OT_LP_MAX_VARS,
+           TOKEN_SUM_TOL, TOKEN_SUM_TOL_F32, TOKEN_ERSD_MAX_WORK);
     fputs("  --format F           table (default), json or tsv\n"
           "  --output FILE        write there (atomically) instead of standard output\n"
           "  --help, --version    this help; the version\n"
@@ -141,7 +148,7 @@ static int read_dist(const sd_cli *c, const char *opt, const char *arg, double *
 /* One row of the report. */
 typedef struct {
     size_t k;
-    double rrs, kseq, kseq_rho, ersd, ersd_err, opt, opt_lp, upper;
+    double rrs, rrs_wor, kseq, kseq_rho, ersd, ersd_err, opt, opt_mincut, opt_lp, upper;
 } token_row;
 
 /* Compute every row; returns the exit code (0 on success). */
@@ -167,12 +174,16 @@ static int compute(const sd_cli *c, const double *p, const double *q, size_t V, 
         r->k = k;
         r->rrs = 1.0 - sd_rrs_rho(p, q, V, k, tmp);
         r->upper = sd_ot_upper(p, q, V, k);
-        r->ersd = r->ersd_err = r->opt = r->opt_lp = NAN;
+        r->rrs_wor = r->ersd = r->ersd_err = r->opt = r->opt_mincut = r->opt_lp = NAN;
         rc = sd_kseq_accept(p, q, V, k, &r->kseq, &r->kseq_rho, &err);
+        if (rc == SD_OK && sd_rrs_wor_cost(p, q, V, k) <= SD_RRS_WOR_MAX_WORK)
+            rc = sd_rrs_wor_accept(p, q, V, k, &r->rrs_wor, &err);
         if (rc == SD_OK && do_ersd)
             rc = sd_ersd_accept(p, q, V, k, ws, &r->ersd, &r->ersd_err, &err);
-        if (rc == SD_OK && V <= SD_OT_MINCUT_MAX_V)
-            rc = sd_ot_mincut(p, q, V, k, &r->opt, &err);
+        if (rc == SD_OK)
+            rc = sd_ot_prefix(p, q, V, k, &r->opt, NULL, &err);
+        if (rc == SD_OK && want_lp && V <= SD_OT_MINCUT_MAX_V)
+            rc = sd_ot_mincut(p, q, V, k, &r->opt_mincut, &err);
         if (rc == SD_OK && want_lp && sd_ot_lp_feasible(V, k))
             rc = sd_ot_lp(p, q, V, k, &r->opt_lp, &err);
     }
@@ -228,11 +239,15 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
             sd_json_num(f, r->opt);
             fputs(",\"upper\":", f);
             sd_json_num(f, r->upper);
+            fputs(",\"rrs_wor\":", f);
+            sd_json_num(f, r->rrs_wor);
             fputs(",\"kseq_rho\":", f);
             sd_json_num(f, r->kseq_rho);
             fputs(",\"ersd_abserr\":", f);
             sd_json_num(f, r->ersd_err);
             if (want_lp) {
+                fputs(",\"optimal_mincut\":", f);
+                sd_json_num(f, r->opt_mincut);
                 fputs(",\"optimal_lp\":", f);
                 sd_json_num(f, r->opt_lp);
             }
@@ -246,18 +261,18 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
     fprintf(f, "# %s %s\n# command: %s\n# p: %s\n# q: %s\n# vocab: %zu\n", c->prog,
             PACKAGE_VERSION, c->command, ps, qs, V);
     fprintf(f, "# tv: %.17g\n", tv);
-    fprintf(f, "# acceptance probabilities; optimal = alpha*_k (min-cut), upper = "
+    fprintf(f, "# acceptance probabilities; optimal = alpha*_k (sorted prefix), upper = "
                "sum_x min(q, 1-(1-p)^k), '-' = not computed\n");
     if (c->format == SD_FMT_TSV) {
-        fprintf(f, "k\trrs\tkseq\tersd\toptimal\tupper\tkseq_rho\tersd_abserr%s\n",
-                want_lp ? "\toptimal_lp" : "");
+        fprintf(f, "k\trrs\trrs_wor\tkseq\tersd\toptimal\tupper\tkseq_rho\tersd_abserr%s\n",
+                want_lp ? "\toptimal_mincut\toptimal_lp" : "");
         for (i = 0; i < K; i++) {
             const token_row *r = &rows[i];
-            double v[8] = {r->rrs, r->kseq, r->ersd, r->opt, r->upper, r->kseq_rho,
-                           r->ersd_err, r->opt_lp};
+            double v[10] = {r->rrs, r->rrs_wor, r->kseq, r->ersd, r->opt, r->upper,
+                            r->kseq_rho, r->ersd_err, r->opt_mincut, r->opt_lp};
             size_t j;
             fprintf(f, "%zu", r->k);
-            for (j = 0; j < (want_lp ? 8u : 7u); j++) {
+            for (j = 0; j < (want_lp ? 10u : 8u); j++) {
                 fputc('\t', f);
                 num(f, v[j], 0);
             }
@@ -266,12 +281,15 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
         return;
     }
     fprintf(f, "TV = %.12g (SD accepts with 1 - TV = %.12g)\n", tv, 1.0 - tv);
-    fprintf(f, "%4s %14s %14s %14s %14s %14s %14s%s\n", "k", "rrs", "kseq", "ersd", "optimal",
-            "upper", "kseq_rho", want_lp ? "     optimal_lp" : "");
+    fprintf(f, "%4s %14s %14s %14s %14s %14s %14s %14s%s\n", "k", "rrs", "rrs_wor", "kseq",
+            "ersd", "optimal", "upper", "kseq_rho",
+            want_lp ? "  optimal_mincut     optimal_lp" : "");
     for (i = 0; i < K; i++) {
         const token_row *r = &rows[i];
         fprintf(f, "%4zu ", r->k);
         num(f, r->rrs, 14);
+        fputc(' ', f);
+        num(f, r->rrs_wor, 14);
         fputc(' ', f);
         num(f, r->kseq, 14);
         fputc(' ', f);
@@ -283,6 +301,8 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
         fputc(' ', f);
         num(f, r->kseq_rho, 14);
         if (want_lp) {
+            fprintf(f, "  ");
+            num(f, r->opt_mincut, 14);
             fputc(' ', f);
             num(f, r->opt_lp, 14);
         }

@@ -106,17 +106,20 @@ static int parse_shape(cursor *c, size_t *shape, size_t *ndim)
     }
 }
 
-sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
-                              const char *name, sd_array *out,
-                              size_t *data_offset, sd_error *err)
+/* The header of an in-memory .npy image, any dtype: shape into out
+ * (ndim, shape), the dtype string into descr (cap 32), and whether the
+ * array is Fortran-ordered; *data_offset where the data starts. */
+static sd_status parse_header_any(const unsigned char *buf, size_t len, const char *name,
+                                  sd_array *out, char *descr, int *fortran_out,
+                                  size_t *data_offset, sd_error *err)
 {
-    size_t hlen, hstart, k;
+    size_t hlen, hstart;
     cursor c;
-    char descr[32] = "", key[32];
+    char key[32];
     int have_descr = 0, have_order = 0, have_shape = 0, fortran = 0;
-    size_t itemsize;
 
     memset(out, 0, sizeof *out);
+    descr[0] = '\0';
     if (len < 6 || memcmp(buf, npy_magic, 6) != 0)
         return sd_error_set(err, SD_EFORMAT,
                             "%s: not a .npy file (bad magic string)", name);
@@ -154,7 +157,7 @@ sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
                                 "%s: malformed .npy header near byte %zu",
                                 name, hstart + c.i);
         if (strcmp(key, "descr") == 0) {
-            if (!parse_string(&c, descr, sizeof descr))
+            if (!parse_string(&c, descr, 32))
                 return sd_error_set(err, SD_EFORMAT,
                                     "%s: malformed .npy header: 'descr' is not "
                                     "a simple dtype string", name);
@@ -200,6 +203,54 @@ sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
                             "%s: malformed .npy header: missing '%s'", name,
                             !have_descr ? "descr"
                             : !have_order ? "fortran_order" : "shape");
+    *fortran_out = fortran;
+    *data_offset = hstart + hlen;
+    return SD_OK;
+}
+
+/* The number of elements of out's shape into out->size, checking that
+ * size * itemsize does not overflow. */
+static sd_status shape_size(sd_array *out, size_t itemsize, const char *name, sd_error *err)
+{
+    size_t k;
+    out->size = 1;
+    for (k = 0; k < out->ndim; k++) {
+        if (out->shape[k] != 0 && out->size > SIZE_MAX / itemsize / out->shape[k])
+            return sd_error_set(err, SD_ERANGE,
+                                "%s: array size overflows (shape too large)",
+                                name);
+        out->size *= out->shape[k];
+    }
+    return SD_OK;
+}
+
+/* The data of size items of itemsize bytes must fill the rest of the file. */
+static sd_status check_data_len(const sd_array *out, size_t itemsize, size_t len,
+                                size_t data_offset, const char *name, sd_error *err)
+{
+    if (out->size > (len - data_offset) / itemsize)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: truncated data: the header promises %zu "
+                            "values (%zu bytes), the file holds %zu bytes",
+                            name, out->size, out->size * itemsize,
+                            len - data_offset);
+    if (out->size * itemsize != len - data_offset)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: %zu unexpected bytes after the array data",
+                            name, len - data_offset - out->size * itemsize);
+    return SD_OK;
+}
+
+sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
+                              const char *name, sd_array *out,
+                              size_t *data_offset, sd_error *err)
+{
+    char descr[32];
+    int fortran = 0;
+    size_t itemsize;
+    sd_status rc = parse_header_any(buf, len, name, out, descr, &fortran, data_offset, err);
+    if (rc != SD_OK)
+        return rc;
     if (strcmp(descr, "<f8") == 0) {
         itemsize = 8;
     } else if (strcmp(descr, "<f4") == 0) {
@@ -219,26 +270,9 @@ sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
                             "%s: Fortran-ordered arrays are not supported "
                             "(save with C order, e.g. np.ascontiguousarray)",
                             name);
-    out->size = 1;
-    for (k = 0; k < out->ndim; k++) {
-        if (out->shape[k] != 0 && out->size > SIZE_MAX / 8 / out->shape[k])
-            return sd_error_set(err, SD_ERANGE,
-                                "%s: array size overflows (shape too large)",
-                                name);
-        out->size *= out->shape[k];
-    }
-    *data_offset = hstart + hlen;
-    if (out->size > (len - *data_offset) / itemsize)
-        return sd_error_set(err, SD_EFORMAT,
-                            "%s: truncated data: the header promises %zu "
-                            "values (%zu bytes), the file holds %zu bytes",
-                            name, out->size, out->size * itemsize,
-                            len - *data_offset);
-    if (out->size * itemsize != len - *data_offset)
-        return sd_error_set(err, SD_EFORMAT,
-                            "%s: %zu unexpected bytes after the array data",
-                            name, len - *data_offset - out->size * itemsize);
-    return SD_OK;
+    if ((rc = shape_size(out, 8, name, err)) != SD_OK)
+        return rc;
+    return check_data_len(out, itemsize, len, *data_offset, name, err);
 }
 
 /* Read the whole file into memory (small files, or unaligned data). */
@@ -407,6 +441,287 @@ sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
     ok = ok && fputc((int)(hl & 0xff), f) != EOF && fputc((int)(hl >> 8), f) != EOF;
     ok = ok && fwrite(header, 1, hl, f) == hl;
     ok = ok && (n == 0 || fwrite(data, sizeof(double), n, f) == n);
+    ok = (fclose(f) == 0) && ok;
+    if (!ok || rename(tmp, path) != 0) {
+        sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
+        unlink(tmp);
+        sd_free(tmp);
+        return SD_EIO;
+    }
+    chmod(path, 0644);
+    sd_free(tmp);
+    return SD_OK;
+}
+
+/* ---- typed read-only views (traces: float16/32/64 and int32/64) ---- */
+
+static const struct {
+    const char *descr;
+    sd_npy_dtype dtype;
+    size_t itemsize;
+} view_dtypes[] = {
+    {"<f2", SD_NPY_F16, 2}, {"<f4", SD_NPY_F32, 4}, {"<f8", SD_NPY_F64, 8},
+    {"<i4", SD_NPY_I32, 4}, {"<i8", SD_NPY_I64, 8},
+    {"|f2", SD_NPY_F16, 2}, /* never written by NumPy, but unambiguous */
+};
+
+const char *sd_npy_dtype_name(sd_npy_dtype d)
+{
+    switch (d) {
+    case SD_NPY_F16: return "float16";
+    case SD_NPY_F32: return "float32";
+    case SD_NPY_F64: return "float64";
+    case SD_NPY_I32: return "int32";
+    case SD_NPY_I64: return "int64";
+    }
+    return "?";
+}
+
+sd_status sd_npy_view_image(const unsigned char *buf, size_t len, const char *name,
+                            unsigned accept, sd_npy_view *v, sd_error *err)
+{
+    sd_array a;
+    char descr[32];
+    int fortran = 0;
+    size_t off = 0, k;
+    sd_status rc;
+
+    memset(v, 0, sizeof *v);
+    rc = parse_header_any(buf, len, name, &a, descr, &fortran, &off, err);
+    if (rc != SD_OK)
+        return rc;
+    for (k = 0; k < sizeof view_dtypes / sizeof view_dtypes[0]; k++)
+        if (strcmp(descr, view_dtypes[k].descr) == 0)
+            break;
+    if (k == sizeof view_dtypes / sizeof view_dtypes[0] ||
+        !(accept & (1u << view_dtypes[k].dtype))) {
+        char want[96] = "";
+        size_t j, pos = 0;
+        for (j = 0; j <= SD_NPY_I64; j++)
+            if (accept & (1u << j))
+                pos += (size_t)snprintf(want + pos, sizeof want - pos, "%s%s",
+                                        pos ? ", " : "", sd_npy_dtype_name((sd_npy_dtype)j));
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: unsupported dtype '%s' (little-endian %s expected)", name,
+                            descr, want);
+    }
+    if (fortran)
+        return sd_error_set(err, SD_EFORMAT,
+                            "%s: Fortran-ordered arrays are not supported "
+                            "(save with C order, e.g. np.ascontiguousarray)", name);
+    if ((rc = shape_size(&a, view_dtypes[k].itemsize, name, err)) != SD_OK)
+        return rc;
+    if ((rc = check_data_len(&a, view_dtypes[k].itemsize, len, off, name, err)) != SD_OK)
+        return rc;
+    v->ndim = a.ndim;
+    memcpy(v->shape, a.shape, sizeof v->shape);
+    v->size = a.size;
+    v->dtype = view_dtypes[k].dtype;
+    v->itemsize = view_dtypes[k].itemsize;
+    v->data = buf + off;
+    return SD_OK;
+}
+
+sd_status sd_npy_view_open(const char *path, unsigned accept, sd_npy_view *v, sd_error *err)
+{
+    int fd;
+    struct stat st;
+    size_t len;
+    void *map;
+    sd_status rc;
+
+    memset(v, 0, sizeof *v);
+    fd = open(path, O_RDONLY);
+    if (fd < 0) {
+        int e = errno;
+        int user = e == ENOENT || e == ENOTDIR || e == EACCES || e == EISDIR ||
+                   e == ELOOP || e == ENAMETOOLONG;
+        return sd_error_set(err, user ? SD_EINVAL : SD_EIO, "%s: cannot open: %s", path,
+                            strerror(e));
+    }
+    if (fstat(fd, &st) != 0) {
+        int e = errno;
+        close(fd);
+        return sd_error_set(err, SD_EIO, "%s: cannot stat: %s", path, strerror(e));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return sd_error_set(err, SD_EINVAL, "%s: not a regular file", path);
+    }
+    len = (size_t)st.st_size;
+    if (len == 0) {
+        close(fd);
+        return sd_error_set(err, SD_EFORMAT, "%s: not a .npy file (empty)", path);
+    }
+    map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+    close(fd);
+    if (map == MAP_FAILED)
+        return sd_error_set(err, SD_EIO, "%s: cannot map: %s", path, strerror(errno));
+    rc = sd_npy_view_image(map, len, path, accept, v, err);
+    if (rc != SD_OK) {
+        munmap(map, len);
+        memset(v, 0, sizeof *v);
+        return rc;
+    }
+    v->map = map;
+    v->map_len = len;
+    return SD_OK;
+}
+
+void sd_npy_view_release(const sd_npy_view *v, size_t first, size_t count)
+{
+    uintptr_t lo, hi, base;
+    long pg = sysconf(_SC_PAGESIZE);
+    if (v->map == NULL || count == 0 || pg <= 0)
+        return;
+    base = (uintptr_t)v->map;
+    lo = (uintptr_t)(v->data + first * v->itemsize);
+    hi = (uintptr_t)(v->data + (first + count) * v->itemsize);
+    /* whole pages strictly inside [lo, hi) only: neighbours may still be in use */
+    lo = (lo + (uintptr_t)pg - 1) / (uintptr_t)pg * (uintptr_t)pg;
+    hi = hi / (uintptr_t)pg * (uintptr_t)pg;
+    if (hi > lo && lo >= base)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+void sd_npy_view_close(sd_npy_view *v)
+{
+    if (v == NULL)
+        return;
+    if (v->map != NULL)
+        munmap(v->map, v->map_len);
+    memset(v, 0, sizeof *v);
+}
+
+float sd_half_to_float(uint16_t h)
+{
+    uint32_t sign = (uint32_t)(h & 0x8000u) << 16, exp = (h >> 10) & 0x1fu, man = h & 0x3ffu,
+             bits;
+    float f;
+    if (exp == 0x1f) {
+        bits = sign | 0x7f800000u | (man << 13); /* inf or NaN */
+    } else if (exp != 0) {
+        bits = sign | ((exp + 112u) << 23) | (man << 13); /* normal: rebias 15 -> 127 */
+    } else if (man == 0) {
+        bits = sign; /* signed zero */
+    } else {
+        /* subnormal half: man * 2^-24, exact in float */
+        f = (float)man * 0x1p-24f;
+        memcpy(&bits, &f, 4);
+        bits |= sign;
+    }
+    memcpy(&f, &bits, 4);
+    return f;
+}
+
+void sd_npy_view_row(const sd_npy_view *v, size_t first, size_t n, double *out)
+{
+    const unsigned char *src = v->data + first * v->itemsize;
+    size_t i;
+    switch (v->dtype) {
+    case SD_NPY_F16:
+        for (i = 0; i < n; i++) {
+            uint16_t h;
+            memcpy(&h, src + 2 * i, 2);
+            out[i] = (double)sd_half_to_float(h);
+        }
+        break;
+    case SD_NPY_F32:
+        for (i = 0; i < n; i++) {
+            float f;
+            memcpy(&f, src + 4 * i, 4);
+            out[i] = (double)f;
+        }
+        break;
+    case SD_NPY_F64:
+        memcpy(out, src, n * sizeof(double));
+        break;
+    case SD_NPY_I32:
+        for (i = 0; i < n; i++) {
+            int32_t x;
+            memcpy(&x, src + 4 * i, 4);
+            out[i] = (double)x;
+        }
+        break;
+    case SD_NPY_I64:
+        for (i = 0; i < n; i++) {
+            int64_t x;
+            memcpy(&x, src + 8 * i, 8);
+            out[i] = (double)x;
+        }
+        break;
+    }
+}
+
+int64_t sd_npy_view_int(const sd_npy_view *v, size_t i)
+{
+    const unsigned char *src = v->data + i * v->itemsize;
+    if (v->dtype == SD_NPY_I32) {
+        int32_t x;
+        memcpy(&x, src, 4);
+        return x;
+    } else {
+        int64_t x;
+        memcpy(&x, src, 8);
+        return x;
+    }
+}
+
+sd_status sd_npy_write_typed(const char *path, const void *data, sd_npy_dtype dtype,
+                             size_t ndim, const size_t *shape, sd_error *err)
+{
+    char header[512], shp[256];
+    size_t k, n = 1, hl, pos = 0, itemsize = 8;
+    const char *descr = "<f8";
+    size_t tmplen = strlen(path) + 16;
+    char *tmp;
+    FILE *f;
+    int fd, ok;
+
+    for (k = 0; k < sizeof view_dtypes / sizeof view_dtypes[0]; k++)
+        if (view_dtypes[k].dtype == dtype) {
+            descr = view_dtypes[k].descr;
+            itemsize = view_dtypes[k].itemsize;
+            break;
+        }
+    shp[0] = '\0';
+    for (k = 0; k < ndim; k++) {
+        pos += (size_t)snprintf(shp + pos, sizeof shp - pos, "%zu%s", shape[k],
+                                ndim == 1 ? "," : (k + 1 < ndim ? ", " : ""));
+        n *= shape[k];
+    }
+    hl = (size_t)snprintf(header, sizeof header,
+                          "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr,
+                          shp);
+    while ((10 + hl + 1) % 64 != 0)
+        header[hl++] = ' ';
+    header[hl++] = '\n';
+    header[hl] = '\0';
+
+    tmp = sd_malloc(tmplen, 1);
+    if (tmp == NULL)
+        return sd_error_set(err, SD_ENOMEM, "%s: out of memory", path);
+    snprintf(tmp, tmplen, "%s.tmpXXXXXX", path);
+    fd = mkstemp(tmp);
+    if (fd < 0) {
+        sd_status code = (errno == ENOENT || errno == ENOTDIR || errno == EACCES ||
+                          errno == EROFS) ? SD_EINVAL : SD_EIO;
+        sd_error_set(err, code, "%s: cannot create the file: %s", path, strerror(errno));
+        sd_free(tmp);
+        return code;
+    }
+    f = fdopen(fd, "wb");
+    if (f == NULL) {
+        close(fd);
+        unlink(tmp);
+        sd_free(tmp);
+        return sd_error_set(err, SD_EIO, "%s: cannot write", path);
+    }
+    ok = fwrite(npy_magic, 1, 6, f) == 6;
+    ok = ok && fputc(1, f) != EOF && fputc(0, f) != EOF;
+    ok = ok && fputc((int)(hl & 0xff), f) != EOF && fputc((int)(hl >> 8), f) != EOF;
+    ok = ok && fwrite(header, 1, hl, f) == hl;
+    ok = ok && (n == 0 || fwrite(data, itemsize, n, f) == n);
     ok = (fclose(f) == 0) && ok;
     if (!ok || rename(tmp, path) != 0) {
         sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));

@@ -53,4 +53,72 @@ sd_status sd_npy_parse_header(const unsigned char *buf, size_t len,
                               const char *name, sd_array *out,
                               size_t *data_offset, sd_error *err);
 
+
+/* ---- typed read-only views: traces of logits and tokens ---------------- */
+
+#include <stdint.h>
+
+typedef enum {
+    SD_NPY_F16 = 0, SD_NPY_F32 = 1, SD_NPY_F64 = 2, SD_NPY_I32 = 3, SD_NPY_I64 = 4
+} sd_npy_dtype;
+
+/* Bit masks of dtypes for sd_npy_view_open's accept argument. */
+#define SD_NPY_FLOATS ((1u << SD_NPY_F16) | (1u << SD_NPY_F32) | (1u << SD_NPY_F64))
+#define SD_NPY_INTS ((1u << SD_NPY_I32) | (1u << SD_NPY_I64))
+
+/* A .npy file mapped read-only, its data left in the stored dtype, so
+ * that a file larger than memory is read block by block and never
+ * copied whole. */
+typedef struct {
+    size_t ndim;                  /* number of dimensions */
+    size_t shape[SD_NPY_MAX_DIM]; /* extent of each dimension */
+    size_t size;                  /* product of the shape */
+    sd_npy_dtype dtype;           /* stored element type (little-endian) */
+    size_t itemsize;              /* bytes per element */
+    const unsigned char *data;    /* first element (possibly unaligned) */
+    void *map;                    /* mmap base (NULL for an in-memory image) */
+    size_t map_len;               /* length of the mapping */
+} sd_npy_view;
+
+/* "float16", "float32", ... */
+const char *sd_npy_dtype_name(sd_npy_dtype d);
+
+/* Map the .npy file at path read-only into *v (close with
+ * sd_npy_view_close).  accept is a mask of (1 << dtype) bits, e.g.
+ * SD_NPY_FLOATS.  Errors as sd_npy_read (SD_EINVAL for a missing or
+ * unreadable file; SD_EFORMAT for a bad header, a dtype outside accept,
+ * Fortran order, truncated or trailing data; SD_ERANGE; SD_EIO), with a
+ * message naming path; *v is then empty. */
+sd_status sd_npy_view_open(const char *path, unsigned accept, sd_npy_view *v, sd_error *err);
+
+/* The same on an in-memory image buf[0..len) (which must outlive *v);
+ * name is used in messages.  Nothing to close. */
+sd_status sd_npy_view_image(const unsigned char *buf, size_t len, const char *name,
+                            unsigned accept, sd_npy_view *v, sd_error *err);
+
+/* Unmap (safe on an empty view). */
+void sd_npy_view_close(sd_npy_view *v);
+
+/* Elements first .. first+n-1 (flat C-order index) converted to double
+ * into out.  Never fails (the caller keeps the range inside v->size). */
+void sd_npy_view_row(const sd_npy_view *v, size_t first, size_t n, double *out);
+
+/* Element i of an int32/int64 view. */
+int64_t sd_npy_view_int(const sd_npy_view *v, size_t i);
+
+/* Tell the kernel that elements first .. first+count-1 will not be read
+ * again, so that their pages leave the process's resident set (peak
+ * memory independent of the file size).  Only whole pages inside the
+ * range are dropped; a later read maps them in again.  No-op for
+ * in-memory images. */
+void sd_npy_view_release(const sd_npy_view *v, size_t first, size_t count);
+
+/* IEEE binary16 to float (exact, with subnormals, infinities and NaN). */
+float sd_half_to_float(uint16_t h);
+
+/* Write n = prod(shape) elements of the given dtype from data (C order)
+ * as a version 1.0 file, atomically as sd_npy_write (same errors). */
+sd_status sd_npy_write_typed(const char *path, const void *data, sd_npy_dtype dtype,
+                             size_t ndim, const size_t *shape, sd_error *err);
+
 #endif

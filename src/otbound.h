@@ -9,6 +9,12 @@
  *    enumerating all 2^V sets (exact; refused for V > SD_OT_MINCUT_MAX_V);
  *  - the linear program over the V * V^k coupling entries, solved by
  *    GLPK's simplex (refused beyond SD_OT_LP_MAX_VARS variables).
+ * and, for any V, the sorted-prefix form: a minimising set can be taken
+ * as a prefix of the tokens sorted by P(x)/Q(x) descending, so
+ * alpha*_k = min over the V+1 prefixes, O(V log V) (Sun et al.,
+ * SpecTr, and Hu et al., Towards Optimal Multi-draft Speculative
+ * Decoding, ICLR 2025).  The two enumerations above stay as its
+ * cross-checks for small V.
  * Also the (possibly loose) membership upper bound
  * sum_x min(Q(x), 1 - (1 - P(x))^k).
  */
@@ -34,6 +40,15 @@
  * SD_ENOMEM. */
 sd_status sd_ot_mincut(const double *p, const double *q, size_t V, size_t k, double *alpha,
                        sd_error *err);
+
+/* alpha*_k by the sorted prefix: sort the tokens by P(x)/Q(x) descending
+ * (Q(x) = 0 < P(x) first, P(x) = Q(x) = 0 last), S_j = the first j of
+ * them, alpha*_k = min_{j=0..V} [Q(S_j) + 1 - P(S_j)^k].  Any V >= 1,
+ * O(V log V) time, V indices and V doubles of scratch allocated here.
+ * *argmin_j (if not NULL) gets the size j of a minimising prefix.
+ * SD_EINVAL for k = 0 or V = 0, SD_ENOMEM. */
+sd_status sd_ot_prefix(const double *p, const double *q, size_t V, size_t k, double *alpha,
+                       size_t *argmin_j, sd_error *err);
 
 /* 1 if the linear program for (V, k) is within SD_OT_LP_MAX_VARS. */
 int sd_ot_lp_feasible(size_t V, size_t k);

@@ -20,5 +20,6 @@
 #include "ersd.h"
 #include "otbound.h"
 #include "multidraft.h"
+#include "rrswor.h"
 
 #endif

@@ -540,6 +540,81 @@ static void test_alloc_failure_write(void **state)
     assert_int_equal(stat(path, &st), 0);
 }
 
+/* ---- typed views (traces) ---- */
+
+static void test_half_to_float(void **state)
+{
+    (void)state;
+    assert_true(sd_half_to_float(0x3C00) == 1.0f);
+    assert_true(sd_half_to_float(0xC000) == -2.0f);
+    assert_true(sd_half_to_float(0x3800) == 0.5f);
+    assert_true(sd_half_to_float(0x7BFF) == 65504.0f);
+    assert_true(sd_half_to_float(0x0001) == 0x1p-24f);
+    assert_true(sd_half_to_float(0x03FF) == 1023 * 0x1p-24f);
+    assert_true(sd_half_to_float(0x8000) == 0.0f && signbit(sd_half_to_float(0x8000)));
+    assert_true(isinf(sd_half_to_float(0x7C00)) && sd_half_to_float(0x7C00) > 0);
+    assert_true(isinf(sd_half_to_float(0xFC00)) && sd_half_to_float(0xFC00) < 0);
+    assert_true(isnan(sd_half_to_float(0x7E00)));
+    assert_true(sd_half_to_float(0x3555) == (float)(1 + 0x155 / 1024.0) * 0.25f);
+}
+
+/* float16 values against the float32 file of the same values */
+static void test_view_float16_matches_float32(void **state)
+{
+    const uint16_t h[6] = {0x3C00, 0xC000, 0x3800, 0x7BFF, 0x0001, 0x3555};
+    float f[6];
+    double a[6], b[6];
+    size_t shape[2] = {2, 3}, i;
+    char p16[512], p32[512];
+    sd_npy_view v16, v32;
+    sd_error err;
+    (void)state;
+    f[0] = 1.0f; f[1] = -2.0f; f[2] = 0.5f; f[3] = 65504.0f; f[4] = 0x1p-24f;
+    f[5] = (float)(1 + 0x155 / 1024.0) * 0.25f;
+    sd_test_path(p16, sizeof p16, "h.npy");
+    sd_test_path(p32, sizeof p32, "f.npy");
+    assert_int_equal(sd_npy_write_typed(p16, h, SD_NPY_F16, 2, shape, &err), SD_OK);
+    assert_int_equal(sd_npy_write_typed(p32, f, SD_NPY_F32, 2, shape, &err), SD_OK);
+    assert_int_equal(sd_npy_view_open(p16, SD_NPY_FLOATS, &v16, &err), SD_OK);
+    assert_int_equal(sd_npy_view_open(p32, SD_NPY_FLOATS, &v32, &err), SD_OK);
+    assert_int_equal(v16.dtype, SD_NPY_F16);
+    assert_int_equal(v16.ndim, 2);
+    assert_int_equal(v16.shape[1], 3);
+    sd_npy_view_row(&v16, 0, 6, a);
+    sd_npy_view_row(&v32, 0, 6, b);
+    for (i = 0; i < 6; i++)
+        assert_true(a[i] == b[i]);
+    sd_npy_view_release(&v16, 0, 6);
+    sd_npy_view_close(&v16);
+    sd_npy_view_close(&v32);
+}
+
+static void test_view_ints_and_dtype_mask(void **state)
+{
+    const int32_t t32[3] = {5, -1, 7};
+    const int64_t t64[3] = {5, -1, (int64_t)1 << 40};
+    size_t shape[1] = {3};
+    char p[512];
+    sd_npy_view v;
+    sd_error err;
+    (void)state;
+    sd_test_path(p, sizeof p, "t32.npy");
+    assert_int_equal(sd_npy_write_typed(p, t32, SD_NPY_I32, 1, shape, &err), SD_OK);
+    assert_int_equal(sd_npy_view_open(p, SD_NPY_INTS, &v, &err), SD_OK);
+    assert_int_equal(sd_npy_view_int(&v, 1), -1);
+    assert_int_equal(sd_npy_view_int(&v, 2), 7);
+    sd_npy_view_close(&v);
+    assert_int_equal(sd_npy_view_open(p, SD_NPY_FLOATS, &v, &err), SD_EFORMAT);
+    assert_non_null(strstr(err.msg, "float16, float32, float64"));
+    sd_test_path(p, sizeof p, "t64.npy");
+    assert_int_equal(sd_npy_write_typed(p, t64, SD_NPY_I64, 1, shape, &err), SD_OK);
+    assert_int_equal(sd_npy_view_open(p, SD_NPY_INTS, &v, &err), SD_OK);
+    assert_true(sd_npy_view_int(&v, 2) == (int64_t)1 << 40);
+    sd_npy_view_close(&v);
+    sd_test_path(p, sizeof p, "missing.npy");
+    assert_int_equal(sd_npy_view_open(p, SD_NPY_INTS, &v, &err), SD_EINVAL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -565,6 +640,9 @@ int main(void)
         cmocka_unit_test(test_err_write_fails_cleanly),
         cmocka_unit_test(test_alloc_failure_read),
         cmocka_unit_test(test_alloc_failure_write),
+        cmocka_unit_test(test_half_to_float),
+        cmocka_unit_test(test_view_float16_matches_float32),
+        cmocka_unit_test(test_view_ints_and_dtype_mask),
     };
     return cmocka_run_group_tests_name("npy", tests, NULL, sd_test_cleanup);
 }

@@ -2,7 +2,8 @@
  * min-cut enumeration against GLPK's linear program on many random small
  * instances, the bounds and orderings of SPEC 6.3 (RRS, K-SEQ <= alpha*_k
  * <= membership bound; alpha*_1 = 1 - TV; K-SEQ >= (1-(1-1/k)^k) alpha*_k),
- * a hand-solved instance, and the size refusals. */
+ * a hand-solved instance, the sorted-prefix form against the
+ * enumeration, and the size refusals. */
 #include "testutil.h"
 
 #include <gsl/gsl_rng.h>
@@ -15,6 +16,7 @@
 #include "token_instances.h"
 
 #define MAXV 8
+#define PREFIX_MAXV 12
 
 static void test_hand_instance(void **state)
 {
@@ -105,6 +107,93 @@ static void test_upper_bound_can_be_loose(void **state)
     assert_close(sd_ot_upper(p, q, 3, 2), 1.0, 1e-15);
 }
 
+static void test_prefix_equals_enumeration(void **state)
+{
+    /* The sorted-prefix form against the 2^V enumeration: 1200 instances
+     * with V = 1..12 and k = 1..6, every kind of token_instances.h
+     * (zeros in rows, equal rows, disjoint supports, one-hot, skewed). */
+    gsl_rng *r = sd_rng_stream_alloc(NULL, 33, 0);
+    double p[PREFIX_MAXV], q[PREFIX_MAXV];
+    int n, kinds[TI_NKINDS] = {0};
+    (void)state;
+    for (n = 0; n < 1200; n++) {
+        size_t V = 1 + (size_t)n % PREFIX_MAXV, k = 1 + (size_t)(n / PREFIX_MAXV) % 6, j;
+        double a, b;
+        ti_pair(r, V, n, p, q);
+        kinds[n % TI_NKINDS]++;
+        assert_int_equal(sd_ot_mincut(p, q, V, k, &a, NULL), SD_OK);
+        assert_int_equal(sd_ot_prefix(p, q, V, k, &b, &j, NULL), SD_OK);
+        if (fabs(a - b) > 1e-13)
+            fail_msg("instance %d, V = %zu, k = %zu: enumeration %.17g, prefix %.17g", n, V,
+                     k, a, b);
+        assert_true(j <= V);
+    }
+    for (n = 0; n < TI_NKINDS; n++)
+        assert_true(kinds[n] >= 150);
+    gsl_rng_free(r);
+}
+
+static void test_prefix_hand_instances(void **state)
+{
+    /* P = (0.5, 0.3, 0.2), Q = (0.2, 0.3, 0.5): by P/Q the order is
+     * 0, 1, 2 and the prefixes give 1, 0.2 + 1 - 0.5^2 = 0.95,
+     * 0.5 + 1 - 0.8^2 = 0.86, 1: alpha*_2 = 43/50 (prefix {0, 1}).
+     * alpha*_1 = 1 - TV = 0.7.  Equal rows: every prefix gives
+     * Q(S) + 1 - Q(S)^k >= 1, so alpha*_k = 1 (the empty prefix). */
+    const double p[3] = {0.5, 0.3, 0.2}, q[3] = {0.2, 0.3, 0.5};
+    double a;
+    size_t j;
+    (void)state;
+    assert_int_equal(sd_ot_prefix(p, q, 3, 2, &a, &j, NULL), SD_OK);
+    assert_close(a, 43.0 / 50.0, 1e-15);
+    assert_int_equal(j, 2);
+    assert_int_equal(sd_ot_prefix(p, q, 3, 1, &a, NULL, NULL), SD_OK);
+    assert_close(a, 0.7, 1e-15);
+    assert_int_equal(sd_ot_prefix(p, p, 3, 5, &a, &j, NULL), SD_OK);
+    assert_close(a, 1.0, 1e-15);
+    assert_int_equal(j, 0);
+}
+
+static void test_prefix_large_vocabulary(void **state)
+{
+    /* V = 128000 (a real vocabulary, where the enumeration cannot go).
+     * P = Unif(V), Q = Unif on the first V/4 tokens: the order puts the
+     * 3V/4 tokens with Q = 0 first; a prefix of j <= 3V/4 of them gives
+     * 1 - (j/V)^k, and beyond, with u = j/V, 4(u - 3/4) + 1 - u^k has
+     * derivative 4 - k u^(k-1) > 0 for k <= 4: alpha*_k = 1 - (3/4)^k.
+     * Then random rows with zeros: RRS <= alpha*_k <= the membership
+     * bound, alpha*_1 = 1 - TV, non-decreasing in k. */
+    size_t V = 128000, x, k;
+    double *p = malloc(V * sizeof *p), *q = malloc(V * sizeof *q), *tmp = malloc(2 * V * sizeof *tmp);
+    gsl_rng *r = sd_rng_stream_alloc(NULL, 34, 0);
+    double prev = 0.0;
+    (void)state;
+    assert_non_null(p), assert_non_null(q), assert_non_null(tmp);
+    for (x = 0; x < V; x++) {
+        p[x] = 1.0 / (double)V;
+        q[x] = x < V / 4 ? 4.0 / (double)V : 0.0;
+    }
+    for (k = 1; k <= 4; k++) {
+        double a;
+        assert_int_equal(sd_ot_prefix(p, q, V, k, &a, NULL, NULL), SD_OK);
+        assert_close(a, 1.0 - pow(0.75, (double)k), 1e-12);
+    }
+    ti_row(r, p, V, 0.3);
+    ti_row(r, q, V, 0.3);
+    for (k = 1; k <= 8; k++) {
+        double a, rrs = 1.0 - sd_rrs_rho(p, q, V, k, tmp);
+        assert_int_equal(sd_ot_prefix(p, q, V, k, &a, NULL, NULL), SD_OK);
+        assert_true(rrs <= a + 1e-12);
+        assert_true(a <= sd_ot_upper(p, q, V, k) + 1e-12);
+        assert_true(a >= prev - 1e-12);
+        if (k == 1)
+            assert_close(a, 1.0 - sd_tv(p, q, V), 1e-12);
+        prev = a;
+    }
+    gsl_rng_free(r);
+    free(p), free(q), free(tmp);
+}
+
 static void test_refusals(void **state)
 {
     double p[SD_OT_MINCUT_MAX_V + 1], q[SD_OT_MINCUT_MAX_V + 1], a;
@@ -123,6 +212,8 @@ static void test_refusals(void **state)
     assert_non_null(strstr(err.msg, "50000"));
     assert_int_equal(sd_ot_mincut(p, q, 2, 0, &a, &err), SD_EINVAL);
     assert_int_equal(sd_ot_lp(p, q, 0, 2, &a, &err), SD_EINVAL);
+    assert_int_equal(sd_ot_prefix(p, q, 2, 0, &a, NULL, &err), SD_EINVAL);
+    assert_int_equal(sd_ot_prefix(p, q, 0, 2, &a, NULL, &err), SD_EINVAL);
 }
 
 static void test_alloc_failure(void **state)
@@ -130,14 +221,16 @@ static void test_alloc_failure(void **state)
     const double p[3] = {0.2, 0.3, 0.5}, q[3] = {0.6, 0.3, 0.1};
     int fn;
     (void)state;
-    for (fn = 0; fn < 2; fn++) {
+    for (fn = 0; fn < 3; fn++) {
         unsigned long n;
         sd_status rc = SD_ENOMEM;
         for (n = 1; n < 50 && rc != SD_OK; n++) {
             double a;
             sd_error err;
             sd_alloc_fail_at(n, 0);
-            rc = fn == 0 ? sd_ot_mincut(p, q, 3, 2, &a, &err) : sd_ot_lp(p, q, 3, 2, &a, &err);
+            rc = fn == 0   ? sd_ot_mincut(p, q, 3, 2, &a, &err)
+                 : fn == 1 ? sd_ot_lp(p, q, 3, 2, &a, &err)
+                           : sd_ot_prefix(p, q, 3, 2, &a, NULL, &err);
             sd_alloc_fail_at(0, 0);
             if (rc != SD_OK)
                 assert_int_equal(rc, SD_ENOMEM);
@@ -154,6 +247,9 @@ int main(void)
         cmocka_unit_test(test_mincut_equals_lp),
         cmocka_unit_test(test_bounds_and_orderings),
         cmocka_unit_test(test_upper_bound_can_be_loose),
+        cmocka_unit_test(test_prefix_equals_enumeration),
+        cmocka_unit_test(test_prefix_hand_instances),
+        cmocka_unit_test(test_prefix_large_vocabulary),
         cmocka_unit_test(test_refusals),
         cmocka_unit_test(test_alloc_failure),
     };

@@ -1,0 +1,576 @@
+/* cmd_trace.c - specdec trace: the theory of speculative decoding on
+ * recorded draft/target distributions (doc/theory.md, Traces). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "cmds.h"
+#include "trace.h"
+#include "tracefile.h"
+#include "transform.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+enum {
+    OPT_DLOG = SD_OPT_FIRST_LOCAL, OPT_TLOG, OPT_TOKENS, OPT_PROBS, OPT_TEMP, OPT_TOPK,
+    OPT_TOPP, OPT_MINP, OPT_DTEMP, OPT_DTOPK, OPT_DTOPP, OPT_DMINP, OPT_GAMMA, OPT_COST,
+    OPT_DRAFTS, OPT_PERPOS, OPT_PMIN, OPT_PITBINS, OPT_PMF
+};
+
+#define TRACE_DEFAULT_DRAFTS 4
+
+static void help(void)
+{
+    printf("Usage: specdec trace --draft-logits FILE --target-logits FILE --tokens FILE\n"
+           "                     [--probs] [--temperature T] [--top-k K] [--top-p P] [--min-p M]\n"
+           "                     [--draft-temperature T] [--draft-top-k K] [--draft-top-p P]\n"
+           "                     [--draft-min-p M] [--gamma LIST] [--cost C] [--drafts K]\n"
+           "                     [--per-position FILE.tsv] [--seed S] [--threads N]\n"
+           "What speculative decoding would do on sequences your target model generated,\n"
+           "from the draft and target logits you recorded along them (doc/theory.md, Traces):\n"
+           "expected rejections (Theorem 1 of Yin et al., NeurIPS 2024, estimated as the mean\n"
+           "over sequences of sum_t TV(p_t, q_t), with its standard error), the law of the\n"
+           "rejections given the recorded tokens, expected target calls, draft steps, wall\n"
+           "time and speed-up at each draft length gamma beside Leviathan et al.'s closed\n"
+           "form, multi-draft acceptance (RRS with and without replacement, K-SEQ, the\n"
+           "optimal-transport bound alpha*_k) and batch SD; and a test that the tokens were\n"
+           "really drawn from the recorded target distributions.\n\n"
+           "  --draft-logits FILE  draft logits, .npy float16/32/64 of shape (N, V) or (B, N, V)\n"
+           "  --target-logits FILE target logits, the same shape\n"
+           "  --tokens FILE        emitted tokens, .npy int32/int64 of shape (N,) or (B, N);\n"
+           "                       -1 pads a sequence after its end\n"
+           "  --probs              the two files hold probabilities, not logits (rows must\n"
+           "                       sum to 1 within %g (float64), %g (float32), %g (float16))\n"
+           "  --temperature T      target sampling temperature (default 1; 0 = greedy, the\n"
+           "                       lowest index on ties)\n"
+           "  --top-k K            keep the entries >= the K-th largest (default 0 = off)\n"
+           "  --top-p P            keep the shortest prefix, by probability, with mass >= P\n"
+           "                       (default 1 = off)\n"
+           "  --min-p M            keep the entries >= M times the largest (default 0 = off)\n"
+           "  --draft-temperature, --draft-top-k, --draft-top-p, --draft-min-p\n"
+           "                       the draft's settings (default: the target's)\n"
+           "                       The transforms apply in this order, each renormalised;\n"
+           "                       a logit of -inf is a masked token.\n"
+           "  --gamma LIST         draft lengths (default 1,2,3,4,5,6,8; each 1..%d)\n"
+           "  --cost C             cost of a draft step in target calls (default 0)\n"
+           "  --drafts K           multi-draft statistics for k = 1..K (default %d, 0..%d)\n"
+           "  --per-position FILE  write one TSV row per position: b, t, token, TV, r_t,\n"
+           "                       q(x_t), p(x_t), entropy of q (nats)\n"
+           "  --seed S             seed of the PIT's uniforms (default %u)\n"
+           "  --z Z                surprisal z-test limit (default 4.5)\n"
+           "  --p-min P            PIT chi-square p-value limit (default 1e-6)\n"
+           "  --pit-bins N         PIT bins (default: positions/50, between 2 and 20)\n"
+           "  --pmf-max N          give the exact law of N_rej up to N positions (default\n"
+           "                       20000; it costs N^2/2 operations)\n"
+           "  --threads N          threads (default: all cores); results do not depend on it\n",
+           SD_TRACE_SUM_TOL_F64, SD_TRACE_SUM_TOL_F32, SD_TRACE_SUM_TOL_F16,
+           SD_TRACE_MAX_GAMMA, TRACE_DEFAULT_DRAFTS, SD_TRACE_MAX_DRAFTS, SD_DEFAULT_SEED);
+    fputs("  --format F           table (default), json or tsv\n"
+          "  --output FILE        write there (atomically) instead of standard output\n"
+          "  --quiet              no progress line\n"
+          "  --help, --version    this help; the version\n"
+          "Exit status: 0 done and the tokens conform to the target distributions, 1 they do\n"
+          "not (zero-probability tokens, surprisal z-test or randomised PIT chi-square; the\n"
+          "report is still written), 2 usage or input error, 3 internal error.\n",
+          stdout);
+}
+
+/* The per-position TSV writer (the visit callback). */
+typedef struct {
+    FILE *f;
+    int failed;
+} tsv_out;
+
+static int visit(void *arg, size_t b, size_t t, size_t token, const sd_trace_pos *pos)
+{
+    tsv_out *o = arg;
+    if (fprintf(o->f, "%zu\t%zu\t%zu\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\n", b, t, token, pos->tv,
+                pos->r, pos->qx, pos->px, pos->entropy) < 0) {
+        o->failed = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static void json_sampling(FILE *f, const sd_sampling *s)
+{
+    fputs("{\"temperature\":", f);
+    sd_json_num(f, s->temperature);
+    fprintf(f, ",\"top_k\":%zu,\"top_p\":", s->top_k);
+    sd_json_num(f, s->top_p);
+    fputs(",\"min_p\":", f);
+    sd_json_num(f, s->min_p);
+    fputc('}', f);
+}
+
+typedef struct {
+    const char *dlog, *tlog, *tokens, *perpos;
+    int probs;
+    sd_sampling ds, ts;
+    sd_trace_opts o;
+    double p_min;
+} trace_args;
+
+static void provenance_comments(FILE *f, const sd_cli *c, const trace_args *a,
+                                const sd_trace_file *tf)
+{
+    fprintf(f, "# %s %s\n# command: %s\n", c->prog, PACKAGE_VERSION, c->command);
+    fprintf(f, "# draft: %s\n# target: %s\n# tokens: %s\n# rows: %s, B = %zu, N = %zu, V = %zu\n",
+            a->dlog, a->tlog, a->tokens, a->probs ? "probabilities" : "logits", tf->B, tf->N,
+            tf->V);
+    fprintf(f, "# target sampling: temperature %g, top-k %zu, top-p %g, min-p %g\n",
+            a->ts.temperature, a->ts.top_k, a->ts.top_p, a->ts.min_p);
+    fprintf(f, "# draft sampling: temperature %g, top-k %zu, top-p %g, min-p %g\n",
+            a->ds.temperature, a->ds.top_k, a->ds.top_p, a->ds.min_p);
+    fprintf(f, "# cost %g, drafts %zu, PIT seed %llu\n", a->o.cost, a->o.K,
+            (unsigned long long)a->o.seed);
+}
+
+static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_trace_file *tf,
+                        const sd_trace_result *r, int pass, const char *failed)
+{
+    size_t i;
+    fprintf(f, "{\"sequences\":%zu,\"positions\":%zu,\"tv_sum\":", r->sequences, r->positions);
+    sd_json_num(f, r->tv_sum);
+    fputs(",\"tv_sum_stderr\":", f);
+    sd_json_num(f, r->tv_sum_stderr);
+    fputs(",\"r_sum\":", f);
+    sd_json_num(f, r->r_sum);
+    fputs(",\"mean_acceptance\":", f);
+    sd_json_num(f, r->mean_acceptance);
+    fputs(",\"rows\":[", f);
+    for (i = 0; i < r->ngamma; i++) {
+        const sd_trace_gamma_row *g = &r->rows[i];
+        fprintf(f, "%s{\"gamma\":%zu,\"expected_calls\":", i ? "," : "", g->gamma);
+        sd_json_num(f, g->calls);
+        fputs(",\"tokens_per_call\":", f);
+        sd_json_num(f, g->tokens_per_call);
+        fputs(",\"speedup\":", f);
+        sd_json_num(f, g->speedup);
+        fputs(",\"leviathan_tokens_per_call\":", f);
+        sd_json_num(f, g->leviathan_tokens_per_call);
+        fputs(",\"expected_calls_stderr\":", f);
+        sd_json_num(f, g->calls_stderr);
+        fputs(",\"draft_steps\":", f);
+        sd_json_num(f, g->draft_steps);
+        fputs(",\"wall_time\":", f);
+        sd_json_num(f, g->wall_time);
+        fputs(",\"leviathan_speedup\":", f);
+        sd_json_num(f, g->leviathan_speedup);
+        fputc('}', f);
+    }
+    fputs("],\"multidraft\":[", f);
+    for (i = 0; i < r->K; i++) {
+        const sd_trace_md_row *m = &r->md[i];
+        fprintf(f, "%s{\"k\":%zu,\"rrs\":", i ? "," : "", m->k);
+        sd_json_num(f, m->rrs);
+        fputs(",\"rrs_wor\":", f);
+        sd_json_num(f, m->rrs_wor);
+        fputs(",\"kseq\":", f);
+        sd_json_num(f, m->kseq);
+        fputs(",\"optimal\":", f);
+        sd_json_num(f, m->optimal);
+        fputs(",\"batch_expected_rejections\":", f);
+        sd_json_num(f, m->batch_rejections);
+        fputs(",\"batch_expected_rejections_stderr\":", f);
+        sd_json_num(f, m->batch_rejections_stderr);
+        fputc('}', f);
+    }
+    fprintf(f, "],\"conformance\":{\"pass\":%s,\"zero_prob_tokens\":%zu,\"surprisal_z\":",
+            pass ? "true" : "false", r->zero_prob);
+    sd_json_num(f, r->surprisal_z);
+    fputs(",\"pit_p\":", f);
+    sd_json_num(f, r->pit_p);
+    fputs(",\"failed\":", f);
+    if (failed)
+        sd_json_str(f, failed);
+    else
+        fputs("null", f);
+    if (r->zero_prob)
+        fprintf(f, ",\"first_zero_prob_token\":[%zu,%zu]", r->zero_b, r->zero_t);
+    fputs(",\"surprisal\":", f);
+    sd_json_num(f, r->surprisal);
+    fputs(",\"surprisal_mean\":", f);
+    sd_json_num(f, r->surprisal_mean);
+    fputs(",\"surprisal_sd\":", f);
+    sd_json_num(f, sqrt(r->surprisal_var));
+    fprintf(f, ",\"strongest_sequence\":%zu,\"strongest_sequence_z\":", r->worst_b);
+    sd_json_num(f, r->worst_b_z);
+    fprintf(f, ",\"strongest_position\":[%zu,%zu],\"strongest_position_z\":", r->worst_pos_b,
+            r->worst_pos_t);
+    sd_json_num(f, r->worst_pos_z);
+    fprintf(f, ",\"pit_bins\":%zu,\"pit_chi2\":", r->pit_bins);
+    sd_json_num(f, r->pit_chi2);
+    fprintf(f, ",\"pit_worst_bin\":%zu,\"pit_worst_z\":", r->pit_worst_bin);
+    sd_json_num(f, r->pit_worst_z);
+    fputs(",\"z_max\":", f);
+    sd_json_num(f, c->z);
+    fputs(",\"p_min\":", f);
+    sd_json_num(f, a->p_min);
+    fputs("},\"r_sum_stderr\":", f);
+    sd_json_num(f, r->r_sum_stderr);
+    fputs(",\"tv_total\":", f);
+    sd_json_num(f, r->tv_total);
+    fputs(",\"r_total\":", f);
+    sd_json_num(f, r->r_total);
+    fputs(",\"rejections_variance\":", f);
+    sd_json_num(f, r->rej_var);
+    fputs(",\"rejections_pmf\":", f);
+    if (r->pmf) {
+        fputc('[', f);
+        for (i = 0; i < r->pmf_len; i++) {
+            if (i)
+                fputc(',', f);
+            sd_json_num(f, r->pmf[i]);
+        }
+        fputc(']', f);
+    } else {
+        fputs("null", f);
+    }
+    fprintf(f, ",\"vocab\":%zu,\"max_length\":%zu,\"drafts\":%zu,\"cost\":", tf->V, tf->N,
+            a->o.K);
+    sd_json_num(f, a->o.cost);
+    fputs(",\"program\":", f);
+    sd_json_str(f, c->prog);
+    fputs(",\"version\":", f);
+    sd_json_str(f, PACKAGE_VERSION);
+    fputs(",\"command\":", f);
+    sd_json_str(f, c->command);
+    fputs(",\"draft_logits\":", f);
+    sd_json_str(f, a->dlog);
+    fputs(",\"target_logits\":", f);
+    sd_json_str(f, a->tlog);
+    fputs(",\"tokens\":", f);
+    sd_json_str(f, a->tokens);
+    fprintf(f, ",\"probs\":%s,\"sampling\":{\"target\":", a->probs ? "true" : "false");
+    json_sampling(f, &a->ts);
+    fputs(",\"draft\":", f);
+    json_sampling(f, &a->ds);
+    fprintf(f, "},\"seed\":%llu}\n", (unsigned long long)a->o.seed);
+}
+
+static void report_text(FILE *f, const sd_cli *c, const trace_args *a, const sd_trace_file *tf,
+                        const sd_trace_result *r, int pass, const char *failed)
+{
+    size_t i;
+    const int tsv = c->format == SD_FMT_TSV;
+    provenance_comments(f, c, a, tf);
+    if (tsv) {
+        fprintf(f, "# sequences %zu, positions %zu, tv_sum %.17g (stderr %.6g), r_sum %.17g, "
+                   "mean_acceptance %.17g\n", r->sequences, r->positions, r->tv_sum,
+                r->tv_sum_stderr, r->r_sum, r->mean_acceptance);
+        fprintf(f, "# conformance %s: zero_prob_tokens %zu, surprisal_z %.6g, pit_p %.6g\n",
+                pass ? "pass" : "FAIL", r->zero_prob, r->surprisal_z, r->pit_p);
+        fputs("gamma\texpected_calls\tdraft_steps\twall_time\ttokens_per_call\tspeedup\t"
+              "leviathan_tokens_per_call\tleviathan_speedup\n", f);
+        for (i = 0; i < r->ngamma; i++) {
+            const sd_trace_gamma_row *g = &r->rows[i];
+            fprintf(f, "%zu\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\n", g->gamma,
+                    g->calls, g->draft_steps, g->wall_time, g->tokens_per_call, g->speedup,
+                    g->leviathan_tokens_per_call, g->leviathan_speedup);
+        }
+        if (r->K) {
+            fputs("\nk\trrs\trrs_wor\tkseq\toptimal\tbatch_expected_rejections\n", f);
+            for (i = 0; i < r->K; i++)
+                fprintf(f, "%zu\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\n", r->md[i].k, r->md[i].rrs,
+                        r->md[i].rrs_wor, r->md[i].kseq, r->md[i].optimal,
+                        r->md[i].batch_rejections);
+        }
+        return;
+    }
+    fprintf(f, "\n%zu sequences, %zu positions (V = %zu)\n", r->sequences, r->positions, tf->V);
+    fprintf(f, "expected rejections per sequence (Theorem 1): %.6g +- %.2g   (sum TV)\n",
+            r->tv_sum, r->tv_sum_stderr);
+    fprintf(f, "given the recorded tokens:                    %.6g   (sum r_t; variance "
+               "%.4g over the trace)\n", r->r_sum, r->rej_var);
+    fprintf(f, "mean acceptance 1 - TV:                       %.6g\n\n", r->mean_acceptance);
+    fprintf(f, "draft length (cost of a draft step %g target calls)\n", a->o.cost);
+    fprintf(f, "%5s %14s %12s %12s %12s %9s %14s %12s\n", "gamma", "calls/seq", "draft steps",
+            "wall time", "tokens/call", "speedup", "Leviathan t/c", "Lev. speedup");
+    for (i = 0; i < r->ngamma; i++) {
+        const sd_trace_gamma_row *g = &r->rows[i];
+        fprintf(f, "%5zu %14.6g %12.6g %12.6g %12.6g %9.4g %14.6g %12.4g\n", g->gamma, g->calls,
+                g->draft_steps, g->wall_time, g->tokens_per_call, g->speedup,
+                g->leviathan_tokens_per_call, g->leviathan_speedup);
+    }
+    if (r->K) {
+        fprintf(f, "\nmulti-draft: mean acceptance over positions; batch SD rejections per "
+                   "sequence\n%3s %10s %10s %10s %10s %14s\n", "k", "RRS", "RRS w/o rep",
+                "K-SEQ", "alpha*_k", "batch N_rej");
+        for (i = 0; i < r->K; i++) {
+            fprintf(f, "%3zu %10.6f ", r->md[i].k, r->md[i].rrs);
+            if (isnan(r->md[i].rrs_wor))
+                fprintf(f, "%10s ", "-");
+            else
+                fprintf(f, "%10.6f ", r->md[i].rrs_wor);
+            fprintf(f, "%10.6f %10.6f %14.6g\n", r->md[i].kseq, r->md[i].optimal,
+                    r->md[i].batch_rejections);
+        }
+    }
+    fprintf(f, "\nconformance (were the tokens drawn from the target rows?): %s\n",
+            pass ? "pass" : "FAIL");
+    fprintf(f, "  zero-probability tokens: %zu\n", r->zero_prob);
+    fprintf(f, "  surprisal: %.6g against %.6g +- %.4g, z = %.3g (limit %g)\n", r->surprisal,
+            r->surprisal_mean, sqrt(r->surprisal_var), r->surprisal_z, c->z);
+    fprintf(f, "  randomised PIT: chi-square %.4g on %zu bins, p = %.3g (limit %g)\n",
+            r->pit_chi2, r->pit_bins, r->pit_p, a->p_min);
+    if (failed)
+        fprintf(f, "  failed: %s\n", failed);
+}
+
+/* The message of a failed conformance test, with where the evidence is
+ * strongest. */
+static void conformance_message(const sd_cli *c, const sd_trace_result *r, const char *failed)
+{
+    if (strcmp(failed, "zero-probability tokens") == 0)
+        fprintf(stderr, "%s: conformance failed: %zu token(s) have target probability 0; the "
+                        "first is tokens[%zu, %zu]\n", c->prog, r->zero_prob, r->zero_b,
+                r->zero_t);
+    else if (strcmp(failed, "surprisal") == 0)
+        fprintf(stderr, "%s: conformance failed: surprisal z-test, z = %.3g (%s surprising "
+                        "than the target rows predict); strongest in sequence %zu (z = %.3g) "
+                        "and at position [%zu, %zu] (%.3g sd)\n", c->prog, r->surprisal_z,
+                r->surprisal_z > 0 ? "more" : "less", r->worst_b, r->worst_b_z, r->worst_pos_b,
+                r->worst_pos_t, r->worst_pos_z);
+    else
+        fprintf(stderr, "%s: conformance failed: randomised PIT chi-square, p = %.3g; "
+                        "strongest in PIT bin %zu of %zu ([%.3g, %.3g), z = %.3g: %s tokens "
+                        "there than the target rows predict)\n", c->prog, r->pit_p,
+                r->pit_worst_bin, r->pit_bins, (double)r->pit_worst_bin / (double)r->pit_bins,
+                (double)(r->pit_worst_bin + 1) / (double)r->pit_bins, r->pit_worst_z,
+                r->pit_worst_z > 0 ? "more" : "fewer");
+}
+
+/* Parse one transform option into s; returns 0 or 2. */
+static int sampling_option(const sd_cli *c, int opt, const char *arg, sd_sampling *s,
+                           unsigned *given)
+{
+    int base = opt >= OPT_DTEMP ? opt - (OPT_DTEMP - OPT_TEMP) : opt;
+    const char *name = NULL;
+    int bad = 0;
+    switch (base) {
+    case OPT_TEMP:
+        name = opt >= OPT_DTEMP ? "--draft-temperature" : "--temperature";
+        bad = sd_cli_double(c, name, arg, 0.0, 1e300, &s->temperature);
+        break;
+    case OPT_TOPK:
+        name = opt >= OPT_DTEMP ? "--draft-top-k" : "--top-k";
+        bad = sd_cli_size(c, name, arg, 0, &s->top_k);
+        break;
+    case OPT_TOPP:
+        name = opt >= OPT_DTEMP ? "--draft-top-p" : "--top-p";
+        bad = sd_cli_double(c, name, arg, 0.0, 1.0, &s->top_p);
+        if (!bad && s->top_p <= 0.0) {
+            sd_cli_usage_error(c, "%s: must be in (0, 1], got %s", name, arg);
+            bad = 1;
+        }
+        break;
+    case OPT_MINP:
+        name = opt >= OPT_DTEMP ? "--draft-min-p" : "--min-p";
+        bad = sd_cli_double(c, name, arg, 0.0, 1.0, &s->min_p);
+        break;
+    }
+    *given |= 1u << (base - OPT_TEMP);
+    return bad ? 2 : 0;
+}
+
+int sd_cmd_trace(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        {"draft-logits", required_argument, 0, OPT_DLOG},
+        {"target-logits", required_argument, 0, OPT_TLOG},
+        {"tokens", required_argument, 0, OPT_TOKENS},
+        {"probs", no_argument, 0, OPT_PROBS},
+        {"temperature", required_argument, 0, OPT_TEMP},
+        {"top-k", required_argument, 0, OPT_TOPK},
+        {"top-p", required_argument, 0, OPT_TOPP},
+        {"min-p", required_argument, 0, OPT_MINP},
+        {"draft-temperature", required_argument, 0, OPT_DTEMP},
+        {"draft-top-k", required_argument, 0, OPT_DTOPK},
+        {"draft-top-p", required_argument, 0, OPT_DTOPP},
+        {"draft-min-p", required_argument, 0, OPT_DMINP},
+        {"gamma", required_argument, 0, OPT_GAMMA},
+        {"cost", required_argument, 0, OPT_COST},
+        {"drafts", required_argument, 0, OPT_DRAFTS},
+        {"per-position", required_argument, 0, OPT_PERPOS},
+        {"p-min", required_argument, 0, OPT_PMIN},
+        {"pit-bins", required_argument, 0, OPT_PITBINS},
+        {"pmf-max", required_argument, 0, OPT_PMF},
+        {"seed", required_argument, 0, SD_OPT_SEED},
+        {"threads", required_argument, 0, SD_OPT_THREADS},
+        {"z", required_argument, 0, SD_OPT_Z},
+        SD_CLI_OUTPUT_OPTIONS,
+        {0, 0, 0, 0}};
+    sd_cli c;
+    trace_args a;
+    sd_trace_file tf;
+    sd_trace_stats *st = NULL;
+    sd_trace_result res;
+    sd_trace_run_opts ro;
+    sd_error err;
+    sd_out out, tsv;
+    tsv_out tv = {NULL, 0};
+    unsigned dgiven = 0, tgiven = 0;
+    int opt, r, rc, pass;
+    const char *failed = NULL;
+    size_t n;
+
+    memset(&a, 0, sizeof a);
+    sd_sampling_default(&a.ts);
+    sd_sampling_default(&a.ds);
+    sd_trace_opts_default(&a.o);
+    a.o.K = TRACE_DEFAULT_DRAFTS;
+    a.p_min = 1e-6;
+    sd_cli_init(&c, "specdec trace", argc, argv, 0);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': help(); return 0;
+        case 'V': printf("specdec %s\n", PACKAGE_VERSION); return 0;
+        case OPT_DLOG: a.dlog = optarg; break;
+        case OPT_TLOG: a.tlog = optarg; break;
+        case OPT_TOKENS: a.tokens = optarg; break;
+        case OPT_PROBS: a.probs = 1; break;
+        case OPT_TEMP: case OPT_TOPK: case OPT_TOPP: case OPT_MINP:
+            if (sampling_option(&c, opt, optarg, &a.ts, &tgiven))
+                return 2;
+            break;
+        case OPT_DTEMP: case OPT_DTOPK: case OPT_DTOPP: case OPT_DMINP:
+            if (sampling_option(&c, opt, optarg, &a.ds, &dgiven))
+                return 2;
+            break;
+        case OPT_GAMMA:
+            if (sd_cli_size_list(&c, "--gamma", optarg, a.o.gamma, SD_TRACE_MAX_GAMMAS,
+                                 &a.o.ngamma))
+                return 2;
+            for (n = 0; n < a.o.ngamma; n++)
+                if (a.o.gamma[n] < 1 || a.o.gamma[n] > SD_TRACE_MAX_GAMMA)
+                    return sd_cli_usage_error(&c, "--gamma: each draft length must be in "
+                                                  "1..%d, got %zu", SD_TRACE_MAX_GAMMA,
+                                              a.o.gamma[n]);
+            break;
+        case OPT_COST:
+            if (sd_cli_double(&c, "--cost", optarg, 0.0, 1e300, &a.o.cost))
+                return 2;
+            break;
+        case OPT_DRAFTS:
+            if (sd_cli_size(&c, "--drafts", optarg, 0, &a.o.K))
+                return 2;
+            if (a.o.K > SD_TRACE_MAX_DRAFTS)
+                return sd_cli_usage_error(&c, "--drafts: at most %d, got %zu",
+                                          SD_TRACE_MAX_DRAFTS, a.o.K);
+            break;
+        case OPT_PERPOS: a.perpos = optarg; break;
+        case OPT_PMIN:
+            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &a.p_min))
+                return 2;
+            break;
+        case OPT_PITBINS:
+            if (sd_cli_size(&c, "--pit-bins", optarg, 2, &a.o.pit_bins))
+                return 2;
+            if (1024 % a.o.pit_bins != 0)
+                return sd_cli_usage_error(&c, "--pit-bins: must divide 1024 (2, 4, 8, ..., "
+                                              "1024), got %zu", a.o.pit_bins);
+            break;
+        case OPT_PMF:
+            if (sd_cli_size(&c, "--pmf-max", optarg, 0, &a.o.pmf_max))
+                return 2;
+            break;
+        case '?': return sd_cli_usage_error(&c, "bad option (see --help)");
+        default:
+            r = sd_cli_option(&c, opt, optarg);
+            if (r < 0)
+                return 2;
+            break;
+        }
+    }
+    if (optind < argc)
+        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
+    if (!a.dlog || !a.tlog || !a.tokens)
+        return sd_cli_usage_error(&c, "--draft-logits, --target-logits and --tokens are "
+                                      "required (missing --%s)",
+                                  !a.dlog ? "draft-logits" : !a.tlog ? "target-logits"
+                                                                      : "tokens");
+    /* draft settings not given follow the target's */
+    if (!(dgiven & 1u))
+        a.ds.temperature = a.ts.temperature;
+    if (!(dgiven & 2u))
+        a.ds.top_k = a.ts.top_k;
+    if (!(dgiven & 4u))
+        a.ds.top_p = a.ts.top_p;
+    if (!(dgiven & 8u))
+        a.ds.min_p = a.ts.min_p;
+    a.o.seed = c.seed;
+    sd_error_clear(&err);
+    if (sd_trace_file_open(&tf, a.dlog, a.tlog, a.tokens, a.probs, &err) != SD_OK)
+        return sd_cli_fail(&c, &err);
+    if (tf.positions == 0) {
+        sd_trace_file_close(&tf);
+        return sd_cli_usage_error(&c, "%s: every sequence is empty (all tokens are -1)",
+                                  a.tokens);
+    }
+    if (sd_trace_stats_alloc(&st, &a.o, &err) != SD_OK) {
+        sd_trace_file_close(&tf);
+        return sd_cli_fail(&c, &err);
+    }
+    if (a.perpos) {
+        sd_cli c2 = c;
+        c2.output = a.perpos;
+        if ((rc = sd_out_open(&c2, &tsv)) != 0) {
+            sd_trace_stats_free(st);
+            sd_trace_file_close(&tf);
+            return rc;
+        }
+        tv.f = tsv.f;
+        provenance_comments(tsv.f, &c, &a, &tf);
+        fputs("b\tt\ttoken\ttv\tr\tq_token\tp_token\tentropy_q\n", tsv.f);
+    }
+    memset(&ro, 0, sizeof ro);
+    ro.draft = a.ds;
+    ro.target = a.ts;
+    ro.K = a.o.K;
+    ro.threads = c.threads;
+    ro.visit = a.perpos ? visit : NULL;
+    ro.visit_arg = &tv;
+    ro.progress = c.quiet ? NULL : sd_cli_progress;
+    ro.progress_arg = &c;
+    if (sd_trace_run(&tf, &ro, st, &err) != SD_OK ||
+        sd_trace_stats_result(st, &res, &err) != SD_OK) {
+        if (a.perpos) {
+            sd_cli c2 = c;
+            c2.output = a.perpos;
+            sd_out_close(&c2, &tsv, 0);
+        }
+        sd_trace_stats_free(st);
+        sd_trace_file_close(&tf);
+        return sd_cli_fail(&c, &err);
+    }
+    pass = sd_trace_conforms(&res, c.z, a.p_min, &failed);
+    rc = sd_out_open(&c, &out);
+    if (rc == 0) {
+        if (c.format == SD_FMT_JSON)
+            report_json(out.f, &c, &a, &tf, &res, pass, failed);
+        else
+            report_text(out.f, &c, &a, &tf, &res, pass, failed);
+        rc = sd_out_close(&c, &out, 1);
+    }
+    if (a.perpos) {
+        sd_cli c2 = c;
+        int r2;
+        c2.output = a.perpos;
+        r2 = sd_out_close(&c2, &tsv, rc == 0 && !tv.failed);
+        if (rc == 0)
+            rc = r2;
+    }
+    if (rc == 0 && !pass) {
+        conformance_message(&c, &res, failed);
+        rc = 1;
+    }
+    sd_trace_stats_free(st);
+    sd_trace_file_close(&tf);
+    return rc;
+}

@@ -1,0 +1,446 @@
+/* tracefile.c - the trace reader and the block runner. */
+#include "tracefile.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "alloc.h"
+#include "rng.h"
+
+void sd_trace_file_close(sd_trace_file *f)
+{
+    if (f == NULL)
+        return;
+    sd_npy_view_close(&f->draft);
+    sd_npy_view_close(&f->target);
+    sd_npy_view_close(&f->tokens);
+    sd_free(f->len);
+    memset(f, 0, sizeof *f);
+}
+
+/* (B, N, V) of a row file: (N, V) or (B, N, V). */
+static sd_status row_shape(const sd_npy_view *v, const char *name, size_t *B, size_t *N,
+                           size_t *V, sd_error *err)
+{
+    if (v->ndim == 2) {
+        *B = 1;
+        *N = v->shape[0];
+        *V = v->shape[1];
+    } else if (v->ndim == 3) {
+        *B = v->shape[0];
+        *N = v->shape[1];
+        *V = v->shape[2];
+    } else {
+        return sd_error_set(err, SD_EINVAL,
+                            "%s: shape with %zu dimensions: (N, V) or (B, N, V) expected", name,
+                            v->ndim);
+    }
+    if (*B == 0 || *N == 0 || *V == 0)
+        return sd_error_set(err, SD_EINVAL, "%s: empty array (B = %zu, N = %zu, V = %zu)",
+                            name, *B, *N, *V);
+    return SD_OK;
+}
+
+sd_status sd_trace_file_open(sd_trace_file *f, const char *draft, const char *target,
+                             const char *tokens, int probs, sd_error *err)
+{
+    size_t B2, N2, V2, b, t;
+    sd_status rc;
+    memset(f, 0, sizeof *f);
+    f->dname = draft;
+    f->tname = target;
+    f->kname = tokens;
+    f->probs = probs;
+    if ((rc = sd_npy_view_open(draft, SD_NPY_FLOATS, &f->draft, err)) != SD_OK ||
+        (rc = sd_npy_view_open(target, SD_NPY_FLOATS, &f->target, err)) != SD_OK ||
+        (rc = sd_npy_view_open(tokens, SD_NPY_INTS, &f->tokens, err)) != SD_OK)
+        goto fail;
+    if ((rc = row_shape(&f->draft, draft, &f->B, &f->N, &f->V, err)) != SD_OK ||
+        (rc = row_shape(&f->target, target, &B2, &N2, &V2, err)) != SD_OK)
+        goto fail;
+    if (f->draft.ndim != f->target.ndim || B2 != f->B || N2 != f->N || V2 != f->V) {
+        rc = sd_error_set(err, SD_EINVAL,
+                          "shape mismatch: %s is (%zu, %zu, %zu) but %s is (%zu, %zu, %zu) "
+                          "as (B, N, V)", draft, f->B, f->N, f->V, target, B2, N2, V2);
+        goto fail;
+    }
+    if (f->tokens.ndim != f->draft.ndim - 1 ||
+        (f->tokens.ndim == 1 && f->tokens.shape[0] != f->N) ||
+        (f->tokens.ndim == 2 && (f->tokens.shape[0] != f->B || f->tokens.shape[1] != f->N))) {
+        char shp[64], want[64];
+        if (f->tokens.ndim == 1)
+            snprintf(shp, sizeof shp, "(%zu,)", f->tokens.shape[0]);
+        else if (f->tokens.ndim == 2)
+            snprintf(shp, sizeof shp, "(%zu, %zu)", f->tokens.shape[0], f->tokens.shape[1]);
+        else
+            snprintf(shp, sizeof shp, "of %zu dimensions", f->tokens.ndim);
+        if (f->draft.ndim == 2)
+            snprintf(want, sizeof want, "(%zu,)", f->N);
+        else
+            snprintf(want, sizeof want, "(%zu, %zu)", f->B, f->N);
+        rc = sd_error_set(err, SD_EINVAL, "shape mismatch: %s is %s but the logits need %s",
+                          tokens, shp, want);
+        goto fail;
+    }
+    f->len = sd_malloc(f->B, sizeof(size_t));
+    if (f->len == NULL) {
+        rc = sd_error_set(err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (b = 0; b < f->B; b++) {
+        size_t end = f->N;
+        for (t = 0; t < f->N; t++) {
+            int64_t x = sd_npy_view_int(&f->tokens, b * f->N + t);
+            if (x == -1) {
+                if (end == f->N)
+                    end = t;
+            } else if (x < 0 || (uint64_t)x >= f->V) {
+                rc = sd_error_set(err, SD_EINVAL,
+                                  "%s: token [%zu, %zu] = %lld outside [0, %zu) (-1 pads "
+                                  "after a sequence's end)", tokens, b, t, (long long)x, f->V);
+                goto fail;
+            } else if (end != f->N) {
+                rc = sd_error_set(err, SD_EINVAL,
+                                  "%s: token [%zu, %zu] = %lld after the padding -1 at "
+                                  "[%zu, %zu]: -1 may only pad the end of a sequence", tokens,
+                                  b, t, (long long)x, b, end);
+                goto fail;
+            }
+        }
+        f->len[b] = end;
+        f->positions += end;
+    }
+    return SD_OK;
+fail:
+    sd_trace_file_close(f);
+    return rc;
+}
+
+sd_status sd_trace_file_row(const sd_trace_file *f, int which, size_t b, size_t t,
+                            double *row, sd_error *err)
+{
+    const sd_npy_view *v = which ? &f->target : &f->draft;
+    const char *name = which ? f->tname : f->dname;
+    const size_t V = f->V;
+    size_t i;
+    sd_npy_view_row(v, (b * f->N + t) * V, V, row);
+    if (!f->probs) {
+        int finite = 0;
+        for (i = 0; i < V; i++) {
+            if (isnan(row[i]) || row[i] == INFINITY)
+                return sd_error_set(err, SD_EINVAL, "%s: logit [%zu, %zu, %zu] is %s", name, b,
+                                    t, i, isnan(row[i]) ? "NaN" : "+inf");
+            finite |= row[i] != -INFINITY;
+        }
+        if (!finite)
+            return sd_error_set(err, SD_EINVAL, "%s: row [%zu, %zu]: every logit is -inf",
+                                name, b, t);
+    } else {
+        double s = 0.0, tol = v->dtype == SD_NPY_F64   ? SD_TRACE_SUM_TOL_F64
+                              : v->dtype == SD_NPY_F32 ? SD_TRACE_SUM_TOL_F32
+                                                       : SD_TRACE_SUM_TOL_F16;
+        for (i = 0; i < V; i++) {
+            if (!isfinite(row[i]) || row[i] < 0.0)
+                return sd_error_set(err, SD_EINVAL,
+                                    "%s: probability [%zu, %zu, %zu] is %g: must be finite "
+                                    "and >= 0", name, b, t, i, row[i]);
+            s += row[i];
+        }
+        if (!(fabs(s - 1.0) <= tol))
+            return sd_error_set(err, SD_EINVAL,
+                                "%s: row [%zu, %zu] sums to %.10g, not 1 (tolerance %g for "
+                                "%s)", name, b, t, s, tol, sd_npy_dtype_name(v->dtype));
+    }
+    return SD_OK;
+}
+
+/* Per-thread buffers. */
+typedef struct {
+    double *p, *q, *pc, *qc;
+    size_t *sp, *sq;
+    sd_transform_ws *tws;
+    sd_trace_pos_ws *pws;
+} run_ws;
+
+static void run_ws_free(run_ws *w)
+{
+    sd_free(w->p);
+    sd_free(w->q);
+    sd_free(w->pc);
+    sd_free(w->qc);
+    sd_free(w->sp);
+    sd_free(w->sq);
+    sd_transform_ws_free(w->tws);
+    sd_trace_pos_ws_free(w->pws);
+    memset(w, 0, sizeof *w);
+}
+
+static int run_ws_alloc(run_ws *w, size_t V, size_t K)
+{
+    memset(w, 0, sizeof *w);
+    w->p = sd_malloc(V, sizeof(double));
+    w->q = sd_malloc(V, sizeof(double));
+    w->pc = sd_malloc(V, sizeof(double));
+    w->qc = sd_malloc(V, sizeof(double));
+    w->sp = sd_malloc(V, sizeof(size_t));
+    w->sq = sd_malloc(V, sizeof(size_t));
+    w->tws = sd_transform_ws_alloc(V);
+    w->pws = sd_trace_pos_ws_alloc(V, K);
+    if (!w->p || !w->q || !w->pc || !w->qc || !w->sp || !w->sq || !w->tws || !w->pws) {
+        run_ws_free(w);
+        return -1;
+    }
+    return 0;
+}
+
+/* One position: read, check, transform, compress to the union of the
+ * supports (and the token), compute. */
+static sd_status one_position(const sd_trace_file *f, const sd_trace_run_opts *o, size_t b,
+                              size_t t, size_t x, run_ws *w, sd_trace_pos *pos, sd_error *err)
+{
+    size_t np, nq, i = 0, j = 0, n = 0, xi = 0;
+    int xdone = 0;
+    sd_status rc;
+    if ((rc = sd_trace_file_row(f, 0, b, t, w->p, err)) != SD_OK ||
+        (rc = sd_trace_file_row(f, 1, b, t, w->q, err)) != SD_OK)
+        return rc;
+    np = sd_transform_row(&o->draft, w->p, f->V, f->probs, w->p, w->sp, w->tws);
+    nq = sd_transform_row(&o->target, w->q, f->V, f->probs, w->q, w->sq, w->tws);
+    /* merge the two sorted supports, with x inserted where it belongs */
+    for (;;) {
+        size_t a = i < np ? w->sp[i] : SIZE_MAX, c = j < nq ? w->sq[j] : SIZE_MAX;
+        size_t y = a < c ? a : c;
+        if (!xdone && x <= y) {
+            xi = n;
+            xdone = 1;
+            y = x;
+        } else if (y == SIZE_MAX) {
+            break;
+        }
+        w->pc[n] = w->p[y];
+        w->qc[n++] = w->q[y];
+        i += i < np && w->sp[i] == y;
+        j += j < nq && w->sq[j] == y;
+    }
+    return sd_trace_pos_compute(w->pc, w->qc, n, xi, o->K, w->pws, pos, err);
+}
+
+/* The (b, t) of the positions of a block, in trace order. */
+typedef struct {
+    size_t b, t, x;
+} slot;
+
+/* Make sequence b the open one: close the open sequence, and open (and
+ * close, if they are empty) every sequence up to b.  *next is the next
+ * sequence not yet opened. */
+static sd_status advance_to(sd_trace_stats *st, size_t b, size_t *next, int *open,
+                            sd_error *err)
+{
+    sd_status rc = SD_OK;
+    while (rc == SD_OK && *next <= b) {
+        if (*open)
+            rc = sd_trace_stats_end(st, err);
+        if (rc == SD_OK)
+            rc = sd_trace_stats_begin(st, err);
+        *open = rc == SD_OK;
+        ++*next;
+    }
+    return rc;
+}
+
+sd_status sd_trace_run(const sd_trace_file *f, const sd_trace_run_opts *o,
+                       sd_trace_stats *st, sd_error *err)
+{
+    const size_t L = o->block ? o->block : 256;
+    int nth = 1, th, open = 0;
+    run_ws *ws = NULL;
+    slot *sl = NULL;
+    sd_trace_pos *pos = NULL;
+    sd_status *prc = NULL, rc = SD_OK;
+    sd_error *perr = NULL;
+    size_t b = 0, t = 0, done = 0, next = 0;
+#ifdef _OPENMP
+    nth = o->threads > 0 ? o->threads : omp_get_max_threads();
+#endif
+    ws = sd_calloc((size_t)nth, sizeof *ws);
+    sl = sd_malloc(L, sizeof *sl);
+    pos = sd_malloc(L, sizeof *pos);
+    prc = sd_malloc(L, sizeof *prc);
+    perr = sd_malloc(L, sizeof *perr);
+    if (ws == NULL || sl == NULL || pos == NULL || prc == NULL || perr == NULL)
+        rc = sd_error_set(err, SD_ENOMEM, "out of memory");
+    for (th = 0; rc == SD_OK && th < nth; th++)
+        if (run_ws_alloc(&ws[th], f->V, o->K) != 0)
+            rc = sd_error_set(err, SD_ENOMEM, "out of memory for the row buffers (V = %zu)",
+                              f->V);
+    while (rc == SD_OK && b < f->B) {
+        size_t n = 0, i;
+        long k;
+        while (n < L && b < f->B) {
+            if (t >= f->len[b]) {
+                b++;
+                t = 0;
+                continue;
+            }
+            sl[n].b = b;
+            sl[n].t = t;
+            sl[n].x = (size_t)sd_npy_view_int(&f->tokens, b * f->N + t);
+            n++;
+            t++;
+        }
+        if (n == 0)
+            break;
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nth)
+        for (k = 0; k < (long)n; k++) {
+            int me = 0;
+#ifdef _OPENMP
+            me = omp_get_thread_num();
+#endif
+            prc[k] = one_position(f, o, sl[k].b, sl[k].t, sl[k].x, &ws[me], &pos[k], &perr[k]);
+        }
+        /* in trace order, so that the result does not depend on the threads */
+        for (i = 0; rc == SD_OK && i < n; i++) {
+            if (prc[i] != SD_OK) {
+                *err = perr[i];
+                rc = prc[i];
+                break;
+            }
+            rc = advance_to(st, sl[i].b, &next, &open, err);
+            if (rc == SD_OK)
+                rc = sd_trace_stats_push(st, &pos[i], err);
+            if (rc == SD_OK && o->visit != NULL &&
+                o->visit(o->visit_arg, sl[i].b, sl[i].t, sl[i].x, &pos[i]) != 0)
+                rc = sd_error_set(err, SD_EIO, "writing the per-position output failed");
+        }
+        {
+            size_t r0 = sl[0].b * f->N + sl[0].t, r1 = sl[n - 1].b * f->N + sl[n - 1].t + 1;
+            sd_npy_view_release(&f->draft, r0 * f->V, (r1 - r0) * f->V);
+            sd_npy_view_release(&f->target, r0 * f->V, (r1 - r0) * f->V);
+        }
+        done += n;
+        if (o->progress)
+            o->progress(o->progress_arg, done, f->positions);
+    }
+    if (rc == SD_OK && f->B > 0)
+        rc = advance_to(st, f->B - 1, &next, &open, err);
+    if (rc == SD_OK && open)
+        rc = sd_trace_stats_end(st, err);
+    for (th = 0; ws != NULL && th < nth; th++)
+        run_ws_free(&ws[th]);
+    sd_free(ws);
+    sd_free(sl);
+    sd_free(pos);
+    sd_free(prc);
+    sd_free(perr);
+    return rc;
+}
+
+/* Inverse-CDF draw from w[0..V-1] (summing to 1 up to rounding). */
+static size_t draw(const double *w, size_t V, double u)
+{
+    double c = 0.0;
+    size_t i, last = 0;
+    for (i = 0; i < V; i++) {
+        if (w[i] > 0.0) {
+            last = i;
+            c += w[i];
+            if (u < c)
+                return i;
+        }
+    }
+    return last;
+}
+
+sd_status sd_trace_sample_chain(const sd_model *m, const sd_trace_sample_opts *o,
+                                const char *draft_path, const char *target_path,
+                                const char *tokens_path, sd_error *err)
+{
+    const size_t V = m->V, T = m->T, B = o->B;
+    size_t b, t, i, shape[3];
+    double *P = NULL, *Q = NULL, *tk = NULL;
+    float *fP = NULL, *fQ = NULL;
+    int64_t *X = NULL;
+    sd_transform_ws *tws = NULL;
+    sd_sampling topk;
+    sd_status rc = SD_OK;
+    if (B == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of sequences must be at least 1");
+    if (o->source == SD_TRACE_FROM_TOP_K && o->top_k == 0)
+        return sd_error_set(err, SD_EINVAL, "top-k control with k = 0");
+    if ((double)B * (double)T * (double)V > SD_TRACE_SAMPLE_MAX)
+        return sd_error_set(err, SD_ERANGE,
+                            "a trace of B T V = %zu x %zu x %zu values per file is beyond the "
+                            "limit of %.0e", B, T, V, SD_TRACE_SAMPLE_MAX);
+    sd_sampling_default(&topk);
+    topk.top_k = o->top_k;
+    P = sd_malloc(B * T * V, sizeof(double));
+    Q = sd_malloc(B * T * V, sizeof(double));
+    X = sd_malloc(B * T, sizeof(int64_t));
+    tk = sd_malloc(V, sizeof(double));
+    tws = sd_transform_ws_alloc(V);
+    if (o->logits) {
+        fP = sd_malloc(B * T * V, sizeof(float));
+        fQ = sd_malloc(B * T * V, sizeof(float));
+    }
+    if (!P || !Q || !X || !tk || !tws || (o->logits && (!fP || !fQ))) {
+        rc = sd_error_set(err, SD_ENOMEM, "out of memory for a trace of %zu x %zu x %zu", B, T,
+                          V);
+        goto done;
+    }
+    for (b = 0; b < B; b++) {
+        gsl_rng *r = sd_rng_stream_alloc(NULL, o->seed, b);
+        size_t s;
+        if (r == NULL) {
+            rc = sd_error_set(err, SD_ENOMEM, "out of memory");
+            goto done;
+        }
+        s = draw(m->pi0, V, gsl_rng_uniform(r));
+        for (t = 1; t <= T; t++) {
+            const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
+            double *dp = P + ((b * T) + t - 1) * V, *dq = Q + ((b * T) + t - 1) * V;
+            const double *law = o->source == SD_TRACE_FROM_DRAFT ? p : q;
+            memcpy(dp, p, V * sizeof(double));
+            memcpy(dq, q, V * sizeof(double));
+            if (o->source == SD_TRACE_FROM_TOP_K) {
+                sd_transform_row(&topk, q, V, 1, tk, NULL, tws);
+                law = tk;
+            }
+            s = draw(law, V, gsl_rng_uniform(r));
+            X[b * T + t - 1] = (int64_t)s;
+        }
+        gsl_rng_free(r);
+    }
+    shape[0] = B;
+    shape[1] = T;
+    shape[2] = V;
+    if (o->logits) {
+        for (i = 0; i < B * T * V; i++) {
+            fP[i] = P[i] > 0.0 ? (float)log(P[i]) : -INFINITY;
+            fQ[i] = Q[i] > 0.0 ? (float)log(Q[i]) : -INFINITY;
+        }
+        rc = sd_npy_write_typed(draft_path, fP, SD_NPY_F32, 3, shape, err);
+        if (rc == SD_OK)
+            rc = sd_npy_write_typed(target_path, fQ, SD_NPY_F32, 3, shape, err);
+    } else {
+        rc = sd_npy_write_typed(draft_path, P, SD_NPY_F64, 3, shape, err);
+        if (rc == SD_OK)
+            rc = sd_npy_write_typed(target_path, Q, SD_NPY_F64, 3, shape, err);
+    }
+    if (rc == SD_OK)
+        rc = sd_npy_write_typed(tokens_path, X, SD_NPY_I64, 2, shape, err);
+done:
+    sd_free(P);
+    sd_free(Q);
+    sd_free(X);
+    sd_free(tk);
+    sd_free(fP);
+    sd_free(fQ);
+    sd_transform_ws_free(tws);
+    return rc;
+}
