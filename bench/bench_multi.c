@@ -1,6 +1,6 @@
 /* bench_multi - Monte Carlo throughput of the multi-draft simulations
  * (batch SD, tree verification) beside SD's, through the same entry
- * point as `specdec simulate` (sd_algo_sim + sd_mc_run).
+ * point as `specdec simulate` (sd_rule_sim + sd_mc_run).
  *
  * Loads a draft/target pair of .npy files, builds the sampling tables
  * once, then times sd_mc_run with the given threads, best of REPS.
@@ -13,7 +13,7 @@
 #include <time.h>
 
 #include "specdec.h"
-#include "algo.h"
+#include "rule.h"
 
 static double now(void)
 {
@@ -25,13 +25,14 @@ static double now(void)
 int main(int argc, char **argv)
 {
     sd_model m;
-    sd_algo_sim *as;
+    sd_rule_sim *as;
+    const sd_rule_type *algo;
     sd_sim sim;
     sd_mc_config cfg = {0};
     sd_mc_result res;
     sd_error err;
     double best = 0.0, mean = 0.0;
-    int reps, i, algo;
+    int reps, i;
     size_t M;
 
     if (argc != 8) {
@@ -41,10 +42,10 @@ int main(int argc, char **argv)
     cfg.runs = strtoul(argv[3], NULL, 10);
     cfg.threads = atoi(argv[4]);
     reps = atoi(argv[5]);
-    algo = sd_algo_parse(argv[6]);
+    algo = sd_rule_find(argv[6]);
     M = strtoul(argv[7], NULL, 10);
     cfg.seed = 20241101;
-    if (cfg.runs == 0 || cfg.threads < 1 || reps < 1 || algo < 0 || M < 1) {
+    if (cfg.runs == 0 || cfg.threads < 1 || reps < 1 || algo == NULL || M < 1) {
         fprintf(stderr, "bench_multi: RUNS, THREADS, REPS, M must be positive, ALGO an "
                         "algorithm name\n");
         return 2;
@@ -53,17 +54,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_multi: %s\n", err.msg);
         return 2;
     }
-    if (sd_algo_sim_alloc(&as, &m, (sd_algo)algo, M, SD_SIM_CORRECT, &err) != SD_OK) {
+    if (sd_rule_sim_alloc(&as, algo, &m, M, 0, &err) != SD_OK) {
         fprintf(stderr, "bench_multi: %s\n", err.msg);
         sd_model_free(&m);
         return 3;
     }
-    sim = sd_algo_sim_get(as);
+    sim = sd_rule_sim_get(as);
     for (i = 0; i < reps; i++) {
         double t0 = now(), dt;
         if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
             fprintf(stderr, "bench_multi: %s\n", err.msg);
-            sd_algo_sim_free(as);
+            sd_rule_sim_free(as);
             sd_model_free(&m);
             return 3;
         }
@@ -75,7 +76,7 @@ int main(int argc, char **argv)
     }
     printf("%s\t%zu\t%d\t%zu\t%zu\t%zu\t%.6f\t%.6g\t%.6f\n", argv[6], M, cfg.threads, cfg.runs,
            m.T, m.V, best, (double)cfg.runs * (double)m.T / best, mean);
-    sd_algo_sim_free(as);
+    sd_rule_sim_free(as);
     sd_model_free(&m);
     return 0;
 }

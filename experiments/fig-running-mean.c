@@ -10,10 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algo.h"
 #include "cli.h"
-#include "exact.h"
-#include "sim_sd.h"
+#include "rule.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -27,9 +25,9 @@ static void help(void)
            "                        --output FILE\n"
            "Write the running mean of N_rej of Algorithm SD over the first R*n runs for\n"
            "n = 1..N (default N = 1000, R = 100) beside the exact E[N_rej] (Theorem 1),\n"
-           "as gnuplot data with the provenance in '#' lines.  Default model: --random 7,50.\n\n"
-           "  --algo A             sd (default), batch or tree (exact value: Theorem 3 / DP)\n"
-           "  --drafts M           drafts per round for batch and tree (default 1)\n\n");
+           "as gnuplot data with the provenance in '#' lines.  Default model: --random 7,50.\n\n");
+    sd_cli_help_rules(stdout, SD_RULE_PAPER, &sd_rule_sd, NULL);
+    printf("  --drafts M           drafts per round for batch and tree (default 1)\n\n");
     fputs(sd_cli_help_model, stdout);
     fputs(sd_cli_help_mc, stdout);
     fputs(sd_cli_help_output, stdout);
@@ -47,8 +45,8 @@ int main(int argc, char **argv)
     sd_cli c;
     sd_model m;
     sd_error err;
-    sd_algo_sim *as = NULL;
-    sd_algo algo = SD_ALGO_SD;
+    sd_rule_sim *as = NULL;
+    const sd_rule_type *algo = &sd_rule_sd;
     sd_sim sim;
     sd_mc_config cfg;
     sd_mc_result res;
@@ -72,10 +70,8 @@ int main(int argc, char **argv)
                 return 2;
             break;
         case OPT_ALGO:
-            r = sd_algo_parse(optarg);
-            if (r != SD_ALGO_SD && r != SD_ALGO_BATCH && r != SD_ALGO_TREE)
-                return sd_cli_usage_error(&c, "--algo: '%s' is not sd, batch or tree", optarg);
-            algo = (sd_algo)r;
+            if (sd_cli_rule(&c, optarg, SD_RULE_PAPER, &algo))
+                return 2;
             break;
         case OPT_DRAFTS:
             if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
@@ -103,14 +99,13 @@ int main(int argc, char **argv)
         fprintf(stderr, "%s: out of memory\n", c.prog);
         return 3;
     }
-    if ((algo == SD_ALGO_SD ? sd_exact_sd_moments(&m, &exact, &var, &err)
-                            : sd_algo_exact(&m, algo, M, &exact, &var, &err)) != SD_OK ||
-        sd_algo_sim_alloc(&as, &m, algo, M, SD_SIM_CORRECT, &err) != SD_OK) {
+    if (sd_rule_exact(algo, &m, M, &exact, &var, &err) != SD_OK ||
+        sd_rule_sim_alloc(&as, algo, &m, M, 0, &err) != SD_OK) {
         free(sums);
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
-    sim = sd_algo_sim_get(as);
+    sim = sd_rule_sim_get(as);
     memset(&cfg, 0, sizeof cfg);
     cfg.runs = c.runs;
     cfg.seed = c.seed;
@@ -121,23 +116,20 @@ int main(int argc, char **argv)
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = &c;
     rc = sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) == SD_OK ? 0 : sd_cli_fail(&c, &err);
-    sd_algo_sim_free(as);
+    sd_rule_sim_free(as);
     if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
         sd_cli_comment_provenance(out.f, &c, 1);
-        if (algo == SD_ALGO_SD) {
-            fprintf(out.f, "# figure panel (a): running mean of N_rej of Algorithm SD, "
-                           "%zu runs per point\n", per);
-            fprintf(out.f, "# exact E[N_rej] (Theorem 1) = %.10f, Var = %.10f, speed-up T/E = %.6f\n",
-                    exact, var, exact > 0 ? (double)m.T / exact : 0.0);
+        if (algo->flags & SD_RULE_VARIANCE) { /* panel (a): Algorithm SD */
+            fprintf(out.f, "# figure panel (a): running mean of N_rej of %s, "
+                           "%zu runs per point\n", algo->title, per);
+            fprintf(out.f, "# exact E[N_rej] (%s) = %.10f, Var = %.10f, speed-up T/E = %.6f\n",
+                    algo->exact_ref, exact, var, exact > 0 ? (double)m.T / exact : 0.0);
         } else {
             fprintf(out.f, "# figure panel (b): running mean of N_rej of %s with M = %zu drafts, "
-                           "%zu runs per point\n",
-                    algo == SD_ALGO_BATCH ? "batch SD (Algorithm 4)" : "tree verification", M,
-                    per);
-            fprintf(out.f, "# algo = %s, drafts = %zu\n", sd_algo_name(algo), M);
+                           "%zu runs per point\n", algo->title, M, per);
+            fprintf(out.f, "# algo = %s, drafts = %zu\n", algo->name, M);
             fprintf(out.f, "# exact E[N_rej] (%s) = %.10f, speed-up T/E = %.6f\n",
-                    algo == SD_ALGO_BATCH ? "Theorem 3" : "tree DP", exact,
-                    exact > 0 ? (double)m.T / exact : 0.0);
+                    algo->exact_ref, exact, exact > 0 ? (double)m.T / exact : 0.0);
         }
         fprintf(out.f, "# final Monte Carlo mean = %.10f +- %.3g (stderr), runs = %zu\n",
                 res.mean, res.stderr_mean, res.runs);

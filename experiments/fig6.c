@@ -4,7 +4,7 @@
  *    probability against k of RRS, K-SEQ, ERSD, the optimal transport bound
  *    alpha*_k and the membership upper bound;
  *  block 1: on the chains, the exact E[N_rej] against the number of drafts
- *    M of SD, batch (RRS), tree (RRS), K-SEQ, K-SEQ in tree form and ERSD.
+ *    M of every rule of the table (rule.h).
  * Everything is exact (no Monte Carlo); the two blocks are separated by two
  * blank lines (gnuplot 'index 0' and 'index 1'). */
 #include <math.h>
@@ -12,13 +12,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algo.h"
 #include "cli.h"
 #include "ersd.h"
 #include "kseq.h"
-#include "multidraft.h"
 #include "otbound.h"
 #include "rrs.h"
+#include "rule.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -26,18 +25,16 @@
 
 enum { OPT_ROW = SD_OPT_FIRST_LOCAL, OPT_KMAX };
 
-static const sd_algo chain_algos[] = {SD_ALGO_SD,   SD_ALGO_BATCH,     SD_ALGO_TREE,
-                                      SD_ALGO_KSEQ, SD_ALGO_KSEQ_TREE, SD_ALGO_ERSD};
-#define NALGO (sizeof chain_algos / sizeof chain_algos[0])
-
 static void help(void)
 {
+    char names[256];
     printf("Usage: fig6 [MODEL] [--row T,S] [--kmax K] --output FILE\n"
            "Write the data of Figure 6 (SPEC.md 6): block 0, on the token pair\n"
            "P_T(S,.), Q_T(S,.) (default row 1,0), the acceptance probability of RRS, K-SEQ,\n"
            "ERSD, the optimal transport bound alpha*_k and the membership upper bound for\n"
-           "k = 1..K (default 10); block 1, the exact E[N_rej] of sd, batch, tree, kseq,\n"
-           "kseq-tree and ersd for M = 1..K drafts.  Default model: --random 7,50.\n\n");
+           "k = 1..K (default 10); block 1, the exact E[N_rej] of every rule for\n"
+           "M = 1..K drafts (%s).\nDefault model: --random 7,50.\n\n",
+           sd_rule_names(names, sizeof names, ", ", 0));
     fputs(sd_cli_help_model, stdout);
     fputs(sd_cli_help_output, stdout);
 }
@@ -52,8 +49,8 @@ static sd_status token_block(FILE *f, const double *p, const double *q, size_t V
     sd_status rc;
     if (tmp == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
-    rc = sd_ersd_ws_alloc(&ws, V, K, SD_MULTIDRAFT_ERSD_EPSABS, SD_MULTIDRAFT_ERSD_EPSREL,
-                          SD_MULTIDRAFT_ERSD_LIMIT, err);
+    rc = sd_ersd_ws_alloc(&ws, V, K, SD_ERSD_CHAIN_EPSABS, SD_ERSD_CHAIN_EPSREL,
+                          SD_ERSD_CHAIN_LIMIT, err);
     fprintf(f, "# block 0: acceptance probability against k (TV = %.12f, 1 - TV = %.12f)\n",
             sd_tv(p, q, V), 1.0 - sd_tv(p, q, V));
     fprintf(f, "# columns: k rrs kseq ersd optimal upper kseq_rho ersd_abserr\n");
@@ -77,19 +74,20 @@ static sd_status token_block(FILE *f, const double *p, const double *q, size_t V
 /* Block 1. */
 static sd_status chain_block(FILE *f, const sd_model *m, size_t K, sd_error *err)
 {
-    size_t M, a;
+    const sd_rule_type *const *r;
+    size_t M;
     sd_status rc = SD_OK;
     fprintf(f, "\n\n# block 1: exact E[N_rej] against the number of drafts M (T = %zu)\n",
             m->T);
     fprintf(f, "# columns: M");
-    for (a = 0; a < NALGO; a++)
-        fprintf(f, " %s", sd_algo_name(chain_algos[a]));
+    for (r = sd_rules; *r != NULL; r++)
+        fprintf(f, " %s", (*r)->name);
     fputc('\n', f);
     for (M = 1; rc == SD_OK && M <= K; M++) {
         fprintf(f, "%zu", M);
-        for (a = 0; rc == SD_OK && a < NALGO; a++) {
+        for (r = sd_rules; rc == SD_OK && *r != NULL; r++) {
             double e;
-            rc = sd_algo_exact(m, chain_algos[a], M, &e, NULL, err);
+            rc = sd_rule_exact(*r, m, M, &e, NULL, err);
             if (rc == SD_OK)
                 fprintf(f, " %.10f", e);
         }

@@ -35,34 +35,52 @@ sd_status sd_batch_tree_exact(const sd_model *m, size_t M, double *mean, double 
     return rc;
 }
 
-sd_status sd_batch_sim_alloc(sd_batch_sim *s, const sd_model *m, size_t M, int tree,
+struct sd_batch_sim {
+    int tree;              /* which scheme */
+    sd_rrs_sim rrs;        /* RRS tables */
+    sd_roundstart_sim rs;  /* batch: the round-start engine */
+    sd_tree_sim ts;        /* tree: the tree engine */
+};
+
+sd_status sd_batch_sim_alloc(sd_batch_sim **out, const sd_model *m, size_t M, int tree,
                              sd_error *err)
 {
+    sd_batch_sim *s = sd_calloc(1, sizeof *s);
     sd_status rc;
-    memset(s, 0, sizeof *s);
+    *out = NULL;
+    if (s == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory");
     s->tree = tree != 0;
     rc = sd_rrs_sim_alloc(&s->rrs, m, M, s->tree, err);
-    if (rc != SD_OK)
-        return rc;
-    if (s->tree) {
-        sd_tree_verifier v = sd_rrs_tree_verifier(&s->rrs);
-        rc = sd_tree_sim_alloc(&s->ts, m, &v, M, err);
-    } else {
-        sd_rs_verifier v = sd_rrs_rs_verifier(&s->rrs);
-        rc = sd_roundstart_sim_alloc(&s->rs, m, &v, err);
+    if (rc == SD_OK) {
+        if (s->tree) {
+            sd_tree_verifier v = sd_rrs_tree_verifier(&s->rrs);
+            rc = sd_tree_sim_alloc(&s->ts, m, &v, M, err);
+        } else {
+            sd_rs_verifier v = sd_rrs_rs_verifier(&s->rrs);
+            rc = sd_roundstart_sim_alloc(&s->rs, m, &v, err);
+        }
+        if (rc != SD_OK)
+            sd_rrs_sim_free(&s->rrs);
     }
-    if (rc != SD_OK)
-        sd_rrs_sim_free(&s->rrs);
-    return rc;
+    if (rc != SD_OK) {
+        sd_free(s);
+        return rc;
+    }
+    *out = s;
+    return SD_OK;
 }
 
 void sd_batch_sim_free(sd_batch_sim *s)
 {
+    if (s == NULL)
+        return;
     if (s->tree)
         sd_tree_sim_free(&s->ts);
     else
         sd_roundstart_sim_free(&s->rs);
     sd_rrs_sim_free(&s->rrs);
+    sd_free(s);
 }
 
 /* ---- the RRS-specialised kernels -------------------------------------------

@@ -35,21 +35,16 @@ sd_status sd_batch_limit(const sd_model *m, double *mean, sd_error *err);
 sd_status sd_batch_tree_exact(const sd_model *m, size_t M, double *mean, double *live,
                               sd_error *err);
 
-/* A literal simulation of batch SD (tree = 0) or tree verification
- * (tree != 0).  Holds pointers into itself: do not move it once built. */
-typedef struct {
-    int tree;              /* which scheme */
-    sd_rrs_sim rrs;        /* RRS tables */
-    sd_roundstart_sim rs;  /* batch: the round-start engine */
-    sd_tree_sim ts;        /* tree: the tree engine */
-} sd_batch_sim;
+/* A literal simulation of batch SD or tree verification (opaque). */
+typedef struct sd_batch_sim sd_batch_sim;
 
-/* Build the simulation of m (which must outlive it) with M >= 1 drafts.
- * Errors of sd_rrs_sim_alloc (SD_EINVAL, SD_ERANGE, SD_ENOMEM); on
- * failure everything is released. */
-sd_status sd_batch_sim_alloc(sd_batch_sim *s, const sd_model *m, size_t M, int tree,
+/* Build the simulation of m (which must outlive it) with M >= 1 drafts:
+ * batch SD (tree = 0) or tree verification (tree != 0).  Errors of
+ * sd_rrs_sim_alloc (SD_EINVAL, SD_ERANGE, SD_ENOMEM); on failure *out is
+ * NULL and everything is released. */
+sd_status sd_batch_sim_alloc(sd_batch_sim **out, const sd_model *m, size_t M, int tree,
                              sd_error *err);
-/* Release everything (safe on a zeroed struct). */
+/* Release everything (NULL is a no-op). */
 void sd_batch_sim_free(sd_batch_sim *s);
 
 /* Its sd_sim interface for sd_mc_run: RRS inlined, uniforms from

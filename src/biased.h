@@ -23,7 +23,7 @@
 #include <stddef.h>
 
 #include "error.h"
-#include "rule.h"
+#include "step.h"
 
 /* The law a biased rule draws from after a rejection. */
 typedef enum {
@@ -69,7 +69,7 @@ void sd_biased_output(const double *w, const double *r, size_t V, double *o);
 /* Loss_TV(w, r) = TV(w + (1 - a) r, Q) = 1/2 sum |O - Q|, without a buffer. */
 double sd_biased_loss_tv(const double *w, const double *r, const double *q, size_t V);
 
-/* The step laws (rule.h) of the biased rule with accepted mass w and
+/* The step laws (step.h) of the biased rule with accepted mass w and
  * resampling law per resample: rej = 1 - a, acc = w, res = R* or Q
  * (res is zero when rej = 0).  out->V must be V. */
 void sd_biased_step(const double *w, const double *q, size_t V, sd_resample resample,

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "alloc.h"
-#include "rule.h"
+#include "step.h"
 
 double sd_block_cost(const sd_model *m, size_t gamma)
 {

@@ -9,7 +9,7 @@
 
 #include "alloc.h"
 #include "roundstart.h"
-#include "rule.h"
+#include "step.h"
 #include "scan.h"
 
 /* ---- per-position kernels ---------------------------------------------- */

@@ -674,3 +674,69 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
     }
     fprintf(f, "theorem %s: %s\n", theorem, all ? "all checks hold" : "SOME CHECKS FAILED");
 }
+
+int sd_cli_rule(const sd_cli *c, const char *arg, unsigned need, const sd_rule_type **out)
+{
+    const sd_rule_type *T = sd_rule_find(arg);
+    char names[512];
+    if (T != NULL && (T->flags & need) == need) {
+        *out = T;
+        return 0;
+    }
+    sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (%s)", arg,
+                       sd_rule_names(names, sizeof names, ", ", need));
+    return -1;
+}
+
+/* Append word to the help paragraph being wrapped at 77 columns. */
+static void help_word(FILE *f, const char *word, size_t *col)
+{
+    size_t n = strlen(word);
+    if (*col + 1 + n > 77) {
+        fprintf(f, "\n%23s%s", "", word);
+        *col = 23 + n;
+    } else {
+        fprintf(f, "%s%s", *col > 23 ? " " : "", word);
+        *col += (*col > 23 ? 1 : 0) + n;
+    }
+}
+
+/* Append text word by word. */
+static void help_words(FILE *f, const char *text, size_t *col)
+{
+    char word[128];
+    while (*text != '\0') {
+        size_t n = strcspn(text, " ");
+        if (n > 0 && n < sizeof word) {
+            memcpy(word, text, n);
+            word[n] = '\0';
+            help_word(f, word, col);
+        }
+        text += n;
+        text += strspn(text, " ");
+    }
+}
+
+void sd_cli_help_rules(FILE *f, unsigned need, const sd_rule_type *dflt, const char *tail)
+{
+    const sd_rule_type *const *r;
+    char buf[256];
+    size_t col = 23, left = 0;
+    for (r = sd_rules; *r != NULL; r++)
+        left += ((*r)->flags & need) == need && *r != dflt;
+    fputs("  --algo A             ", f);
+    if (dflt != NULL) {
+        snprintf(buf, sizeof buf, "%s (default)%s", dflt->name,
+                 left > 0 ? "," : tail != NULL ? tail : "");
+        help_words(f, buf, &col);
+    }
+    for (r = sd_rules; *r != NULL; r++) {
+        if (((*r)->flags & need) != need || *r == dflt)
+            continue;
+        left--;
+        snprintf(buf, sizeof buf, "%s (%s)%s", (*r)->name, (*r)->summary,
+                 left > 0 ? "," : tail != NULL ? tail : "");
+        help_words(f, buf, &col);
+    }
+    fputc('\n', f);
+}

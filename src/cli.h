@@ -19,6 +19,7 @@
 
 #include "check.h"
 #include "model.h"
+#include "rule.h"
 
 typedef enum { SD_FMT_TABLE = 0, SD_FMT_JSON, SD_FMT_TSV } sd_format;
 
@@ -122,6 +123,14 @@ int sd_cli_size_list(const sd_cli *c, const char *opt, const char *arg, size_t *
 /* A comma-separated list of doubles. */
 int sd_cli_double_list(const sd_cli *c, const char *opt, const char *arg, double *out,
                        size_t cap, size_t *n);
+
+/* --algo: the rule named arg among those whose flags include need; else
+ * print "prog: --algo: unknown algorithm 'arg' (list)" and return -1. */
+int sd_cli_rule(const sd_cli *c, const char *arg, unsigned need, const sd_rule_type **out);
+/* Print the help paragraph of --algo for the rules whose flags include
+ * need, dflt first marked "(default)", the others with their summaries,
+ * tail (or NULL) right after the last, wrapped at 77 columns. */
+void sd_cli_help_rules(FILE *f, unsigned need, const sd_rule_type *dflt, const char *tail);
 
 /* Print "prog: msg" to stderr and return 2 (usage error). */
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)

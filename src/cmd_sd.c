@@ -4,10 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "algo.h"
 #include "cli.h"
 #include "cmds.h"
 #include "exact.h"
+#include "rule.h"
+#include "sim_sd.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -110,33 +111,22 @@ int sd_cmd_random(int argc, char **argv)
 
 /* ---- shared by rejections and simulate ---------------------------------- */
 
-static int parse_algo(sd_cli *c, const char *arg, sd_algo *algo)
-{
-    int a = sd_algo_parse(arg);
-    if (a < 0)
-        return sd_cli_usage_error(c, "--algo: unknown algorithm '%s' (sd, batch, tree, kseq, "
-                                  "kseq-tree, ersd)",
-                                  arg);
-    *algo = (sd_algo)a;
-    return 0;
-}
-
-/* Largest sd_algo_cost the command accepts: about a minute or two. */
+/* Largest sd_rule_cost the command accepts: about a minute or two. */
 #define ALGO_MAX_WORK 1e11
 
 /* Refuse (exit 2) an algorithm/M whose exact computation would take
  * far too long; 0 if fine. */
-static int refuse_cost(const sd_cli *c, const sd_model *m, sd_algo algo, size_t M)
+static int refuse_cost(const sd_cli *c, const sd_model *m, const sd_rule_type *algo, size_t M)
 {
     const char *formula;
-    double cost = sd_algo_cost(m, algo, M, &formula);
+    double cost = sd_rule_cost(algo, m, M, &formula);
     if (cost <= ALGO_MAX_WORK)
         return 0;
     fprintf(stderr,
             "%s: --algo %s --drafts %zu on V = %zu, T = %zu costs about %s = %.3g "
             "operations, over the limit of %.0e (minutes to hours of computing): use "
             "fewer drafts or a smaller model\n",
-            c->prog, sd_algo_name(algo), M, m->V, m->T, formula, cost, ALGO_MAX_WORK);
+            c->prog, algo->name, M, m->V, m->T, formula, cost, ALGO_MAX_WORK);
     return 2;
 }
 
@@ -149,17 +139,16 @@ static double speedup(double T, double E)
 
 static void rejections_help(void)
 {
-    printf("Usage: specdec rejections MODEL [--algo sd|batch|tree|kseq|kseq-tree|ersd]\n"
+    char names[256];
+    printf("Usage: specdec rejections MODEL [--algo %s]\n"
            "                          [--drafts M]\n"
            "                          [--pmf] [--format table|json|tsv] [--output FILE]\n"
            "Exact expected number of rejections E[N_rej] of decoding the target chain with\n"
            "the draft chain (SPEC.md 1; Theorem 1 for sd), its variance, the speed-up\n"
-           "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n"
-           "  --algo A             sd (default), batch (RRS at round starts), tree (RRS\n"
-           "                       over live drafts), kseq (SpecTr K-SEQ at round\n"
-           "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
-           "                       (exponential races at round starts); SPEC.md 3, 6\n"
-           "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
+           "T / E[N_rej] and, with --pmf, the whole law of N_rej.\n\n",
+           sd_rule_names(names, sizeof names, "|", 0));
+    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; SPEC.md 3, 6");
+    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
            "  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n"
            "An exact computation estimated above 1e11 operations (e.g. --algo tree with\n"
            "a very large --drafts: T V^2 M^3) is refused with exit status 2.\n\n");
@@ -178,9 +167,10 @@ int sd_cmd_rejections(int argc, char **argv)
     sd_cli c;
     sd_model m;
     sd_error err;
-    sd_algo algo = SD_ALGO_SD;
+    const sd_rule_type *algo = &sd_rule_sd;
     size_t M = 1;
     int opt, r, want_pmf = 0, rc;
+    char names[256];
     double mean, var, *pmf = NULL;
     sd_out out;
 
@@ -191,7 +181,7 @@ int sd_cmd_rejections(int argc, char **argv)
         case 'h': rejections_help(); return 0;
         case 'V': return version(c.prog);
         case OPT_ALGO:
-            if (parse_algo(&c, optarg, &algo))
+            if (sd_cli_rule(&c, optarg, 0, &algo))
                 return 2;
             break;
         case OPT_DRAFTS:
@@ -209,8 +199,9 @@ int sd_cmd_rejections(int argc, char **argv)
     }
     if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
         return 2;
-    if (want_pmf && algo != SD_ALGO_SD)
-        return sd_cli_usage_error(&c, "--pmf is available for --algo sd only");
+    if (want_pmf && !(algo->flags & SD_RULE_VARIANCE))
+        return sd_cli_usage_error(&c, "--pmf is available for --algo %s only",
+                                  sd_rule_names(names, sizeof names, ", ", SD_RULE_VARIANCE));
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
@@ -218,7 +209,7 @@ int sd_cmd_rejections(int argc, char **argv)
         return rc;
     }
     sd_error_clear(&err);
-    if (sd_algo_exact(&m, algo, M, &mean, &var, &err) != SD_OK) {
+    if (sd_rule_exact(algo, &m, M, &mean, &var, &err) != SD_OK) {
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
@@ -234,7 +225,7 @@ int sd_cmd_rejections(int argc, char **argv)
     }
     if ((rc = sd_out_open(&c, &out)) == 0) {
         sd_kv kv[] = {
-            SD_KV_S("algo", sd_algo_name(algo)),
+            SD_KV_S("algo", algo->name),
             SD_KV_I("drafts", M),
             SD_KV_I("vocab", m.V),
             SD_KV_I("horizon", m.T),
@@ -251,20 +242,43 @@ int sd_cmd_rejections(int argc, char **argv)
     return rc;
 }
 
+/* The control index of name for algo (0 for "none"), or -1 after a
+ * usage message. */
+static int control_arg(const sd_cli *c, const sd_rule_type *algo, const char *name)
+{
+    const sd_rule_type *const *r;
+    char names[256] = "";
+    int k = sd_rule_control_parse(algo, name);
+    if (k >= 0)
+        return k;
+    if (algo->controls == NULL) {
+        for (r = sd_rules; *r != NULL; r++)
+            if ((*r)->controls != NULL)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         names[0] != '\0' ? ", " : "", (*r)->name);
+        sd_cli_usage_error(c, "--control is available for --algo %s only", names);
+        return -1;
+    }
+    for (k = 0; algo->controls[k] != NULL; k++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                 algo->controls[k + 1] != NULL ? ", " : " or ", algo->controls[k]);
+    sd_cli_usage_error(c, "--control: '%s' is not none%s", name, names);
+    return -1;
+}
+
 /* ---- specdec simulate ---------------------------------------------------- */
 
 static void simulate_help(void)
 {
-    printf("Usage: specdec simulate MODEL [--algo sd|batch|tree|kseq|kseq-tree|ersd]\n"
+    char names[256];
+    printf("Usage: specdec simulate MODEL [--algo %s]\n"
            "                        [--drafts M]\n"
            "                        [--runs N] [--seed S] [--threads K] [--z Z]\n"
            "Simulate the decoding algorithm itself N times and compare the mean number of\n"
-           "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= Z.\n\n"
-           "  --algo A             sd (default), batch (RRS at round starts), tree (RRS\n"
-           "                       over live drafts), kseq (SpecTr K-SEQ at round\n"
-           "                       starts), kseq-tree (K-SEQ over live drafts), ersd\n"
-           "                       (exponential races at round starts); SPEC.md 3, 6\n"
-           "  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
+           "rejections with the exact value: z = (mean - exact) / stderr, pass iff |z| <= Z.\n\n",
+           sd_rule_names(names, sizeof names, "|", 0));
+    sd_cli_help_rules(stdout, 0, &sd_rule_sd, "; SPEC.md 3, 6");
+    printf("  --drafts M           drafts per round for multi-draft algorithms (default 1)\n"
            "  --control C          a deliberately wrong algorithm, to see a check fail:\n"
            "                       resample-q (draw from Q after a rejection) or\n"
            "                       accept-p-over-q (accept with min(1, P/Q)); sd only\n"
@@ -287,12 +301,12 @@ int sd_cmd_simulate(int argc, char **argv)
     sd_cli c;
     sd_model m;
     sd_error err;
-    sd_algo algo = SD_ALGO_SD;
-    sd_sim_variant variant = SD_SIM_CORRECT;
-    size_t M = 1;
+    const sd_rule_type *algo = &sd_rule_sd;
+    const char *control_name = "none";
+    size_t M = 1, control;
     int opt, r, rc, pass;
     double exact, var;
-    sd_algo_sim *as = NULL;
+    sd_rule_sim *as = NULL;
     sd_sim sim;
     sd_mc_config cfg;
     sd_mc_result res;
@@ -305,20 +319,14 @@ int sd_cmd_simulate(int argc, char **argv)
         case 'h': simulate_help(); return 0;
         case 'V': return version(c.prog);
         case OPT_ALGO:
-            if (parse_algo(&c, optarg, &algo))
+            if (sd_cli_rule(&c, optarg, 0, &algo))
                 return 2;
             break;
         case OPT_DRAFTS:
             if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
                 return 2;
             break;
-        case OPT_CONTROL:
-            r = sd_sim_variant_parse(optarg);
-            if (r < 0)
-                return sd_cli_usage_error(&c, "--control: '%s' is not none, resample-q or "
-                                              "accept-p-over-q", optarg);
-            variant = (sd_sim_variant)r;
-            break;
+        case OPT_CONTROL: control_name = optarg; break;
         case '?': return sd_cli_usage_error(&c, "bad option");
         default:
             r = sd_cli_option(&c, opt, optarg);
@@ -329,8 +337,9 @@ int sd_cmd_simulate(int argc, char **argv)
     }
     if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
         return 2;
-    if (variant != SD_SIM_CORRECT && algo != SD_ALGO_SD)
-        return sd_cli_usage_error(&c, "--control is available for --algo sd only");
+    if ((r = control_arg(&c, algo, control_name)) < 0)
+        return 2;
+    control = (size_t)r;
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
@@ -338,12 +347,12 @@ int sd_cmd_simulate(int argc, char **argv)
         return rc;
     }
     sd_error_clear(&err);
-    if (sd_algo_exact(&m, algo, M, &exact, &var, &err) != SD_OK ||
-        sd_algo_sim_alloc(&as, &m, algo, M, variant, &err) != SD_OK) {
+    if (sd_rule_exact(algo, &m, M, &exact, &var, &err) != SD_OK ||
+        sd_rule_sim_alloc(&as, algo, &m, M, control, &err) != SD_OK) {
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
-    sim = sd_algo_sim_get(as);
+    sim = sd_rule_sim_get(as);
     memset(&cfg, 0, sizeof cfg);
     cfg.runs = c.runs;
     cfg.seed = c.seed;
@@ -352,7 +361,7 @@ int sd_cmd_simulate(int argc, char **argv)
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = &c;
     if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
-        sd_algo_sim_free(as);
+        sd_rule_sim_free(as);
         sd_model_free(&m);
         return sd_cli_fail(&c, &err);
     }
@@ -362,14 +371,14 @@ int sd_cmd_simulate(int argc, char **argv)
         if (sd_check_mean_bounded(&l, "mean", exact, res.mean, res.stderr_mean,
                                    (double)res.runs, (double)res.T, c.z, &err) != SD_OK) {
             sd_mc_result_free(&res);
-            sd_algo_sim_free(as);
+            sd_rule_sim_free(as);
             sd_model_free(&m);
             return sd_cli_fail(&c, &err);
         }
         pass = l.v[0].pass;
         if ((rc = sd_out_open(&c, &out)) == 0) {
             sd_kv kv[] = {
-                SD_KV_S("algo", sd_algo_name(algo)),
+                SD_KV_S("algo", algo->name),
                 SD_KV_I("drafts", M),
                 SD_KV_I("runs", res.runs),
                 SD_KV_I("seed", c.seed),
@@ -381,7 +390,7 @@ int sd_cmd_simulate(int argc, char **argv)
                 SD_KV_N("z_max", c.z),
                 SD_KV_N("sample_variance", res.var),
                 SD_KV_N("exact_variance", var),
-                SD_KV_S("control", sd_sim_variant_name(variant)),
+                SD_KV_S("control", sd_rule_control_name(algo, control)),
                 SD_KV_I("vocab", m.V),
                 SD_KV_I("horizon", m.T),
             };
@@ -391,7 +400,7 @@ int sd_cmd_simulate(int argc, char **argv)
         sd_checklist_free(&l);
     }
     sd_mc_result_free(&res);
-    sd_algo_sim_free(as);
+    sd_rule_sim_free(as);
     sd_model_free(&m);
     return rc != 0 ? rc : (pass ? 0 : 1);
 }

@@ -8,6 +8,8 @@ int sd_cmd_rejections(int argc, char **argv);
 int sd_cmd_simulate(int argc, char **argv);
 int sd_cmd_tradeoff(int argc, char **argv);
 int sd_cmd_token(int argc, char **argv);
+int sd_cmd_calls(int argc, char **argv);
+int sd_cmd_block(int argc, char **argv);
 int sd_cmd_trace(int argc, char **argv);
 int sd_cmd_trace_sample(int argc, char **argv);
 

@@ -28,7 +28,7 @@
 #include "error.h"
 #include "model.h"
 #include "roundstart.h"
-#include "rule.h"
+#include "step.h"
 #include "tree.h"
 
 /* beta(rho) = sum_x min(p[x], q[x]/rho), for rho >= 1. */

@@ -10,7 +10,7 @@
  * RRS as the rule; K-SEQ and exponential races plug in the same way.
  *
  * How a new rule plugs in:
- *  - exact: write an sd_step_fn (rule.h) that, for M drafts at one (t,s),
+ *  - exact: write an sd_step_fn (step.h) that, for M drafts at one (t,s),
  *    gives rej = rho (probability every draft fails), res = the law of
  *    the token emitted then, and acc[y] = P(accept a draft with token y).
  *    Pass it, with its workspace, to sd_roundstart_exact.  The recursion
@@ -41,7 +41,7 @@
 #include "error.h"
 #include "mc.h"
 #include "model.h"
-#include "rule.h"
+#include "step.h"
 #include "sim_sd.h"
 
 /* Index of the sampling-table row of (t, s): s for a model whose two

@@ -30,7 +30,7 @@
 #include "error.h"
 #include "model.h"
 #include "roundstart.h"
-#include "rule.h"
+#include "step.h"
 #include "tree.h"
 
 /* The residual sequence: r[m*V + x] = r_m(x) for m = 0..k (r holds

@@ -29,7 +29,7 @@
 #include "error.h"
 #include "model.h"
 #include "roundstart.h"
-#include "rule.h"
+#include "step.h"
 
 /* Largest number of elementary operations (V per node of the walk) the
  * exact step law may cost: about half a second here. */

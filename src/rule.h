@@ -1,12 +1,18 @@
-/* rule.h - token rules: what one verification step does at one (t, s).
+/* rule.h - decoding rules as types, collected in one table.
  *
- * A token rule (SD, RRS with k drafts, K-SEQ, exponential races, a
- * biased (b, R) rule) is described once, at one position t and prefix
- * state s, by the laws of that step: the probability that every draft is
- * rejected, the joint law of (accepted, token), and the law of the token
- * emitted after a rejection.  The exact engines compose these laws along
- * the chain; the Monte Carlo engines run the same rule with random
- * numbers.  See DESIGN.md "The flow of data".
+ * A rule is what --algo names: a token rule (SD, RRS, K-SEQ, exponential
+ * races, ...) together with the chain scheme it is run in (round starts,
+ * or every position over the live drafts of a tree).  As GSL describes
+ * its generators by a const gsl_rng_type, a rule is one const
+ * sd_rule_type: its name, its step law (step.h) and tree law (tree.h),
+ * how to build its literal simulation (mc.h), the cost of its exact
+ * computation, and what it supports.  Every rule sits in one table,
+ * sd_rules; the command line, the theorem checks and the figure drivers
+ * loop over it and never switch on an algorithm.
+ *
+ * Adding a rule: write src/rule_<name>.c defining a const sd_rule_type
+ * (see the fields below), declare it here and add one row to sd_rules in
+ * rule.c.
  */
 #ifndef SD_RULE_H
 #define SD_RULE_H
@@ -14,45 +20,109 @@
 #include <stddef.h>
 
 #include "error.h"
+#include "mc.h"
+#include "model.h"
+#include "step.h"
+#include "tree.h"
 
-/* The laws of one verification step with V tokens. */
-typedef struct {
-    size_t V;     /* vocabulary size */
-    double rej;   /* probability that the step rejects (every draft fails) */
-    double *acc;  /* acc[y] = P(step accepts a draft whose token is y) */
-    double *res;  /* res[y] = P(emitted token is y | step rejects); zero if rej = 0 */
-} sd_step;
+/* What a rule is and supports (sd_rule_type.flags). */
+#define SD_RULE_ROUNDSTART 0x01u /* verifies at round starts, SD inside rounds (roundstart.h) */
+#define SD_RULE_TREE 0x02u       /* verifies the live drafts at every position (tree.h) */
+#define SD_RULE_VARIANCE 0x04u   /* its exact computation also gives Var[N_rej] */
+#define SD_RULE_M1_IS_SD 0x08u   /* with one draft it is Algorithm SD exactly */
+#define SD_RULE_PAPER 0x10u      /* an algorithm of the paper (Figures 2 and 5) */
 
-/* A rule's step function: fill out (whose arrays hold V doubles) for
- * draft row p, target row q and k drafts; ws is the rule's workspace. */
-typedef sd_status (*sd_step_fn)(const double *p, const double *q, size_t V,
-                                size_t k, void *ws, sd_step *out, sd_error *err);
+/* A decoding rule.  Fields marked "or NULL" are optional. */
+typedef struct sd_rule_type {
+    const char *name;    /* the --algo name */
+    const char *summary; /* a few words for --help, e.g. "RRS at round starts" */
+    const char *title;   /* long name in reports, e.g. "batch SD (Algorithm 4)" */
+    const char *exact_ref; /* where its exact value comes from, e.g. "Theorem 3" */
+    unsigned flags;      /* SD_RULE_* */
 
-/* Allocate/free a step whose arrays hold V doubles. */
-sd_status sd_step_alloc(sd_step *st, size_t V, sd_error *err);
-void sd_step_free(sd_step *st);
+    /* The law of one round-start step with k drafts at a row (p, q). */
+    sd_step_fn step;
+    /* The law of one tree step with k live drafts (SD_RULE_TREE), or NULL. */
+    sd_tree_step_fn tree_step;
+    /* The workspace of step and tree_step for V tokens and up to M
+     * drafts, or NULL if they need none.  ws_free(NULL) is a no-op. */
+    sd_status (*ws_alloc)(void **ws, size_t V, size_t M, sd_error *err);
+    void (*ws_free)(void *ws);
+    /* Exact E[N_rej] (and Var[N_rej] if SD_RULE_VARIANCE; var may be
+     * NULL) with M >= 1 drafts, or NULL: the engine of the scheme
+     * (sd_roundstart_exact or sd_tree_exact) with step or tree_step. */
+    sd_status (*exact)(const sd_model *m, size_t M, double *mean, double *var,
+                       sd_error *err);
 
-/* Total variation distance TV(p, q) = sum_x [q - p]_+ (SPEC 0). */
-double sd_tv(const double *p, const double *q, size_t V);
+    /* How the exact computation's operation count grows, e.g. "T V^2 M^3",
+     * and its estimate on m with M drafts (about 1e8 to 1e9 a second). */
+    const char *cost_formula;
+    double (*cost)(const sd_model *m, size_t M);
 
-/* The speculative decoding rule (SPEC 1), k ignored: accept draft y with
- * probability min(1, q/p), else draw from res(q, p).  Then rej = TV,
- * acc = min(p, q), res = [q - p]_+ / TV. */
-sd_status sd_rule_sd_step(const double *p, const double *q, size_t V, size_t k,
-                          void *ws, sd_step *out, sd_error *err);
+    /* The names of its negative controls (deliberately wrong simulations
+     * that the checks must reject), NULL-terminated, or NULL: none.
+     * Control c >= 1 of sim_alloc is controls[c - 1]; 0 is the rule. */
+    const char *const *controls;
+    /* Build the literal simulation of m (which must outlive it) with
+     * M >= 1 drafts and control c into *state; its sd_sim; release it. */
+    sd_status (*sim_alloc)(void **state, const sd_model *m, size_t M, size_t control,
+                           sd_error *err);
+    sd_sim (*sim_get)(const void *state);
+    void (*sim_free)(void *state);
+} sd_rule_type;
 
-/* The algorithms a chain can be decoded with (command-line --algo). */
-typedef enum {
-    SD_ALGO_SD = 0,
-    SD_ALGO_BATCH,
-    SD_ALGO_TREE,
-    SD_ALGO_KSEQ,
-    SD_ALGO_ERSD,
-    SD_ALGO_KSEQ_TREE  /* K-SEQ in tree form (SPEC 6, last paragraph) */
-} sd_algo;
+/* The rules (one file each, src/rule_*.c). */
+extern const sd_rule_type sd_rule_sd;        /* Algorithm SD (paper Algorithm 1) */
+extern const sd_rule_type sd_rule_batch;     /* batch SD: RRS at round starts (Algorithm 4) */
+extern const sd_rule_type sd_rule_tree;      /* tree verification with RRS */
+extern const sd_rule_type sd_rule_kseq;      /* SpecTr K-SEQ at round starts */
+extern const sd_rule_type sd_rule_kseq_tree; /* K-SEQ over the live drafts of a tree */
+extern const sd_rule_type sd_rule_ersd;      /* exponential races at round starts */
+extern const sd_rule_type sd_rule_batch_wor; /* RRS without replacement at round starts */
 
-/* Parse an --algo name; -1 if unknown. */
-int sd_algo_parse(const char *name);
-const char *sd_algo_name(sd_algo a);
+/* The table: every rule, in the order of reports and help; NULL-terminated. */
+extern const sd_rule_type *const sd_rules[];
+
+/* The rule called name, or NULL. */
+const sd_rule_type *sd_rule_find(const char *name);
+
+/* Write the names of the rules whose flags include all of need, joined
+ * by sep ("sd|batch|..."), into buf of n bytes (truncated, always
+ * terminated).  Returns buf. */
+char *sd_rule_names(char *buf, size_t n, const char *sep, unsigned need);
+
+/* Control index of name for rule T: 0 for "none", c >= 1 for
+ * T->controls[c - 1], -1 if T has no such control. */
+int sd_rule_control_parse(const sd_rule_type *T, const char *name);
+/* The name of control c of T ("none" for 0, "?" if out of range). */
+const char *sd_rule_control_name(const sd_rule_type *T, size_t control);
+
+/* Exact E[N_rej] of decoding m with rule T and M drafts; *var (if var is
+ * not NULL) gets Var[N_rej] where T has SD_RULE_VARIANCE, else NAN.
+ * SD_EINVAL for M = 0; SD_ENOMEM; the rule's errors. */
+sd_status sd_rule_exact(const sd_rule_type *T, const sd_model *m, size_t M, double *mean,
+                        double *var, sd_error *err);
+
+/* A rough count of the elementary operations of sd_rule_exact(T, m, M),
+ * and in *formula (if not NULL) how it grows.  Callers use it to refuse
+ * work that would run for hours instead of hanging. */
+double sd_rule_cost(const sd_rule_type *T, const sd_model *m, size_t M, const char **formula);
+
+/* A prepared literal simulation of a rule (opaque). */
+typedef struct sd_rule_sim sd_rule_sim;
+
+/* Prepare the simulation of rule T with M drafts on m (which must outlive
+ * it); control 0 for the rule itself, c >= 1 for its negative control c.
+ * SD_EINVAL for M = 0 or a control T does not have; the rule's errors
+ * (SD_ERANGE, SD_ENOMEM).  On failure *out is NULL. */
+sd_status sd_rule_sim_alloc(sd_rule_sim **out, const sd_rule_type *T, const sd_model *m,
+                            size_t M, size_t control, sd_error *err);
+/* Its interface for sd_mc_run (valid until sd_rule_sim_free). */
+sd_sim sd_rule_sim_get(const sd_rule_sim *s);
+/* Release it (NULL is a no-op). */
+void sd_rule_sim_free(sd_rule_sim *s);
+
+/* Cost building blocks for the rules' cost functions: T V^2 and M. */
+double sd_rule_cost_tvv(const sd_model *m);
 
 #endif

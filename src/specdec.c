@@ -20,6 +20,8 @@ static const command commands[] = {
     {"simulate", sd_cmd_simulate, "Monte Carlo of the algorithm itself, z-score against exact"},
     {"tradeoff", sd_cmd_tradeoff, "over-acceptance b_eps: rejections, bias, sequence TV (OPT/UNO)"},
     {"token", sd_cmd_token, "multi-draft acceptance of one token pair: RRS, K-SEQ, ERSD, alpha*_k"},
+    {"calls", sd_cmd_calls, "draft length: target calls, wall time, speed-up, optimal policy"},
+    {"block", sd_cmd_block, "block vs token verification of one token pair, per draft length"},
     {"trace", sd_cmd_trace, "the theory on recorded draft/target logits and tokens of real models"},
     {"trace-sample", sd_cmd_trace_sample, "write a trace (logits, tokens) sampled from a pair of chains"},
 };

@@ -10,7 +10,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "alloc.h"
-#include "rule.h"
+#include "step.h"
 
 void sd_tradeoff_free(sd_tradeoff *tr)
 {

@@ -12,7 +12,7 @@
 
 #include <gsl/gsl_rng.h>
 
-#include "algo.h"
+#include "rule.h"
 #include "alloc.h"
 #include "batch.h"
 #include "check.h"
@@ -370,17 +370,17 @@ static void test_monte_carlo(void **state)
     assert_int_equal(sd_model_random(&m, 5, 8, SD_FAMILY_DIRICHLET, 0.5, 0, 31, &err), SD_OK);
     assert_int_equal(sd_exact_token_laws(&m, 3, pos, laws, &err), SD_OK);
     for (tree = 0; tree <= 1; tree++) {
-        sd_algo_sim *as;
+        sd_rule_sim *as;
         sd_sim sim;
         sd_mc_config cfg;
         sd_mc_result res;
         sd_checklist l;
         double exact, var;
-        sd_algo algo = tree ? SD_ALGO_TREE : SD_ALGO_BATCH;
-        assert_int_equal(sd_algo_exact(&m, algo, M, &exact, &var, &err), SD_OK);
+        const sd_rule_type *algo = tree ? &sd_rule_tree : &sd_rule_batch;
+        assert_int_equal(sd_rule_exact(algo, &m, M, &exact, &var, &err), SD_OK);
         assert_true(isnan(var));
-        assert_int_equal(sd_algo_sim_alloc(&as, &m, algo, M, SD_SIM_CORRECT, &err), SD_OK);
-        sim = sd_algo_sim_get(as);
+        assert_int_equal(sd_rule_sim_alloc(&as, algo, &m, M, 0, &err), SD_OK);
+        sim = sd_rule_sim_get(as);
         memset(&cfg, 0, sizeof cfg);
         cfg.runs = 100000;
         cfg.seed = 77;
@@ -401,7 +401,7 @@ static void test_monte_carlo(void **state)
                          l.v[i].p_value);
         sd_checklist_free(&l);
         sd_mc_result_free(&res);
-        sd_algo_sim_free(as);
+        sd_rule_sim_free(as);
     }
     sd_model_free(&m);
 }
@@ -423,7 +423,7 @@ static void test_other_implementations(void **state)
     assert_int_equal(sd_exact_token_laws(&m, 1, &pos, law, &err), SD_OK);
     for (tree = 0; tree <= 1; tree++)
         for (kind = 0; kind <= 1; kind++) {
-            sd_batch_sim B;
+            sd_batch_sim *B;
             sd_sim sim;
             sd_mc_config cfg;
             sd_mc_result res;
@@ -432,7 +432,7 @@ static void test_other_implementations(void **state)
             assert_int_equal(tree ? sd_batch_tree_exact(&m, M, &exact, NULL, &err)
                                   : sd_batch_exact(&m, M, &exact, NULL, &err), SD_OK);
             assert_int_equal(sd_batch_sim_alloc(&B, &m, M, tree, &err), SD_OK);
-            sim = kind ? sd_batch_sim_sim(&B) : sd_batch_sim_generic(&B);
+            sim = kind ? sd_batch_sim_sim(B) : sd_batch_sim_generic(B);
             memset(&cfg, 0, sizeof cfg);
             cfg.runs = 60000;
             cfg.seed = 5;
@@ -450,7 +450,7 @@ static void test_other_implementations(void **state)
                          res.mean, exact, l.v[0].z, l.v[1].z, l.v[1].p_value);
             sd_checklist_free(&l);
             sd_mc_result_free(&res);
-            sd_batch_sim_free(&B);
+            sd_batch_sim_free(B);
         }
     sd_model_free(&m);
 }
@@ -464,12 +464,12 @@ static void test_reproducible(void **state)
     (void)state;
     assert_int_equal(sd_model_random(&m, 4, 10, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
     for (tree = 0; tree <= 1; tree++) {
-        sd_batch_sim B;
+        sd_batch_sim *B;
         sd_sim sim;
         sd_mc_config cfg;
         sd_mc_result a, b;
         assert_int_equal(sd_batch_sim_alloc(&B, &m, 4, tree, &err), SD_OK);
-        sim = sd_batch_sim_sim(&B);
+        sim = sd_batch_sim_sim(B);
         memset(&cfg, 0, sizeof cfg);
         cfg.runs = 5000;
         cfg.seed = 9;
@@ -481,7 +481,7 @@ static void test_reproducible(void **state)
         assert_memory_equal(a.hist, b.hist, (m.T + 1) * sizeof(uint64_t));
         sd_mc_result_free(&a);
         sd_mc_result_free(&b);
-        sd_batch_sim_free(&B);
+        sd_batch_sim_free(B);
     }
     sd_model_free(&m);
 }
@@ -491,7 +491,7 @@ static void test_errors(void **state)
 {
     sd_model m;
     sd_error err;
-    sd_algo_sim *as;
+    sd_rule_sim *as;
     double e;
     unsigned long n;
     int which;
@@ -499,9 +499,9 @@ static void test_errors(void **state)
     assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
     assert_int_equal(sd_batch_exact(&m, 0, &e, NULL, &err), SD_EINVAL);
     assert_int_equal(sd_batch_tree_exact(&m, 0, &e, NULL, &err), SD_EINVAL);
-    assert_int_equal(sd_algo_exact(&m, SD_ALGO_TREE, 0, &e, NULL, &err), SD_EINVAL);
-    assert_int_equal(sd_algo_sim_alloc(&as, &m, SD_ALGO_BATCH, 2, SD_SIM_RESAMPLE_Q, &err),
-                     SD_EINVAL);
+    assert_int_equal(sd_rule_exact(&sd_rule_tree, &m, 0, &e, NULL, &err), SD_EINVAL);
+    assert_int_equal(sd_rule_sim_alloc(&as, &sd_rule_batch, &m, 2, 1, &err), SD_EINVAL);
+    assert_null(as);
     for (which = 0; which < 4; which++)
         for (n = 1;; n++) {
             sd_status rc;
@@ -510,12 +510,12 @@ static void test_errors(void **state)
             case 0: rc = sd_batch_exact(&m, 3, &e, NULL, &err); break;
             case 1: rc = sd_batch_tree_exact(&m, 3, &e, NULL, &err); break;
             case 2: rc = sd_batch_limit(&m, &e, &err); break;
-            default: rc = sd_algo_sim_alloc(&as, &m, SD_ALGO_TREE, 3, SD_SIM_CORRECT, &err);
+            default: rc = sd_rule_sim_alloc(&as, &sd_rule_tree, &m, 3, 0, &err);
             }
             sd_alloc_fail_at(0, 0);
             if (rc == SD_OK) {
                 if (which == 3)
-                    sd_algo_sim_free(as);
+                    sd_rule_sim_free(as);
                 break;
             }
             assert_int_equal(rc, SD_ENOMEM);

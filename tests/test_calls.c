@@ -13,7 +13,7 @@
 #include "check.h"
 #include "mc.h"
 #include "model.h"
-#include "rule.h"
+#include "step.h"
 
 /* sum_{t < T} mu_t . tau_t, computed here from the rows (mu the
  * q-marginal): the expected rejections before the last position. */

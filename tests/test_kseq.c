@@ -12,7 +12,7 @@
 #include "exact.h"
 #include "kseq.h"
 #include "mc.h"
-#include "multidraft.h"
+#include "rule.h"
 #include "model.h"
 #include "rng.h"
 #include "roundstart.h"
@@ -474,39 +474,39 @@ static void test_alloc_failure(void **state)
     sd_model_free(&m);
 }
 
-static void test_multidraft_module(void **state)
+static void test_rule_entry_points(void **state)
 {
-    /* The chain assembly (src/multidraft.h): argument errors, and every
+    /* Every rule of the table (rule.h): argument errors, and every
      * allocation of its exact and simulation entry points failing cleanly. */
-    static const sd_algo algos[3] = {SD_ALGO_KSEQ, SD_ALGO_KSEQ_TREE, SD_ALGO_ERSD};
+    const sd_rule_type *const *r;
     sd_model m;
-    sd_multidraft_sim ms;
+    sd_rule_sim *s;
     sd_error err;
     double e;
-    int a, fn;
+    int fn;
     (void)state;
     small_model(&m, 3, 4, 4);
-    assert_int_equal(sd_multidraft_exact(&m, SD_ALGO_KSEQ, 0, &e, NULL, &err), SD_EINVAL);
-    assert_int_equal(sd_multidraft_exact(&m, SD_ALGO_BATCH, 2, &e, NULL, &err), SD_EINVAL);
-    assert_int_equal(sd_multidraft_sim_alloc(&ms, &m, SD_ALGO_ERSD, 0, &err), SD_EINVAL);
-    assert_int_equal(sd_multidraft_sim_alloc(&ms, &m, SD_ALGO_SD, 2, &err), SD_EINVAL);
-    for (a = 0; a < 3; a++)
+    for (r = sd_rules; *r != NULL; r++) {
+        assert_int_equal(sd_rule_exact(*r, &m, 0, &e, NULL, &err), SD_EINVAL);
+        assert_int_equal(sd_rule_sim_alloc(&s, *r, &m, 0, 0, &err), SD_EINVAL);
+        assert_null(s);
         for (fn = 0; fn < 2; fn++) {
             unsigned long n;
             sd_status rc = SD_ENOMEM;
             for (n = 1; n < 500 && rc != SD_OK; n++) {
                 sd_alloc_fail_at(n, 0);
-                rc = fn == 0 ? sd_multidraft_exact(&m, algos[a], 3, &e, NULL, &err)
-                             : sd_multidraft_sim_alloc(&ms, &m, algos[a], 3, &err);
+                rc = fn == 0 ? sd_rule_exact(*r, &m, 3, &e, NULL, &err)
+                             : sd_rule_sim_alloc(&s, *r, &m, 3, 0, &err);
                 sd_alloc_fail_at(0, 0);
                 if (rc != SD_OK)
                     assert_int_equal(rc, SD_ENOMEM);
                 else if (fn == 1)
-                    sd_multidraft_sim_free(&ms);
+                    sd_rule_sim_free(s);
             }
             assert_int_equal(rc, SD_OK);
             assert_true(n >= 3);
         }
+    }
     sd_model_free(&m);
 }
 
@@ -525,7 +525,7 @@ int main(void)
         cmocka_unit_test(test_chain_tree_mc),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_alloc_failure),
-        cmocka_unit_test(test_multidraft_module),
+        cmocka_unit_test(test_rule_entry_points),
     };
     return cmocka_run_group_tests_name("kseq", tests, NULL, NULL);
 }

@@ -416,7 +416,7 @@ static void test_monte_carlo_unbiased(void **state)
     one_position_model(&m, p, q, V);
     for (tree = 0; tree <= 1; tree++)
         for (M = 1; M <= 5; M += 2) {
-            sd_batch_sim B;
+            sd_batch_sim *B;
             sd_sim sim;
             sd_mc_config cfg;
             sd_mc_result res;
@@ -429,7 +429,7 @@ static void test_monte_carlo_unbiased(void **state)
             cfg.npos = 1;
             cfg.pos = &pos;
             assert_int_equal(sd_batch_sim_alloc(&B, &m, M, tree, &err), SD_OK);
-            sim = sd_batch_sim_sim(&B);
+            sim = sd_batch_sim_sim(B);
             assert_int_equal(sd_mc_run(&cfg, 1, V, &sim, &res, &err), SD_OK);
             sd_checklist_init(&l);
             assert_int_equal(sd_check_law(&l, "law", res.tokens, q, V, 4.5, 1e-6, &err), SD_OK);
@@ -441,7 +441,7 @@ static void test_monte_carlo_unbiased(void **state)
             assert_int_equal(l.v[0].empty_violations, 0);
             sd_checklist_free(&l);
             sd_mc_result_free(&res);
-            sd_batch_sim_free(&B);
+            sd_batch_sim_free(B);
         }
     sd_model_free(&m);
 }
@@ -476,13 +476,13 @@ static void test_sim_alloc_failures(void **state)
     assert_msg_has(err.msg, "--drafts");
     for (tree = 0; tree <= 1; tree++)
         for (n = 1;; n++) {
-            sd_batch_sim B;
+            sd_batch_sim *B;
             sd_status rc;
             sd_alloc_fail_at(n, 0);
             rc = sd_batch_sim_alloc(&B, &m, 3, tree, &err);
             sd_alloc_fail_at(0, 0);
             if (rc == SD_OK) {
-                sd_batch_sim_free(&B);
+                sd_batch_sim_free(B);
                 break;
             }
             assert_int_equal(rc, SD_ENOMEM);

@@ -90,10 +90,10 @@ int main(int argc, char **argv)
                 return sd_cli_usage_error(&c, "--kmax: at most 64");
             break;
         case OPT_CONTROL:
-            if (strcmp(optarg, "kseq-rho1") == 0)
-                o.control = 1;
+            if (sd_thm6_control_known(optarg))
+                o.control = optarg;
             else if (strcmp(optarg, "none") == 0)
-                o.control = 0;
+                o.control = NULL;
             else
                 return sd_cli_usage_error(&c, "--control: '%s' is not none or kseq-rho1",
                                           optarg);
@@ -135,7 +135,7 @@ int main(int argc, char **argv)
                 SD_KV_N("theorem1", mean),
                 SD_KV_A("drafts", dd, ndrafts),
                 SD_KV_I("kmax", o.kmax),
-                SD_KV_S("control", o.control ? "kseq-rho1" : "none"),
+                SD_KV_S("control", o.control != NULL ? o.control : "none"),
             };
             sd_report_checks(out.f, &c, "multidraft", &l, extra, sizeof extra / sizeof extra[0]);
         }

@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "algo.h"
 #include "alloc.h"
 #include "batch.h"
 #include "exact.h"
+#include "rule.h"
 
 /* Theorem 3(b) as printed: sum_t sum_s g_t(s) tau_t(s) - f_t(s) BI_M(t,s),
  * with g the q-marginal by sd_exact_token_laws, f from the engine. */
@@ -45,28 +45,28 @@ static sd_status theorem3_form(const sd_model *m, size_t M, const double *f, dou
 }
 
 /* Simulate algo with M drafts: mean against exact, tokens against mu. */
-static sd_status mc_algo(const sd_model *m, sd_algo algo, size_t M, double exact,
+static sd_status mc_algo(const sd_model *m, const sd_rule_type *algo, size_t M, double exact,
                          const double *mu, const sd_thm_mc *mc, sd_checklist *l, sd_error *err)
 {
-    sd_algo_sim *as;
+    sd_rule_sim *as;
     sd_sim sim;
     sd_mc_config cfg = sd_thm_mc_config(mc);
     sd_mc_result res;
     char name[96];
     size_t i;
-    sd_status rc = sd_algo_sim_alloc(&as, m, algo, M, SD_SIM_CORRECT, err);
+    sd_status rc = sd_rule_sim_alloc(&as, algo, m, M, 0, err);
     if (rc != SD_OK)
         return rc;
-    sim = sd_algo_sim_get(as);
+    sim = sd_rule_sim_get(as);
     rc = sd_mc_run(&cfg, m->T, m->V, &sim, &res, err);
-    sd_algo_sim_free(as);
+    sd_rule_sim_free(as);
     if (rc != SD_OK)
         return rc;
-    snprintf(name, sizeof name, "%s M=%zu: Monte Carlo mean", sd_algo_name(algo), M);
+    snprintf(name, sizeof name, "%s M=%zu: Monte Carlo mean", algo->name, M);
     rc = sd_check_mean_bounded(l, name, exact, res.mean, res.stderr_mean,
                                    (double)res.runs, (double)res.T, mc->z_max, err);
     for (i = 0; rc == SD_OK && i < mc->npos; i++) {
-        snprintf(name, sizeof name, "%s M=%zu: unbiased x_%zu", sd_algo_name(algo), M,
+        snprintf(name, sizeof name, "%s M=%zu: unbiased x_%zu", algo->name, M,
                  mc->pos[i]);
         rc = sd_check_law(l, name, res.tokens + i * m->V, mu + i * m->V, m->V, mc->z_max,
                           mc->p_min, err);
@@ -118,9 +118,9 @@ static sd_status check_M(const sd_model *m, size_t M, int tree, int strict, doub
             rc = sd_check_bound(l, name, Eb, Et, 1, 1e-12 * fmax(1.0, Eb), err);
     }
     if (rc == SD_OK && mc->runs > 0)
-        rc = mc_algo(m, SD_ALGO_BATCH, M, Eb, mu, mc, l, err);
+        rc = mc_algo(m, &sd_rule_batch, M, Eb, mu, mc, l, err);
     if (rc == SD_OK && mc->runs > 0 && tree)
-        rc = mc_algo(m, SD_ALGO_TREE, M, Et, mu, mc, l, err);
+        rc = mc_algo(m, &sd_rule_tree, M, Et, mu, mc, l, err);
     return rc;
 }
 

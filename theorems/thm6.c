@@ -6,15 +6,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "algo.h"
 #include "alloc.h"
 #include "ersd.h"
 #include "exact.h"
 #include "kseq.h"
-#include "multidraft.h"
 #include "otbound.h"
 #include "roundstart.h"
 #include "rrs.h"
+#include "rule.h"
 
 /* Worst cases of the token-level properties over all rows and k. */
 typedef struct {
@@ -88,8 +87,8 @@ static sd_status token_checks(const sd_model *m, size_t kmax, sd_checklist *l, s
     w.margin = INFINITY;
     if (tmp == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
-    rc = sd_ersd_ws_alloc(&ws, V, 1, SD_MULTIDRAFT_ERSD_EPSABS, SD_MULTIDRAFT_ERSD_EPSREL,
-                          SD_MULTIDRAFT_ERSD_LIMIT, err);
+    rc = sd_ersd_ws_alloc(&ws, V, 1, SD_ERSD_CHAIN_EPSABS, SD_ERSD_CHAIN_EPSREL,
+                          SD_ERSD_CHAIN_LIMIT, err);
     for (row = 0; rc == SD_OK && row < nrows; row++) {
         size_t t = sd_model_stationary(m) ? 1 : row / V + 1, s = row % V;
         rc = token_row(sd_model_p(m, t, s), sd_model_q(m, t, s), V, kmax, t == 1, tmp, ws, &w,
@@ -151,46 +150,39 @@ static sd_status mc_checks(const sd_model *m, const char *label, sd_sim *sim, do
     return rc;
 }
 
-/* The negative control: round-start K-SEQ simulated with rho = 1. */
-static sd_status mc_control(const sd_model *m, size_t M, const char *label, double exact,
-                            const double *mu, const sd_thm_mc *mc, sd_checklist *l,
-                            sd_error *err)
+/* The rules beyond the paper: with one draft each is Algorithm SD
+ * (SD_RULE_M1_IS_SD) or a worse coupling. */
+static int beyond_paper(const sd_rule_type *T)
 {
-    sd_kseq_sim ks;
-    sd_roundstart_sim rs;
-    sd_rs_verifier v;
-    sd_sim sim;
-    sd_status rc = sd_kseq_sim_alloc_rho1(&ks, m, M, err);
-    if (rc != SD_OK)
-        return rc;
-    v = sd_kseq_rs_verifier(&ks);
-    rc = sd_roundstart_sim_alloc(&rs, m, &v, err);
-    if (rc == SD_OK) {
-        sim = sd_roundstart_sim_sim(&rs);
-        rc = mc_checks(m, label, &sim, exact, mu, mc, l, err);
-        sd_roundstart_sim_free(&rs);
-    }
-    sd_kseq_sim_free(&ks);
-    return rc;
+    return !(T->flags & SD_RULE_PAPER);
 }
 
-static const sd_algo chain_algos[] = {SD_ALGO_KSEQ, SD_ALGO_KSEQ_TREE, SD_ALGO_ERSD};
+int sd_thm6_control_known(const char *name)
+{
+    const sd_rule_type *const *r;
+    for (r = sd_rules; *r != NULL; r++)
+        if (beyond_paper(*r) && sd_rule_control_parse(*r, name) > 0)
+            return 1;
+    return 0;
+}
 
 static sd_status chain_checks(const sd_model *m, const sd_thm6_opts *o, const sd_thm_mc *mc,
                               sd_checklist *l, sd_error *err)
 {
+    const sd_rule_type *const *r;
     double E1, e, *mu = NULL;
-    size_t i, j;
+    size_t i;
     char name[96];
     sd_status rc = sd_exact_sd_mean(m, &E1, err);
-    for (j = 0; rc == SD_OK && j < 3; j++) {
-        rc = sd_multidraft_exact(m, chain_algos[j], 1, &e, NULL, err);
-        snprintf(name, sizeof name, "%s M=1 %s SD", sd_algo_name(chain_algos[j]),
-                 chain_algos[j] == SD_ALGO_ERSD ? ">=" : "=");
+    for (r = sd_rules; rc == SD_OK && *r != NULL; r++) {
+        int same = ((*r)->flags & SD_RULE_M1_IS_SD) != 0;
+        if (!beyond_paper(*r))
+            continue;
+        rc = sd_rule_exact(*r, m, 1, &e, NULL, err);
+        snprintf(name, sizeof name, "%s M=1 %s SD", (*r)->name, same ? "=" : ">=");
         if (rc == SD_OK)
-            rc = chain_algos[j] == SD_ALGO_ERSD
-                     ? sd_check_bound(l, name, E1, e, 0, 1e-12 * fmax(1.0, E1), err)
-                     : sd_check_close(l, name, E1, e, 1e-12, err);
+            rc = same ? sd_check_close(l, name, E1, e, 1e-12, err)
+                      : sd_check_bound(l, name, E1, e, 0, 1e-12 * fmax(1.0, E1), err);
     }
     if (rc != SD_OK || mc->runs == 0)
         return rc;
@@ -200,26 +192,27 @@ static sd_status chain_checks(const sd_model *m, const sd_thm6_opts *o, const sd
     rc = sd_exact_token_laws(m, mc->npos, mc->pos, mu, err);
     for (i = 0; rc == SD_OK && i < o->ndrafts; i++) {
         size_t M = o->drafts[i];
-        for (j = 0; rc == SD_OK && j < 3; j++) {
-            sd_algo a = chain_algos[j];
+        for (r = sd_rules; rc == SD_OK && *r != NULL; r++) {
+            int control = o->control != NULL ? sd_rule_control_parse(*r, o->control) : 0;
             char label[64];
-            rc = sd_multidraft_exact(m, a, M, &e, NULL, err);
-            snprintf(label, sizeof label, "%s M=%zu%s", sd_algo_name(a), M,
-                     o->control && a == SD_ALGO_KSEQ ? " (control rho=1)" : "");
+            sd_rule_sim *as;
+            sd_sim sim;
+            if (!beyond_paper(*r))
+                continue;
+            rc = sd_rule_exact(*r, m, M, &e, NULL, err);
+            if (control < 0)
+                control = 0;
+            snprintf(label, sizeof label, "%s M=%zu%s%s%s", (*r)->name, M,
+                     control ? " (control " : "", control ? o->control : "",
+                     control ? ")" : "");
             if (rc != SD_OK)
                 break;
-            if (o->control && a == SD_ALGO_KSEQ) {
-                rc = mc_control(m, M, label, e, mu, mc, l, err);
-            } else {
-                sd_algo_sim *as;
-                sd_sim sim;
-                rc = sd_algo_sim_alloc(&as, m, a, M, SD_SIM_CORRECT, err);
-                if (rc != SD_OK)
-                    break;
-                sim = sd_algo_sim_get(as);
-                rc = mc_checks(m, label, &sim, e, mu, mc, l, err);
-                sd_algo_sim_free(as);
-            }
+            rc = sd_rule_sim_alloc(&as, *r, m, M, (size_t)control, err);
+            if (rc != SD_OK)
+                break;
+            sim = sd_rule_sim_get(as);
+            rc = mc_checks(m, label, &sim, e, mu, mc, l, err);
+            sd_rule_sim_free(as);
         }
     }
     sd_free(mu);

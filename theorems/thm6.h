@@ -22,7 +22,8 @@ typedef struct {
     size_t kmax;           /* token level: k = 1..kmax */
     size_t ndrafts;        /* chain level: numbers of drafts M ... */
     const size_t *drafts;  /* ... each >= 1 */
-    int control;           /* 1: simulate K-SEQ with rho = 1 (a biased negative control) */
+    const char *control;   /* a negative control (rule.h) simulated instead of the rule
+                              that has it (e.g. kseq-rho1), or NULL */
 } sd_thm6_opts;
 
 /* Append to l (tolerance 1e-12 unless said):
@@ -40,8 +41,12 @@ typedef struct {
  *  - for each M and each of kseq, kseq-tree, ersd (with mc->runs > 0):
  *    "<algo> M=<M>: Monte Carlo mean" (z-test against the exact value) and
  *    "<algo> M=<M>: unbiased x_t" (output tokens against the q-marginal,
- *    three layers).  With o->control the K-SEQ simulation uses rho = 1.
+ *    three layers).  With o->control the rule that has that negative
+ *    control is simulated with it instead (the checks must then fail).
  * Returns SD_OK whatever the verdicts, or an error. */
+/* 1 if name is a negative control of a rule thm6 checks, else 0. */
+int sd_thm6_control_known(const char *name);
+
 sd_status sd_thm6_check(const sd_model *m, const sd_thm6_opts *o, const sd_thm_mc *mc,
                         sd_checklist *l, sd_error *err);
 

@@ -1,0 +1,499 @@
+/* cmd_calls.c - specdec calls: target calls, draft steps, wall time and
+ * speed-up against the draft length gamma (token or block verification),
+ * Leviathan's closed form beside them, the optimal draft-length policy,
+ * and with --runs the literal simulation of each. */
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block.h"
+#include "calls.h"
+#include "cli.h"
+#include "cmds.h"
+#include "npy.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* Most draft lengths in one --gamma list. */
+#define CALLS_MAX_LIST 256
+
+enum { OPT_GAMMA = SD_OPT_FIRST_LOCAL, OPT_VERIFY, OPT_COST, OPT_POLICY, OPT_GMAX,
+       OPT_POLICY_OUT };
+
+static void help(void)
+{
+    printf("Usage: specdec calls MODEL --gamma LIST [--verify token|block] [--cost C]\n"
+           "                     [--policy] [--gamma-max G] [--policy-out FILE.tsv|.npy]\n"
+           "                     [--runs N] [--seed S] [--threads K] [--z Z]\n"
+           "Wall time of speculative decoding with draft length gamma (Leviathan et al.,\n"
+           "ICML 2023; doc/theory.md): each round drafts g = min(gamma, T - t + 1) tokens\n"
+           "and makes one target call, which also yields a bonus token when all g drafts\n"
+           "are accepted.  For each gamma, exactly: expected target calls, draft steps,\n"
+           "wall time W = calls + C draft steps (unit: one target call), speed-up T / W\n"
+           "over autoregressive decoding, tokens per call T / calls, and Leviathan's\n"
+           "closed form (1 - a^(gamma+1)) / (1 - a) with the chain's mean acceptance a.\n\n"
+           "  --gamma LIST         draft lengths, comma-separated, each 1..%d\n"
+           "  --verify V           token (default): draft by draft; block: block\n"
+           "                       verification (Sun et al., ICLR 2025), exact by\n"
+           "                       enumerating the V^gamma blocks of every round start\n"
+           "                       (refused above %.0e operations unless --runs is given,\n"
+           "                       which then simulates instead)\n"
+           "  --cost C             draft step / target call cost ratio c >= 0 (default 0)\n"
+           "  --policy             also the optimal policy gamma(t, s) in 1..G chosen at\n"
+           "                       every round start by backward induction: its wall time\n"
+           "                       J* <= min over gamma of W(gamma) (token verification)\n"
+           "  --gamma-max G        the policy's largest draft length (default: the\n"
+           "                       largest in --gamma)\n"
+           "  --policy-out FILE    write the policy: .npy (float64, shape (T, V)) or a\n"
+           "                       TSV of t, s, gamma, J(t, s)\n"
+           "  --runs N             also simulate each row (and the policy) N times and\n"
+           "                       report z-scores of calls, draft steps and wall time\n"
+           "                       (exit 1 if |z| > Z); default 0: exact only\n"
+           "The exact policy costs about T (G^2 + G) V^2 operations and is refused above\n"
+           "%.0e.  The simulation tallies each run by (calls, draft steps): at most %zu\n"
+           "bins, (T + 1)(T G + 1).\n\n",
+           SD_CALLS_MAX_GAMMA, SD_BLOCK_MAX_WORK, SD_CALLS_MAX_WORK,
+           (size_t)SD_CALLS_SIM_MAX_HIST);
+    fputs(sd_cli_help_model, stdout);
+    fputs(sd_cli_help_mc, stdout);
+    fputs(sd_cli_help_output, stdout);
+}
+
+/* One row of the report: exact (NaN when not computed) and simulated. */
+typedef struct {
+    sd_calls_row x;
+    double accepted;      /* block: drafts accepted per call */
+    int have_sim;
+    sd_calls_estimate e;
+    double z_calls, z_steps, z_wall;
+    int pass;
+} calls_out;
+
+/* Simulate; fills e and the z-scores against the exact row (when
+ * finite).  Returns the exit code (0 on success). */
+static int simulate(const sd_cli *c, const sd_model *m, sd_calls_verify verify, size_t gamma,
+                    const uint16_t *pol, double cost, calls_out *o)
+{
+    sd_calls_sim S;
+    sd_sim sim;
+    sd_mc_config cfg;
+    sd_mc_result res;
+    sd_error err;
+    sd_checklist l;
+    sd_error_clear(&err);
+    if (sd_calls_sim_alloc(&S, m, verify, gamma, pol, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    sim = sd_calls_sim_sim(&S);
+    memset(&cfg, 0, sizeof cfg);
+    cfg.runs = c->runs;
+    cfg.seed = c->seed;
+    cfg.threads = c->threads;
+    cfg.rng = c->rng;
+    cfg.progress = sd_cli_progress;
+    cfg.progress_arg = (void *)c;
+    if (sd_mc_run(&cfg, sd_calls_sim_hist_size(m, S.gmax) - 1, m->V, &sim, &res, &err) !=
+        SD_OK) {
+        sd_calls_sim_free(&S);
+        return sd_cli_fail(c, &err);
+    }
+    sd_calls_estimate_from(&res, m->T, cost, &o->e);
+    o->have_sim = 1;
+    o->pass = 1;
+    o->z_calls = o->z_steps = o->z_wall = NAN;
+    if (isfinite(o->x.calls)) {
+        sd_checklist_init(&l);
+        sd_check_mean_bounded(&l, "calls", o->x.calls, o->e.calls, o->e.calls_se,
+                              (double)c->runs, (double)m->T, c->z, NULL);
+        sd_check_mean_bounded(&l, "steps", o->x.draft_steps, o->e.steps, o->e.steps_se,
+                              (double)c->runs, (double)m->T * (double)S.gmax, c->z, NULL);
+        sd_check_mean_bounded(&l, "wall", o->x.wall_time, o->e.wall, o->e.wall_se,
+                              (double)c->runs, (double)m->T * (1.0 + cost * (double)S.gmax),
+                              c->z, NULL);
+        if (l.n == 3) {
+            o->z_calls = l.v[0].z;
+            o->z_steps = l.v[1].z;
+            o->z_wall = l.v[2].z;
+        }
+        o->pass = l.n == 3 && sd_checklist_pass(&l);
+        sd_checklist_free(&l);
+    }
+    sd_mc_result_free(&res);
+    sd_calls_sim_free(&S);
+    return 0;
+}
+
+static void json_row_sim(FILE *f, const calls_out *o)
+{
+    if (!o->have_sim)
+        return;
+    fputs(",\"sim_calls\":", f);
+    sd_json_num(f, o->e.calls);
+    fputs(",\"sim_calls_stderr\":", f);
+    sd_json_num(f, o->e.calls_se);
+    fputs(",\"sim_draft_steps\":", f);
+    sd_json_num(f, o->e.steps);
+    fputs(",\"sim_draft_steps_stderr\":", f);
+    sd_json_num(f, o->e.steps_se);
+    fputs(",\"sim_wall_time\":", f);
+    sd_json_num(f, o->e.wall);
+    fputs(",\"sim_wall_time_stderr\":", f);
+    sd_json_num(f, o->e.wall_se);
+    fputs(",\"z_calls\":", f);
+    sd_json_num(f, o->z_calls);
+    fputs(",\"z_draft_steps\":", f);
+    sd_json_num(f, o->z_steps);
+    fputs(",\"z_wall_time\":", f);
+    sd_json_num(f, o->z_wall);
+    fprintf(f, ",\"pass\":%s", o->pass ? "true" : "false");
+}
+
+static void report(FILE *f, const sd_cli *c, const sd_model *m, const char *verify,
+                   double cost, const calls_out *rows, size_t n, const calls_out *pol,
+                   size_t gmax, double mean_accept)
+{
+    size_t i;
+    const double T = (double)m->T;
+    if (c->format == SD_FMT_JSON) {
+        fputs("{\"verify\":", f);
+        sd_json_str(f, verify);
+        fputs(",\"cost\":", f);
+        sd_json_num(f, cost);
+        fputs(",\"rows\":[", f);
+        for (i = 0; i < n; i++) {
+            const calls_out *o = &rows[i];
+            fprintf(f, "%s{\"gamma\":%zu,\"expected_calls\":", i ? "," : "", o->x.gamma);
+            sd_json_num(f, o->x.calls);
+            fputs(",\"draft_steps\":", f);
+            sd_json_num(f, o->x.draft_steps);
+            fputs(",\"wall_time\":", f);
+            sd_json_num(f, o->x.wall_time);
+            fputs(",\"tokens_per_call\":", f);
+            sd_json_num(f, o->x.tokens_per_call);
+            fputs(",\"speedup\":", f);
+            sd_json_num(f, o->x.speedup);
+            fputs(",\"leviathan_tokens_per_call\":", f);
+            sd_json_num(f, o->x.leviathan_tokens_per_call);
+            fputs(",\"leviathan_speedup\":", f);
+            sd_json_num(f, o->x.leviathan_speedup);
+            fputs(",\"accepted_per_call\":", f);
+            sd_json_num(f, o->accepted);
+            json_row_sim(f, o);
+            fputc('}', f);
+        }
+        fputc(']', f);
+        if (pol != NULL) {
+            fputs(",\"policy\":{\"wall_time\":", f);
+            sd_json_num(f, pol->x.wall_time);
+            fputs(",\"speedup\":", f);
+            sd_json_num(f, T / pol->x.wall_time);
+            fputs(",\"expected_calls\":", f);
+            sd_json_num(f, pol->x.calls);
+            fputs(",\"draft_steps\":", f);
+            sd_json_num(f, pol->x.draft_steps);
+            fprintf(f, ",\"gamma_max\":%zu", gmax);
+            json_row_sim(f, pol);
+            fputc('}', f);
+        }
+        fputs(",\"mean_acceptance\":", f);
+        sd_json_num(f, mean_accept);
+        fprintf(f, ",\"vocab\":%zu,\"horizon\":%zu", m->V, m->T);
+        if (rows[0].have_sim)
+            fprintf(f, ",\"runs\":%zu,\"seed\":%llu", c->runs, (unsigned long long)c->seed);
+        sd_cli_json_provenance(f, c, rows[0].have_sim);
+        fputs("}\n", f);
+        return;
+    }
+    sd_cli_comment_provenance(f, c, rows[0].have_sim);
+    fprintf(f, "# verify: %s  cost ratio c: %g  T: %zu  V: %zu  mean acceptance: %.12g\n",
+            verify, cost, m->T, m->V, mean_accept);
+    if (c->format == SD_FMT_TSV) {
+        fputs("gamma\texpected_calls\tdraft_steps\twall_time\ttokens_per_call\tspeedup\t"
+              "leviathan_tokens_per_call\tleviathan_speedup\taccepted_per_call\tsim_calls\t"
+              "sim_calls_stderr\tsim_wall_time\tsim_wall_time_stderr\n",
+              f);
+        for (i = 0; i < n; i++) {
+            const calls_out *o = &rows[i];
+            fprintf(f, "%zu\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t"
+                       "%.17g\t%.17g\t%.17g\n",
+                    o->x.gamma, o->x.calls, o->x.draft_steps, o->x.wall_time,
+                    o->x.tokens_per_call, o->x.speedup, o->x.leviathan_tokens_per_call,
+                    o->x.leviathan_speedup, o->accepted, o->have_sim ? o->e.calls : NAN,
+                    o->have_sim ? o->e.calls_se : NAN, o->have_sim ? o->e.wall : NAN,
+                    o->have_sim ? o->e.wall_se : NAN);
+        }
+        if (pol != NULL)
+            fprintf(f, "# policy (gamma_max %zu): wall_time %.17g speedup %.17g calls %.17g "
+                       "draft_steps %.17g\n",
+                    gmax, pol->x.wall_time, T / pol->x.wall_time, pol->x.calls,
+                    pol->x.draft_steps);
+        return;
+    }
+    fprintf(f, "%5s %12s %12s %12s %10s %9s %10s %9s%s\n", "gamma", "calls", "draft_steps",
+            "wall_time", "tok/call", "speedup", "lev_tok/c", "lev_spd",
+            rows[0].have_sim ? "   sim_calls (z)   sim_wall (z)" : "");
+    for (i = 0; i < n; i++) {
+        const calls_out *o = &rows[i];
+        fprintf(f, "%5zu %12.6f %12.6f %12.6f %10.5f %9.5f %10.5f %9.5f", o->x.gamma,
+                o->x.calls, o->x.draft_steps, o->x.wall_time, o->x.tokens_per_call,
+                o->x.speedup, o->x.leviathan_tokens_per_call, o->x.leviathan_speedup);
+        if (o->have_sim)
+            fprintf(f, "  %9.4f (%+.2f) %9.4f (%+.2f)%s", o->e.calls, o->z_calls, o->e.wall,
+                    o->z_wall, o->pass ? "" : "  FAIL");
+        fputc('\n', f);
+    }
+    if (pol != NULL) {
+        fprintf(f, "optimal policy (gamma in 1..%zu per round start): wall time %.6f, speed-up "
+                   "%.5f, calls %.6f, draft steps %.6f",
+                gmax, pol->x.wall_time, T / pol->x.wall_time, pol->x.calls,
+                pol->x.draft_steps);
+        if (pol->have_sim)
+            fprintf(f, "; simulated wall time %.6f +- %.6f (z %+.2f)%s", pol->e.wall,
+                    pol->e.wall_se, pol->z_wall, pol->pass ? "" : "  FAIL");
+        fputc('\n', f);
+    }
+}
+
+/* Ends in ".npy" (case-insensitive). */
+static int is_npy(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'n' &&
+           tolower((unsigned char)s[n - 2]) == 'p' && tolower((unsigned char)s[n - 1]) == 'y';
+}
+
+/* Write the policy; returns the exit code. */
+static int write_policy(const sd_cli *c, const char *path, const sd_model *m,
+                        const uint16_t *pol, const double *J, size_t gmax, double cost)
+{
+    const size_t T = m->T, V = m->V;
+    sd_error err;
+    size_t i, t, s;
+    sd_error_clear(&err);
+    if (is_npy(path)) {
+        size_t shape[2] = {T, V};
+        double *d = malloc(T * V * sizeof *d);
+        sd_status st;
+        if (d == NULL) {
+            fprintf(stderr, "%s: out of memory\n", c->prog);
+            return 3;
+        }
+        for (i = 0; i < T * V; i++)
+            d[i] = pol[i];
+        st = sd_npy_write(path, d, 2, shape, &err);
+        free(d);
+        return st == SD_OK ? 0 : sd_cli_fail(c, &err);
+    }
+    {
+        sd_cli pc = *c;
+        sd_out out;
+        int rc;
+        pc.output = path;
+        if ((rc = sd_out_open(&pc, &out)) != 0)
+            return rc;
+        sd_cli_comment_provenance(out.f, c, 0);
+        fprintf(out.f, "# optimal draft-length policy: gamma(t, s) in 1..%zu, cost ratio %g; "
+                       "J = expected remaining wall time from a round start at (t, s)\n",
+                gmax, cost);
+        fputs("t\ts\tgamma\tJ\n", out.f);
+        for (t = 1; t <= T; t++)
+            for (s = 0; s < V; s++)
+                fprintf(out.f, "%zu\t%zu\t%u\t%.17g\n", t, s, (unsigned)pol[(t - 1) * V + s],
+                        J[(t - 1) * V + s]);
+        return sd_out_close(&pc, &out, 1);
+    }
+}
+
+int sd_cmd_calls(int argc, char **argv)
+{
+    static const struct option opts[] = {
+        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
+        {"gamma", required_argument, 0, OPT_GAMMA},
+        {"verify", required_argument, 0, OPT_VERIFY},
+        {"cost", required_argument, 0, OPT_COST},
+        {"policy", no_argument, 0, OPT_POLICY},
+        {"gamma-max", required_argument, 0, OPT_GMAX},
+        {"policy-out", required_argument, 0, OPT_POLICY_OUT},
+        {0, 0, 0, 0}};
+    sd_cli c;
+    sd_model m;
+    sd_error err;
+    size_t gam[CALLS_MAX_LIST], ng = 0, gmax = 0, i;
+    double cost = 0.0, mean_accept = NAN;
+    int opt, r, rc = 0, want_policy = 0, block = 0, all_pass = 1;
+    const char *policy_out = NULL;
+    calls_out *rows = NULL, pol;
+    uint16_t *policy = NULL;
+    double *J = NULL;
+    sd_out out;
+
+    sd_cli_init(&c, "specdec calls", argc, argv, 0);
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
+        switch (opt) {
+        case 'h': help(); return 0;
+        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
+        case OPT_GAMMA:
+            if (sd_cli_size_list(&c, "--gamma", optarg, gam, CALLS_MAX_LIST, &ng))
+                return 2;
+            for (i = 0; i < ng; i++) {
+                if (gam[i] == 0)
+                    return sd_cli_usage_error(&c, "--gamma: entry %zu is 0: the draft length "
+                                                  "is at least 1", i + 1);
+                if (gam[i] > SD_CALLS_MAX_GAMMA)
+                    return sd_cli_usage_error(&c, "--gamma: entry %zu is %zu, above the limit "
+                                                  "%d", i + 1, gam[i], SD_CALLS_MAX_GAMMA);
+            }
+            break;
+        case OPT_VERIFY:
+            if (strcmp(optarg, "token") == 0)
+                block = 0;
+            else if (strcmp(optarg, "block") == 0)
+                block = 1;
+            else
+                return sd_cli_usage_error(&c, "--verify: '%s' is not token or block", optarg);
+            break;
+        case OPT_COST:
+            if (sd_cli_double(&c, "--cost", optarg, 0.0, 1e300, &cost))
+                return 2;
+            break;
+        case OPT_POLICY: want_policy = 1; break;
+        case OPT_GMAX:
+            if (sd_cli_size(&c, "--gamma-max", optarg, 1, &gmax))
+                return 2;
+            if (gmax > SD_CALLS_MAX_GAMMA)
+                return sd_cli_usage_error(&c, "--gamma-max: %zu is above the limit %d", gmax,
+                                          SD_CALLS_MAX_GAMMA);
+            break;
+        case OPT_POLICY_OUT: policy_out = optarg; break;
+        case '?': return sd_cli_usage_error(&c, "bad option");
+        default:
+            r = sd_cli_option(&c, opt, optarg);
+            if (r < 0)
+                return 2;
+            break;
+        }
+    }
+    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
+        return 2;
+    if (ng == 0)
+        return sd_cli_usage_error(&c, "--gamma LIST is required (e.g. --gamma 1,2,4,8)");
+    if ((gmax != 0 || policy_out != NULL) && !want_policy)
+        return sd_cli_usage_error(&c, "--gamma-max and --policy-out need --policy");
+    if (gmax == 0)
+        for (i = 0; i < ng; i++)
+            gmax = gam[i] > gmax ? gam[i] : gmax;
+    if ((rc = sd_cli_load_model(&c, &m)) != 0)
+        return rc;
+    /* refuse what cannot be done before doing any of it */
+    sd_error_clear(&err);
+    for (i = 0; i < ng; i++) {
+        if (block && sd_block_cost(&m, gam[i]) > SD_BLOCK_MAX_WORK && c.runs == 0) {
+            double cst = sd_block_cost(&m, gam[i]);
+            size_t V = m.V, T = m.T;
+            sd_model_free(&m);
+            return sd_cli_usage_error(&c, "--verify block --gamma %zu: exact block "
+                                          "verification enumerates the V^gamma blocks of "
+                                          "every round start, about %.3g operations for "
+                                          "V = %zu, T = %zu: above the limit of %.0e (add "
+                                          "--runs N to simulate instead)",
+                                      gam[i], cst, V, T, SD_BLOCK_MAX_WORK);
+        }
+        if (c.runs > 0) {
+            size_t g = gam[i] < m.T ? gam[i] : m.T, hs = sd_calls_sim_hist_size(&m, g);
+            if (hs == 0 || hs > SD_CALLS_SIM_MAX_HIST) {
+                size_t T = m.T;
+                sd_model_free(&m);
+                return sd_cli_usage_error(&c, "--runs with --gamma %zu on T = %zu: the "
+                                              "simulation's (calls, draft steps) histogram "
+                                              "needs (T+1)(T gamma+1) bins, above the limit "
+                                              "of %zu", gam[i], T,
+                                          (size_t)SD_CALLS_SIM_MAX_HIST);
+            }
+        }
+    }
+    if (want_policy && sd_calls_policy_cost(&m, gmax) > SD_CALLS_MAX_WORK) {
+        double cst = sd_calls_policy_cost(&m, gmax);
+        size_t V = m.V, T = m.T;
+        sd_model_free(&m);
+        return sd_cli_usage_error(&c, "--policy with gamma_max = %zu on V = %zu, T = %zu: "
+                                      "about %.3g operations, above the limit of %.0e",
+                                  gmax, V, T, cst, SD_CALLS_MAX_WORK);
+    }
+    rows = calloc(ng, sizeof *rows);
+    if (want_policy) {
+        policy = malloc(m.T * m.V * sizeof *policy);
+        J = malloc((m.T + 1) * m.V * sizeof *J);
+    }
+    if (rows == NULL || (want_policy && (policy == NULL || J == NULL))) {
+        fprintf(stderr, "%s: out of memory\n", c.prog);
+        rc = 3;
+        goto done;
+    }
+    for (i = 0; i < ng && rc == 0; i++) {
+        calls_out *o = &rows[i];
+        sd_calls_row tok;
+        sd_status st = sd_calls_exact(&m, gam[i], cost, &tok, NULL, &err);
+        if (st != SD_OK) {
+            rc = sd_cli_fail(&c, &err);
+            break;
+        }
+        mean_accept = tok.mean_accept;
+        o->accepted = NAN;
+        if (!block) {
+            o->x = tok;
+        } else if (sd_block_cost(&m, gam[i]) <= SD_BLOCK_MAX_WORK) {
+            st = sd_block_exact(&m, gam[i], cost, &o->x, &o->accepted, &err);
+            if (st != SD_OK) {
+                rc = sd_cli_fail(&c, &err);
+                break;
+            }
+        } else {
+            o->x.gamma = gam[i];
+            o->x.calls = o->x.draft_steps = o->x.wall_time = NAN;
+            o->x.tokens_per_call = o->x.speedup = NAN;
+        }
+        o->x.leviathan_tokens_per_call = tok.leviathan_tokens_per_call;
+        o->x.leviathan_speedup = tok.leviathan_speedup;
+        if (c.runs > 0) {
+            rc = simulate(&c, &m, block ? SD_CALLS_BLOCK : SD_CALLS_TOKEN, gam[i], NULL, cost,
+                          o);
+            all_pass &= o->pass;
+        }
+    }
+    if (rc == 0 && want_policy) {
+        /* a fixed policy's wall time is calls + c steps: its values at
+         * c = 0 and c = 1 give both counts */
+        double calls0, w1;
+        memset(&pol, 0, sizeof pol);
+        if (sd_calls_optimal(&m, gmax, cost, policy, J, &pol.x.wall_time, &err) != SD_OK ||
+            sd_calls_policy_value(&m, policy, 0.0, &calls0, &err) != SD_OK ||
+            sd_calls_policy_value(&m, policy, 1.0, &w1, &err) != SD_OK) {
+            rc = sd_cli_fail(&c, &err);
+        } else {
+            pol.x.calls = calls0;
+            pol.x.draft_steps = w1 - calls0;
+            pol.x.gamma = gmax;
+            if (rc == 0 && c.runs > 0) {
+                rc = simulate(&c, &m, SD_CALLS_TOKEN, 0, policy, cost, &pol);
+                all_pass &= pol.pass;
+            }
+            if (rc == 0 && policy_out != NULL)
+                rc = write_policy(&c, policy_out, &m, policy, J, gmax, cost);
+        }
+    }
+    if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
+        report(out.f, &c, &m, block ? "block" : "token", cost, rows, ng,
+               want_policy ? &pol : NULL, gmax, mean_accept);
+        rc = sd_out_close(&c, &out, 1);
+    }
+done:
+    free(rows);
+    free(policy);
+    free(J);
+    sd_model_free(&m);
+    return rc != 0 ? rc : (all_pass ? 0 : 1);
+}

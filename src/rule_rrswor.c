@@ -1,0 +1,100 @@
+/* rule_rrswor.c - RRS without replacement (Jeon et al., Recursive
+ * Speculative Decoding, 2024) at round starts: the first tokens of M
+ * drafts that are distinct tokens, verified by rrswor.h, then SD along
+ * the accepted draft.  Exact by the round-start engine with the step law
+ * of rrswor.h; literal simulation by its verifier. */
+#include "rule.h"
+
+#include <string.h>
+
+#include "alloc.h"
+#include "roundstart.h"
+#include "rrswor.h"
+
+static sd_status ws_alloc(void **ws, size_t V, size_t M, sd_error *err)
+{
+    *ws = sd_rrs_wor_ws_alloc(V, M);
+    return *ws != NULL ? SD_OK
+                       : sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu, M = %zu)", V,
+                                      M);
+}
+
+static void ws_free(void *ws)
+{
+    sd_rrs_wor_ws_free(ws);
+}
+
+/* T V^2 for the chain plus the walk over rejection paths of every row. */
+static double cost(const sd_model *m, size_t M)
+{
+    size_t rows = sd_model_stationary(m) ? 1 : m->T, t, s;
+    double tot = sd_rule_cost_tvv(m);
+    for (t = 1; t <= rows; t++)
+        for (s = 0; s < m->V; s++)
+            tot += sd_rrs_wor_cost(sd_model_p(m, t, s), sd_model_q(m, t, s), m->V, M) *
+                   (sd_model_stationary(m) ? (double)m->T : 1.0);
+    return tot;
+}
+
+typedef struct {
+    sd_rrs_wor_sim wor;
+    sd_roundstart_sim rs;
+} wor_state;
+
+static sd_status sim_alloc(void **state, const sd_model *m, size_t M, size_t control,
+                           sd_error *err)
+{
+    wor_state *w;
+    sd_rs_verifier v;
+    sd_status rc;
+    (void)control;
+    *state = NULL;
+    w = sd_calloc(1, sizeof *w);
+    if (w == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory for the simulation");
+    if ((rc = sd_rrs_wor_sim_init(&w->wor, m, M, err)) != SD_OK) {
+        sd_free(w);
+        return rc;
+    }
+    v = sd_rrs_wor_rs_verifier(&w->wor);
+    if ((rc = sd_roundstart_sim_alloc(&w->rs, m, &v, err)) != SD_OK) {
+        sd_free(w);
+        return rc;
+    }
+    *state = w;
+    return SD_OK;
+}
+
+static sd_sim sim_get(const void *state)
+{
+    const wor_state *w = state;
+    return sd_roundstart_sim_sim(&w->rs);
+}
+
+static void sim_free(void *state)
+{
+    wor_state *w = state;
+    if (w == NULL)
+        return;
+    sd_roundstart_sim_free(&w->rs);
+    sd_free(w);
+}
+
+const sd_rule_type sd_rule_batch_wor = {
+    .name = "batch-wor",
+    .summary = "RRS without replacement at round starts",
+    .title = "batch SD with distinct drafts (RRS without replacement)",
+    .exact_ref = "round-start recursion",
+    .flags = SD_RULE_ROUNDSTART | SD_RULE_M1_IS_SD,
+    .step = sd_rrs_wor_step,
+    .tree_step = NULL,
+    .ws_alloc = ws_alloc,
+    .ws_free = ws_free,
+    .exact = NULL,
+    .cost_formula = "T V^2 + rejection paths (V n^(M-1) per row)",
+    .cost = cost,
+    .controls = NULL,
+    .sim_alloc = sim_alloc,
+    .sim_get = sim_get,
+    .sim_free = sim_free,
+};
