@@ -11,14 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "prog.h"
 #include "rrs.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_PANEL = SD_OPT_FIRST_LOCAL, OPT_MAX_DRAFTS, OPT_A, OPT_V, OPT_VOCABS, OPT_VSUB };
 
 #define MAX_CURVES 16
 #define MAX_VOCAB 100000
@@ -37,87 +31,60 @@ static void help(void)
            "                       of those tokens (V' = --sub-vocab, default 4)\n"
            "  --vocabs LIST        default 5,6,8,12,20,40 (multiples >= V')\n"
            "  --max-drafts N       largest M (default 20)\n\n");
-    fputs(sd_cli_help_output, stdout);
 }
 
-int main(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        SD_CLI_OUTPUT_OPTIONS,
-        {"panel", required_argument, 0, OPT_PANEL},
-        {"max-drafts", required_argument, 0, OPT_MAX_DRAFTS},
-        {"a", required_argument, 0, OPT_A},
-        {"v", required_argument, 0, OPT_V},
-        {"vocabs", required_argument, 0, OPT_VOCABS},
-        {"sub-vocab", required_argument, 0, OPT_VSUB},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    double a[MAX_CURVES] = {0.6, 0.7, 0.8, 0.9, 0.95}, v = 0.5, *p = NULL, *q = NULL,
-           *tmp = NULL;
-    size_t na = 5, vocabs[MAX_CURVES] = {5, 6, 8, 12, 20, 40}, nvoc = 6, vsub = 4, maxM = 20;
-    size_t i, M, x, V, ncurves;
-    int opt, r, rc, panel = -1;
-    sd_out out;
+typedef struct {
+    int panel;
+    double a[MAX_CURVES], v;
+    size_t na, vocabs[MAX_CURVES], nvoc, vsub, maxM;
+} args;
 
-    sd_cli_init(&c, "fig-bi", argc, argv, 0);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_PANEL:
-            if (strcmp(optarg, "bernoulli") == 0)
-                panel = 0;
-            else if (strcmp(optarg, "uniform") == 0)
-                panel = 1;
-            else
-                return sd_cli_usage_error(&c, "--panel: '%s' is not bernoulli or uniform",
-                                          optarg);
-            break;
-        case OPT_MAX_DRAFTS:
-            if (sd_cli_size(&c, "--max-drafts", optarg, 1, &maxM))
-                return 2;
-            if (maxM > 100000)
-                return sd_cli_usage_error(&c, "--max-drafts: at most 100000");
-            break;
-        case OPT_A:
-            if (sd_cli_double_list(&c, "--a", optarg, a, MAX_CURVES, &na))
-                return 2;
-            break;
-        case OPT_V:
-            if (sd_cli_double(&c, "--v", optarg, 0.0, 1.0, &v))
-                return 2;
-            break;
-        case OPT_VOCABS:
-            if (sd_cli_size_list(&c, "--vocabs", optarg, vocabs, MAX_CURVES, &nvoc))
-                return 2;
-            break;
-        case OPT_VSUB:
-            if (sd_cli_size(&c, "--sub-vocab", optarg, 1, &vsub))
-                return 2;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
+static int panel_arg(sd_cli *c, const char *arg, void *dest)
+{
+    if (strcmp(arg, "bernoulli") == 0 || strcmp(arg, "uniform") == 0) {
+        *(int *)dest = arg[0] == 'u';
+        return 0;
     }
-    if (sd_cli_finish(&c, argc, argv, 0, 0, 0))
-        return 2;
+    sd_cli_usage_error(c, "--panel: '%s' is not bernoulli or uniform", arg);
+    return -1;
+}
+
+static int check(sd_cli *c, void *arg)
+{
+    const args *A = arg;
+    const int panel = A->panel;
+    const double *a = A->a, v = A->v;
+    const size_t na = A->na, *vocabs = A->vocabs, nvoc = A->nvoc, vsub = A->vsub;
+    size_t i;
+    if (A->maxM > 100000)
+        return sd_cli_usage_error(c, "--max-drafts: at most 100000");
     if (panel < 0)
-        return sd_cli_usage_error(&c, "--panel bernoulli|uniform is required");
+        return sd_cli_usage_error(c, "--panel bernoulli|uniform is required");
     if (panel == 0) {
         for (i = 0; i < na; i++)
             if (!(a[i] >= v && a[i] <= 1.0))
-                return sd_cli_usage_error(&c, "--a: each a must be in [v, 1] = [%g, 1] "
+                return sd_cli_usage_error(c, "--a: each a must be in [v, 1] = [%g, 1] "
                                               "(got %g)", v, a[i]);
     } else {
         for (i = 0; i < nvoc; i++)
             if (vocabs[i] < vsub || vocabs[i] > MAX_VOCAB)
-                return sd_cli_usage_error(&c, "--vocabs: each V must be in [V' = %zu, %d] "
+                return sd_cli_usage_error(c, "--vocabs: each V must be in [V' = %zu, %d] "
                                               "(got %zu)", vsub, MAX_VOCAB, vocabs[i]);
     }
+    return 0;
+}
+
+static int run(sd_cli *c, const sd_model *model, void *arg)
+{
+    const args *A = arg;
+    const int panel = A->panel;
+    const double *a = A->a, v = A->v;
+    const size_t na = A->na, *vocabs = A->vocabs, nvoc = A->nvoc, vsub = A->vsub, maxM = A->maxM;
+    double *p = NULL, *q = NULL, *tmp = NULL;
+    size_t i, M, x, V, ncurves;
+    int rc;
+    sd_out out;
+    (void)model;
     ncurves = panel == 0 ? na : nvoc;
     V = 2;
     for (i = 0; panel == 1 && i < nvoc; i++)
@@ -127,12 +94,12 @@ int main(int argc, char **argv)
     tmp = malloc(2 * V * sizeof *tmp);
     if (p == NULL || q == NULL || tmp == NULL) {
         free(p); free(q); free(tmp);
-        fprintf(stderr, "%s: out of memory\n", c.prog);
+        fprintf(stderr, "%s: out of memory\n", c->prog);
         return 3;
     }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
+    if ((rc = sd_out_open(c, &out)) == 0) {
         /* no model here: program, version and command are the provenance */
-        fprintf(out.f, "# %s %s\n# command: %s\n", c.prog, PACKAGE_VERSION, c.command);
+        fprintf(out.f, "# %s %s\n# command: %s\n", c->prog, PACKAGE_VERSION, c->command);
         if (panel == 0) {
             fprintf(out.f, "# Figure 3 (top): batch improvement BI_M of RRS, Q = Ber(%g), "
                            "P = Ber(a)\n", v);
@@ -170,10 +137,26 @@ int main(int argc, char **argv)
             }
             fprintf(out.f, "\n");
         }
-        rc = sd_out_close(&c, &out, 1);
+        rc = sd_out_close(c, &out, 1);
     }
     free(p);
     free(q);
     free(tmp);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    args a = {-1, {0.6, 0.7, 0.8, 0.9, 0.95}, 0.5, 5, {5, 6, 8, 12, 20, 40}, 6, 4, 20};
+    const sd_arg opts[] = {
+        {"panel", SD_ARG_FN, &a.panel, NULL, 0, 0, 0, panel_arg},
+        {"max-drafts", SD_ARG_SIZE, &a.maxM, NULL, 1, 0, 0, NULL},
+        {"a", SD_ARG_DOUBLE_LIST, a.a, &a.na, MAX_CURVES, -INFINITY, INFINITY, NULL},
+        {"v", SD_ARG_DOUBLE, &a.v, NULL, 0, 0.0, 1.0, NULL},
+        {"vocabs", SD_ARG_SIZE_LIST, a.vocabs, &a.nvoc, MAX_CURVES, 0, 0, NULL},
+        {"sub-vocab", SD_ARG_SIZE, &a.vsub, NULL, 1, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"fig-bi", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, check, run};
+    sd_cli c;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

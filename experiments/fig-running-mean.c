@@ -10,14 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "prog.h"
 #include "rule.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_POINTS = SD_OPT_FIRST_LOCAL, OPT_PER_POINT, OPT_ALGO, OPT_DRAFTS };
 
 static void help(void)
 {
@@ -28,122 +23,104 @@ static void help(void)
            "as gnuplot data with the provenance in '#' lines.  Default model: --random 7,50.\n\n");
     sd_cli_help_rules(stdout, SD_RULE_PAPER, &sd_rule_sd, NULL);
     printf("  --drafts M           drafts per round for batch and tree (default 1)\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+typedef struct {
+    size_t points, per, M;
+    const sd_rule_type *algo;
+    const sd_model *m;
+    double exact, var;
+    const uint64_t *sums;
+    const sd_mc_result *res;
+} args;
+
+static sd_status write_curve(FILE *f, void *arg, sd_error *err)
+{
+    const args *a = arg;
+    const sd_rule_type *algo = a->algo;
+    const double exact = a->exact, T = (double)a->m->T;
+    double total = 0.0;
+    size_t n;
+    (void)err;
+    if (algo->flags & SD_RULE_VARIANCE) { /* panel (a): Algorithm SD */
+        fprintf(f, "# figure panel (a): running mean of N_rej of %s, %zu runs per point\n",
+                algo->title, a->per);
+        fprintf(f, "# exact E[N_rej] (%s) = %.10f, Var = %.10f, speed-up T/E = %.6f\n",
+                algo->exact_ref, exact, a->var, exact > 0 ? T / exact : 0.0);
+    } else {
+        fprintf(f, "# figure panel (b): running mean of N_rej of %s with M = %zu drafts, "
+                   "%zu runs per point\n", algo->title, a->M, a->per);
+        fprintf(f, "# algo = %s, drafts = %zu\n", algo->name, a->M);
+        fprintf(f, "# exact E[N_rej] (%s) = %.10f, speed-up T/E = %.6f\n", algo->exact_ref,
+                exact, exact > 0 ? T / exact : 0.0);
+    }
+    fprintf(f, "# final Monte Carlo mean = %.10f +- %.3g (stderr), runs = %zu\n", a->res->mean,
+            a->res->stderr_mean, a->res->runs);
+    fprintf(f, "# columns: N runs running_mean exact\n");
+    for (n = 0; n < a->points; n++) {
+        total += (double)a->sums[n];
+        fprintf(f, "%zu %zu %.10f %.10f\n", n + 1, (n + 1) * a->per,
+                total / (double)((n + 1) * a->per), exact);
+    }
+    return SD_OK;
+}
+
+static int check(sd_cli *c, void *arg)
+{
+    const args *a = arg;
+    if (a->points > SIZE_MAX / a->per / 2)
+        return sd_cli_usage_error(c, "--points * --per-point is too large");
+    c->mc.runs = a->points * a->per;
+    return 0;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    args *a = arg;
+    sd_error err;
+    sd_rule_sim *as = NULL;
+    sd_sim sim;
+    sd_mc_config cfg = c->mc;
+    sd_mc_result res;
+    uint64_t *sums = malloc(a->points * sizeof *sums);
+    int rc;
+    if (sums == NULL) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return 3;
+    }
+    sd_error_clear(&err);
+    if (sd_rule_exact(a->algo, m, a->M, &a->exact, &a->var, &err) != SD_OK ||
+        sd_rule_sim_alloc(&as, a->algo, m, a->M, 0, &err) != SD_OK) {
+        free(sums);
+        return sd_cli_fail(c, &err);
+    }
+    sim = sd_rule_sim_get(as);
+    cfg.chunk = a->per;
+    cfg.chunk_sums = sums;
+    rc = sd_mc_run(&cfg, m->T, m->V, &sim, &res, &err) == SD_OK ? 0 : sd_cli_fail(c, &err);
+    sd_rule_sim_free(as);
+    if (rc == 0) {
+        a->m = m;
+        a->sums = sums;
+        a->res = &res;
+        rc = sd_prog_write_data(c, 1, write_curve, a);
+        sd_mc_result_free(&res);
+    }
+    free(sums);
+    return rc;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"points", required_argument, 0, OPT_POINTS},
-        {"per-point", required_argument, 0, OPT_PER_POINT},
-        {"algo", required_argument, 0, OPT_ALGO},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {0, 0, 0, 0}};
+    args a = {1000, 100, 1, &sd_rule_sd, NULL, 0.0, 0.0, NULL, NULL};
+    const sd_arg opts[] = {
+        {"points", SD_ARG_SIZE, &a.points, NULL, 1, 0, 0, NULL},
+        {"per-point", SD_ARG_SIZE, &a.per, NULL, 1, 0, 0, NULL},
+        {"algo", SD_ARG_RULE, &a.algo, NULL, SD_RULE_PAPER, 0, 0, NULL},
+        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"fig-running-mean", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT,
+                          0, 0, 7, 50, opts, check, run};
     sd_cli c;
-    sd_model m;
-    sd_error err;
-    sd_rule_sim *as = NULL;
-    const sd_rule_type *algo = &sd_rule_sd;
-    sd_sim sim;
-    sd_mc_config cfg;
-    sd_mc_result res;
-    size_t points = 1000, per = 100, n, M = 1;
-    uint64_t *sums;
-    double exact, var, total = 0.0;
-    int opt, r, rc;
-    sd_out out;
-
-    sd_cli_init(&c, "fig-running-mean", argc, argv, 0);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_POINTS:
-            if (sd_cli_size(&c, "--points", optarg, 1, &points))
-                return 2;
-            break;
-        case OPT_PER_POINT:
-            if (sd_cli_size(&c, "--per-point", optarg, 1, &per))
-                return 2;
-            break;
-        case OPT_ALGO:
-            if (sd_cli_rule(&c, optarg, SD_RULE_PAPER, &algo))
-                return 2;
-            break;
-        case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
-                return 2;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if (points > SIZE_MAX / per / 2)
-        return sd_cli_usage_error(&c, "--points * --per-point is too large");
-    c.runs = points * per;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    sd_error_clear(&err);
-    sums = malloc(points * sizeof *sums);
-    if (sums == NULL) {
-        sd_model_free(&m);
-        fprintf(stderr, "%s: out of memory\n", c.prog);
-        return 3;
-    }
-    if (sd_rule_exact(algo, &m, M, &exact, &var, &err) != SD_OK ||
-        sd_rule_sim_alloc(&as, algo, &m, M, 0, &err) != SD_OK) {
-        free(sums);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    sim = sd_rule_sim_get(as);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.runs = c.runs;
-    cfg.seed = c.seed;
-    cfg.threads = c.threads;
-    cfg.rng = c.rng;
-    cfg.chunk = per;
-    cfg.chunk_sums = sums;
-    cfg.progress = sd_cli_progress;
-    cfg.progress_arg = &c;
-    rc = sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) == SD_OK ? 0 : sd_cli_fail(&c, &err);
-    sd_rule_sim_free(as);
-    if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
-        sd_cli_comment_provenance(out.f, &c, 1);
-        if (algo->flags & SD_RULE_VARIANCE) { /* panel (a): Algorithm SD */
-            fprintf(out.f, "# figure panel (a): running mean of N_rej of %s, "
-                           "%zu runs per point\n", algo->title, per);
-            fprintf(out.f, "# exact E[N_rej] (%s) = %.10f, Var = %.10f, speed-up T/E = %.6f\n",
-                    algo->exact_ref, exact, var, exact > 0 ? (double)m.T / exact : 0.0);
-        } else {
-            fprintf(out.f, "# figure panel (b): running mean of N_rej of %s with M = %zu drafts, "
-                           "%zu runs per point\n", algo->title, M, per);
-            fprintf(out.f, "# algo = %s, drafts = %zu\n", algo->name, M);
-            fprintf(out.f, "# exact E[N_rej] (%s) = %.10f, speed-up T/E = %.6f\n",
-                    algo->exact_ref, exact, exact > 0 ? (double)m.T / exact : 0.0);
-        }
-        fprintf(out.f, "# final Monte Carlo mean = %.10f +- %.3g (stderr), runs = %zu\n",
-                res.mean, res.stderr_mean, res.runs);
-        fprintf(out.f, "# columns: N runs running_mean exact\n");
-        for (n = 0; n < points; n++) {
-            total += (double)sums[n];
-            fprintf(out.f, "%zu %zu %.10f %.10f\n", n + 1, (n + 1) * per,
-                    total / (double)((n + 1) * per), exact);
-        }
-        rc = sd_out_close(&c, &out, 1);
-    }
-    if (rc == 0 || res.hist != NULL)
-        sd_mc_result_free(&res);
-    free(sums);
-    sd_model_free(&m);
-    return rc;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -18,16 +18,10 @@
 #include <gsl/gsl_rng.h>
 
 #include "biased.h"
-#include "cli.h"
+#include "prog.h"
 #include "exact.h"
 #include "rng.h"
 #include "tradeoff.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_PANEL = SD_OPT_FIRST_LOCAL, OPT_ROW, OPT_CLOUD, OPT_EPS_MAX, OPT_EPS_POINTS };
 
 static void help(void)
 {
@@ -45,9 +39,6 @@ static void help(void)
            "  --cloud N            random b's in panel a (default 3000)\n"
            "  --eps-max E          largest eps of the sweeps (default 0.5)\n"
            "  --eps-points N       number of eps values, from 0 (default 201)\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
 }
 
 /* One random acceptance rule: to spread the cloud over the attainable
@@ -138,95 +129,68 @@ static int write_panel_bc(FILE *f, const sd_cli *c, const sd_model *m, double ep
     return 0;
 }
 
-int main(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"panel", required_argument, 0, OPT_PANEL},
-        {"row", required_argument, 0, OPT_ROW},
-        {"cloud", required_argument, 0, OPT_CLOUD},
-        {"eps-max", required_argument, 0, OPT_EPS_MAX},
-        {"eps-points", required_argument, 0, OPT_EPS_POINTS},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    sd_model m;
-    sd_out out;
-    size_t row[2] = {1, 0}, ncloud = 3000, neps = 201;
-    double eps_max = 0.5, *buf;
-    const char *panel = NULL;
-    int opt, r, rc;
+typedef struct {
+    const char *panel;
+    size_t row[2], ncloud, neps;
+    double eps_max;
+} args;
 
-    sd_cli_init(&c, "fig4", argc, argv, 0);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_PANEL:
-            if (strcmp(optarg, "a") != 0 && strcmp(optarg, "bc") != 0)
-                return sd_cli_usage_error(&c, "--panel: '%s' is not a or bc", optarg);
-            panel = optarg;
-            break;
-        case OPT_ROW: {
-            unsigned long tt, ss;
-            char tail;
-            if (optarg[0] < '0' || optarg[0] > '9' || strchr(optarg, '-') != NULL ||
-                sscanf(optarg, "%lu,%lu%c", &tt, &ss, &tail) != 2)
-                return sd_cli_usage_error(&c, "--row: '%s' is not T,S (position, state)",
-                                          optarg);
-            row[0] = tt;
-            row[1] = ss;
-            break;
-        }
-        case OPT_CLOUD:
-            if (sd_cli_size(&c, "--cloud", optarg, 0, &ncloud))
-                return 2;
-            break;
-        case OPT_EPS_MAX:
-            if (sd_cli_double(&c, "--eps-max", optarg, 0.0, 1e6, &eps_max))
-                return 2;
-            break;
-        case OPT_EPS_POINTS:
-            if (sd_cli_size(&c, "--eps-points", optarg, 1, &neps))
-                return 2;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
+static int panel_arg(sd_cli *c, const char *arg, void *dest)
+{
+    if (strcmp(arg, "a") != 0 && strcmp(arg, "bc") != 0) {
+        sd_cli_usage_error(c, "--panel: '%s' is not a or bc", arg);
+        return -1;
     }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if (panel == NULL)
-        return sd_cli_usage_error(&c, "--panel a or --panel bc is required");
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
+    *(const char **)dest = arg;
+    return 0;
+}
+
+static int check(sd_cli *c, void *arg)
+{
+    const args *a = arg;
+    return a->panel == NULL ? sd_cli_usage_error(c, "--panel a or --panel bc is required") : 0;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const args *a = arg;
+    sd_out out;
+    double *buf;
+    int rc, r;
+    if ((rc = sd_cli_row_check(c, m, a->row)) != 0)
         return rc;
-    if (row[0] < 1 || row[0] > m.T || row[1] >= m.V) {
-        size_t T = m.T, V = m.V;
-        sd_model_free(&m);
-        return sd_cli_usage_error(&c, "--row: %zu,%zu is not a row (t in 1..%zu, s in 0..%zu)",
-                                  row[0], row[1], T, V - 1);
-    }
-    buf = malloc(3 * m.V * sizeof *buf);
+    buf = malloc(3 * m->V * sizeof *buf);
     if (buf == NULL) {
-        sd_model_free(&m);
-        fprintf(stderr, "%s: out of memory\n", c.prog);
+        fprintf(stderr, "%s: out of memory\n", c->prog);
         return 3;
     }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        sd_cli_comment_provenance(out.f, &c, 0);
-        if (strcmp(panel, "a") == 0) {
-            write_panel_a(out.f, &m, row[0], row[1], ncloud, c.seed, eps_max, neps, buf);
-        } else {
-            rc = write_panel_bc(out.f, &c, &m, eps_max, neps);
-        }
-        r = sd_out_close(&c, &out, rc == 0);
+    if ((rc = sd_out_open(c, &out)) == 0) {
+        sd_cli_comment_provenance(out.f, c, 0);
+        if (strcmp(a->panel, "a") == 0)
+            write_panel_a(out.f, m, a->row[0], a->row[1], a->ncloud, c->mc.seed, a->eps_max,
+                          a->neps, buf);
+        else
+            rc = write_panel_bc(out.f, c, m, a->eps_max, a->neps);
+        r = sd_out_close(c, &out, rc == 0);
         if (rc == 0)
             rc = r;
     }
     free(buf);
-    sd_model_free(&m);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    args a = {NULL, {1, 0}, 3000, 201, 0.5};
+    const sd_arg opts[] = {
+        {"panel", SD_ARG_FN, &a.panel, NULL, 0, 0, 0, panel_arg},
+        {"row", SD_ARG_FN, a.row, NULL, 0, 0, 0, sd_cli_row},
+        {"cloud", SD_ARG_SIZE, &a.ncloud, NULL, 0, 0, 0, NULL},
+        {"eps-max", SD_ARG_DOUBLE, &a.eps_max, NULL, 0, 0.0, 1e6, NULL},
+        {"eps-points", SD_ARG_SIZE, &a.neps, NULL, 1, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"fig4", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 0, 7,
+                          50, opts, check, run};
+    sd_cli c;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -12,18 +12,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
+#include "prog.h"
 #include "ersd.h"
 #include "kseq.h"
 #include "otbound.h"
 #include "rrs.h"
 #include "rule.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_ROW = SD_OPT_FIRST_LOCAL, OPT_KMAX };
 
 static void help(void)
 {
@@ -35,8 +30,6 @@ static void help(void)
            "k = 1..K (default 10); block 1, the exact E[N_rej] of every rule for\n"
            "M = 1..K drafts (%s).\nDefault model: --random 7,50.\n\n",
            sd_rule_names(names, sizeof names, ", ", 0));
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_output, stdout);
 }
 
 /* Block 0; returns an sd_status with err set. */
@@ -96,74 +89,46 @@ static sd_status chain_block(FILE *f, const sd_model *m, size_t K, sd_error *err
     return rc;
 }
 
+typedef struct {
+    const sd_model *m;
+    size_t row[2], K;
+} args;
+
+static sd_status write_fig6(FILE *f, void *arg, sd_error *err)
+{
+    const args *a = arg;
+    const sd_model *m = a->m;
+    sd_status rc;
+    fprintf(f, "# token pair: row t = %zu, s = %zu of the model (P_t(s,.), Q_t(s,.))\n",
+            a->row[0], a->row[1]);
+    rc = token_block(f, sd_model_p(m, a->row[0], a->row[1]), sd_model_q(m, a->row[0], a->row[1]),
+                     m->V, a->K, err);
+    return rc == SD_OK ? chain_block(f, m, a->K, err) : rc;
+}
+
+static int check(sd_cli *c, void *arg)
+{
+    const args *a = arg;
+    return a->K > 64 ? sd_cli_usage_error(c, "--kmax: at most 64") : 0;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    args *a = arg;
+    int rc = sd_cli_row_check(c, m, a->row);
+    a->m = m;
+    return rc != 0 ? rc : sd_prog_write_data(c, 0, write_fig6, a);
+}
+
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"row", required_argument, 0, OPT_ROW},
-        {"kmax", required_argument, 0, OPT_KMAX},
-        {0, 0, 0, 0}};
+    args a = {NULL, {1, 0}, 10};
+    const sd_arg opts[] = {
+        {"row", SD_ARG_FN, a.row, NULL, 0, 0, 0, sd_cli_row},
+        {"kmax", SD_ARG_SIZE, &a.K, NULL, 1, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"fig6", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50, opts,
+                          check, run};
     sd_cli c;
-    sd_model m;
-    sd_error err;
-    size_t row[2] = {1, 0}, K = 10;
-    int opt, r, rc;
-    sd_out out;
-
-    sd_cli_init(&c, "fig6", argc, argv, 0);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_ROW: {
-            unsigned long tt, ss;
-            char tail;
-            if (optarg[0] < '0' || optarg[0] > '9' || strchr(optarg, '-') != NULL ||
-                sscanf(optarg, "%lu,%lu%c", &tt, &ss, &tail) != 2)
-                return sd_cli_usage_error(&c, "--row: '%s' is not T,S (position, state)",
-                                          optarg);
-            row[0] = tt;
-            row[1] = ss;
-            break;
-        }
-        case OPT_KMAX:
-            if (sd_cli_size(&c, "--kmax", optarg, 1, &K))
-                return 2;
-            if (K > 64)
-                return sd_cli_usage_error(&c, "--kmax: at most 64");
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (row[0] < 1 || row[0] > m.T || row[1] >= m.V) {
-        size_t T = m.T, V = m.V;
-        sd_model_free(&m);
-        return sd_cli_usage_error(&c, "--row: %zu,%zu is not a row (t in 1..%zu, s in 0..%zu)",
-                                  row[0], row[1], T, V - 1);
-    }
-    sd_error_clear(&err);
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        sd_cli_comment_provenance(out.f, &c, 0);
-        fprintf(out.f, "# token pair: row t = %zu, s = %zu of the model (P_t(s,.), Q_t(s,.))\n",
-                row[0], row[1]);
-        if (token_block(out.f, sd_model_p(&m, row[0], row[1]), sd_model_q(&m, row[0], row[1]),
-                        m.V, K, &err) != SD_OK ||
-            chain_block(out.f, &m, K, &err) != SD_OK) {
-            sd_out_close(&c, &out, 0);
-            sd_model_free(&m);
-            return sd_cli_fail(&c, &err);
-        }
-        rc = sd_out_close(&c, &out, 1);
-    }
-    sd_model_free(&m);
-    return rc;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

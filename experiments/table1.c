@@ -13,15 +13,11 @@
 #include <string.h>
 
 #include "biased.h"
-#include "cli.h"
+#include "prog.h"
 #include "exact.h"
 #include "tradeoff.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
-enum { OPT_EPS = SD_OPT_FIRST_LOCAL, OPT_SHORT, OPT_MARKDOWN };
 
 #define MAX_EPS 32
 
@@ -38,8 +34,6 @@ static void help(void)
            "  --eps LIST           over-acceptance values (each >= 0)\n"
            "  --short T8           the short horizon for the sequence TV\n"
            "  --markdown FILE      also write a Markdown rendering there\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_output, stdout);
 }
 
 typedef struct {
@@ -148,92 +142,76 @@ static void write_md(FILE *f, const sd_cli *c, const table_row *rows, size_t n, 
     }
 }
 
-int main(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"eps", required_argument, 0, OPT_EPS},
-        {"short", required_argument, 0, OPT_SHORT},
-        {"markdown", required_argument, 0, OPT_MARKDOWN},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    sd_model m, ms;
-    sd_out out;
-    double eps[MAX_EPS] = {0.1, 0.2, 0.4, 0.8};
-    size_t neps = 4, T8 = 8, i, n;
-    table_row rows[2 * MAX_EPS + 1];
-    const char *md = NULL, *tsv;
-    int opt, r, rc;
+typedef struct {
+    double eps[MAX_EPS];
+    size_t neps, T8;
+    const char *md;
+} args;
 
-    sd_cli_init(&c, "table1", argc, argv, 0);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_EPS:
-            if (sd_cli_double_list(&c, "--eps", optarg, eps, MAX_EPS, &neps))
-                return 2;
-            for (i = 0; i < neps; i++)
-                if (!(eps[i] >= 0.0))
-                    return sd_cli_usage_error(&c, "--eps: %g is negative (eps >= 0)", eps[i]);
-            break;
-        case OPT_SHORT:
-            if (sd_cli_size(&c, "--short", optarg, 1, &T8))
-                return 2;
-            break;
-        case OPT_MARKDOWN: md = optarg; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if (md != NULL && c.output != NULL && strcmp(md, c.output) == 0)
-        return sd_cli_usage_error(&c, "--markdown and --output name the same file");
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (T8 > m.T || !sd_tradeoff_enumerable(&(sd_model){.V = m.V, .T = T8},
-                                             SD_TRADEOFF_MAX_SEQUENCES)) {
-        size_t T = m.T, V = m.V;
-        sd_model_free(&m);
-        return sd_cli_usage_error(&c, "--short: %zu must be at most T = %zu, with V^%zu = "
-                                  "%zu^%zu <= %g for the sequence TV", T8, T, T8, V, T8,
+static int check(sd_cli *c, void *arg)
+{
+    const args *a = arg;
+    if (a->md != NULL && c->output != NULL && strcmp(a->md, c->output) == 0)
+        return sd_cli_usage_error(c, "--markdown and --output name the same file");
+    return 0;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const args *a = arg;
+    const size_t T8 = a->T8;
+    sd_model ms;
+    sd_out out;
+    table_row rows[2 * MAX_EPS + 1];
+    const char *tsv;
+    size_t i, n;
+    int rc, r;
+    if (T8 > m->T || !sd_tradeoff_enumerable(&(sd_model){.V = m->V, .T = T8},
+                                              SD_TRADEOFF_MAX_SEQUENCES))
+        return sd_cli_usage_error(c, "--short: %zu must be at most T = %zu, with V^%zu = "
+                                  "%zu^%zu <= %g for the sequence TV", T8, m->T, T8, m->V, T8,
                                   SD_TRADEOFF_MAX_SEQUENCES);
-    }
-    ms = short_view(&m, T8);
+    ms = short_view(m, T8);
     n = 0;
     rows[n].eps = 0.0;
     rows[n++].rs = SD_RESAMPLE_OPT;
-    for (i = 0; i < neps; i++) {
-        rows[n].eps = eps[i];
+    for (i = 0; i < a->neps; i++) {
+        rows[n].eps = a->eps[i];
         rows[n++].rs = SD_RESAMPLE_OPT;
-        rows[n].eps = eps[i];
+        rows[n].eps = a->eps[i];
         rows[n++].rs = SD_RESAMPLE_UNO;
     }
-    if ((rc = compute(&c, &m, &ms, rows, n)) == 0 && (rc = sd_out_open(&c, &out)) == 0) {
-        write_tsv(out.f, &c, rows, n, m.T, T8);
-        if (md == NULL) {
-            rc = sd_out_close(&c, &out, 1);
-        } else {
-            /* the Markdown file through the same atomic path */
-            sd_out mout;
-            tsv = c.output;
-            c.output = md;
-            rc = sd_out_open(&c, &mout);
-            if (rc == 0) {
-                write_md(mout.f, &c, rows, n, m.T, T8);
-                rc = sd_out_close(&c, &mout, 1);
-            }
-            c.output = tsv;
-            r = sd_out_close(&c, &out, rc == 0);
-            if (rc == 0)
-                rc = r;
+    if ((rc = compute(c, m, &ms, rows, n)) != 0 || (rc = sd_out_open(c, &out)) != 0)
+        return rc;
+    write_tsv(out.f, c, rows, n, m->T, T8);
+    if (a->md == NULL)
+        return sd_out_close(c, &out, 1);
+    /* the Markdown file through the same atomic path */
+    {
+        sd_out mout;
+        tsv = c->output;
+        c->output = a->md;
+        rc = sd_out_open(c, &mout);
+        if (rc == 0) {
+            write_md(mout.f, c, rows, n, m->T, T8);
+            rc = sd_out_close(c, &mout, 1);
         }
+        c->output = tsv;
+        r = sd_out_close(c, &out, rc == 0);
+        return rc == 0 ? r : rc;
     }
-    sd_model_free(&m);
-    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    args a = {{0.1, 0.2, 0.4, 0.8}, 4, 8, NULL};
+    const sd_arg opts[] = {
+        {"eps", SD_ARG_DOUBLE_LIST, a.eps, &a.neps, MAX_EPS, 0.0, INFINITY, NULL},
+        {"short", SD_ARG_SIZE, &a.T8, NULL, 1, 0, 0, NULL},
+        {"markdown", SD_ARG_STRING, &a.md, NULL, 0, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"table1", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50, opts,
+                          check, run};
+    sd_cli c;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -61,14 +61,17 @@ void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs
     c->prog = prog;
     c->alpha = 1.0;
     c->model_seed = SD_DEFAULT_MODEL_SEED;
-    c->runs = runs;
-    c->seed = SD_DEFAULT_SEED;
+    c->mc.runs = runs;
+    c->mc.seed = SD_DEFAULT_SEED;
 #ifdef _OPENMP
-    c->threads = omp_get_num_procs();
+    c->mc.threads = omp_get_num_procs();
 #else
-    c->threads = 1;
+    c->mc.threads = 1;
 #endif
-    c->z = 4.5;
+    c->mc.z_max = 4.5;
+    c->mc.p_min = 1e-6;
+    c->mc.progress = sd_cli_progress;
+    c->mc.progress_arg = c;
     c->rng_name = getenv("GSL_RNG_TYPE");
     c->format = SD_FMT_TABLE;
     /* the program's own name instead of argv[0], which may be a libtool path */
@@ -262,8 +265,8 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
         return 1;
     case SD_OPT_MODEL_SEED: return sd_cli_u64(c, "--model-seed", arg, &c->model_seed) ? -1 : 1;
     case SD_OPT_STATIONARY: c->stationary = 1; return 1;
-    case SD_OPT_RUNS: return sd_cli_size(c, "--runs", arg, 1, &c->runs) ? -1 : 1;
-    case SD_OPT_SEED: return sd_cli_u64(c, "--seed", arg, &c->seed) ? -1 : 1;
+    case SD_OPT_RUNS: return sd_cli_size(c, "--runs", arg, 1, &c->mc.runs) ? -1 : 1;
+    case SD_OPT_SEED: return sd_cli_u64(c, "--seed", arg, &c->mc.seed) ? -1 : 1;
     case SD_OPT_THREADS:
         if (sd_cli_size(c, "--threads", arg, 1, &n))
             return -1;
@@ -271,12 +274,12 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
             sd_cli_usage_error(c, "--threads: at most 1024, got %zu", n);
             return -1;
         }
-        c->threads = (int)n;
+        c->mc.threads = (int)n;
         return 1;
     case SD_OPT_Z:
         if (sd_cli_double(c, "--z", arg, 1e-3, 1e3, &d))
             return -1;
-        c->z = d;
+        c->mc.z_max = d;
         return 1;
     case SD_OPT_RNG: c->rng_name = arg; return 1;
     case SD_OPT_FORMAT:
@@ -304,8 +307,8 @@ int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t defau
         sd_cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
         return -1;
     }
-    c->rng = sd_rng_type_by_name(c->rng_name);
-    if (c->rng == NULL) {
+    c->mc.rng = sd_rng_type_by_name(c->rng_name);
+    if (c->mc.rng == NULL) {
         sd_cli_usage_error(c, "--rng: unknown generator '%s'", c->rng_name);
         return -1;
     }
@@ -486,8 +489,8 @@ void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
     fputc('}', f);
     if (with_mc) {
         fprintf(f, ",\"rng\":");
-        sd_json_str(f, c->rng ? c->rng->name : "xoshiro256ss");
-        fprintf(f, ",\"threads\":%d", c->threads);
+        sd_json_str(f, c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
+        fprintf(f, ",\"threads\":%d", c->mc.threads);
     }
 }
 
@@ -506,9 +509,9 @@ void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc)
                 c->start ? c->start : "uniform");
     }
     if (with_mc)
-        fprintf(f, "# monte carlo: runs=%zu seed=%llu rng=%s threads=%d\n", c->runs,
-                (unsigned long long)c->seed, c->rng ? c->rng->name : "xoshiro256ss",
-                c->threads);
+        fprintf(f, "# monte carlo: runs=%zu seed=%llu rng=%s threads=%d\n", c->mc.runs,
+                (unsigned long long)c->mc.seed, c->mc.rng ? c->mc.rng->name : "xoshiro256ss",
+                c->mc.threads);
 }
 
 static void kv_value(FILE *f, const sd_kv *kv, int json)
@@ -607,8 +610,8 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
             kv_value(f, &extra[i], 1);
         }
         sd_cli_json_provenance(f, c, 1);
-        fprintf(f, ",\"runs\":%zu,\"seed\":%llu,\"z_max\":", c->runs, (unsigned long long)c->seed);
-        sd_json_num(f, c->z);
+        fprintf(f, ",\"runs\":%zu,\"seed\":%llu,\"z_max\":", c->mc.runs, (unsigned long long)c->mc.seed);
+        sd_json_num(f, c->mc.z_max);
         fputs(",\"checks\":[", f);
         for (i = 0; i < l->n; i++) {
             const sd_check *k = &l->v[i];
@@ -739,4 +742,51 @@ void sd_cli_help_rules(FILE *f, unsigned need, const sd_rule_type *dflt, const c
         help_words(f, buf, &col);
     }
     fputc('\n', f);
+}
+
+int sd_cli_control(const sd_cli *c, const sd_rule_type *algo, const char *name, size_t *out)
+{
+    const sd_rule_type *const *r;
+    char names[256] = "";
+    int k = sd_rule_control_parse(algo, name);
+    if (k >= 0) {
+        *out = (size_t)k;
+        return 0;
+    }
+    if (algo->controls == NULL) {
+        for (r = sd_rules; *r != NULL; r++)
+            if ((*r)->controls != NULL)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                         names[0] != '\0' ? ", " : "", (*r)->name);
+        sd_cli_usage_error(c, "--control is available for --algo %s only", names);
+        return -1;
+    }
+    for (k = 0; algo->controls[k] != NULL; k++)
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
+                 algo->controls[k + 1] != NULL ? ", " : " or ", algo->controls[k]);
+    sd_cli_usage_error(c, "--control: '%s' is not none%s", name, names);
+    return -1;
+}
+
+int sd_cli_row(sd_cli *c, const char *arg, void *dest)
+{
+    size_t *row = dest;
+    unsigned long tt, ss;
+    char tail;
+    if (arg[0] < '0' || arg[0] > '9' || strchr(arg, '-') != NULL ||
+        sscanf(arg, "%lu,%lu%c", &tt, &ss, &tail) != 2) {
+        sd_cli_usage_error(c, "--row: '%s' is not T,S (position, state)", arg);
+        return -1;
+    }
+    row[0] = tt;
+    row[1] = ss;
+    return 0;
+}
+
+int sd_cli_row_check(const sd_cli *c, const sd_model *m, const size_t *row)
+{
+    if (row[0] < 1 || row[0] > m->T || row[1] >= m->V)
+        return sd_cli_usage_error(c, "--row: %zu,%zu is not a row (t in 1..%zu, s in 0..%zu)",
+                                  row[0], row[1], m->T, m->V - 1);
+    return 0;
 }

@@ -18,6 +18,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "check.h"
+#include "mc.h"
 #include "model.h"
 #include "rule.h"
 
@@ -76,13 +77,11 @@ typedef struct {
     double alpha;
     uint64_t model_seed;
     int stationary;
-    /* Monte Carlo */
-    size_t runs;
-    uint64_t seed;
-    int threads;
-    double z;
+    /* Monte Carlo: runs, seed, threads, generator, z_max, p_min, tracked
+     * positions (pointing into pos), progress line */
+    sd_mc_config mc;
     const char *rng_name;
-    const gsl_rng_type *rng;
+    size_t pos[64];           /* --positions */
     /* output */
     sd_format format;
     const char *output;
@@ -94,7 +93,8 @@ typedef struct {
 } sd_cli;
 
 /* Defaults: runs as given, seed SD_DEFAULT_SEED, all cores, z 4.5,
- * table format.  Records argv as the command. */
+ * p-value limit 1e-6, the progress line, table format.  Records argv as
+ * the command. */
 void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs);
 
 /* Handle a shared option.  Returns 1 if handled, 0 if opt is not a
@@ -127,10 +127,18 @@ int sd_cli_double_list(const sd_cli *c, const char *opt, const char *arg, double
 /* --algo: the rule named arg among those whose flags include need; else
  * print "prog: --algo: unknown algorithm 'arg' (list)" and return -1. */
 int sd_cli_rule(const sd_cli *c, const char *arg, unsigned need, const sd_rule_type **out);
+/* --control: *out = 0 for "none", c for algo's negative control c; else
+ * print why not (algo has no such control, or none at all) and return -1. */
+int sd_cli_control(const sd_cli *c, const sd_rule_type *algo, const char *name, size_t *out);
 /* Print the help paragraph of --algo for the rules whose flags include
  * need, dflt first marked "(default)", the others with their summaries,
  * tail (or NULL) right after the last, wrapped at 77 columns. */
 void sd_cli_help_rules(FILE *f, unsigned need, const sd_rule_type *dflt, const char *tail);
+
+/* --row T,S: parse into dest (size_t[2]); 0, or -1 after a message. */
+int sd_cli_row(sd_cli *c, const char *arg, void *dest);
+/* 0 if row is a row (t, s) of m, else 2 after a message. */
+int sd_cli_row_check(const sd_cli *c, const sd_model *m, const size_t *row);
 
 /* Print "prog: msg" to stderr and return 2 (usage error). */
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)

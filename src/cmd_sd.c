@@ -4,29 +4,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "cmds.h"
 #include "exact.h"
+#include "prog.h"
 #include "rule.h"
-#include "sim_sd.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
 
 /* Upper limit on T^2 V^2 for the exact law of N_rej (--pmf). */
 #define PMF_MAX_WORK 4e10
 
-static int version(const char *prog)
-{
-    printf("%s (specdec) %s\n", prog, PACKAGE_VERSION);
-    return 0;
-}
-
 /* ---- specdec random ---------------------------------------------------- */
-
-enum { OPT_VOCAB = SD_OPT_FIRST_LOCAL, OPT_DRAFT_OUT, OPT_TARGET_OUT, OPT_ALGO, OPT_DRAFTS,
-       OPT_PMF, OPT_CONTROL };
 
 static void random_help(void)
 {
@@ -48,65 +34,64 @@ static void random_help(void)
            "  --help, --version\n");
 }
 
-int sd_cmd_random(int argc, char **argv)
+typedef struct {
+    size_t V;
+    const char *dout, *tout;
+} random_args;
+
+static int family_arg(sd_cli *c, const char *arg, void *dest)
 {
-    static const struct option opts[] = {
-        {"vocab", required_argument, 0, OPT_VOCAB},
-        {"horizon", required_argument, 0, SD_OPT_HORIZON},
-        {"family", required_argument, 0, SD_OPT_FAMILY},
-        {"alpha", required_argument, 0, SD_OPT_ALPHA},
-        {"stationary", no_argument, 0, SD_OPT_STATIONARY},
-        {"seed", required_argument, 0, SD_OPT_MODEL_SEED},
-        {"draft-out", required_argument, 0, OPT_DRAFT_OUT},
-        {"target-out", required_argument, 0, OPT_TARGET_OUT},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    sd_cli c;
+    (void)dest;
+    return sd_cli_option(c, SD_OPT_FAMILY, arg) < 0 ? -1 : 0;
+}
+
+static int random_check(sd_cli *c, void *arg)
+{
+    const random_args *a = arg;
+    if (a->V == 0 || c->horizon == 0 || a->dout == NULL || a->tout == NULL)
+        return sd_cli_usage_error(c, "--vocab, --horizon, --draft-out and --target-out "
+                                     "are required");
+    if (strcmp(a->dout, a->tout) == 0)
+        return sd_cli_usage_error(c, "--draft-out and --target-out name the same file");
+    return 0;
+}
+
+static int random_run(sd_cli *c, const sd_model *unused, void *arg)
+{
+    const random_args *a = arg;
     sd_model m;
     sd_error err;
-    const char *dout = NULL, *tout = NULL;
-    size_t V = 0;
-    int opt, r;
-
-    sd_cli_init(&c, "specdec random", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': random_help(); return 0;
-        case 'V': return version(c.prog);
-        case OPT_VOCAB:
-            if (sd_cli_size(&c, "--vocab", optarg, 1, &V))
-                return 2;
-            break;
-        case OPT_DRAFT_OUT: dout = optarg; break;
-        case OPT_TARGET_OUT: tout = optarg; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (optind < argc)
-        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (V == 0 || c.horizon == 0 || dout == NULL || tout == NULL)
-        return sd_cli_usage_error(&c, "--vocab, --horizon, --draft-out and --target-out "
-                                      "are required");
-    if (strcmp(dout, tout) == 0)
-        return sd_cli_usage_error(&c, "--draft-out and --target-out name the same file");
+    (void)unused;
     sd_error_clear(&err);
-    if (sd_model_random(&m, V, c.horizon, (sd_family)c.family, c.alpha, c.stationary,
-                        c.model_seed, &err) != SD_OK)
-        return sd_cli_fail(&c, &err);
-    if (sd_model_save(&m, dout, tout, &err) != SD_OK) {
+    if (sd_model_random(&m, a->V, c->horizon, (sd_family)c->family, c->alpha, c->stationary,
+                        c->model_seed, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    if (sd_model_save(&m, a->dout, a->tout, &err) != SD_OK) {
         sd_model_free(&m);
-        remove(dout);
-        return sd_cli_fail(&c, &err);
+        remove(a->dout);
+        return sd_cli_fail(c, &err);
     }
     sd_model_free(&m);
     return 0;
+}
+
+int sd_cmd_random(int argc, char **argv)
+{
+    random_args a = {0, NULL, NULL};
+    sd_cli c;
+    const sd_arg opts[] = {
+        {"vocab", SD_ARG_SIZE, &a.V, NULL, 1, 0, 0, NULL},
+        {"horizon", SD_ARG_SIZE, &c.horizon, NULL, 1, 0, 0, NULL},
+        {"family", SD_ARG_FN, NULL, NULL, 0, 0, 0, family_arg},
+        {"alpha", SD_ARG_DOUBLE, &c.alpha, NULL, 0, 1e-300, 1e300, NULL},
+        {"stationary", SD_ARG_FLAG, &c.stationary, NULL, 1, 0, 0, NULL},
+        {"seed", SD_ARG_U64, &c.model_seed, NULL, 0, 0, 0, NULL},
+        {"draft-out", SD_ARG_STRING, &a.dout, NULL, 0, 0, 0, NULL},
+        {"target-out", SD_ARG_STRING, &a.tout, NULL, 0, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec random", random_help, 0, 0, 0, 0, 0, opts, random_check,
+                          random_run};
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
 
 /* ---- shared by rejections and simulate ---------------------------------- */
@@ -135,6 +120,15 @@ static double speedup(double T, double E)
     return E > 0 ? T / E : INFINITY;
 }
 
+/* Options of rejections and simulate. */
+typedef struct {
+    const sd_rule_type *algo;
+    size_t M;
+    int pmf;                  /* rejections --pmf */
+    const char *control_name; /* simulate --control */
+    size_t control;
+} algo_args;
+
 /* ---- specdec rejections -------------------------------------------------- */
 
 static void rejections_help(void)
@@ -152,118 +146,67 @@ static void rejections_help(void)
            "  --pmf                also the law P(N_rej = c), c = 0..T (sd; T^2 V^2 <= 4e10)\n"
            "An exact computation estimated above 1e11 operations (e.g. --algo tree with\n"
            "a very large --drafts: T V^2 M^3) is refused with exit status 2.\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+static int rejections_check(sd_cli *c, void *arg)
+{
+    const algo_args *a = arg;
+    char names[256];
+    if (a->pmf && !(a->algo->flags & SD_RULE_VARIANCE))
+        return sd_cli_usage_error(c, "--pmf is available for --algo %s only",
+                                  sd_rule_names(names, sizeof names, ", ", SD_RULE_VARIANCE));
+    return 0;
+}
+
+static int rejections_run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const algo_args *a = arg;
+    sd_error err;
+    double mean, var, *pmf = NULL;
+    int rc;
+    if ((rc = refuse_cost(c, m, a->algo, a->M)) != 0)
+        return rc;
+    sd_error_clear(&err);
+    if (sd_rule_exact(a->algo, m, a->M, &mean, &var, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    if (a->pmf) {
+        pmf = malloc((m->T + 1) * sizeof *pmf);
+        if (pmf == NULL || sd_exact_sd_pmf(m, pmf, PMF_MAX_WORK, &err) != SD_OK) {
+            if (pmf == NULL)
+                sd_error_set(&err, SD_ENOMEM, "out of memory");
+            free(pmf);
+            return sd_cli_fail(c, &err);
+        }
+    }
+    {
+        sd_kv kv[] = {
+            SD_KV_S("algo", a->algo->name),
+            SD_KV_I("drafts", a->M),
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_N("expected_rejections", mean),
+            SD_KV_N("variance", var),
+            SD_KV_N("speedup", speedup((double)m->T, mean)),
+            SD_KV_A("pmf", pmf, pmf ? m->T + 1 : 0),
+        };
+        rc = sd_prog_report_kv(c, kv, pmf ? 8 : 7, 0);
+    }
+    free(pmf);
+    return rc;
 }
 
 int sd_cmd_rejections(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"algo", required_argument, 0, OPT_ALGO},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"pmf", no_argument, 0, OPT_PMF},
-        {0, 0, 0, 0}};
+    algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
+    const sd_arg opts[] = {
+        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL},
+        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL},
+        {"pmf", SD_ARG_FLAG, &a.pmf, NULL, 1, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec rejections", rejections_help, SD_PROG_MODEL | SD_PROG_OUTPUT,
+                          0, 1, 0, 0, opts, rejections_check, rejections_run};
     sd_cli c;
-    sd_model m;
-    sd_error err;
-    const sd_rule_type *algo = &sd_rule_sd;
-    size_t M = 1;
-    int opt, r, want_pmf = 0, rc;
-    char names[256];
-    double mean, var, *pmf = NULL;
-    sd_out out;
-
-    sd_cli_init(&c, "specdec rejections", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': rejections_help(); return 0;
-        case 'V': return version(c.prog);
-        case OPT_ALGO:
-            if (sd_cli_rule(&c, optarg, 0, &algo))
-                return 2;
-            break;
-        case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
-                return 2;
-            break;
-        case OPT_PMF: want_pmf = 1; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
-        return 2;
-    if (want_pmf && !(algo->flags & SD_RULE_VARIANCE))
-        return sd_cli_usage_error(&c, "--pmf is available for --algo %s only",
-                                  sd_rule_names(names, sizeof names, ", ", SD_RULE_VARIANCE));
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
-        sd_model_free(&m);
-        return rc;
-    }
-    sd_error_clear(&err);
-    if (sd_rule_exact(algo, &m, M, &mean, &var, &err) != SD_OK) {
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if (want_pmf) {
-        pmf = malloc((m.T + 1) * sizeof *pmf);
-        if (pmf == NULL || sd_exact_sd_pmf(&m, pmf, PMF_MAX_WORK, &err) != SD_OK) {
-            if (pmf == NULL)
-                sd_error_set(&err, SD_ENOMEM, "out of memory");
-            free(pmf);
-            sd_model_free(&m);
-            return sd_cli_fail(&c, &err);
-        }
-    }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        sd_kv kv[] = {
-            SD_KV_S("algo", algo->name),
-            SD_KV_I("drafts", M),
-            SD_KV_I("vocab", m.V),
-            SD_KV_I("horizon", m.T),
-            SD_KV_N("expected_rejections", mean),
-            SD_KV_N("variance", var),
-            SD_KV_N("speedup", speedup((double)m.T, mean)),
-            SD_KV_A("pmf", pmf, pmf ? m.T + 1 : 0),
-        };
-        sd_report_kv(out.f, &c, kv, pmf ? 8 : 7, 0);
-        rc = sd_out_close(&c, &out, 1);
-    }
-    free(pmf);
-    sd_model_free(&m);
-    return rc;
-}
-
-/* The control index of name for algo (0 for "none"), or -1 after a
- * usage message. */
-static int control_arg(const sd_cli *c, const sd_rule_type *algo, const char *name)
-{
-    const sd_rule_type *const *r;
-    char names[256] = "";
-    int k = sd_rule_control_parse(algo, name);
-    if (k >= 0)
-        return k;
-    if (algo->controls == NULL) {
-        for (r = sd_rules; *r != NULL; r++)
-            if ((*r)->controls != NULL)
-                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                         names[0] != '\0' ? ", " : "", (*r)->name);
-        sd_cli_usage_error(c, "--control is available for --algo %s only", names);
-        return -1;
-    }
-    for (k = 0; algo->controls[k] != NULL; k++)
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s",
-                 algo->controls[k + 1] != NULL ? ", " : " or ", algo->controls[k]);
-    sd_cli_usage_error(c, "--control: '%s' is not none%s", name, names);
-    return -1;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
 
 /* ---- specdec simulate ---------------------------------------------------- */
@@ -285,122 +228,79 @@ static void simulate_help(void)
            "  --runs N             simulated runs (default 100000)\n"
            "The exact value is computed first; above 1e11 estimated operations (e.g.\n"
            "--algo tree with a very large --drafts) the command refuses (exit 2).\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+static int simulate_check(sd_cli *c, void *arg)
+{
+    algo_args *a = arg;
+    return sd_cli_control(c, a->algo, a->control_name, &a->control) ? 2 : 0;
+}
+
+static int simulate_run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const algo_args *a = arg;
+    sd_error err;
+    double exact, var;
+    sd_rule_sim *as = NULL;
+    sd_sim sim;
+    sd_mc_result res;
+    sd_checklist l;
+    int rc, pass;
+    if ((rc = refuse_cost(c, m, a->algo, a->M)) != 0)
+        return rc;
+    sd_error_clear(&err);
+    if (sd_rule_exact(a->algo, m, a->M, &exact, &var, &err) != SD_OK ||
+        sd_rule_sim_alloc(&as, a->algo, m, a->M, a->control, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    sim = sd_rule_sim_get(as);
+    rc = sd_mc_run(&c->mc, m->T, m->V, &sim, &res, &err);
+    sd_rule_sim_free(as);
+    if (rc != SD_OK)
+        return sd_cli_fail(c, &err);
+    sd_checklist_init(&l);
+    if (sd_check_mean_bounded(&l, "mean", exact, res.mean, res.stderr_mean, (double)res.runs,
+                              (double)res.T, c->mc.z_max, &err) != SD_OK) {
+        sd_checklist_free(&l);
+        sd_mc_result_free(&res);
+        return sd_cli_fail(c, &err);
+    }
+    pass = l.v[0].pass;
+    {
+        sd_kv kv[] = {
+            SD_KV_S("algo", a->algo->name),
+            SD_KV_I("drafts", a->M),
+            SD_KV_I("runs", res.runs),
+            SD_KV_I("seed", c->mc.seed),
+            SD_KV_N("mean", res.mean),
+            SD_KV_N("stderr", res.stderr_mean),
+            SD_KV_N("exact", exact),
+            SD_KV_N("z", l.v[0].z),
+            SD_KV_B("pass", pass),
+            SD_KV_N("z_max", c->mc.z_max),
+            SD_KV_N("sample_variance", res.var),
+            SD_KV_N("exact_variance", var),
+            SD_KV_S("control", sd_rule_control_name(a->algo, a->control)),
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+        };
+        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0], 1);
+    }
+    sd_checklist_free(&l);
+    sd_mc_result_free(&res);
+    return rc != 0 ? rc : (pass ? 0 : 1);
 }
 
 int sd_cmd_simulate(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"algo", required_argument, 0, OPT_ALGO},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"control", required_argument, 0, OPT_CONTROL},
-        {0, 0, 0, 0}};
+    algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
+    const sd_arg opts[] = {
+        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL},
+        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL},
+        {"control", SD_ARG_STRING, &a.control_name, NULL, 0, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec simulate", simulate_help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 100000, 1, 0, 0, opts,
+                          simulate_check, simulate_run};
     sd_cli c;
-    sd_model m;
-    sd_error err;
-    const sd_rule_type *algo = &sd_rule_sd;
-    const char *control_name = "none";
-    size_t M = 1, control;
-    int opt, r, rc, pass;
-    double exact, var;
-    sd_rule_sim *as = NULL;
-    sd_sim sim;
-    sd_mc_config cfg;
-    sd_mc_result res;
-    sd_out out;
-
-    sd_cli_init(&c, "specdec simulate", argc, argv, 100000);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': simulate_help(); return 0;
-        case 'V': return version(c.prog);
-        case OPT_ALGO:
-            if (sd_cli_rule(&c, optarg, 0, &algo))
-                return 2;
-            break;
-        case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 1, &M))
-                return 2;
-            break;
-        case OPT_CONTROL: control_name = optarg; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
-        return 2;
-    if ((r = control_arg(&c, algo, control_name)) < 0)
-        return 2;
-    control = (size_t)r;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if ((rc = refuse_cost(&c, &m, algo, M)) != 0) {
-        sd_model_free(&m);
-        return rc;
-    }
-    sd_error_clear(&err);
-    if (sd_rule_exact(algo, &m, M, &exact, &var, &err) != SD_OK ||
-        sd_rule_sim_alloc(&as, algo, &m, M, control, &err) != SD_OK) {
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    sim = sd_rule_sim_get(as);
-    memset(&cfg, 0, sizeof cfg);
-    cfg.runs = c.runs;
-    cfg.seed = c.seed;
-    cfg.threads = c.threads;
-    cfg.rng = c.rng;
-    cfg.progress = sd_cli_progress;
-    cfg.progress_arg = &c;
-    if (sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err) != SD_OK) {
-        sd_rule_sim_free(as);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    {
-        sd_checklist l;
-        sd_checklist_init(&l);
-        if (sd_check_mean_bounded(&l, "mean", exact, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, c.z, &err) != SD_OK) {
-            sd_mc_result_free(&res);
-            sd_rule_sim_free(as);
-            sd_model_free(&m);
-            return sd_cli_fail(&c, &err);
-        }
-        pass = l.v[0].pass;
-        if ((rc = sd_out_open(&c, &out)) == 0) {
-            sd_kv kv[] = {
-                SD_KV_S("algo", algo->name),
-                SD_KV_I("drafts", M),
-                SD_KV_I("runs", res.runs),
-                SD_KV_I("seed", c.seed),
-                SD_KV_N("mean", res.mean),
-                SD_KV_N("stderr", res.stderr_mean),
-                SD_KV_N("exact", exact),
-                SD_KV_N("z", l.v[0].z),
-                SD_KV_B("pass", pass),
-                SD_KV_N("z_max", c.z),
-                SD_KV_N("sample_variance", res.var),
-                SD_KV_N("exact_variance", var),
-                SD_KV_S("control", sd_rule_control_name(algo, control)),
-                SD_KV_I("vocab", m.V),
-                SD_KV_I("horizon", m.T),
-            };
-            sd_report_kv(out.f, &c, kv, sizeof kv / sizeof kv[0], 1);
-            rc = sd_out_close(&c, &out, 1);
-        }
-        sd_checklist_free(&l);
-    }
-    sd_mc_result_free(&res);
-    sd_rule_sim_free(as);
-    sd_model_free(&m);
-    return rc != 0 ? rc : (pass ? 0 : 1);
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -4,16 +4,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
 #include "cmds.h"
 #include "exact.h"
+#include "prog.h"
 #include "tradeoff.h"
 
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_EPS = SD_OPT_FIRST_LOCAL, OPT_RESAMPLE };
 
 static void tradeoff_help(void)
 {
@@ -33,93 +28,83 @@ static void tradeoff_help(void)
            "  sd_expected_rejections  Theorem 1's value (E = 0, unbiased) for comparison\n\n"
            "  --eps E              over-acceptance E >= 0 (0 is speculative decoding)\n"
            "  --resample R         opt (default) or uno\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_output, stdout);
 }
 
-int sd_cmd_tradeoff(int argc, char **argv)
+typedef struct {
+    double eps;
+    sd_resample resample;
+} args;
+
+static int resample_arg(sd_cli *c, const char *arg, void *dest)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"eps", required_argument, 0, OPT_EPS},
-        {"resample", required_argument, 0, OPT_RESAMPLE},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    sd_model m;
+    int r = sd_resample_parse(arg);
+    if (r < 0) {
+        sd_cli_usage_error(c, "--resample: '%s' is not opt or uno", arg);
+        return -1;
+    }
+    *(sd_resample *)dest = (sd_resample)r;
+    return 0;
+}
+
+static int check(sd_cli *c, void *arg)
+{
+    const args *a = arg;
+    return isnan(a->eps) ? sd_cli_usage_error(c, "--eps is required (0 gives speculative "
+                                                 "decoding)")
+                         : 0;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const args *a = arg;
     sd_error err;
     sd_tradeoff tr;
     sd_tradeoff_result res;
-    sd_resample resample = SD_RESAMPLE_OPT;
-    double eps = NAN, seq_tv = NAN, sd_mean;
-    int opt, r, rc, have_eps = 0;
-    sd_out out;
-
-    sd_cli_init(&c, "specdec tradeoff", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': tradeoff_help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_EPS:
-            if (sd_cli_double(&c, "--eps", optarg, 0.0, HUGE_VAL, &eps))
-                return 2;
-            have_eps = 1;
-            break;
-        case OPT_RESAMPLE:
-            r = sd_resample_parse(optarg);
-            if (r < 0)
-                return sd_cli_usage_error(&c, "--resample: '%s' is not opt or uno", optarg);
-            resample = (sd_resample)r;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
-        return 2;
-    if (!have_eps)
-        return sd_cli_usage_error(&c, "--eps is required (0 gives speculative decoding)");
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
+    double seq_tv = NAN, sd_mean;
+    int rc;
     sd_error_clear(&err);
-    if (sd_tradeoff_alloc(&tr, &m, &err) != SD_OK) {
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    sd_tradeoff_set_eps(&tr, eps, resample);
+    if (sd_tradeoff_alloc(&tr, m, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    sd_tradeoff_set_eps(&tr, a->eps, a->resample);
     if (sd_tradeoff_exact(&tr, &res, &err) != SD_OK ||
-        sd_exact_sd_mean(&m, &sd_mean, &err) != SD_OK ||
-        (sd_tradeoff_enumerable(&m, SD_TRADEOFF_MAX_SEQUENCES) &&
+        sd_exact_sd_mean(m, &sd_mean, &err) != SD_OK ||
+        (sd_tradeoff_enumerable(m, SD_TRADEOFF_MAX_SEQUENCES) &&
          sd_tradeoff_sequence_tv(&tr, SD_TRADEOFF_MAX_SEQUENCES, &seq_tv, &err) != SD_OK)) {
         sd_tradeoff_free(&tr);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
+        return sd_cli_fail(c, &err);
     }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
+    sd_tradeoff_free(&tr);
+    {
         sd_kv kv[] = {
-            SD_KV_N("eps", eps),
-            SD_KV_S("resample", sd_resample_name(resample)),
+            SD_KV_N("eps", a->eps),
+            SD_KV_S("resample", sd_resample_name(a->resample)),
             SD_KV_N("expected_rejections", res.expected_rejections),
             SD_KV_N("bias_per_step_sum", res.bias_sum),
             SD_KV_N("sequence_tv", seq_tv),
-            SD_KV_I("vocab", m.V),
-            SD_KV_I("horizon", m.T),
-            SD_KV_N("rejection_rate", res.expected_rejections / (double)m.T),
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_N("rejection_rate", res.expected_rejections / (double)m->T),
             SD_KV_N("speedup", res.expected_rejections > 0 ?
-                                   (double)m.T / res.expected_rejections : INFINITY),
+                                   (double)m->T / res.expected_rejections : INFINITY),
             SD_KV_N("sd_expected_rejections", sd_mean),
             SD_KV_N("sequence_tv_max_sequences", SD_TRADEOFF_MAX_SEQUENCES),
         };
         if (isnan(seq_tv))
             kv[4].type = SD_KV_NULL;
-        sd_report_kv(out.f, &c, kv, sizeof kv / sizeof kv[0], 0);
-        rc = sd_out_close(&c, &out, 1);
+        rc = sd_prog_report_kv(c, kv, sizeof kv / sizeof kv[0], 0);
     }
-    sd_tradeoff_free(&tr);
-    sd_model_free(&m);
     return rc;
+}
+
+int sd_cmd_tradeoff(int argc, char **argv)
+{
+    args a = {NAN, SD_RESAMPLE_OPT};
+    const sd_arg opts[] = {
+        {"eps", SD_ARG_DOUBLE, &a.eps, NULL, 0, 0.0, HUGE_VAL, NULL},
+        {"resample", SD_ARG_FN, &a.resample, NULL, 0, 0, 0, resample_arg},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec tradeoff", tradeoff_help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0,
+                          1, 0, 0, opts, check, run};
+    sd_cli c;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

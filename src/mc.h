@@ -39,6 +39,8 @@ typedef struct {
                      sd_tally *tally, sd_error *err);
 } sd_sim;
 
+/* Monte Carlo settings: how to run (sd_mc_run) and the limits of the
+ * checks made on the result (sd_mc_run ignores z_max and p_min). */
 typedef struct {
     size_t runs;               /* number of runs (>= 1) */
     uint64_t seed;             /* master seed */
@@ -50,6 +52,8 @@ typedef struct {
     uint64_t *chunk_sums;      /* optional: sum of N_rej of each chunk, in chunk order */
     void (*progress)(void *arg, size_t done, size_t total); /* optional, thread 0 only */
     void *progress_arg;
+    double z_max;              /* z-score limit of the checks (SPEC 8: 4.5) */
+    double p_min;              /* chi-square p-value limit of the checks (SPEC 8: 1e-6) */
 } sd_mc_config;
 
 typedef struct {

@@ -13,14 +13,13 @@ static void run_check_rng(const sd_model *m, sd_sim_variant v, size_t runs, uint
                           size_t npos, const size_t *pos, const gsl_rng_type *rng,
                           sd_checklist *l)
 {
-    sd_thm_mc mc = sd_test_mc_settings(runs, npos, pos);
+    sd_mc_config mc = sd_test_mc_settings(runs, npos, pos);
     sd_error err;
     mc.seed = seed;
-    mc.variant = v;
     mc.rng = rng;
     sd_checklist_init(l);
     sd_error_clear(&err);
-    if (sd_thm1_check(m, &mc, l, &err) != SD_OK)
+    if (sd_thm1_check(m, v, &mc, l, &err) != SD_OK)
         fail_msg("sd_thm1_check: %s", err.msg);
 }
 
@@ -175,7 +174,7 @@ static void test_errors(void **state)
     sd_model m;
     sd_error err;
     sd_checklist l;
-    sd_thm_mc mc;
+    sd_mc_config mc;
     size_t bad[2] = {3, 3}, pos[2] = {1, 4};
     unsigned long n;
     sd_status rc = SD_ENOMEM;
@@ -190,13 +189,13 @@ static void test_errors(void **state)
     mc.npos = 2;
     mc.pos = bad;
     sd_checklist_init(&l);
-    assert_int_equal(sd_thm1_check(&m, &mc, &l, &err), SD_EINVAL);
+    assert_int_equal(sd_thm1_check(&m, SD_SIM_CORRECT, &mc, &l, &err), SD_EINVAL);
     sd_checklist_free(&l);
     mc.pos = pos;
     for (n = 1; n < 1000 && rc != SD_OK; n++) {
         sd_checklist_init(&l);
         sd_alloc_fail_at(n, 0);
-        rc = sd_thm1_check(&m, &mc, &l, &err);
+        rc = sd_thm1_check(&m, SD_SIM_CORRECT, &mc, &l, &err);
         sd_alloc_fail_at(0, 0);
         if (rc != SD_OK)
             assert_int_equal(rc, SD_ENOMEM);

@@ -19,7 +19,7 @@ static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int statio
     sd_checklist l;
     size_t pos[2] = {1, T};
     sd_thm2_opts o = {4, 7, 0.1, 0};
-    sd_thm_mc mc = sd_test_mc_settings(20000, 2, pos);
+    sd_mc_config mc = sd_test_mc_settings(20000, 2, pos);
     assert_int_equal(sd_model_random(&m, V, T, fam, alpha, stationary, 3, &err), SD_OK);
     sd_checklist_init(&l);
     assert_int_equal(sd_thm2_check(&m, &o, &mc, &l, &err), SD_OK);
@@ -56,7 +56,7 @@ static void test_control_as_rule_fails(void **state)
     sd_checklist l;
     size_t pos[1] = {10};
     sd_thm2_opts o = {1, 7, 0.2, 1};
-    sd_thm_mc mc = sd_test_mc_settings(20000, 1, pos);
+    sd_mc_config mc = sd_test_mc_settings(20000, 1, pos);
     (void)state;
     assert_int_equal(sd_model_random(&m, 6, 10, SD_FAMILY_PAPER, 1.0, 0, 4, &err), SD_OK);
     sd_checklist_init(&l);
@@ -81,7 +81,7 @@ static void test_p_equals_q(void **state)
     sd_error err;
     sd_checklist l;
     sd_thm2_opts o = {3, 7, 0.1, 0};
-    sd_thm_mc mc = sd_test_mc_settings(0, 0, NULL);
+    sd_mc_config mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
     assert_int_equal(sd_model_random(&m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
     memcpy(m.P, m.Q, 6 * 16 * sizeof(double));
@@ -108,7 +108,7 @@ static void test_exact_only(void **state)
     sd_error err;
     sd_checklist l;
     sd_thm2_opts o = {6, 9, 0.05, 0};
-    sd_thm_mc mc = sd_test_mc_settings(0, 0, NULL);
+    sd_mc_config mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
     assert_int_equal(sd_model_random(&m, 7, 50, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
     sd_checklist_init(&l);
@@ -126,7 +126,7 @@ static void test_alloc_failure(void **state)
     sd_error err;
     sd_thm2_opts o = {2, 7, 0.1, 1};
     size_t pos[1] = {3};
-    sd_thm_mc mc = sd_test_mc_settings(500, 1, pos);
+    sd_mc_config mc = sd_test_mc_settings(500, 1, pos);
     unsigned long n;
     (void)state;
     mc.threads = 1;

@@ -18,7 +18,7 @@ static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int statio
     sd_checklist l;
     size_t pos[2] = {1, T}, drafts[2] = {1, 3};
     sd_thm3_opts o = {2, drafts, 1, 1};
-    sd_thm_mc mc = sd_test_mc_settings(20000, 2, pos);
+    sd_mc_config mc = sd_test_mc_settings(20000, 2, pos);
     assert_int_equal(sd_model_random(&m, V, T, fam, alpha, stationary, 8, &err), SD_OK);
     sd_checklist_init(&l);
     assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
@@ -56,7 +56,7 @@ static void test_p_equals_q_fails_limit(void **state)
     sd_checklist l;
     size_t drafts[1] = {4};
     sd_thm3_opts o = {1, drafts, 1, 1};
-    sd_thm_mc mc = sd_test_mc_settings(0, 0, NULL);
+    sd_mc_config mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
     assert_int_equal(sd_model_random(&m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
     memcpy(m.P, m.Q, 6 * 16 * sizeof(double));
@@ -84,7 +84,7 @@ static void test_alloc_failure(void **state)
     sd_error err;
     size_t drafts[2] = {2, 3}, pos[1] = {2};
     sd_thm3_opts o = {2, drafts, 1, 1};
-    sd_thm_mc mc = sd_test_mc_settings(300, 1, pos);
+    sd_mc_config mc = sd_test_mc_settings(300, 1, pos);
     unsigned long n;
     (void)state;
     mc.threads = 1;

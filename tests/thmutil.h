@@ -9,9 +9,9 @@
 
 /* Monte Carlo settings of SPEC 8 (z 4.5, p 1e-6), seed 20241101, 2
  * threads, the given runs and tracked positions. */
-static inline sd_thm_mc sd_test_mc_settings(size_t runs, size_t npos, const size_t *pos)
+static inline sd_mc_config sd_test_mc_settings(size_t runs, size_t npos, const size_t *pos)
 {
-    sd_thm_mc mc;
+    sd_mc_config mc;
     memset(&mc, 0, sizeof mc);
     mc.runs = runs;
     mc.seed = 20241101;

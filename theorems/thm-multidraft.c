@@ -4,21 +4,12 @@
  * every row (t, s), and the exact chain values of round-start K-SEQ and
  * ERSD and of K-SEQ in tree form against literal Monte Carlo
  * simulations, with unbiasedness. */
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "thm-cli.h"
 #include "exact.h"
+#include "prog.h"
 #include "thm6.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_DRAFTS = SD_OPT_FIRST_LOCAL, OPT_KMAX, OPT_CONTROL };
 
 #define MAX_DRAFTS 64
 
@@ -43,106 +34,70 @@ static void help(void)
            "  --positions LIST     positions t whose token law is tested (default 1,T/2,T)\n"
            "  --p-min P            chi-square p-value limit (default 1e-6)\n"
            "  --runs N             simulated runs per algorithm and M (default 100000)\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+static int control(sd_cli *c, const char *arg, void *dest)
+{
+    if (strcmp(arg, "none") == 0 || sd_thm6_control_known(arg)) {
+        *(const char **)dest = strcmp(arg, "none") == 0 ? NULL : arg;
+        return 0;
+    }
+    sd_cli_usage_error(c, "--control: '%s' is not none or kseq-rho1", arg);
+    return -1;
+}
+
+typedef struct {
+    sd_thm6_opts o;
+    size_t drafts[MAX_DRAFTS];
+} args;
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    args *a = arg;
+    sd_checklist l;
+    sd_error err;
+    double mean, dd[MAX_DRAFTS];
+    size_t i;
+    sd_checklist_init(&l);
+    sd_error_clear(&err);
+    if (sd_thm6_check(m, &a->o, &c->mc, &l, &err) != SD_OK ||
+        sd_exact_sd_mean(m, &mean, &err) != SD_OK) {
+        sd_checklist_free(&l);
+        return sd_cli_fail(c, &err);
+    }
+    for (i = 0; i < a->o.ndrafts; i++)
+        dd[i] = (double)a->drafts[i];
+    {
+        sd_kv extra[] = {
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_N("theorem1", mean),
+            SD_KV_A("drafts", dd, a->o.ndrafts),
+            SD_KV_I("kmax", a->o.kmax),
+            SD_KV_S("control", a->o.control != NULL ? a->o.control : "none"),
+        };
+        return sd_prog_report_checks(c, "multidraft", &l, extra, sizeof extra / sizeof extra[0]);
+    }
+}
+
+static int check(sd_cli *c, void *arg)
+{
+    const args *a = arg;
+    return a->o.kmax > 64 ? sd_cli_usage_error(c, "--kmax: at most 64") : 0;
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"kmax", required_argument, 0, OPT_KMAX},
-        {"control", required_argument, 0, OPT_CONTROL},
-        {0, 0, 0, 0}};
+    args a = {{6, 2, NULL, NULL}, {2, 4}};
+    const sd_arg opts[] = {
+        {"drafts", SD_ARG_SIZE_LIST, a.drafts, &a.o.ndrafts, MAX_DRAFTS, 1, 0, NULL},
+        {"kmax", SD_ARG_SIZE, &a.o.kmax, NULL, 1, 0, 0, NULL},
+        {"control", SD_ARG_FN, &a.o.control, NULL, 0, 0, 0, control},
+        SD_ARG_END};
+    const sd_prog prog = {"thm-multidraft", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
+                          7, 50, opts, check, run};
     sd_cli c;
-    sd_model m;
-    sd_thm_mc mc;
-    sd_thm6_opts o;
-    sd_checklist l;
-    sd_error err;
-    size_t pos[SD_THM_MAX_POS], npos = 0, drafts[MAX_DRAFTS] = {2, 4}, ndrafts = 2, i;
-    int opt, r, rc;
-    sd_out out;
-    double mean;
-
-    memset(&mc, 0, sizeof mc);
-    mc.p_min = 1e-6;
-    memset(&o, 0, sizeof o);
-    o.kmax = 6;
-    sd_cli_init(&c, "thm-multidraft", argc, argv, 100000);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_DRAFTS:
-            if (sd_cli_size_list(&c, "--drafts", optarg, drafts, MAX_DRAFTS, &ndrafts))
-                return 2;
-            for (i = 0; i < ndrafts; i++)
-                if (drafts[i] < 1)
-                    return sd_cli_usage_error(&c, "--drafts: each M must be at least 1");
-            break;
-        case OPT_KMAX:
-            if (sd_cli_size(&c, "--kmax", optarg, 1, &o.kmax))
-                return 2;
-            if (o.kmax > 64)
-                return sd_cli_usage_error(&c, "--kmax: at most 64");
-            break;
-        case OPT_CONTROL:
-            if (sd_thm6_control_known(optarg))
-                o.control = optarg;
-            else if (strcmp(optarg, "none") == 0)
-                o.control = NULL;
-            else
-                return sd_cli_usage_error(&c, "--control: '%s' is not none or kseq-rho1",
-                                          optarg);
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (sd_thm_cli_settings(&c, m.T, pos, &npos, &mc) != 0) {
-        sd_model_free(&m);
-        return 2;
-    }
-    o.ndrafts = ndrafts;
-    o.drafts = drafts;
-    sd_checklist_init(&l);
-    sd_error_clear(&err);
-    if (sd_thm6_check(&m, &o, &mc, &l, &err) != SD_OK ||
-        sd_exact_sd_mean(&m, &mean, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        double dd[MAX_DRAFTS];
-        for (i = 0; i < ndrafts; i++)
-            dd[i] = (double)drafts[i];
-        {
-            sd_kv extra[] = {
-                SD_KV_I("vocab", m.V),
-                SD_KV_I("horizon", m.T),
-                SD_KV_N("theorem1", mean),
-                SD_KV_A("drafts", dd, ndrafts),
-                SD_KV_I("kmax", o.kmax),
-                SD_KV_S("control", o.control != NULL ? o.control : "none"),
-            };
-            sd_report_checks(out.f, &c, "multidraft", &l, extra, sizeof extra / sizeof extra[0]);
-        }
-        rc = sd_out_close(&c, &out, 1);
-    }
-    r = sd_checklist_pass(&l);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
-    return rc != 0 ? rc : (r ? 0 : 1);
+    a.o.drafts = a.drafts;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -3,20 +3,10 @@
  * Carlo simulation of Algorithm SD, and the output law (unbiasedness). */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-#include "cli.h"
-#include "thm-cli.h"
 #include "exact.h"
+#include "prog.h"
 #include "thm1.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_CONTROL = SD_OPT_FIRST_LOCAL };
-
 
 static void help(void)
 {
@@ -31,78 +21,45 @@ static void help(void)
            "                       accept-p-over-q): the checks must then fail (exit 1)\n"
            "  --p-min P            chi-square p-value limit (default 1e-6)\n"
            "  --runs N             simulated runs (default 200000)\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+static int control(sd_cli *c, const char *arg, void *dest)
+{
+    return sd_cli_control(c, &sd_rule_sd, arg, dest);
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    size_t control = *(size_t *)arg;
+    sd_checklist l;
+    sd_error err;
+    double mean;
+    sd_checklist_init(&l);
+    sd_error_clear(&err);
+    if (sd_thm1_check(m, (sd_sim_variant)control, &c->mc, &l, &err) != SD_OK ||
+        sd_exact_sd_mean(m, &mean, &err) != SD_OK) {
+        sd_checklist_free(&l);
+        return sd_cli_fail(c, &err);
+    }
+    {
+        sd_kv extra[] = {
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_N("expected_rejections", mean),
+            SD_KV_N("speedup", mean > 0 ? (double)m->T / mean : INFINITY),
+            SD_KV_S("control", sd_rule_control_name(&sd_rule_sd, control)),
+        };
+        return sd_prog_report_checks(c, "1", &l, extra, sizeof extra / sizeof extra[0]);
+    }
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
-        {"control", required_argument, 0, OPT_CONTROL},
-        {0, 0, 0, 0}};
+    size_t ctl = 0;
+    const sd_arg opts[] = {{"control", SD_ARG_FN, &ctl, NULL, 0, 0, 0, control}, SD_ARG_END};
+    const sd_prog prog = {"thm1-expected-rejections", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 200000, 0,
+                          7, 50, opts, NULL, run};
     sd_cli c;
-    sd_model m;
-    sd_thm_mc mc;
-    sd_checklist l;
-    sd_error err;
-    size_t pos[SD_THM_MAX_POS], npos = 0;
-    int opt, r, rc;
-    sd_out out;
-    double mean;
-
-    memset(&mc, 0, sizeof mc);
-    mc.p_min = 1e-6;
-    sd_cli_init(&c, "thm1-expected-rejections", argc, argv, 200000);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_CONTROL:
-            r = sd_sim_variant_parse(optarg);
-            if (r < 0)
-                return sd_cli_usage_error(&c, "--control: '%s' is not none, resample-q or "
-                                              "accept-p-over-q", optarg);
-            mc.variant = (sd_sim_variant)r;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (sd_thm_cli_settings(&c, m.T, pos, &npos, &mc) != 0) {
-        sd_model_free(&m);
-        return 2;
-    }
-    sd_checklist_init(&l);
-    sd_error_clear(&err);
-    if (sd_thm1_check(&m, &mc, &l, &err) != SD_OK ||
-        sd_exact_sd_mean(&m, &mean, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        sd_kv extra[] = {
-            SD_KV_I("vocab", m.V),
-            SD_KV_I("horizon", m.T),
-            SD_KV_N("expected_rejections", mean),
-            SD_KV_N("speedup", mean > 0 ? (double)m.T / mean : INFINITY),
-            SD_KV_S("control", sd_sim_variant_name(mc.variant)),
-        };
-        sd_report_checks(out.f, &c, "1", &l, extra, sizeof extra / sizeof extra[0]);
-        rc = sd_out_close(&c, &out, 1);
-    }
-    r = sd_checklist_pass(&l);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
-    return rc != 0 ? rc : (r ? 0 : 1);
+    return sd_prog_main(&prog, &c, argc, argv, &ctl);
 }

@@ -30,50 +30,57 @@ static sd_status exact_checks(const sd_model *m, double mean, double mean2, doub
     return rc;
 }
 
-static sd_status mc_checks(const sd_model *m, const sd_thm_mc *mc, double mean, double var,
-                           const double *pmf, int have_pmf, sd_checklist *l, sd_error *err)
+/* What sd_thm_mc_check leaves to Theorem 1: variance and law of N_rej. */
+typedef struct {
+    const sd_model *m;
+    const sd_mc_config *mc;
+    double var;
+    const double *pmf; /* or NULL */
+} moments;
+
+static sd_status moment_checks(void *arg, const sd_mc_result *res, sd_checklist *l,
+                               sd_error *err)
 {
-    sd_sim_sd S;
-    sd_sim sim;
-    sd_mc_config cfg = sd_thm_mc_config(mc);
-    sd_mc_result res;
-    double *laws = NULL;
-    size_t i;
-    char name[64];
-    sd_status rc = sd_sim_sd_alloc(&S, m, mc->variant, err);
-    if (rc != SD_OK)
-        return rc;
-    sim = sd_sim_sd_sim(&S);
-    rc = sd_mc_run(&cfg, m->T, m->V, &sim, &res, err);
-    sd_sim_sd_free(&S);
-    if (rc != SD_OK)
-        return rc;
-    laws = sd_malloc(mc->npos * m->V + 1, sizeof(double));
-    if (laws == NULL)
-        rc = sd_error_set(err, SD_ENOMEM, "out of memory");
-    if (rc == SD_OK)
-        rc = sd_exact_token_laws(m, mc->npos, mc->pos, laws, err);
-    if (rc == SD_OK)
-        rc = sd_check_mean_bounded(l, "mean", mean, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, mc->z_max, err);
-    if (rc == SD_OK)
-        rc = sd_check_var_bounded(l, "variance", var, res.var,
-                                  sd_check_var_stderr(res.var, res.m4, (double)res.runs),
-                                  (double)res.runs, (double)res.T, mc->z_max, err);
-    if (rc == SD_OK && have_pmf)
-        rc = sd_check_law(l, "law of N_rej", res.hist, pmf, m->T + 1, mc->z_max, mc->p_min, err);
-    for (i = 0; rc == SD_OK && i < mc->npos; i++) {
-        snprintf(name, sizeof name, "unbiased x_%zu", mc->pos[i]);
-        rc = sd_check_law(l, name, res.tokens + i * m->V, laws + i * m->V, m->V, mc->z_max,
-                          mc->p_min, err);
-    }
-    sd_free(laws);
-    sd_mc_result_free(&res);
+    const moments *a = arg;
+    sd_status rc = sd_check_var_bounded(l, "variance", a->var, res->var,
+                                        sd_check_var_stderr(res->var, res->m4, (double)res->runs),
+                                        (double)res->runs, (double)res->T, a->mc->z_max, err);
+    if (rc == SD_OK && a->pmf != NULL)
+        rc = sd_check_law(l, "law of N_rej", res->hist, a->pmf, a->m->T + 1, a->mc->z_max,
+                          a->mc->p_min, err);
     return rc;
 }
 
-sd_status sd_thm1_check(const sd_model *m, const sd_thm_mc *mc, sd_checklist *l,
-                        sd_error *err)
+static sd_status mc_checks(const sd_model *m, sd_sim_variant variant, const sd_mc_config *mc,
+                           double mean, double var, const double *pmf, int have_pmf,
+                           sd_checklist *l, sd_error *err)
+{
+    static const sd_thm_names names = {"mean", "unbiased x_", ""};
+    moments a;
+    sd_sim_sd S;
+    sd_sim sim;
+    double *laws = sd_malloc(mc->npos * m->V + 1, sizeof(double));
+    sd_status rc = SD_OK;
+    if (laws == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory");
+    a.m = m;
+    a.mc = mc;
+    a.var = var;
+    a.pmf = have_pmf ? pmf : NULL;
+    rc = sd_exact_token_laws(m, mc->npos, mc->pos, laws, err);
+    if (rc == SD_OK)
+        rc = sd_sim_sd_alloc(&S, m, variant, err);
+    if (rc == SD_OK) {
+        sim = sd_sim_sd_sim(&S);
+        rc = sd_thm_mc_check(m, &sim, mc, &names, mean, laws, moment_checks, &a, l, NULL, err);
+        sd_sim_sd_free(&S);
+    }
+    sd_free(laws);
+    return rc;
+}
+
+sd_status sd_thm1_check(const sd_model *m, sd_sim_variant variant, const sd_mc_config *mc,
+                        sd_checklist *l, sd_error *err)
 {
     double mean, mean2, var, *pmf;
     int have_pmf = (double)m->T * (double)m->T * (double)m->V * (double)m->V <=
@@ -88,7 +95,7 @@ sd_status sd_thm1_check(const sd_model *m, const sd_thm_mc *mc, sd_checklist *l,
         return sd_error_set(err, SD_ENOMEM, "out of memory");
     rc = exact_checks(m, mean, mean2, pmf, have_pmf, l, err);
     if (rc == SD_OK && mc->runs > 0)
-        rc = mc_checks(m, mc, mean, var, pmf, have_pmf, l, err);
+        rc = mc_checks(m, variant, mc, mean, var, pmf, have_pmf, l, err);
     sd_free(pmf);
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "check.h"
 #include "model.h"
+#include "sim_sd.h"
 #include "thm.h"
 
 /* Largest T^2 V^2 for which the exact law of N_rej is also checked. */
@@ -20,8 +21,9 @@
  *  - "law of N_rej": histogram against the exact law (three layers);
  *  - "unbiased x_t" for each tracked t: output tokens against the
  *    q-marginal (three layers).
+ * The simulation is Algorithm SD, or the negative control variant.
  * Returns SD_OK (whatever the verdicts) or an error. */
-sd_status sd_thm1_check(const sd_model *m, const sd_thm_mc *mc, sd_checklist *l,
-                        sd_error *err);
+sd_status sd_thm1_check(const sd_model *m, sd_sim_variant variant, const sd_mc_config *mc,
+                        sd_checklist *l, sd_error *err);
 
 #endif

@@ -5,20 +5,11 @@
  * bound; an over-accepting rule beats it and is caught as biased. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "thm-cli.h"
 #include "exact.h"
+#include "prog.h"
 #include "thm2.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_CONTROL = SD_OPT_FIRST_LOCAL, OPT_RULES, OPT_RULE_SEED, OPT_EPS };
-
 
 static void help(void)
 {
@@ -40,102 +31,68 @@ static void help(void)
            "  --positions LIST     positions t whose token law is tested (default 1,T/2,T)\n"
            "  --p-min P            chi-square p-value limit (default 1e-6)\n"
            "  --runs N             simulated runs per rule (default 100000)\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+static int control(sd_cli *c, const char *arg, void *dest)
+{
+    if (strcmp(arg, "over-accept") == 0 || strcmp(arg, "none") == 0) {
+        *(int *)dest = arg[0] == 'o';
+        return 0;
+    }
+    sd_cli_usage_error(c, "--control: '%s' is not none or over-accept", arg);
+    return -1;
+}
+
+static int check(sd_cli *c, void *arg)
+{
+    const sd_thm2_opts *o = arg;
+    if (!(o->eps > 0.0))
+        return sd_cli_usage_error(c, "--eps: must be > 0 (got %g)", o->eps);
+    return 0;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const sd_thm2_opts *o = arg;
+    sd_checklist l;
+    sd_error err;
+    double mean;
+    sd_checklist_init(&l);
+    sd_error_clear(&err);
+    if (sd_thm2_check(m, o, &c->mc, &l, &err) != SD_OK ||
+        sd_exact_sd_mean(m, &mean, &err) != SD_OK) {
+        sd_checklist_free(&l);
+        return sd_cli_fail(c, &err);
+    }
+    {
+        sd_kv extra[] = {
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_N("theorem1_bound", mean),
+            SD_KV_I("rules", o->rules),
+            SD_KV_I("rule_seed", o->seed),
+            SD_KV_N("control_eps", o->eps),
+            SD_KV_S("control", o->control_as_rule ? "over-accept" : "none"),
+        };
+        return sd_prog_report_checks(c, "2", &l, extra, sizeof extra / sizeof extra[0]);
+    }
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
-        {"control", required_argument, 0, OPT_CONTROL},
-        {"rules", required_argument, 0, OPT_RULES},
-        {"rule-seed", required_argument, 0, OPT_RULE_SEED},
-        {"eps", required_argument, 0, OPT_EPS},
-        {0, 0, 0, 0}};
+    sd_thm2_opts o = {0};
+    const sd_arg opts[] = {
+        {"control", SD_ARG_FN, &o.control_as_rule, NULL, 0, 0, 0, control},
+        {"rules", SD_ARG_SIZE, &o.rules, NULL, 0, 0, 0, NULL},
+        {"rule-seed", SD_ARG_U64, &o.seed, NULL, 0, 0, 0, NULL},
+        {"eps", SD_ARG_DOUBLE, &o.eps, NULL, 0, 0.0, INFINITY, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"thm2-lower-bound", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
+                          7, 50, opts, check, run};
     sd_cli c;
-    sd_model m;
-    sd_thm_mc mc;
-    sd_thm2_opts o;
-    sd_checklist l;
-    sd_error err;
-    size_t pos[SD_THM_MAX_POS], npos = 0;
-    int opt, r, rc;
-    sd_out out;
-    double mean;
-
-    memset(&mc, 0, sizeof mc);
-    mc.p_min = 1e-6;
-    memset(&o, 0, sizeof o);
     o.rules = 5;
     o.seed = 1;
     o.eps = 0.1;
-    sd_cli_init(&c, "thm2-lower-bound", argc, argv, 100000);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_CONTROL:
-            if (strcmp(optarg, "over-accept") == 0)
-                o.control_as_rule = 1;
-            else if (strcmp(optarg, "none") != 0)
-                return sd_cli_usage_error(&c, "--control: '%s' is not none or over-accept",
-                                          optarg);
-            break;
-        case OPT_RULES:
-            if (sd_cli_size(&c, "--rules", optarg, 0, &o.rules))
-                return 2;
-            break;
-        case OPT_RULE_SEED:
-            if (sd_cli_u64(&c, "--rule-seed", optarg, &o.seed))
-                return 2;
-            break;
-        case OPT_EPS:
-            if (sd_cli_double(&c, "--eps", optarg, 0.0, INFINITY, &o.eps))
-                return 2;
-            if (!(o.eps > 0.0))
-                return sd_cli_usage_error(&c, "--eps: must be > 0 (got %s)", optarg);
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (sd_thm_cli_settings(&c, m.T, pos, &npos, &mc) != 0) {
-        sd_model_free(&m);
-        return 2;
-    }
-    sd_checklist_init(&l);
-    sd_error_clear(&err);
-    if (sd_thm2_check(&m, &o, &mc, &l, &err) != SD_OK ||
-        sd_exact_sd_mean(&m, &mean, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        sd_kv extra[] = {
-            SD_KV_I("vocab", m.V),
-            SD_KV_I("horizon", m.T),
-            SD_KV_N("theorem1_bound", mean),
-            SD_KV_I("rules", o.rules),
-            SD_KV_I("rule_seed", o.seed),
-            SD_KV_N("control_eps", o.eps),
-            SD_KV_S("control", o.control_as_rule ? "over-accept" : "none"),
-        };
-        sd_report_checks(out.f, &c, "2", &l, extra, sizeof extra / sizeof extra[0]);
-        rc = sd_out_close(&c, &out, 1);
-    }
-    r = sd_checklist_pass(&l);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
-    return rc != 0 ? rc : (r ? 0 : 1);
+    return sd_prog_main(&prog, &c, argc, argv, &o);
 }

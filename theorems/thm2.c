@@ -68,42 +68,31 @@ static sd_status marginal_gap(const sd_tradeoff *tr, size_t npos, const size_t *
 /* Simulate tr: the mean against its exact value E and, per tracked
  * position, the output tokens against mu; into l with prefix name, or
  * (law_into != NULL) the law checks into *law_into instead. */
-static sd_status mc_rule(const sd_tradeoff *tr, double E, const double *mu, const sd_thm_mc *mc,
+static sd_status mc_rule(const sd_tradeoff *tr, double E, const double *mu, const sd_mc_config *mc,
                          const char *name, sd_checklist *l, sd_checklist *law_into,
                          sd_error *err)
 {
-    const sd_model *m = tr->m;
     sd_sim_biased S;
     sd_sim sim;
-    sd_mc_config cfg = sd_thm_mc_config(mc);
-    sd_mc_result res;
-    char buf[96];
-    size_t i;
+    char mean[96], law[96];
+    sd_thm_names names;
     sd_status rc = sd_sim_biased_alloc(&S, tr, err);
     if (rc != SD_OK)
         return rc;
+    snprintf(mean, sizeof mean, "%s: Monte Carlo mean", name);
+    snprintf(law, sizeof law, "%s: Monte Carlo x_", name);
+    names.mean = law_into == NULL ? mean : NULL;
+    names.law_prefix = law;
+    names.law_suffix = "";
     sim = sd_sim_biased_sim(&S);
-    rc = sd_mc_run(&cfg, m->T, m->V, &sim, &res, err);
+    rc = sd_thm_mc_check(tr->m, &sim, mc, &names, E, mu, NULL, NULL, l, law_into, err);
     sd_sim_biased_free(&S);
-    if (rc != SD_OK)
-        return rc;
-    if (law_into == NULL) {
-        snprintf(buf, sizeof buf, "%s: Monte Carlo mean", name);
-        rc = sd_check_mean_bounded(l, buf, E, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, mc->z_max, err);
-    }
-    for (i = 0; rc == SD_OK && i < mc->npos; i++) {
-        snprintf(buf, sizeof buf, "%s: Monte Carlo x_%zu", name, mc->pos[i]);
-        rc = sd_check_law(law_into != NULL ? law_into : l, buf, res.tokens + i * m->V,
-                          mu + i * m->V, m->V, mc->z_max, mc->p_min, err);
-    }
-    sd_mc_result_free(&res);
     return rc;
 }
 
 /* The checks of one rule meant to be unbiased. */
 static sd_status check_rule(const sd_tradeoff *tr, double E1, const double *mu, size_t npos,
-                            const size_t *pos, double *buf, const sd_thm_mc *mc,
+                            const size_t *pos, double *buf, const sd_mc_config *mc,
                             const char *name, sd_checklist *l, sd_error *err)
 {
     sd_tradeoff_result tres;
@@ -134,7 +123,7 @@ static sd_status check_rule(const sd_tradeoff *tr, double E1, const double *mu, 
  * runs give a noncentral chi-square of mean d + nD and variance about
  * 2(d + 2nD); require the mean to clear the p_min critical value by 4
  * standard deviations.  0 if the laws cannot be had. */
-static double runs_needed(const sd_tradeoff *tr, const double *mu, const sd_thm_mc *mc)
+static double runs_needed(const sd_tradeoff *tr, const double *mu, const sd_mc_config *mc)
 {
     size_t V = tr->m->V, i, x, d = V > 1 ? V - 1 : 1;
     double *o = sd_malloc(mc->npos * V + 1, sizeof(double)), D = 0.0, n, crit;
@@ -162,7 +151,7 @@ static double runs_needed(const sd_tradeoff *tr, const double *mu, const sd_thm_
 
 /* The over-accepting control: it must beat the bound and be caught. */
 static sd_status check_control(sd_tradeoff *tr, double eps, double E1, const double *mu,
-                               const sd_thm_mc *mc, sd_checklist *l, sd_error *err)
+                               const sd_mc_config *mc, sd_checklist *l, sd_error *err)
 {
     sd_tradeoff_result tres;
     sd_checklist laws;
@@ -203,7 +192,7 @@ static sd_status check_control(sd_tradeoff *tr, double eps, double E1, const dou
     return rc;
 }
 
-sd_status sd_thm2_check(const sd_model *m, const sd_thm2_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm2_check(const sd_model *m, const sd_thm2_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err)
 {
     size_t npos = mc->npos > 0 ? mc->npos : 1, i;

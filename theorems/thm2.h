@@ -47,7 +47,7 @@ typedef struct {
  *  - with mc->runs > 0: "control: Monte Carlo flags bias": the three-layer
  *    law check of x_T against the q-marginal fails.
  * Returns SD_OK whatever the verdicts, or an error. */
-sd_status sd_thm2_check(const sd_model *m, const sd_thm2_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm2_check(const sd_model *m, const sd_thm2_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err);
 
 #endif

@@ -3,22 +3,12 @@
  * tree verification, exact E[N_rej] against literal Monte Carlo
  * simulations, unbiasedness, the M = 1 reduction and the M -> infinity
  * limit. */
-#include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "batch.h"
-#include "cli.h"
-#include "thm-cli.h"
 #include "exact.h"
+#include "prog.h"
 #include "thm3.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_DRAFTS = SD_OPT_FIRST_LOCAL, OPT_NO_TREE };
 
 #define MAX_DRAFTS 64
 
@@ -38,92 +28,57 @@ static void help(void)
            "  --positions LIST     positions t whose token law is tested (default 1,T/2,T)\n"
            "  --p-min P            chi-square p-value limit (default 1e-6)\n"
            "  --runs N             simulated runs per algorithm and M (default 100000)\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+typedef struct {
+    size_t drafts[MAX_DRAFTS], ndrafts;
+    int tree;
+} args;
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    args *a = arg;
+    sd_thm3_opts o = {0};
+    sd_checklist l;
+    sd_error err;
+    double mean, lim, dd[MAX_DRAFTS];
+    size_t i;
+    o.tree = a->tree;
+    o.ndrafts = a->ndrafts;
+    o.strict = c->random && m->T >= 2; /* see sd_thm3_opts */
+    o.drafts = a->drafts;
+    sd_checklist_init(&l);
+    sd_error_clear(&err);
+    if (sd_thm3_check(m, &o, &c->mc, &l, &err) != SD_OK ||
+        sd_exact_sd_mean(m, &mean, &err) != SD_OK || sd_batch_limit(m, &lim, &err) != SD_OK) {
+        sd_checklist_free(&l);
+        return sd_cli_fail(c, &err);
+    }
+    for (i = 0; i < a->ndrafts; i++)
+        dd[i] = (double)a->drafts[i];
+    {
+        sd_kv extra[] = {
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_N("theorem1", mean),
+            SD_KV_N("limit", lim),
+            SD_KV_A("drafts", dd, a->ndrafts),
+            SD_KV_B("tree", o.tree),
+        };
+        return sd_prog_report_checks(c, "3", &l, extra, sizeof extra / sizeof extra[0]);
+    }
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"no-tree", no_argument, 0, OPT_NO_TREE},
-        {0, 0, 0, 0}};
+    args a = {{2, 4, 5}, 3, 1};
+    const sd_arg opts[] = {
+        {"drafts", SD_ARG_SIZE_LIST, a.drafts, &a.ndrafts, MAX_DRAFTS, 1, 0, NULL},
+        {"no-tree", SD_ARG_FLAG, &a.tree, NULL, 0, 0, 0, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"thm3-batch", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
+                          7, 50, opts, NULL, run};
     sd_cli c;
-    sd_model m;
-    sd_thm_mc mc;
-    sd_thm3_opts o;
-    sd_checklist l;
-    sd_error err;
-    size_t pos[SD_THM_MAX_POS], npos = 0, drafts[MAX_DRAFTS] = {2, 4, 5}, ndrafts = 3, i;
-    int opt, r, rc;
-    sd_out out;
-    double mean, lim;
-
-    memset(&mc, 0, sizeof mc);
-    mc.p_min = 1e-6;
-    memset(&o, 0, sizeof o);
-    o.tree = 1;
-    sd_cli_init(&c, "thm3-batch", argc, argv, 100000);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_DRAFTS:
-            if (sd_cli_size_list(&c, "--drafts", optarg, drafts, MAX_DRAFTS, &ndrafts))
-                return 2;
-            for (i = 0; i < ndrafts; i++)
-                if (drafts[i] < 1)
-                    return sd_cli_usage_error(&c, "--drafts: each M must be at least 1");
-            break;
-        case OPT_NO_TREE: o.tree = 0; break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (sd_thm_cli_settings(&c, m.T, pos, &npos, &mc) != 0) {
-        sd_model_free(&m);
-        return 2;
-    }
-    o.ndrafts = ndrafts;
-    o.strict = c.random && m.T >= 2; /* see sd_thm3_opts */
-    o.drafts = drafts;
-    sd_checklist_init(&l);
-    sd_error_clear(&err);
-    if (sd_thm3_check(&m, &o, &mc, &l, &err) != SD_OK ||
-        sd_exact_sd_mean(&m, &mean, &err) != SD_OK || sd_batch_limit(&m, &lim, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        double dd[MAX_DRAFTS];
-        for (i = 0; i < ndrafts; i++)
-            dd[i] = (double)drafts[i];
-        {
-            sd_kv extra[] = {
-                SD_KV_I("vocab", m.V),
-                SD_KV_I("horizon", m.T),
-                SD_KV_N("theorem1", mean),
-                SD_KV_N("limit", lim),
-                SD_KV_A("drafts", dd, ndrafts),
-                SD_KV_B("tree", o.tree),
-            };
-            sd_report_checks(out.f, &c, "3", &l, extra, sizeof extra / sizeof extra[0]);
-        }
-        rc = sd_out_close(&c, &out, 1);
-    }
-    r = sd_checklist_pass(&l);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
-    return rc != 0 ? rc : (r ? 0 : 1);
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -46,32 +46,23 @@ static sd_status theorem3_form(const sd_model *m, size_t M, const double *f, dou
 
 /* Simulate algo with M drafts: mean against exact, tokens against mu. */
 static sd_status mc_algo(const sd_model *m, const sd_rule_type *algo, size_t M, double exact,
-                         const double *mu, const sd_thm_mc *mc, sd_checklist *l, sd_error *err)
+                         const double *mu, const sd_mc_config *mc, sd_checklist *l, sd_error *err)
 {
     sd_rule_sim *as;
     sd_sim sim;
-    sd_mc_config cfg = sd_thm_mc_config(mc);
-    sd_mc_result res;
-    char name[96];
-    size_t i;
+    char mean[96], law[96];
+    sd_thm_names names;
     sd_status rc = sd_rule_sim_alloc(&as, algo, m, M, 0, err);
     if (rc != SD_OK)
         return rc;
+    snprintf(mean, sizeof mean, "%s M=%zu: Monte Carlo mean", algo->name, M);
+    snprintf(law, sizeof law, "%s M=%zu: unbiased x_", algo->name, M);
+    names.mean = mean;
+    names.law_prefix = law;
+    names.law_suffix = "";
     sim = sd_rule_sim_get(as);
-    rc = sd_mc_run(&cfg, m->T, m->V, &sim, &res, err);
+    rc = sd_thm_mc_check(m, &sim, mc, &names, exact, mu, NULL, NULL, l, NULL, err);
     sd_rule_sim_free(as);
-    if (rc != SD_OK)
-        return rc;
-    snprintf(name, sizeof name, "%s M=%zu: Monte Carlo mean", algo->name, M);
-    rc = sd_check_mean_bounded(l, name, exact, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, mc->z_max, err);
-    for (i = 0; rc == SD_OK && i < mc->npos; i++) {
-        snprintf(name, sizeof name, "%s M=%zu: unbiased x_%zu", algo->name, M,
-                 mc->pos[i]);
-        rc = sd_check_law(l, name, res.tokens + i * m->V, mu + i * m->V, m->V, mc->z_max,
-                          mc->p_min, err);
-    }
-    sd_mc_result_free(&res);
     return rc;
 }
 
@@ -94,7 +85,7 @@ static sd_status check_strict(sd_checklist *l, const char *name, double lo, doub
 /* The checks of one M. */
 static sd_status check_M(const sd_model *m, size_t M, int tree, int strict, double E1,
                          double lim,
-                         const double *mu, double *f, const sd_thm_mc *mc, sd_checklist *l,
+                         const double *mu, double *f, const sd_mc_config *mc, sd_checklist *l,
                          sd_error *err)
 {
     double Eb, Et = 0.0, F;
@@ -124,7 +115,7 @@ static sd_status check_M(const sd_model *m, size_t M, int tree, int strict, doub
     return rc;
 }
 
-sd_status sd_thm3_check(const sd_model *m, const sd_thm3_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm3_check(const sd_model *m, const sd_thm3_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err)
 {
     double E1, Eb1, Et1, lim, *mu = NULL, *f = NULL;

@@ -35,7 +35,7 @@ typedef struct {
  *    "batch M=k: unbiased x_t" (output tokens against the q-marginal,
  *    three layers), and the same for "tree M=k".
  * Returns SD_OK whatever the verdicts, or an error. */
-sd_status sd_thm3_check(const sd_model *m, const sd_thm3_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm3_check(const sd_model *m, const sd_thm3_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err);
 
 #endif

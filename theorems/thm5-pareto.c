@@ -5,18 +5,10 @@
  * Monte Carlo simulation of the biased process. */
 #include <math.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "thm-cli.h"
+#include "prog.h"
 #include "thm5.h"
-
-#ifndef PACKAGE_VERSION
-#define PACKAGE_VERSION "unknown"
-#endif
-
-enum { OPT_EPS = SD_OPT_FIRST_LOCAL, OPT_RULES, OPT_RLAWS, OPT_CONTROL };
 
 #define MAX_EPS 64
 
@@ -43,102 +35,60 @@ static void help(void)
            "  --p-min P            chi-square p-value limit (default 1e-6)\n"
            "  --runs N             simulated runs per (eps, resampling law) (default\n"
            "                       100000; 0 skips the Monte Carlo checks)\n\n");
-    fputs(sd_cli_help_model, stdout);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
+}
+
+static int control(sd_cli *c, const char *arg, void *dest)
+{
+    if (strcmp(arg, "swap") == 0 || strcmp(arg, "none") == 0) {
+        *(int *)dest = arg[0] == 's';
+        return 0;
+    }
+    sd_cli_usage_error(c, "--control: '%s' is not none or swap", arg);
+    return -1;
+}
+
+static int run(sd_cli *c, const sd_model *m, void *arg)
+{
+    sd_thm5_opts *o = arg;
+    sd_checklist l;
+    sd_error err;
+    o->seed = c->mc.seed;
+    sd_checklist_init(&l);
+    sd_error_clear(&err);
+    if (sd_thm5_check(m, o, &c->mc, &l, &err) != SD_OK) {
+        sd_checklist_free(&l);
+        return sd_cli_fail(c, &err);
+    }
+    {
+        sd_kv extra[] = {
+            SD_KV_I("vocab", m->V),
+            SD_KV_I("horizon", m->T),
+            SD_KV_A("eps", o->eps, o->neps),
+            SD_KV_I("rules_per_row", o->nb),
+            SD_KV_I("laws_per_rule", o->nr),
+            SD_KV_S("control", o->control_swap ? "swap" : "none"),
+        };
+        return sd_prog_report_checks(c, "4,5", &l, extra, sizeof extra / sizeof extra[0]);
+    }
 }
 
 int main(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS, SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS, SD_THM_CLI_OPTIONS,
-        {"eps", required_argument, 0, OPT_EPS},
-        {"rules", required_argument, 0, OPT_RULES},
-        {"laws", required_argument, 0, OPT_RLAWS},
-        {"control", required_argument, 0, OPT_CONTROL},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    sd_model m;
-    sd_thm_mc mc;
-    sd_thm5_opts o;
-    sd_checklist l;
-    sd_error err;
-    size_t pos[SD_THM_MAX_POS], npos = 0, i;
     double eps[MAX_EPS] = {0.0, 0.1, 0.2, 0.4, 0.8};
-    int opt, r, rc;
-    sd_out out;
-
-    memset(&mc, 0, sizeof mc);
-    memset(&o, 0, sizeof o);
-    mc.p_min = 1e-6;
+    sd_thm5_opts o = {0};
+    const sd_arg opts[] = {
+        {"eps", SD_ARG_DOUBLE_LIST, eps, &o.neps, MAX_EPS, 0.0, INFINITY, NULL},
+        {"rules", SD_ARG_SIZE, &o.nb, NULL, 0, 0, 0, NULL},
+        {"laws", SD_ARG_SIZE, &o.nr, NULL, 0, 0, 0, NULL},
+        {"control", SD_ARG_FN, &o.control_swap, NULL, 0, 0, 0, control},
+        SD_ARG_END};
+    const sd_prog prog = {"thm5-pareto", help,
+                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
+                          7, 50, opts, NULL, run};
+    sd_cli c;
     o.nb = 20;
     o.nr = 50;
     o.neps = 5;
-    sd_cli_init(&c, "thm5-pareto", argc, argv, 100000);
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_EPS:
-            if (sd_cli_double_list(&c, "--eps", optarg, eps, MAX_EPS, &o.neps))
-                return 2;
-            for (i = 0; i < o.neps; i++)
-                if (!(eps[i] >= 0.0))
-                    return sd_cli_usage_error(&c, "--eps: %g is negative (eps >= 0)", eps[i]);
-            break;
-        case OPT_RULES:
-            if (sd_cli_size(&c, "--rules", optarg, 0, &o.nb))
-                return 2;
-            break;
-        case OPT_RLAWS:
-            if (sd_cli_size(&c, "--laws", optarg, 0, &o.nr))
-                return 2;
-            break;
-        case OPT_CONTROL:
-            if (strcmp(optarg, "swap") == 0)
-                o.control_swap = 1;
-            else if (strcmp(optarg, "none") != 0)
-                return sd_cli_usage_error(&c, "--control: '%s' is not none or swap", optarg);
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_thm_cli_option(&c, opt, optarg, pos, &npos, &mc);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
-        return 2;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (sd_thm_cli_settings(&c, m.T, pos, &npos, &mc) != 0) {
-        sd_model_free(&m);
-        return 2;
-    }
     o.eps = eps;
-    o.seed = c.seed;
-    sd_checklist_init(&l);
-    sd_error_clear(&err);
-    if (sd_thm5_check(&m, &o, &mc, &l, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        sd_model_free(&m);
-        return sd_cli_fail(&c, &err);
-    }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
-        sd_kv extra[] = {
-            SD_KV_I("vocab", m.V),
-            SD_KV_I("horizon", m.T),
-            SD_KV_A("eps", eps, o.neps),
-            SD_KV_I("rules_per_row", o.nb),
-            SD_KV_I("laws_per_rule", o.nr),
-            SD_KV_S("control", o.control_swap ? "swap" : "none"),
-        };
-        sd_report_checks(out.f, &c, "4,5", &l, extra, sizeof extra / sizeof extra[0]);
-        rc = sd_out_close(&c, &out, 1);
-    }
-    r = sd_checklist_pass(&l);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
-    return rc != 0 ? rc : (r ? 0 : 1);
+    return sd_prog_main(&prog, &c, argc, argv, &o);
 }

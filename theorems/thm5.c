@@ -89,7 +89,7 @@ static void token_checks_row(const double *p, const double *q, size_t V,
     }
 }
 
-static sd_status token_checks(const sd_model *m, const sd_thm5_opts *o, const sd_thm_mc *mc,
+static sd_status token_checks(const sd_model *m, const sd_thm5_opts *o, const sd_mc_config *mc,
                               sd_checklist *l, sd_error *err)
 {
     const size_t V = m->V, nt = sd_model_stationary(m) ? 1 : m->T;
@@ -140,45 +140,37 @@ static sd_status token_checks(const sd_model *m, const sd_thm5_opts *o, const sd
 
 /* Monte Carlo checks of one rule: rejections (z-test) and output laws. */
 static sd_status mc_checks(const sd_tradeoff *tr, const sd_tradeoff *sim_tr,
-                           const sd_tradeoff_result *ex, const sd_thm_mc *mc, const char *tag,
+                           const sd_tradeoff_result *ex, const sd_mc_config *mc, const char *tag,
                            sd_checklist *l, sd_error *err)
 {
     const sd_model *m = tr->m;
     sd_sim_biased S;
     sd_sim sim;
-    sd_mc_config cfg = sd_thm_mc_config(mc);
-    sd_mc_result res;
-    double *laws;
-    size_t i;
-    char name[96];
-    sd_status rc = sd_sim_biased_alloc(&S, sim_tr, err);
-    if (rc != SD_OK)
-        return rc;
-    sim = sd_sim_biased_sim(&S);
-    rc = sd_mc_run(&cfg, m->T, m->V, &sim, &res, err);
-    sd_sim_biased_free(&S);
-    if (rc != SD_OK)
-        return rc;
-    laws = sd_malloc(mc->npos * m->V + 1, sizeof(double));
+    char mean[96], suffix[64];
+    sd_thm_names names;
+    double *laws = sd_malloc(mc->npos * m->V + 1, sizeof(double));
+    sd_status rc;
     if (laws == NULL)
-        rc = sd_error_set(err, SD_ENOMEM, "out of memory");
+        return sd_error_set(err, SD_ENOMEM, "out of memory");
+    rc = sd_tradeoff_token_laws(tr, mc->npos, mc->pos, laws, err);
     if (rc == SD_OK)
-        rc = sd_tradeoff_token_laws(tr, mc->npos, mc->pos, laws, err);
-    snprintf(name, sizeof name, "rejections %s", tag);
-    if (rc == SD_OK)
-        rc = sd_check_mean_bounded(l, name, ex->expected_rejections, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, mc->z_max, err);
-    for (i = 0; rc == SD_OK && i < mc->npos; i++) {
-        snprintf(name, sizeof name, "law x_%zu %s", mc->pos[i], tag);
-        rc = sd_check_law(l, name, res.tokens + i * m->V, laws + i * m->V, m->V, mc->z_max,
-                          mc->p_min, err);
+        rc = sd_sim_biased_alloc(&S, sim_tr, err);
+    if (rc == SD_OK) {
+        snprintf(mean, sizeof mean, "rejections %s", tag);
+        snprintf(suffix, sizeof suffix, " %s", tag);
+        names.mean = mean;
+        names.law_prefix = "law x_";
+        names.law_suffix = suffix;
+        sim = sd_sim_biased_sim(&S);
+        rc = sd_thm_mc_check(m, &sim, mc, &names, ex->expected_rejections, laws, NULL, NULL, l,
+                             NULL, err);
+        sd_sim_biased_free(&S);
     }
     sd_free(laws);
-    sd_mc_result_free(&res);
     return rc;
 }
 
-static sd_status chain_checks(const sd_model *m, const sd_thm5_opts *o, const sd_thm_mc *mc,
+static sd_status chain_checks(const sd_model *m, const sd_thm5_opts *o, const sd_mc_config *mc,
                               sd_checklist *l, sd_error *err)
 {
     sd_tradeoff tr, other;
@@ -238,7 +230,7 @@ static sd_status chain_checks(const sd_model *m, const sd_thm5_opts *o, const sd
     return rc;
 }
 
-sd_status sd_thm5_check(const sd_model *m, const sd_thm5_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm5_check(const sd_model *m, const sd_thm5_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err)
 {
     sd_status rc = token_checks(m, o, mc, l, err);

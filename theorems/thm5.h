@@ -42,7 +42,7 @@ typedef struct {
  *    mean) and "law x_t eps=E R" (output tokens against the exact
  *    output-chain marginal, three layers).
  * Returns SD_OK whatever the verdicts, or an error. */
-sd_status sd_thm5_check(const sd_model *m, const sd_thm5_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm5_check(const sd_model *m, const sd_thm5_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err);
 
 #endif

@@ -128,26 +128,17 @@ static sd_status token_checks(const sd_model *m, size_t kmax, sd_checklist *l, s
 
 /* Run sim: mean against exact, output tokens against mu. */
 static sd_status mc_checks(const sd_model *m, const char *label, sd_sim *sim, double exact,
-                           const double *mu, const sd_thm_mc *mc, sd_checklist *l,
+                           const double *mu, const sd_mc_config *mc, sd_checklist *l,
                            sd_error *err)
 {
-    sd_mc_config cfg = sd_thm_mc_config(mc);
-    sd_mc_result res;
-    char name[96];
-    size_t i;
-    sd_status rc = sd_mc_run(&cfg, m->T, m->V, sim, &res, err);
-    if (rc != SD_OK)
-        return rc;
-    snprintf(name, sizeof name, "%s: Monte Carlo mean", label);
-    rc = sd_check_mean_bounded(l, name, exact, res.mean, res.stderr_mean,
-                                   (double)res.runs, (double)res.T, mc->z_max, err);
-    for (i = 0; rc == SD_OK && i < mc->npos; i++) {
-        snprintf(name, sizeof name, "%s: unbiased x_%zu", label, mc->pos[i]);
-        rc = sd_check_law(l, name, res.tokens + i * m->V, mu + i * m->V, m->V, mc->z_max,
-                          mc->p_min, err);
-    }
-    sd_mc_result_free(&res);
-    return rc;
+    char mean[96], law[96];
+    sd_thm_names names;
+    snprintf(mean, sizeof mean, "%s: Monte Carlo mean", label);
+    snprintf(law, sizeof law, "%s: unbiased x_", label);
+    names.mean = mean;
+    names.law_prefix = law;
+    names.law_suffix = "";
+    return sd_thm_mc_check(m, sim, mc, &names, exact, mu, NULL, NULL, l, NULL, err);
 }
 
 /* The rules beyond the paper: with one draft each is Algorithm SD
@@ -166,7 +157,7 @@ int sd_thm6_control_known(const char *name)
     return 0;
 }
 
-static sd_status chain_checks(const sd_model *m, const sd_thm6_opts *o, const sd_thm_mc *mc,
+static sd_status chain_checks(const sd_model *m, const sd_thm6_opts *o, const sd_mc_config *mc,
                               sd_checklist *l, sd_error *err)
 {
     const sd_rule_type *const *r;
@@ -219,7 +210,7 @@ static sd_status chain_checks(const sd_model *m, const sd_thm6_opts *o, const sd
     return rc;
 }
 
-sd_status sd_thm6_check(const sd_model *m, const sd_thm6_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm6_check(const sd_model *m, const sd_thm6_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err)
 {
     sd_status rc;

@@ -47,7 +47,7 @@ typedef struct {
 /* 1 if name is a negative control of a rule thm6 checks, else 0. */
 int sd_thm6_control_known(const char *name);
 
-sd_status sd_thm6_check(const sd_model *m, const sd_thm6_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm6_check(const sd_model *m, const sd_thm6_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err);
 
 #endif

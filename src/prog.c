@@ -1,0 +1,224 @@
+/* prog.c - one driver for every program. */
+#include "prog.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* getopt codes of the program's own options: SD_OPT_FIRST_LOCAL + index. */
+enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL - 10, OPT_PMIN };
+
+static const struct option model_opts[] = {SD_CLI_MODEL_OPTIONS};
+static const struct option mc_opts[] = {SD_CLI_MC_OPTIONS};
+static const struct option out_opts[] = {SD_CLI_OUTPUT_OPTIONS};
+#define NOUT_ONLY 3 /* out_opts without --help and --version */
+static const struct option thm_opts[] = {
+    {"positions", required_argument, 0, OPT_POSITIONS},
+    {"p-min", required_argument, 0, OPT_PMIN}};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static size_t add(struct option *o, size_t n, const struct option *src, size_t k)
+{
+    memcpy(o + n, src, k * sizeof *src);
+    return n + k;
+}
+
+/* The getopt table of p (free with free); NULL if out of memory. */
+static struct option *options(const sd_prog *p)
+{
+    size_t nargs = 0, n = 0, i;
+    struct option *o;
+    while (p->args != NULL && p->args[nargs].name != NULL)
+        nargs++;
+    o = calloc(COUNT(model_opts) + COUNT(mc_opts) + COUNT(out_opts) + COUNT(thm_opts) + nargs + 1,
+               sizeof *o);
+    if (o == NULL)
+        return NULL;
+    if (p->groups & SD_PROG_MODEL)
+        n = add(o, n, model_opts, COUNT(model_opts));
+    if (p->groups & SD_PROG_MC)
+        n = add(o, n, mc_opts, COUNT(mc_opts));
+    if (p->groups & SD_PROG_THM)
+        n = add(o, n, thm_opts, COUNT(thm_opts));
+    if (p->groups & SD_PROG_OUTPUT)
+        n = add(o, n, out_opts, NOUT_ONLY);
+    n = add(o, n, out_opts + NOUT_ONLY, COUNT(out_opts) - NOUT_ONLY);
+    for (i = 0; i < nargs; i++, n++) {
+        o[n].name = p->args[i].name;
+        o[n].has_arg = p->args[i].kind == SD_ARG_FLAG ? no_argument : required_argument;
+        o[n].val = SD_OPT_FIRST_LOCAL + (int)i;
+    }
+    return o;
+}
+
+/* Parse the value of a program option into its destination; 0 or -1. */
+static int parse_arg(sd_cli *c, const sd_arg *a, const char *arg)
+{
+    char opt[96];
+    size_t i;
+    snprintf(opt, sizeof opt, "--%s", a->name);
+    switch (a->kind) {
+    case SD_ARG_FLAG: *(int *)a->dest = (int)a->min; return 0;
+    case SD_ARG_SIZE: return sd_cli_size(c, opt, arg, a->min, a->dest);
+    case SD_ARG_U64: return sd_cli_u64(c, opt, arg, a->dest);
+    case SD_ARG_DOUBLE: return sd_cli_double(c, opt, arg, a->lo, a->hi, a->dest);
+    case SD_ARG_STRING: *(const char **)a->dest = arg; return 0;
+    case SD_ARG_SIZE_LIST:
+        if (sd_cli_size_list(c, opt, arg, a->dest, a->min, a->n))
+            return -1;
+        for (i = 0; i < *a->n; i++)
+            if ((double)((size_t *)a->dest)[i] < a->lo) {
+                sd_cli_usage_error(c, "%s: each value must be at least %g", opt, a->lo);
+                return -1;
+            }
+        return 0;
+    case SD_ARG_DOUBLE_LIST:
+        if (sd_cli_double_list(c, opt, arg, a->dest, a->min, a->n))
+            return -1;
+        for (i = 0; i < *a->n; i++) {
+            double v = ((double *)a->dest)[i];
+            if (a->lo == 0.0 && v < 0.0) {
+                sd_cli_usage_error(c, "%s: %g is negative (values >= 0)", opt, v);
+                return -1;
+            }
+            if (!(v >= a->lo && v <= a->hi)) {
+                sd_cli_usage_error(c, "%s: %g is not in [%g, %g]", opt, v, a->lo, a->hi);
+                return -1;
+            }
+        }
+        return 0;
+    case SD_ARG_RULE: return sd_cli_rule(c, arg, (unsigned)a->min, a->dest);
+    case SD_ARG_FN: return a->fn(c, arg, a->dest);
+    }
+    return -1;
+}
+
+static void help(const sd_prog *p)
+{
+    p->help();
+    if (p->groups & SD_PROG_MODEL)
+        fputs(sd_cli_help_model, stdout);
+    if (p->groups & SD_PROG_MC)
+        fputs(sd_cli_help_mc, stdout);
+    if (p->groups & SD_PROG_OUTPUT)
+        fputs(sd_cli_help_output, stdout);
+}
+
+/* Parse argv; -1 after --help/--version (exit 0), else 0 or 2. */
+static int parse(const sd_prog *p, sd_cli *c, const struct option *o, int argc, char **argv)
+{
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "hV", o, NULL)) != -1) {
+        if (opt == 'h') {
+            help(p);
+            return -1;
+        }
+        if (opt == 'V') {
+            printf("%s (specdec) %s\n", c->prog, PACKAGE_VERSION);
+            return -1;
+        }
+        if (opt == '?')
+            return sd_cli_usage_error(c, "bad option");
+        if (opt == OPT_POSITIONS) {
+            if (sd_cli_size_list(c, "--positions", optarg, c->pos,
+                                 sizeof c->pos / sizeof c->pos[0], &c->mc.npos))
+                return 2;
+        } else if (opt == OPT_PMIN) {
+            if (sd_cli_double(c, "--p-min", optarg, 0.0, 1.0, &c->mc.p_min))
+                return 2;
+        } else if (opt >= SD_OPT_FIRST_LOCAL) {
+            if (parse_arg(c, &p->args[opt - SD_OPT_FIRST_LOCAL], optarg))
+                return 2;
+        } else if (sd_cli_option(c, opt, optarg) < 0) {
+            return 2;
+        }
+    }
+    return sd_cli_finish(c, argc, argv, p->need_model, p->default_V, p->default_T) ? 2 : 0;
+}
+
+/* The tracked positions of a theorem check on a model of horizon T: as
+ * given (ascending in 1..T), or 1, T/2 and T without repeats.  0 or 2. */
+static int positions(sd_cli *c, size_t T)
+{
+    size_t i, n = c->mc.npos;
+    if (n == 0) {
+        c->pos[n++] = 1;
+        if (T / 2 > 1)
+            c->pos[n++] = T / 2;
+        if (T > 1 && T != T / 2)
+            c->pos[n++] = T;
+    }
+    for (i = 0; i < n; i++)
+        if (c->pos[i] < 1 || c->pos[i] > T || (i > 0 && c->pos[i] <= c->pos[i - 1]))
+            return sd_cli_usage_error(c, "--positions: must be ascending in 1..%zu", T);
+    c->mc.npos = n;
+    c->mc.pos = c->pos;
+    return 0;
+}
+
+int sd_prog_main(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg)
+{
+    struct option *o = options(p);
+    sd_model m;
+    int rc;
+    sd_cli_init(c, p->name, argc, argv, p->runs);
+    if (o == NULL) {
+        fprintf(stderr, "%s: out of memory\n", p->name);
+        return 3;
+    }
+    rc = parse(p, c, o, argc, argv);
+    free(o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    if (p->check != NULL && (rc = p->check(c, arg)) != 0)
+        return rc;
+    if (!(p->groups & SD_PROG_MODEL))
+        return p->run(c, NULL, arg);
+    if ((rc = sd_cli_load_model(c, &m)) != 0)
+        return rc;
+    if (!(p->groups & SD_PROG_THM) || (rc = positions(c, m.T)) == 0)
+        rc = p->run(c, &m, arg);
+    sd_model_free(&m);
+    return rc;
+}
+
+int sd_prog_report_kv(sd_cli *c, const sd_kv *kv, size_t n, int with_mc)
+{
+    sd_out out;
+    int rc = sd_out_open(c, &out);
+    if (rc != 0)
+        return rc;
+    sd_report_kv(out.f, c, kv, n, with_mc);
+    return sd_out_close(c, &out, 1);
+}
+
+int sd_prog_report_checks(sd_cli *c, const char *theorem, sd_checklist *l, const sd_kv *extra,
+                          size_t nextra)
+{
+    sd_out out;
+    int pass = sd_checklist_pass(l), rc = sd_out_open(c, &out);
+    if (rc == 0) {
+        sd_report_checks(out.f, c, theorem, l, extra, nextra);
+        rc = sd_out_close(c, &out, 1);
+    }
+    sd_checklist_free(l);
+    return rc != 0 ? rc : (pass ? 0 : 1);
+}
+
+int sd_prog_write_data(sd_cli *c, int with_mc,
+                       sd_status (*body)(FILE *f, void *arg, sd_error *err), void *arg)
+{
+    sd_out out;
+    sd_error err;
+    int rc = sd_out_open(c, &out);
+    if (rc != 0)
+        return rc;
+    sd_error_clear(&err);
+    sd_cli_comment_provenance(out.f, c, with_mc);
+    if (body(out.f, arg, &err) != SD_OK) {
+        sd_out_close(c, &out, 0);
+        return sd_cli_fail(c, &err);
+    }
+    return sd_out_close(c, &out, 1);
+}
