@@ -50,10 +50,10 @@ static sd_status sim(const sd_cli *c, const sd_model *m, sd_calls_verify v, size
         return rc;
     s = sd_calls_sim_sim(&S);
     memset(&cfg, 0, sizeof cfg);
-    cfg.runs = c->runs;
-    cfg.seed = c->seed;
-    cfg.threads = c->threads;
-    cfg.rng = c->rng;
+    cfg.runs = c->mc.runs;
+    cfg.seed = c->mc.seed;
+    cfg.threads = c->mc.threads;
+    cfg.rng = c->mc.rng;
     rc = sd_mc_run(&cfg, sd_calls_sim_hist_size(m, S.gmax) - 1, m->V, &s, res, err);
     sd_calls_sim_free(&S);
     return rc;
@@ -106,7 +106,7 @@ int main(int argc, char **argv)
     }
     if (sd_cli_finish(&c, argc, argv, 0, 7, 50))
         return 2;
-    if (c.runs == 0)
+    if (c.mc.runs == 0)
         return sd_cli_usage_error(&c, "--runs must be at least 1");
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;

@@ -610,8 +610,8 @@ static void provenance(FILE *f, const sd_cli *c, const params *P, const sd_ngram
                "bigram and unigram\n", P->model, m->V, m->nb, m->nt,
             P->vocab ? ", vocabulary limited" : "");
     fprintf(f, "# trace: sequences=%zu length<=%zu seed=%llu; literal runs=%zu per setting; "
-               "rng=%s\n", P->B, P->N, (unsigned long long)c->seed, c->runs,
-            c->rng ? c->rng->name : "xoshiro256ss");
+               "rng=%s\n", P->B, P->N, (unsigned long long)c->mc.seed, c->mc.runs,
+            c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
 }
 
 static int open_data(const sd_cli *c, const params *P, const char *name, FILE **f, char *tmp,
@@ -818,7 +818,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                   const law_counts *lc, work *w, const uint32_t *tokens, const size_t *lens,
                   double secs_trace, double secs_sim, sd_checklist *L, sd_error *err)
 {
-    const size_t B = P->B, R = c->runs, V = m->V;
+    const size_t B = P->B, R = c->mc.runs, V = m->V;
     trace_cols tc;
     double *pool = NULL, *tmp = NULL, *tmp2 = NULL, *row = NULL, *bpr = NULL, positions = 0.0;
     uint64_t *bcnt = NULL;
@@ -899,48 +899,48 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
     for (d = 0; d < ND && st == SD_OK; d++) {
         size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1);
         snprintf(name, sizeof name, "%s: SD to the end, rejections vs sum TV", draft_name[d]);
-        if ((st = z_two(L, name, tc.tv[d], B, ra[s0].rej, R, c->z, err)) != SD_OK)
+        if ((st = z_two(L, name, tc.tv[d], B, ra[s0].rej, R, c->mc.z_max, err)) != SD_OK)
             break;
         snprintf(name, sizeof name, "%s: SD to the end, rejections vs sum r_t", draft_name[d]);
-        if ((st = z_two(L, name, tc.r[d], B, ra[s0].rej, R, c->z, err)) != SD_OK)
+        if ((st = z_two(L, name, tc.r[d], B, ra[s0].rej, R, c->mc.z_max, err)) != SD_OK)
             break;
         snprintf(name, sizeof name, "%s: SD to the end, calls", draft_name[d]);
-        if ((st = z_two(L, name, tc.calls[d][0], B, ra[s0].calls, R, c->z, err)) != SD_OK)
+        if ((st = z_two(L, name, tc.calls[d][0], B, ra[s0].calls, R, c->mc.z_max, err)) != SD_OK)
             break;
         snprintf(name, sizeof name, "%s: sequence length (target law)", draft_name[d]);
-        if ((st = z_two(L, name, tc.T, B, ra[s0].T, R, c->z, err)) != SD_OK)
+        if ((st = z_two(L, name, tc.T, B, ra[s0].T, R, c->mc.z_max, err)) != SD_OK)
             break;
         for (g = 1; g <= P->G && st == SD_OK; g++) {
             size_t si = find_set(set, nset, ALG_SD, d, g, 1), bi;
             double rt, set_, rs, ses;
             snprintf(name, sizeof name, "%s: SD gamma=%zu calls", draft_name[d], g);
-            if ((st = z_two(L, name, tc.calls[d][g], B, ra[si].calls, R, c->z, err)) != SD_OK)
+            if ((st = z_two(L, name, tc.calls[d][g], B, ra[si].calls, R, c->mc.z_max, err)) != SD_OK)
                 break;
             snprintf(name, sizeof name, "%s: SD gamma=%zu rejections", draft_name[d], g);
-            if ((st = z_two(L, name, tc.rej[d][g], B, ra[si].rej, R, c->z, err)) != SD_OK)
+            if ((st = z_two(L, name, tc.rej[d][g], B, ra[si].rej, R, c->mc.z_max, err)) != SD_OK)
                 break;
             ratio_se(tc.T, tc.calls[d][g], B, &rt, &set_);
             ratio_se(ra[si].T, ra[si].calls, R, &rs, &ses);
             snprintf(name, sizeof name, "%s: SD gamma=%zu tokens per call", draft_name[d], g);
-            if ((st = sd_check_z(L, name, rt, rs, sqrt(set_ * set_ + ses * ses), c->z, err)) !=
+            if ((st = sd_check_z(L, name, rt, rs, sqrt(set_ * set_ + ses * ses), c->mc.z_max, err)) !=
                 SD_OK)
                 break;
             bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
             ratio_se(ra[bi].T, ra[bi].calls, R, &rs, &ses);
             snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call >= token-level",
                      draft_name[d], g);
-            st = sd_check_bound(L, name, rt, rs + c->z * sqrt(set_ * set_ + ses * ses), 0, 0.0,
+            st = sd_check_bound(L, name, rt, rs + c->mc.z_max * sqrt(set_ * set_ + ses * ses), 0, 0.0,
                                 err);
         }
         for (k = 2; k <= P->K && st == SD_OK; k++) {
             size_t si = find_set(set, nset, ALG_RRS, d, P->rrs_gamma, k);
             snprintf(name, sizeof name, "%s: RRS k=%zu gamma=%zu calls", draft_name[d], k,
                      P->rrs_gamma);
-            if ((st = z_two(L, name, tc.rcalls[d][k], B, ra[si].calls, R, c->z, err)) != SD_OK)
+            if ((st = z_two(L, name, tc.rcalls[d][k], B, ra[si].calls, R, c->mc.z_max, err)) != SD_OK)
                 break;
             snprintf(name, sizeof name, "%s: RRS k=%zu gamma=%zu rejections", draft_name[d], k,
                      P->rrs_gamma);
-            st = z_two(L, name, tc.rrej[d][k], B, ra[si].rej, R, c->z, err);
+            st = z_two(L, name, tc.rrej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
         }
     }
     if (st != SD_OK)
@@ -959,10 +959,10 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             sd_checklist *T = a == ALG_CONTROL ? &ctl : L;
             size_t nbins = law_bins(lc[a].first, row, V, bcnt, bpr);
             snprintf(name, sizeof name, "%s: first word ~ target row after <s>", alg_name[a]);
-            if ((st = sd_check_law(T, name, bcnt, bpr, nbins, c->z, 1e-6, err)) != SD_OK)
+            if ((st = sd_check_law(T, name, bcnt, bpr, nbins, c->mc.z_max, 1e-6, err)) != SD_OK)
                 goto done;
             snprintf(name, sizeof name, "%s: PIT of every word ~ U(0,1)", alg_name[a]);
-            if ((st = sd_check_law(T, name, lc[a].pit, unif, PIT_BINS, c->z, 1e-6, err)) != SD_OK)
+            if ((st = sd_check_law(T, name, lc[a].pit, unif, PIT_BINS, c->mc.z_max, 1e-6, err)) != SD_OK)
                 goto done;
         }
         control_caught = !sd_checklist_pass(&ctl);
@@ -1198,7 +1198,7 @@ static int parse(int argc, char **argv, sd_cli *c, params *P)
     }
     if (optind < argc)
         return sd_cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
-    if (c->runs < 2)
+    if (c->mc.runs < 2)
         return sd_cli_usage_error(c, "--runs: at least 2 (standard errors)");
     if (P->rrs_gamma > P->G)
         return sd_cli_usage_error(c, "--rrs-gamma %zu exceeds --gamma-max %zu", P->rrs_gamma,
@@ -1266,7 +1266,7 @@ int main(int argc, char **argv)
         return 2;
     }
 #ifdef _OPENMP
-    nthreads = c.threads > 0 ? c.threads : omp_get_max_threads();
+    nthreads = c.mc.threads > 0 ? c.mc.threads : omp_get_max_threads();
 #endif
     sd_checklist_init(&L);
     S = sd_calloc(P.B, sizeof *S);
@@ -1316,7 +1316,7 @@ int main(int argc, char **argv)
             sd_status s2;
             if (!ok)
                 continue;
-            rng = sd_rng_stream_alloc(c.rng, c.seed, b);
+            rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, b);
             if (!rng) {
                 ok = 0;
                 continue;
@@ -1378,10 +1378,10 @@ int main(int argc, char **argv)
         goto fail;
     }
     for (i = 0; i < nset; i++) {
-        ra[i].T = sd_malloc(c.runs, sizeof(double));
-        ra[i].calls = sd_malloc(c.runs, sizeof(double));
-        ra[i].rej = sd_malloc(c.runs, sizeof(double));
-        ra[i].steps = sd_malloc(c.runs, sizeof(double));
+        ra[i].T = sd_malloc(c.mc.runs, sizeof(double));
+        ra[i].calls = sd_malloc(c.mc.runs, sizeof(double));
+        ra[i].rej = sd_malloc(c.mc.runs, sizeof(double));
+        ra[i].steps = sd_malloc(c.mc.runs, sizeof(double));
         if (!ra[i].T || !ra[i].calls || !ra[i].rej || !ra[i].steps) {
             st = sd_error_set(&err, SD_ENOMEM, "out of memory");
             goto fail;
@@ -1393,13 +1393,13 @@ int main(int argc, char **argv)
             goto fail;
         }
     {
-        const size_t ntask = nset * c.runs;
+        const size_t ntask = nset * c.mc.runs;
         size_t done = 0;
         long task;
 #pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
         for (task = 0; task < (long)ntask; task++) {
             int tid = 0;
-            size_t si = (size_t)task / c.runs, run = (size_t)task % c.runs;
+            size_t si = (size_t)task / c.mc.runs, run = (size_t)task % c.mc.runs;
             gsl_rng *rng;
             runner R;
             run_result res;
@@ -1410,7 +1410,7 @@ int main(int argc, char **argv)
 #endif
             if (st != SD_OK)
                 continue;
-            rng = sd_rng_stream_alloc(c.rng, c.seed, P.B + (uint64_t)task);
+            rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, P.B + (uint64_t)task);
             if (!rng) {
 #pragma omp critical
                 st = sd_error_set(&err, SD_ENOMEM, "out of memory (generator)");

@@ -89,10 +89,10 @@ static int simulate(const sd_cli *c, const sd_model *m, sd_calls_verify verify, 
         return sd_cli_fail(c, &err);
     sim = sd_calls_sim_sim(&S);
     memset(&cfg, 0, sizeof cfg);
-    cfg.runs = c->runs;
-    cfg.seed = c->seed;
-    cfg.threads = c->threads;
-    cfg.rng = c->rng;
+    cfg.runs = c->mc.runs;
+    cfg.seed = c->mc.seed;
+    cfg.threads = c->mc.threads;
+    cfg.rng = c->mc.rng;
     cfg.progress = sd_cli_progress;
     cfg.progress_arg = (void *)c;
     if (sd_mc_run(&cfg, sd_calls_sim_hist_size(m, S.gmax) - 1, m->V, &sim, &res, &err) !=
@@ -107,12 +107,12 @@ static int simulate(const sd_cli *c, const sd_model *m, sd_calls_verify verify, 
     if (isfinite(o->x.calls)) {
         sd_checklist_init(&l);
         sd_check_mean_bounded(&l, "calls", o->x.calls, o->e.calls, o->e.calls_se,
-                              (double)c->runs, (double)m->T, c->z, NULL);
+                              (double)c->mc.runs, (double)m->T, c->mc.z_max, NULL);
         sd_check_mean_bounded(&l, "steps", o->x.draft_steps, o->e.steps, o->e.steps_se,
-                              (double)c->runs, (double)m->T * (double)S.gmax, c->z, NULL);
+                              (double)c->mc.runs, (double)m->T * (double)S.gmax, c->mc.z_max, NULL);
         sd_check_mean_bounded(&l, "wall", o->x.wall_time, o->e.wall, o->e.wall_se,
-                              (double)c->runs, (double)m->T * (1.0 + cost * (double)S.gmax),
-                              c->z, NULL);
+                              (double)c->mc.runs, (double)m->T * (1.0 + cost * (double)S.gmax),
+                              c->mc.z_max, NULL);
         if (l.n == 3) {
             o->z_calls = l.v[0].z;
             o->z_steps = l.v[1].z;
@@ -202,7 +202,7 @@ static void report(FILE *f, const sd_cli *c, const sd_model *m, const char *veri
         sd_json_num(f, mean_accept);
         fprintf(f, ",\"vocab\":%zu,\"horizon\":%zu", m->V, m->T);
         if (rows[0].have_sim)
-            fprintf(f, ",\"runs\":%zu,\"seed\":%llu", c->runs, (unsigned long long)c->seed);
+            fprintf(f, ",\"runs\":%zu,\"seed\":%llu", c->mc.runs, (unsigned long long)c->mc.seed);
         sd_cli_json_provenance(f, c, rows[0].have_sim);
         fputs("}\n", f);
         return;
@@ -391,7 +391,7 @@ int sd_cmd_calls(int argc, char **argv)
     /* refuse what cannot be done before doing any of it */
     sd_error_clear(&err);
     for (i = 0; i < ng; i++) {
-        if (block && sd_block_cost(&m, gam[i]) > SD_BLOCK_MAX_WORK && c.runs == 0) {
+        if (block && sd_block_cost(&m, gam[i]) > SD_BLOCK_MAX_WORK && c.mc.runs == 0) {
             double cst = sd_block_cost(&m, gam[i]);
             size_t V = m.V, T = m.T;
             sd_model_free(&m);
@@ -402,7 +402,7 @@ int sd_cmd_calls(int argc, char **argv)
                                           "--runs N to simulate instead)",
                                       gam[i], cst, V, T, SD_BLOCK_MAX_WORK);
         }
-        if (c.runs > 0) {
+        if (c.mc.runs > 0) {
             size_t g = gam[i] < m.T ? gam[i] : m.T, hs = sd_calls_sim_hist_size(&m, g);
             if (hs == 0 || hs > SD_CALLS_SIM_MAX_HIST) {
                 size_t T = m.T;
@@ -458,7 +458,7 @@ int sd_cmd_calls(int argc, char **argv)
         }
         o->x.leviathan_tokens_per_call = tok.leviathan_tokens_per_call;
         o->x.leviathan_speedup = tok.leviathan_speedup;
-        if (c.runs > 0) {
+        if (c.mc.runs > 0) {
             rc = simulate(&c, &m, block ? SD_CALLS_BLOCK : SD_CALLS_TOKEN, gam[i], NULL, cost,
                           o);
             all_pass &= o->pass;
@@ -477,7 +477,7 @@ int sd_cmd_calls(int argc, char **argv)
             pol.x.calls = calls0;
             pol.x.draft_steps = w1 - calls0;
             pol.x.gamma = gmax;
-            if (rc == 0 && c.runs > 0) {
+            if (rc == 0 && c.mc.runs > 0) {
                 rc = simulate(&c, &m, SD_CALLS_TOKEN, 0, policy, cost, &pol);
                 all_pass &= pol.pass;
             }

@@ -208,7 +208,7 @@ static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_
     fprintf(f, ",\"pit_worst_bin\":%zu,\"pit_worst_z\":", r->pit_worst_bin);
     sd_json_num(f, r->pit_worst_z);
     fputs(",\"z_max\":", f);
-    sd_json_num(f, c->z);
+    sd_json_num(f, c->mc.z_max);
     fputs(",\"p_min\":", f);
     sd_json_num(f, a->p_min);
     fputs("},\"r_sum_stderr\":", f);
@@ -315,7 +315,7 @@ static void report_text(FILE *f, const sd_cli *c, const trace_args *a, const sd_
             pass ? "pass" : "FAIL");
     fprintf(f, "  zero-probability tokens: %zu\n", r->zero_prob);
     fprintf(f, "  surprisal: %.6g against %.6g +- %.4g, z = %.3g (limit %g)\n", r->surprisal,
-            r->surprisal_mean, sqrt(r->surprisal_var), r->surprisal_z, c->z);
+            r->surprisal_mean, sqrt(r->surprisal_var), r->surprisal_z, c->mc.z_max);
     fprintf(f, "  randomised PIT: chi-square %.4g on %zu bins, p = %.3g (limit %g)\n",
             r->pit_chi2, r->pit_bins, r->pit_p, a->p_min);
     if (failed)
@@ -504,7 +504,7 @@ int sd_cmd_trace(int argc, char **argv)
         a.ds.top_p = a.ts.top_p;
     if (!(dgiven & 8u))
         a.ds.min_p = a.ts.min_p;
-    a.o.seed = c.seed;
+    a.o.seed = c.mc.seed;
     sd_error_clear(&err);
     if (sd_trace_file_open(&tf, a.dlog, a.tlog, a.tokens, a.probs, &err) != SD_OK)
         return sd_cli_fail(&c, &err);
@@ -533,7 +533,7 @@ int sd_cmd_trace(int argc, char **argv)
     ro.draft = a.ds;
     ro.target = a.ts;
     ro.K = a.o.K;
-    ro.threads = c.threads;
+    ro.threads = c.mc.threads;
     ro.visit = a.perpos ? visit : NULL;
     ro.visit_arg = &tv;
     ro.progress = c.quiet ? NULL : sd_cli_progress;
@@ -549,7 +549,7 @@ int sd_cmd_trace(int argc, char **argv)
         sd_trace_file_close(&tf);
         return sd_cli_fail(&c, &err);
     }
-    pass = sd_trace_conforms(&res, c.z, a.p_min, &failed);
+    pass = sd_trace_conforms(&res, c.mc.z_max, a.p_min, &failed);
     rc = sd_out_open(&c, &out);
     if (rc == 0) {
         if (c.format == SD_FMT_JSON)

@@ -108,7 +108,7 @@ int sd_cmd_trace_sample(int argc, char **argv)
         return sd_cli_usage_error(&c, "--out DIR is required");
     if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
         return 2;
-    o.seed = c.seed;
+    o.seed = c.mc.seed;
     if ((rc = sd_cli_load_model(&c, &m)) != 0)
         return rc;
     if (mkdir(dir, 0777) != 0 && errno != EEXIST) {

@@ -14,12 +14,12 @@
  * steps and wall time and, with laws, the token laws at mc->pos. */
 static sd_status mc_calls(const sd_model *m, sd_calls_verify verify, size_t gamma,
                           const uint16_t *pol, double cost, const sd_calls_row *x,
-                          const char *label, const double *mu, const sd_thm_mc *mc,
+                          const char *label, const double *mu, const sd_mc_config *mc,
                           sd_checklist *l, sd_error *err)
 {
     sd_calls_sim S;
     sd_sim sim;
-    sd_mc_config cfg = sd_thm_mc_config(mc);
+    sd_mc_config cfg = *mc;
     sd_mc_result res;
     sd_calls_estimate e;
     char name[96];
@@ -147,7 +147,7 @@ static sd_status static_checks(const sd_model *m, const sd_thm7_opts *o, sd_chec
     return rc;
 }
 
-sd_status sd_thm7_check(const sd_model *m, const sd_thm7_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm7_check(const sd_model *m, const sd_thm7_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err)
 {
     const size_t V = m->V, T = m->T;

@@ -37,7 +37,7 @@ typedef struct {
  *    (the same three and the emitted tokens at mc->pos against the
  *    q-marginal, three layers); the policy's simulation against J*.
  * Returns SD_OK whatever the verdicts, or an error. */
-sd_status sd_thm7_check(const sd_model *m, const sd_thm7_opts *o, const sd_thm_mc *mc,
+sd_status sd_thm7_check(const sd_model *m, const sd_thm7_opts *o, const sd_mc_config *mc,
                         sd_checklist *l, sd_error *err);
 
 #endif
