@@ -35,7 +35,7 @@
 
 #include "alloc.h"
 #include "check.h"
-#include "cli.h"
+#include "prog.h"
 #include "kseq.h"
 #include "ngram.h"
 #include "npy.h"
@@ -48,11 +48,6 @@
 #ifndef NGRAM_DEFAULT_MODEL
 #define NGRAM_DEFAULT_MODEL "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin"
 #endif
-
-enum {
-    OPT_MODEL = SD_OPT_FIRST_LOCAL, OPT_SEQ, OPT_LEN, OPT_VOCAB, OPT_GMAX, OPT_COST, OPT_EPS,
-    OPT_KMAX, OPT_RRS_GAMMA, OPT_DATA, OPT_TRACE_OUT, OPT_TRACE_SEQ
-};
 
 #define ND 2            /* drafts: bigram, unigram */
 #define MAX_G 16
@@ -103,8 +98,6 @@ static void help(void)
            "                       the end) for `specdec trace --probs`\n"
            "  --trace-sequences S  sequences in that trace (default 1)\n\n",
            NGRAM_DEFAULT_MODEL, MAX_G, MAX_K);
-    fputs(sd_cli_help_mc, stdout);
-    fputs(sd_cli_help_output, stdout);
 }
 
 /* ---- per-thread workspace ------------------------------------------------ */
@@ -1134,70 +1127,15 @@ done:
 /* ---- main ------------------------------------------------------------------ */
 
 
-static int parse(int argc, char **argv, sd_cli *c, params *P)
+/* The options checked together, before any work. */
+static int check(sd_cli *c, void *arg)
 {
-    static const struct option opts[] = {
-        SD_CLI_MC_OPTIONS, SD_CLI_OUTPUT_OPTIONS,
-        {"model", required_argument, 0, OPT_MODEL},
-        {"sequences", required_argument, 0, OPT_SEQ},
-        {"length", required_argument, 0, OPT_LEN},
-        {"vocab-limit", required_argument, 0, OPT_VOCAB},
-        {"gamma-max", required_argument, 0, OPT_GMAX},
-        {"cost", required_argument, 0, OPT_COST},
-        {"eps", required_argument, 0, OPT_EPS},
-        {"drafts-max", required_argument, 0, OPT_KMAX},
-        {"rrs-gamma", required_argument, 0, OPT_RRS_GAMMA},
-        {"data-dir", required_argument, 0, OPT_DATA},
-        {"trace-out", required_argument, 0, OPT_TRACE_OUT},
-        {"trace-sequences", required_argument, 0, OPT_TRACE_SEQ},
-        {0, 0, 0, 0}};
-    int opt, r;
-    size_t i;
+    const params *P = arg;
     struct stat sb;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c->prog, PACKAGE_VERSION); return 0;
-        case OPT_MODEL: P->model = optarg; break;
-        case OPT_SEQ: if (sd_cli_size(c, "--sequences", optarg, 2, &P->B)) return 2; break;
-        case OPT_LEN: if (sd_cli_size(c, "--length", optarg, 1, &P->N)) return 2; break;
-        case OPT_VOCAB: if (sd_cli_size(c, "--vocab-limit", optarg, 1, &P->vocab)) return 2; break;
-        case OPT_GMAX:
-            if (sd_cli_size(c, "--gamma-max", optarg, 1, &P->G)) return 2;
-            if (P->G > MAX_G) return sd_cli_usage_error(c, "--gamma-max: at most %d", MAX_G);
-            break;
-        case OPT_KMAX:
-            if (sd_cli_size(c, "--drafts-max", optarg, 2, &P->K)) return 2;
-            if (P->K > MAX_K) return sd_cli_usage_error(c, "--drafts-max: at most %d", MAX_K);
-            break;
-        case OPT_RRS_GAMMA: if (sd_cli_size(c, "--rrs-gamma", optarg, 1, &P->rrs_gamma)) return 2; break;
-        case OPT_TRACE_SEQ: if (sd_cli_size(c, "--trace-sequences", optarg, 1, &P->trace_seq)) return 2; break;
-        case OPT_COST:
-            if (sd_cli_double_list(c, "--cost", optarg, P->cost, MAX_COST, &P->ncost)) return 2;
-            for (i = 0; i < P->ncost; i++)
-                if (!(P->cost[i] >= 0.0))
-                    return sd_cli_usage_error(c, "--cost: %g is negative", P->cost[i]);
-            break;
-        case OPT_EPS:
-            if (sd_cli_double_list(c, "--eps", optarg, P->eps, MAX_EPS, &P->neps)) return 2;
-            for (i = 0; i < P->neps; i++)
-                if (!(P->eps[i] >= 0.0 && P->eps[i] <= 1.0))
-                    return sd_cli_usage_error(c, "--eps: %g is not in [0, 1]", P->eps[i]);
-            break;
-        case OPT_DATA: P->data_dir = optarg; break;
-        case OPT_TRACE_OUT: P->trace_out = optarg; break;
-        case '?': return sd_cli_usage_error(c, "bad option (see --help)");
-        default:
-            r = sd_cli_option(c, opt, optarg);
-            if (r < 0)
-                return 2;
-            if (r == 0)
-                return sd_cli_usage_error(c, "bad option (see --help)");
-            break;
-        }
-    }
-    if (optind < argc)
-        return sd_cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
+    if (P->G > MAX_G)
+        return sd_cli_usage_error(c, "--gamma-max: at most %d", MAX_G);
+    if (P->K > MAX_K)
+        return sd_cli_usage_error(c, "--drafts-max: at most %d", MAX_K);
     if (c->mc.runs < 2)
         return sd_cli_usage_error(c, "--runs: at least 2 (standard errors)");
     if (P->rrs_gamma > P->G)
@@ -1211,13 +1149,14 @@ static int parse(int argc, char **argv, sd_cli *c, params *P)
     if (P->trace_out && (stat(P->trace_out, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
                          access(P->trace_out, W_OK) != 0))
         return sd_cli_usage_error(c, "--trace-out: %s is not a writable directory", P->trace_out);
-    return -1;
+    return 0;
 }
 
-int main(int argc, char **argv)
+static int run(sd_cli *cp, const sd_model *unused, void *arg)
+
 {
-    sd_cli c;
-    params P;
+    sd_cli c = *cp;
+    params P = *(const params *)arg;
     sd_ngram *m = NULL;
     sd_error err;
     sd_status st = SD_OK;
@@ -1235,25 +1174,7 @@ int main(int argc, char **argv)
     struct timespec t0, t1;
     double secs_trace, secs_sim;
 
-    memset(&P, 0, sizeof P);
-    P.model = NGRAM_DEFAULT_MODEL;
-    P.B = 300;
-    P.N = 30;
-    P.G = 8;
-    P.K = 4;
-    P.rrs_gamma = 4;
-    P.trace_seq = 1;
-    P.cost[0] = 0.02;
-    P.cost[1] = 0.1;
-    P.ncost = 2;
-    P.eps[0] = 0.1;
-    P.eps[1] = 0.2;
-    P.eps[2] = 0.4;
-    P.eps[3] = 0.8;
-    P.neps = 4;
-    sd_cli_init(&c, "ngram", argc, argv, 200);
-    if ((rc = parse(argc, argv, &c, &P)) >= 0)
-        return rc;
+    (void)unused;
     Nmax = P.N;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     if ((st = sd_ngram_load(P.model, P.vocab, &m, &err)) != SD_OK) {
@@ -1489,4 +1410,45 @@ cleanup:
     sd_ngram_free(m);
     (void)e;
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    params P;
+    sd_cli c;
+    memset(&P, 0, sizeof P);
+    P.model = NGRAM_DEFAULT_MODEL;
+    P.B = 300;
+    P.N = 30;
+    P.G = 8;
+    P.K = 4;
+    P.rrs_gamma = 4;
+    P.trace_seq = 1;
+    P.cost[0] = 0.02;
+    P.cost[1] = 0.1;
+    P.ncost = 2;
+    P.eps[0] = 0.1;
+    P.eps[1] = 0.2;
+    P.eps[2] = 0.4;
+    P.eps[3] = 0.8;
+    P.neps = 4;
+    {
+        const sd_arg opts[] = {
+            {"model", SD_ARG_STRING, &P.model, NULL, 0, 0, 0, NULL},
+            {"sequences", SD_ARG_SIZE, &P.B, NULL, 2, 0, 0, NULL},
+            {"length", SD_ARG_SIZE, &P.N, NULL, 1, 0, 0, NULL},
+            {"vocab-limit", SD_ARG_SIZE, &P.vocab, NULL, 1, 0, 0, NULL},
+            {"gamma-max", SD_ARG_SIZE, &P.G, NULL, 1, 0, 0, NULL},
+            {"cost", SD_ARG_DOUBLE_LIST, P.cost, &P.ncost, MAX_COST, 0.0, 1e300, NULL},
+            {"eps", SD_ARG_DOUBLE_LIST, P.eps, &P.neps, MAX_EPS, 0.0, 1.0, NULL},
+            {"drafts-max", SD_ARG_SIZE, &P.K, NULL, 2, 0, 0, NULL},
+            {"rrs-gamma", SD_ARG_SIZE, &P.rrs_gamma, NULL, 1, 0, 0, NULL},
+            {"data-dir", SD_ARG_STRING, &P.data_dir, NULL, 0, 0, 0, NULL},
+            {"trace-out", SD_ARG_STRING, &P.trace_out, NULL, 0, 0, 0, NULL},
+            {"trace-sequences", SD_ARG_SIZE, &P.trace_seq, NULL, 1, 0, 0, NULL},
+            SD_ARG_END};
+        const sd_prog prog = {"ngram", help, SD_PROG_MC | SD_PROG_OUTPUT, 200, 0, 0, 0, opts,
+                              check, run};
+        return sd_prog_main(&prog, &c, argc, argv, &P);
+    }
 }
