@@ -962,6 +962,10 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         if ((st = sd_check_bound(L, "negative control (every draft accepted unverified) is caught",
                                  1.0, (double)control_caught, 0, 0.0, err)) != SD_OK)
             goto done;
+        if (!control_caught)
+            snprintf(L->v[L->n - 1].detail, sizeof L->v[L->n - 1].detail,
+                     "the control's law checks passed on %zu runs: too few to see its bias; "
+                     "raise --runs", c->mc.runs);
     }
 
     /* the report */
