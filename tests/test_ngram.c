@@ -13,6 +13,11 @@
  * lookups apply (score - log_b(value) in [0, 1) up to float rounding);
  * and the O(listed) comparison of two rows (TV, over-acceptance sums,
  * alpha*_k, RRS) equals the dense computation on the full rows.
+ * The lookups are raw back-off log probabilities: ngram_model_read
+ * without a configuration applies language weight 1 and insertion
+ * penalty 1 (log 0), and this sphinxbase's trie models have no unigram
+ * weight (no interpolation with the uniform law); logmath base 1.0001 as
+ * the file was written with.
  */
 #include "testutil.h"
 
