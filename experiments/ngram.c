@@ -1,0 +1,1458 @@
+/* ngram - speculative decoding on a real language-model pair: CMU's
+ * English back-off trigram model (target) against the bigram and the
+ * unigram models of the same file (drafts); doc/theory.md, "A real
+ * language-model pair".
+ *
+ * 1. Trace: B sequences of at most N words sampled from the target (start
+ *    context <s>, stop at </s>).  At every position the draft and target
+ *    rows are compared on the union of their listed words (O(listed)):
+ *    TV, the rejection probability r_t of the emitted word, RRS / K-SEQ /
+ *    alpha*_k acceptance for k drafts, over-acceptance b_eps with OPT and
+ *    UNO.  Per sequence: sum TV, sum r_t, the Poisson-binomial law of the
+ *    rejections, and the exact slot recursion on the path for each draft
+ *    length gamma (expected target calls, rejections, draft steps), also
+ *    for round-start RRS with k drafts.
+ * 2. Literal speculative decoding on the live models: token-level SD
+ *    (gamma = 1..G and drafting to the end), block verification, RRS with
+ *    k drafts at the round start, and a negative control (every draft
+ *    accepted without the test: biased, must be caught).  Its
+ *    means are checked against the trace predictions by z-tests, and its
+ *    output words against the target rows in three layers (first word
+ *    against the row after <s>; randomised PIT of every word).
+ * 3. Writes the report (table/JSON, every check), the figure data (with
+ *    --data-dir) and a small trace as NPY for `specdec trace` (with
+ *    --trace-out).  Exit 0 when every check holds, 1 when one fails. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "alloc.h"
+#include "check.h"
+#include "prog.h"
+#include "kseq.h"
+#include "ngram.h"
+#include "npy.h"
+#include "rng.h"
+#include "rrs.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+#ifndef NGRAM_DEFAULT_MODEL
+#define NGRAM_DEFAULT_MODEL "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin"
+#endif
+
+#define ND 2            /* drafts: bigram, unigram */
+#define MAX_G 16
+#define MAX_EPS 8
+#define MAX_COST 8
+#define MAX_K 8
+#define HIST_BINS 50
+#define PIT_BINS 20
+static const int draft_order[ND] = {2, 1};
+static const char *const draft_name[ND] = {"bigram", "unigram"};
+
+typedef struct {
+    const char *model;
+    size_t B, N, vocab, G, K, rrs_gamma, trace_seq;
+    double cost[MAX_COST], eps[MAX_EPS];
+    size_t ncost, neps;
+    const char *data_dir, *trace_out;
+} params;
+
+static void help(void)
+{
+    printf("Usage: ngram [--model FILE] [--sequences B] [--length N] [--runs R] [options]\n"
+           "Speculative decoding on a real language-model pair: CMU's English back-off\n"
+           "trigram model (target) against its bigram and unigram models (drafts).\n"
+           "Samples B sequences of at most N words from the target (start <s>, stop at\n"
+           "</s>) and computes on them, streaming, the trace quantities (sum of TV with\n"
+           "its standard error, r_t, the Poisson-binomial law of rejections, calls, tokens\n"
+           "per call and speed-up on the path for every draft length, Leviathan's form,\n"
+           "multi-draft acceptance: RRS, K-SEQ, alpha*_k, over-acceptance OPT/UNO); then\n"
+           "runs speculative decoding literally on the live models (SD with gamma = 1..G\n"
+           "and to the end, block verification, RRS with k drafts, a negative control) R\n"
+           "times per setting and checks every mean against the trace prediction\n"
+           "(|z| <= Z) and the output words against the target rows (three layers).\n"
+           "Exit 0 when every check holds, 1 when one fails, 2 on bad input.\n\n"
+           "  --model FILE         the model (default %s;\n"
+           "                       sphinxbase's trie binary, or ARPA text)\n"
+           "  --sequences B        trace sequences (default 300)\n"
+           "  --length N           words per sequence at most (default 30)\n"
+           "  --vocab-limit K      keep the K most probable words (and </s>) only\n"
+           "  --gamma-max G        draft lengths 1..G (default 8, at most %d)\n"
+           "  --cost LIST          draft/target cost ratios c (default 0.02,0.1)\n"
+           "  --eps LIST           over-acceptance values (default 0.1,0.2,0.4,0.8)\n"
+           "  --drafts-max K       multi-draft bounds for k = 2..K (default 4, at most %d)\n"
+           "  --rrs-gamma G        draft length of the literal RRS runs (default 4)\n"
+           "  --data-dir DIR       write the figure data ngram-*.dat / .tsv there\n"
+           "  --trace-out DIR      write a small trace (draft.npy, target.npy: (S, N, V)\n"
+           "                       float64 probabilities; tokens.npy: (S, N) int64, -1 after\n"
+           "                       the end) for `specdec trace --probs`\n"
+           "  --trace-sequences S  sequences in that trace (default 1)\n\n",
+           NGRAM_DEFAULT_MODEL, MAX_G, MAX_K);
+}
+
+/* ---- per-thread workspace ------------------------------------------------ */
+
+typedef struct {
+    sd_ngram_row q, p[ND];
+    sd_ngram_pair pr[ND];
+    sd_ngram_pair *blk;     /* [G] pairs along a drafted block */
+    sd_ngram_row bq, bp;    /* rows along a block */
+    double *resid;          /* (K+1) (V+1): RRS residuals on compressed items */
+    double *tvs, *lw, *ws;  /* K; V+1; 3 (V+1) */
+    double alpha[MAX_K];    /* alpha*_k, k = 1..K */
+    uint32_t *hist;         /* N + 2 */
+    size_t *starts;         /* N + 1 round starts */
+    size_t nblk;
+} work;
+
+static void work_free(work *w)
+{
+    size_t i;
+    sd_ngram_row_free(&w->q);
+    sd_ngram_row_free(&w->bq);
+    sd_ngram_row_free(&w->bp);
+    for (i = 0; i < ND; i++) {
+        sd_ngram_row_free(&w->p[i]);
+        sd_ngram_pair_free(&w->pr[i]);
+    }
+    for (i = 0; w->blk && i < w->nblk; i++)
+        sd_ngram_pair_free(&w->blk[i]);
+    sd_free(w->blk);
+    sd_free(w->resid);
+    sd_free(w->tvs);
+    sd_free(w->lw);
+    sd_free(w->ws);
+    sd_free(w->hist);
+    sd_free(w->starts);
+    memset(w, 0, sizeof *w);
+}
+
+static sd_status work_alloc(work *w, const sd_ngram *m, const params *P, sd_error *err)
+{
+    size_t i, V1 = m->V + 1;
+    memset(w, 0, sizeof *w);
+    if (sd_ngram_row_alloc(m, &w->q, err) || sd_ngram_row_alloc(m, &w->bq, err) ||
+        sd_ngram_row_alloc(m, &w->bp, err))
+        goto fail;
+    for (i = 0; i < ND; i++)
+        if (sd_ngram_row_alloc(m, &w->p[i], err) || sd_ngram_pair_alloc(m, &w->pr[i], err))
+            goto fail;
+    w->blk = sd_calloc(P->G + 1, sizeof *w->blk);
+    if (!w->blk)
+        goto nomem;
+    w->nblk = P->G + 1;
+    for (i = 0; i < w->nblk; i++)
+        if (sd_ngram_pair_alloc(m, &w->blk[i], err))
+            goto fail;
+    w->resid = sd_malloc((P->K + 1) * V1, sizeof(double));
+    w->tvs = sd_malloc(P->K + 1, sizeof(double));
+    w->lw = sd_malloc(V1, sizeof(double));
+    w->ws = sd_malloc(3 * V1, sizeof(double));
+    w->hist = sd_malloc(P->N + 2, sizeof(uint32_t));
+    w->starts = sd_malloc(P->N + 1, sizeof(size_t));
+    if (!w->resid || !w->tvs || !w->lw || !w->ws || !w->hist || !w->starts)
+        goto nomem;
+    return SD_OK;
+nomem:
+    sd_error_set(err, SD_ENOMEM, "out of memory (workspace)");
+fail:
+    work_free(w);
+    return err ? err->code : SD_ENOMEM;
+}
+
+/* Rows of the target and of draft d after hist[0..len-1], and their pair. */
+static sd_status pair_at(const sd_ngram *m, work *w, const uint32_t *hist, size_t len, int d,
+                         sd_ngram_row *q, sd_ngram_row *p, sd_ngram_pair *pr, sd_error *err)
+{
+    sd_status st;
+    if ((st = sd_ngram_row_build(m, 3, hist, len, q, err)) != SD_OK ||
+        (st = sd_ngram_row_build(m, draft_order[d], hist, len, p, err)) != SD_OK)
+        return st;
+    sd_ngram_compare(m, p, q, pr);
+    (void)w;
+    return SD_OK;
+}
+
+/* ---- the slot recursion on a path (doc/theory.md; SPEC of the trace) ---- */
+
+/* Expected target calls, rejections and draft steps of token-level
+ * verification with draft length g along a path of T positions with
+ * rejection probabilities r[t] at slots > 0 and r0[t] at slot 0 (the
+ * round start).  pi: workspace of g+2 doubles. */
+static void slot_dp(const double *r, const double *r0, size_t T, size_t g, double *pi,
+                    double *calls, double *rej, double *steps)
+{
+    size_t t, j;
+    double c = 0.0, x = 0.0, s = 0.0;
+    for (j = 0; j <= g; j++)
+        pi[j] = 0.0;
+    pi[0] = 1.0;
+    for (t = 0; t < T; t++) {
+        double carry = pi[g], next0 = 0.0;
+        size_t left = T - t;
+        c += pi[0];
+        s += pi[0] * (double)(g < left ? g : left);
+        for (j = g; j-- > 0;) {
+            double rr = j == 0 ? r0[t] : r[t];
+            x += pi[j] * rr;
+            next0 += pi[j] * rr;
+            pi[j + 1] = pi[j] * (1.0 - rr);
+        }
+        pi[0] = next0 + carry;
+    }
+    *calls = c;
+    *rej = x;
+    *steps = s;
+}
+
+/* ---- the trace ------------------------------------------------------------ */
+
+/* What one trace sequence contributes.  The per-gamma arrays have G+1
+ * entries: gamma = 1..G, and [0] = drafting to the end. */
+typedef struct {
+    size_t T;
+    double tv[ND], r[ND];
+    double calls[ND][MAX_G + 1], rej[ND][MAX_G + 1], steps[ND][MAX_G + 1];
+    double rrs_calls[ND][MAX_K + 1], rrs_rej[ND][MAX_K + 1], rrs_steps[ND][MAX_K + 1];
+    /* sums over positions */
+    double acc_rrs[ND][MAX_K + 1], acc_kseq[ND][MAX_K + 1], acc_opt[ND][MAX_K + 1];
+    double ea_rej[ND][MAX_EPS], ea_opt[ND][MAX_EPS], ea_uno[ND][MAX_EPS];
+    unsigned hist[ND][HIST_BINS];
+} seq_stats;
+
+typedef struct {
+    double *r[ND], *r0[ND][MAX_K + 1], *pmf[ND], *pmf_tmp, *pi;
+} seq_bufs;
+
+static void poisson_binomial(const double *r, size_t T, double *pmf)
+{
+    size_t t, n;
+    pmf[0] = 1.0;
+    for (t = 0; t < T; t++) {
+        pmf[t + 1] = pmf[t] * r[t];
+        for (n = t; n > 0; n--)
+            pmf[n] = pmf[n] * (1.0 - r[t]) + pmf[n - 1] * r[t];
+        pmf[0] *= 1.0 - r[t];
+    }
+}
+
+/* One target sequence: stream `b` of the seed. */
+static sd_status trace_one(const sd_ngram *m, const params *P, work *w, seq_bufs *sb,
+                           gsl_rng *rng, seq_stats *S, uint32_t *tokens, sd_error *err)
+{
+    size_t len = 1, t, d, k, e, g;
+    sd_status st;
+    memset(S, 0, sizeof *S);
+    w->hist[0] = (uint32_t)m->bos;
+    for (t = 0; t < P->N; t++) {
+        size_t x = 0;
+        if ((st = sd_ngram_row_build(m, 3, w->hist, len, &w->q, err)) != SD_OK)
+            return st;
+        for (d = 0; d < ND; d++) {
+            if ((st = sd_ngram_row_build(m, draft_order[d], w->hist, len, &w->p[d], err)) != SD_OK)
+                return st;
+            sd_ngram_compare(m, &w->p[d], &w->q, &w->pr[d]);
+        }
+        x = sd_ngram_pair_draw(m, &w->pr[0], w->pr[0].q, rng);
+        for (d = 0; d < ND; d++) {
+            sd_ngram_pair *pr = &w->pr[d];
+            size_t n1 = pr->n + 1, ix = sd_ngram_pair_index(pr, x), bin;
+            double px = pr->p[ix], qx = pr->q[ix], rho = 1.0;
+            S->tv[d] += pr->tv;
+            sb->r[d][t] = qx > px ? (qx - px) / qx : 0.0;
+            S->r[d] += sb->r[d][t];
+            bin = (size_t)((1.0 - pr->tv) * HIST_BINS);
+            S->hist[d][bin >= HIST_BINS ? HIST_BINS - 1 : bin]++;
+            sd_rrs_residuals(pr->p, pr->q, n1, P->K, w->resid, w->tvs);
+            sd_ngram_alpha_star(pr->p, pr->q, n1, P->K, w->ws, w->alpha);
+            sb->r0[d][1][t] = sb->r[d][t];
+            for (k = 1; k <= P->K; k++) {
+                double a, rk;
+                rho *= w->tvs[k - 1];
+                rk = w->resid[k * n1 + ix];
+                sb->r0[d][k][t] = rho * rk / qx;
+                if (sb->r0[d][k][t] > 1.0)
+                    sb->r0[d][k][t] = 1.0;
+                S->acc_rrs[d][k] += 1.0 - rho;
+                if (k == 1)
+                    a = 1.0 - pr->tv;
+                else if ((st = sd_kseq_accept(pr->p, pr->q, n1, k, &a, NULL, err)) != SD_OK)
+                    return st;
+                S->acc_kseq[d][k] += a;
+                S->acc_opt[d][k] += w->alpha[k - 1];
+            }
+            for (e = 0; e < P->neps; e++) {
+                double rj, lo, lu;
+                sd_ngram_overaccept(m, pr, P->eps[e], &rj, &lo, &lu);
+                S->ea_rej[d][e] += rj;
+                S->ea_opt[d][e] += lo;
+                S->ea_uno[d][e] += lu;
+            }
+        }
+        if (tokens)
+            tokens[t] = (uint32_t)x;
+        w->hist[len++] = (uint32_t)x;
+        if (x == m->eos)
+            break;
+    }
+    S->T = len - 1;
+    for (d = 0; d < ND; d++) {
+        slot_dp(sb->r[d], sb->r[d], S->T, S->T, sb->pi, &S->calls[d][0], &S->rej[d][0],
+                &S->steps[d][0]);
+        for (g = 1; g <= P->G; g++)
+            slot_dp(sb->r[d], sb->r[d], S->T, g, sb->pi, &S->calls[d][g], &S->rej[d][g],
+                    &S->steps[d][g]);
+        for (k = 1; k <= P->K; k++)
+            slot_dp(sb->r[d], sb->r0[d][k], S->T, P->rrs_gamma, sb->pi, &S->rrs_calls[d][k],
+                    &S->rrs_rej[d][k], &S->rrs_steps[d][k]);
+        poisson_binomial(sb->r[d], S->T, sb->pmf_tmp);
+        for (t = 0; t <= S->T; t++)
+            sb->pmf[d][t] += sb->pmf_tmp[t];
+    }
+    return SD_OK;
+}
+
+/* ---- literal speculative decoding ---------------------------------------- */
+
+typedef enum { ALG_SD = 0, ALG_BLOCK, ALG_RRS, ALG_CONTROL, NALG } alg_t;
+static const char *const alg_name[NALG] = {"sd", "block", "rrs", "control"};
+
+typedef struct {
+    double T, calls, rej, steps;
+} run_result;
+
+typedef struct {
+    uint64_t *first;     /* [V] first words */
+    uint64_t pit[PIT_BINS];
+} law_counts;
+
+/* The randomised PIT of word x under the target row q: F(x-1) + U q(x). */
+static double pit_of(const sd_ngram *m, const double *cum1, const sd_ngram_row *q, size_t x,
+                     double u)
+{
+    double below = 0.0, p1b = 0.0, qx;
+    size_t i;
+    for (i = 0; i < q->n && q->w[i] < x; i++) {
+        below += q->val[i];
+        p1b += m->p1[q->w[i]];
+    }
+    qx = (i < q->n && q->w[i] == x) ? q->val[i] : q->a * m->p1[x];
+    below += q->a * (cum1[x] - p1b);
+    return (below + u * qx) / q->z;
+}
+
+typedef struct {
+    const sd_ngram *m;
+    const double *cum1;
+    work *w;
+    law_counts *lc;
+    gsl_rng *rng;
+    size_t N;
+    size_t len;       /* history length (1 + words emitted) */
+    int ended;
+} runner;
+
+static void emit(runner *R, const sd_ngram_row *q, size_t x)
+{
+    size_t b = (size_t)(pit_of(R->m, R->cum1, q, x, gsl_rng_uniform(R->rng)) * PIT_BINS);
+    R->lc->pit[b >= PIT_BINS ? PIT_BINS - 1 : b]++;
+    if (R->len == 1)
+        R->lc->first[x]++;
+    R->w->hist[R->len++] = (uint32_t)x;
+    if (x == R->m->eos || R->len - 1 >= R->N)
+        R->ended = 1;
+}
+
+/* One round of token-level SD (k = 1) or of round-start RRS (k > 1) with
+ * draft length g; control != 0 accepts every draft without the test (the
+ * negative control: its output has the draft's law).  *rejected = 1 if
+ * the round ended in a rejection. */
+static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, int *rejected,
+                             sd_error *err)
+{
+    work *w = R->w;
+    sd_ngram_pair *pr = &w->pr[d];
+    size_t j, i, n1;
+    sd_status st;
+    *rejected = 0;
+    for (j = 0; j < g && !R->ended; j++) {
+        size_t x, ix;
+        int acc = 0;
+        if ((st = pair_at(R->m, w, w->hist, R->len, d, &w->q, &w->p[d], pr, err)) != SD_OK)
+            return st;
+        n1 = pr->n + 1;
+        if (j == 0 && k > 1) {
+            size_t mm;
+            sd_rrs_residuals(pr->p, pr->q, n1, k, w->resid, w->tvs);
+            for (mm = 1; mm <= k && !acc; mm++) {
+                x = sd_ngram_pair_draw(R->m, pr, pr->p, R->rng);
+                ix = sd_ngram_pair_index(pr, x);
+                if (gsl_rng_uniform(R->rng) * pr->p[ix] < w->resid[(mm - 1) * n1 + ix]) {
+                    acc = 1;
+                    emit(R, &w->q, x);
+                }
+            }
+            if (!acc) {
+                x = sd_ngram_pair_draw(R->m, pr, w->resid + k * n1, R->rng);
+                emit(R, &w->q, x);
+                *rejected = 1;
+                return SD_OK;
+            }
+            continue;
+        }
+        x = sd_ngram_pair_draw(R->m, pr, pr->p, R->rng);
+        ix = sd_ngram_pair_index(pr, x);
+        if (control || gsl_rng_uniform(R->rng) * pr->p[ix] < pr->q[ix]) {
+            emit(R, &w->q, x);
+            continue;
+        }
+        for (i = 0; i < n1; i++)
+            w->lw[i] = fmax(pr->q[i] - pr->p[i], 0.0);
+        x = sd_ngram_pair_draw(R->m, pr, w->lw, R->rng);
+        emit(R, &w->q, x);
+        *rejected = 1;
+        return SD_OK;
+    }
+    if (!R->ended) { /* all g accepted: the bonus word from the target */
+        if ((st = sd_ngram_row_build(R->m, 3, w->hist, R->len, &w->q, err)) != SD_OK)
+            return st;
+        if ((st = sd_ngram_row_build(R->m, draft_order[d], w->hist, R->len, &w->p[d], err)) !=
+            SD_OK)
+            return st;
+        sd_ngram_compare(R->m, &w->p[d], &w->q, pr);
+        emit(R, &w->q, sd_ngram_pair_draw(R->m, pr, pr->q, R->rng));
+    }
+    return SD_OK;
+}
+
+/* One round of block verification (Sun et al., ICLR 2025) with draft
+ * length g: drafts X_1..X_h (h <= g; drafting stops at </s> or the
+ * length cap, after which both laws are the end: then no bonus), the
+ * weights p_i, the residual masses rho_i and the last passing index. */
+static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error *err)
+{
+    work *w = R->w;
+    const sd_ngram *m = R->m;
+    size_t h = 0, i, tau, len0 = R->len, x, ix, n1;
+    double pw[MAX_G + 1], hh[MAX_G + 1];
+    int stop = 0;
+    sd_status st;
+    *rejected = 0;
+    pw[0] = 1.0;
+    /* draft autoregressively; pair i (0-based) is at the prefix + X_1..X_i */
+    while (h < g && !stop) {
+        sd_ngram_pair *pr = &w->blk[h];
+        if ((st = pair_at(m, w, w->hist, len0 + h, d, &w->bq, &w->bp, pr, err)) != SD_OK)
+            return st;
+        x = sd_ngram_pair_draw(m, pr, pr->p, R->rng);
+        ix = sd_ngram_pair_index(pr, x);
+        pw[h + 1] = fmin(pw[h] * pr->q[ix] / pr->p[ix], 1.0);
+        w->hist[len0 + h] = (uint32_t)x;
+        h++;
+        if (x == m->eos || len0 - 1 + h >= R->N)
+            stop = 1;
+    }
+    if (!stop) { /* the pair after the whole block (bonus / last residual) */
+        if ((st = pair_at(m, w, w->hist, len0 + h, d, &w->bq, &w->bp, &w->blk[h], err)) != SD_OK)
+            return st;
+    }
+    hh[0] = 1.0;
+    for (i = 1; i <= h; i++) {
+        if (i == h) {
+            hh[i] = pw[i];
+        } else {
+            const sd_ngram_pair *nx = &w->blk[i];
+            double rho = 0.0, den;
+            size_t y;
+            for (y = 0; y <= nx->n; y++)
+                rho += fmax(pw[i] * nx->q[y] - nx->p[y], 0.0);
+            den = rho + 1.0 - pw[i];
+            hh[i] = den > 0.0 ? rho / den : 1.0;
+        }
+    }
+    tau = 0;
+    for (i = 0; i <= h; i++)
+        if (gsl_rng_uniform(R->rng) < hh[i] || i == 0)
+            tau = i;
+    /* emit X_1..X_tau (the target rows at their prefixes for the law checks) */
+    for (i = 0; i < tau; i++) {
+        x = w->hist[len0 + i];
+        if ((st = sd_ngram_row_build(m, 3, w->hist, len0 + i, &w->bq, err)) != SD_OK)
+            return st;
+        emit(R, &w->bq, x);
+    }
+    if (R->ended)
+        return SD_OK;
+    if (tau == h && stop) /* the block reached the end */
+        return SD_OK;
+    {
+        const sd_ngram_pair *nx = &w->blk[tau];
+        n1 = nx->n + 1;
+        if (tau == h) { /* bonus */
+            for (i = 0; i < n1; i++)
+                w->lw[i] = nx->q[i];
+        } else {
+            for (i = 0; i < n1; i++)
+                w->lw[i] = fmax(pw[tau] * nx->q[i] - nx->p[i], 0.0);
+            *rejected = 1;
+        }
+        if ((st = sd_ngram_row_build(m, 3, w->hist, R->len, &w->bq, err)) != SD_OK)
+            return st;
+        emit(R, &w->bq, sd_ngram_pair_draw(m, nx, w->lw, R->rng));
+    }
+    return SD_OK;
+}
+
+/* One literal run: a whole sequence.  g = 0 drafts to the end. */
+static sd_status run_one(runner *R, alg_t alg, int d, size_t g, size_t k, run_result *out,
+                         sd_error *err)
+{
+    size_t nr = 0, i;
+    double calls = 0.0, rej = 0.0, steps = 0.0;
+    sd_status st;
+    R->len = 1;
+    R->ended = 0;
+    R->w->hist[0] = (uint32_t)R->m->bos;
+    while (!R->ended) {
+        int rj;
+        size_t gg = g ? g : R->N;
+        R->w->starts[nr++] = R->len;
+        calls += 1.0;
+        if (alg == ALG_BLOCK)
+            st = round_block(R, d, gg, &rj, err);
+        else
+            st = round_token(R, d, gg, alg == ALG_RRS ? k : 1, alg == ALG_CONTROL, &rj, err);
+        if (st != SD_OK)
+            return st;
+        rej += rj;
+    }
+    out->T = (double)(R->len - 1);
+    for (i = 0; i < nr; i++) {
+        size_t left = R->len - R->w->starts[i], gg = g ? g : R->N;
+        steps += (double)(gg < left ? gg : left);
+    }
+    out->calls = calls;
+    out->rej = rej;
+    out->steps = steps;
+    return SD_OK;
+}
+
+/* ---- reductions ------------------------------------------------------------ */
+
+typedef struct {
+    alg_t alg;
+    int d;
+    size_t g, k;
+} setting;
+
+typedef struct {
+    double *T, *calls, *rej, *steps; /* [runs] */
+} run_arrays;
+
+
+typedef struct {
+    double n, s, ss;
+} acc1;
+
+static void acc_add(acc1 *a, double x)
+{
+    a->n += 1.0;
+    a->s += x;
+    a->ss += x * x;
+}
+static double acc_mean(const acc1 *a) { return a->s / a->n; }
+static double acc_se(const acc1 *a)
+{
+    double mu = a->s / a->n, v = (a->ss - a->n * mu * mu) / (a->n - 1.0);
+    return a->n > 1.0 ? sqrt(fmax(v, 0.0) / a->n) : NAN;
+}
+
+/* A ratio of means sum(y)/sum(x) with its delta-method standard error. */
+static void ratio_se(const double *y, const double *x, size_t n, double *ratio, double *se)
+{
+    double sy = 0.0, sx = 0.0, v = 0.0;
+    size_t i;
+    for (i = 0; i < n; i++) {
+        sy += y[i];
+        sx += x[i];
+    }
+    *ratio = sy / sx;
+    for (i = 0; i < n; i++) {
+        double e = y[i] - *ratio * x[i];
+        v += e * e;
+    }
+    *se = n > 1 ? sqrt(v / (double)(n - 1) / (double)n) / (sx / (double)n) : NAN;
+}
+
+/* ---- output helpers ------------------------------------------------------- */
+
+static void provenance(FILE *f, const sd_cli *c, const params *P, const sd_ngram *m)
+{
+    fprintf(f, "# ngram (specdec %s)\n# command: %s\n", PACKAGE_VERSION, c->command);
+    fprintf(f, "# model: %s (V = %zu, %zu bigrams, %zu trigrams%s); target trigram, drafts "
+               "bigram and unigram\n", P->model, m->V, m->nb, m->nt,
+            P->vocab ? ", vocabulary limited" : "");
+    fprintf(f, "# trace: sequences=%zu length<=%zu seed=%llu; literal runs=%zu per setting; "
+               "rng=%s\n", P->B, P->N, (unsigned long long)c->mc.seed, c->mc.runs,
+            c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
+}
+
+static int open_data(const sd_cli *c, const params *P, const char *name, FILE **f, char *tmp,
+                     char *dst)
+{
+    int fd;
+    snprintf(dst, 4096, "%s/%s", P->data_dir, name);
+    if (snprintf(tmp, 4096, "%s/.%s.XXXXXX", P->data_dir, name) >= 4096)
+        return sd_cli_usage_error(c, "--data-dir: path too long");
+    fd = mkstemp(tmp);
+    if (fd < 0 || !(*f = fdopen(fd, "w"))) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, dst, strerror(errno));
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        return 3;
+    }
+    return 0;
+}
+
+static int close_data(const sd_cli *c, FILE *f, const char *tmp, const char *dst)
+{
+    if (fclose(f) != 0 || rename(tmp, dst) != 0) {
+        fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, dst, strerror(errno));
+        unlink(tmp);
+        return 3;
+    }
+    return 0;
+}
+
+/* An int64 NPY file of shape (a, b), written to tmp then renamed. */
+static int write_npy_i64(const char *path, const int64_t *v, size_t a, size_t b)
+{
+    char hdr[128], tmp[4096];
+    size_t hl;
+    int n, fd;
+    FILE *f;
+    n = snprintf(hdr, sizeof hdr, "{'descr': '<i8', 'fortran_order': False, 'shape': (%zu, %zu), }",
+                 a, b);
+    hl = (size_t)n;
+    while ((10 + hl + 1) % 64)
+        hdr[hl++] = ' ';
+    hdr[hl++] = '\n';
+    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
+        return -1;
+    if ((fd = mkstemp(tmp)) < 0)
+        return -1;
+    if (!(f = fdopen(fd, "wb"))) {
+        close(fd);
+        unlink(tmp);
+        return -1;
+    }
+    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
+    fputc((int)(hl & 0xff), f);
+    fputc((int)(hl >> 8), f);
+    fwrite(hdr, 1, hl, f);
+    fwrite(v, sizeof(int64_t), a * b, f);
+    if (fclose(f) != 0 || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+static int trace_out(const sd_cli *c, const params *P, const sd_ngram *m, work *w,
+                     const uint32_t *tok, const size_t *lens, sd_error *err)
+{
+    size_t S = P->trace_seq < P->B ? P->trace_seq : P->B, N = P->N, V = m->V, b, t;
+    size_t shape[3] = {S, N, V};
+    double *dp = sd_calloc(S * N * V, sizeof(double)), *dq = sd_calloc(S * N * V, sizeof(double));
+    int64_t *tk = sd_malloc(S * N, sizeof(int64_t));
+    char path[4096], tmp[4096];
+    int rc = 0;
+    if (!dp || !dq || !tk) {
+        sd_free(dp);
+        sd_free(dq);
+        sd_free(tk);
+        fprintf(stderr, "%s: out of memory for the trace (%zu x %zu x %zu)\n", c->prog, S, N, V);
+        return 3;
+    }
+    for (b = 0; b < S; b++) {
+        w->hist[0] = (uint32_t)m->bos;
+        for (t = 0; t < N; t++) {
+            if (t >= lens[b]) {
+                tk[b * N + t] = -1;
+                /* padding rows: the target row there is any law; use the last one */
+                memcpy(dp + (b * N + t) * V, dp + (b * N + t - 1) * V, V * sizeof(double));
+                memcpy(dq + (b * N + t) * V, dq + (b * N + t - 1) * V, V * sizeof(double));
+                continue;
+            }
+            if (sd_ngram_row_build(m, 3, w->hist, t + 1, &w->q, err) ||
+                sd_ngram_row_build(m, 2, w->hist, t + 1, &w->p[0], err)) {
+                rc = sd_cli_fail(c, err);
+                goto done;
+            }
+            sd_ngram_row_dense(m, &w->p[0], dp + (b * N + t) * V);
+            sd_ngram_row_dense(m, &w->q, dq + (b * N + t) * V);
+            tk[b * N + t] = tok[b * N + t];
+            w->hist[t + 1] = tok[b * N + t];
+        }
+    }
+    snprintf(path, sizeof path, "%s/draft.npy", P->trace_out);
+    snprintf(tmp, sizeof tmp, "%s/.draft.npy.tmp", P->trace_out);
+    if (sd_npy_write(tmp, dp, 3, shape, err) != SD_OK || rename(tmp, path) != 0) {
+        rc = err->code ? sd_cli_fail(c, err) : 3;
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/target.npy", P->trace_out);
+    snprintf(tmp, sizeof tmp, "%s/.target.npy.tmp", P->trace_out);
+    if (sd_npy_write(tmp, dq, 3, shape, err) != SD_OK || rename(tmp, path) != 0) {
+        rc = err->code ? sd_cli_fail(c, err) : 3;
+        goto done;
+    }
+    snprintf(path, sizeof path, "%s/tokens.npy", P->trace_out);
+    if (write_npy_i64(path, tk, S, N) != 0) {
+        fprintf(stderr, "%s: cannot write %s\n", c->prog, path);
+        rc = 3;
+    }
+done:
+    sd_free(dp);
+    sd_free(dq);
+    sd_free(tk);
+    return rc;
+}
+
+/* ---- the report ------------------------------------------------------------- */
+
+/* The first-word law in bins a sample of n can test: every word whose
+ * expected count is at least 5 on its own, the other words of positive
+ * probability pooled, and the words of probability 0 (<s>, words outside
+ * --vocab-limit) in a bin that must stay empty.  cnt, pr: V + 2 entries. */
+static size_t law_bins(const uint64_t *counts, const double *row, size_t V, uint64_t *cnt,
+                       double *pr)
+{
+    uint64_t n = 0;
+    size_t x, nb = 0;
+    for (x = 0; x < V; x++)
+        n += counts[x];
+    cnt[0] = cnt[1] = 0;
+    pr[0] = pr[1] = 0.0;
+    nb = 2;
+    for (x = 0; x < V; x++) {
+        if (row[x] == 0.0) {
+            cnt[1] += counts[x];
+        } else if (row[x] * (double)n >= 5.0) {
+            cnt[nb] = counts[x];
+            pr[nb++] = row[x];
+        } else {
+            cnt[0] += counts[x];
+            pr[0] += row[x];
+        }
+    }
+    return nb;
+}
+
+static void mean_se(const double *x, size_t n, double *mean, double *se)
+{
+    acc1 a = {0, 0, 0};
+    size_t i;
+    for (i = 0; i < n; i++)
+        acc_add(&a, x[i]);
+    *mean = acc_mean(&a);
+    *se = acc_se(&a);
+}
+
+static size_t find_set(const setting *set, size_t nset, alg_t alg, size_t d, size_t g, size_t k)
+{
+    size_t i;
+    for (i = 0; i < nset; i++)
+        if (set[i].alg == alg && (size_t)set[i].d == d && set[i].g == g && set[i].k == k)
+            return i;
+    return SIZE_MAX;
+}
+
+/* Check a simulated mean (runs) against a trace mean (sequences): both
+ * are estimates, so the standard error is the combined one. */
+static sd_status z_two(sd_checklist *L, const char *name, const double *tr, size_t nb,
+                       const double *sim, size_t ns, double zmax, sd_error *err)
+{
+    double mt, st, ms, ss;
+    mean_se(tr, nb, &mt, &st);
+    mean_se(sim, ns, &ms, &ss);
+    return sd_check_z(L, name, mt, ms, sqrt(st * st + ss * ss), zmax, err);
+}
+
+/* Trace speed-up E[T] / E[calls + c steps] with its delta-method error. */
+static void speedup_of(const double *T, const double *calls, const double *steps, size_t n,
+                       double cst, double *tmp, double *sp, double *se)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        tmp[i] = calls[i] + cst * steps[i];
+    ratio_se(T, tmp, n, sp, se);
+}
+
+typedef struct {
+    double *T, *tv[ND], *r[ND], *calls[ND][MAX_G + 1], *rej[ND][MAX_G + 1],
+        *steps[ND][MAX_G + 1], *rcalls[ND][MAX_K + 1], *rrej[ND][MAX_K + 1];
+} trace_cols;
+
+static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats *S,
+                  double *const *pmf_all, const setting *set, size_t nset, const run_arrays *ra,
+                  const law_counts *lc, work *w, const uint32_t *tokens, const size_t *lens,
+                  double secs_trace, double secs_sim, sd_checklist *L, sd_error *err)
+{
+    const size_t B = P->B, R = c->mc.runs, V = m->V;
+    trace_cols tc;
+    double *pool = NULL, *tmp = NULL, *tmp2 = NULL, *row = NULL, *bpr = NULL, positions = 0.0;
+    uint64_t *bcnt = NULL;
+    double mean_acc[ND], alpha_k[ND][MAX_K + 1], rrs_k[ND][MAX_K + 1], kseq_k[ND][MAX_K + 1];
+    double tvm[ND], tvse[ND];
+    size_t ncols = 1 + ND * (2 + 3 * (MAX_G + 1) + 2 * (MAX_K + 1)), b, d, g, k, e, i;
+    sd_checklist ctl;
+    sd_status st = SD_OK;
+    char name[96];
+    int rc = 0, control_caught;
+    sd_out out;
+
+    sd_checklist_init(&ctl);
+    pool = sd_malloc(ncols * B, sizeof(double));
+    tmp = sd_malloc(B > R ? B : R, sizeof(double));
+    tmp2 = sd_malloc(B > R ? B : R, sizeof(double));
+    row = sd_malloc(V, sizeof(double));
+    bpr = sd_malloc(V + 2, sizeof(double));
+    bcnt = sd_malloc(V + 2, sizeof(uint64_t));
+    if (!pool || !tmp || !tmp2 || !row || !bpr || !bcnt) {
+        st = sd_error_set(err, SD_ENOMEM, "out of memory (report)");
+        goto done;
+    }
+    { /* per-sequence columns */
+        double *p = pool;
+        tc.T = p, p += B;
+        for (d = 0; d < ND; d++) {
+            tc.tv[d] = p, p += B;
+            tc.r[d] = p, p += B;
+            for (g = 0; g <= MAX_G; g++) {
+                tc.calls[d][g] = p, p += B;
+                tc.rej[d][g] = p, p += B;
+                tc.steps[d][g] = p, p += B;
+            }
+            for (k = 0; k <= MAX_K; k++) {
+                tc.rcalls[d][k] = p, p += B;
+                tc.rrej[d][k] = p, p += B;
+            }
+        }
+        for (b = 0; b < B; b++) {
+            tc.T[b] = (double)S[b].T;
+            positions += (double)S[b].T;
+            for (d = 0; d < ND; d++) {
+                tc.tv[d][b] = S[b].tv[d];
+                tc.r[d][b] = S[b].r[d];
+                for (g = 0; g <= P->G; g++) {
+                    tc.calls[d][g][b] = S[b].calls[d][g];
+                    tc.rej[d][g][b] = S[b].rej[d][g];
+                    tc.steps[d][g][b] = S[b].steps[d][g];
+                }
+                for (k = 1; k <= P->K; k++) {
+                    tc.rcalls[d][k][b] = S[b].rrs_calls[d][k];
+                    tc.rrej[d][k][b] = S[b].rrs_rej[d][k];
+                }
+            }
+        }
+    }
+    for (d = 0; d < ND; d++) {
+        double sacc = 0.0;
+        mean_se(tc.tv[d], B, &tvm[d], &tvse[d]);
+        for (b = 0; b < B; b++)
+            sacc += S[b].tv[d];
+        mean_acc[d] = 1.0 - sacc / positions;
+        for (k = 1; k <= P->K; k++) {
+            double a = 0.0, r2 = 0.0, q2 = 0.0;
+            for (b = 0; b < B; b++) {
+                a += S[b].acc_opt[d][k];
+                r2 += S[b].acc_rrs[d][k];
+                q2 += S[b].acc_kseq[d][k];
+            }
+            alpha_k[d][k] = a / positions;
+            rrs_k[d][k] = r2 / positions;
+            kseq_k[d][k] = q2 / positions;
+        }
+    }
+
+    /* the checks */
+    for (d = 0; d < ND && st == SD_OK; d++) {
+        size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1);
+        snprintf(name, sizeof name, "%s: SD to the end, rejections vs sum TV", draft_name[d]);
+        if ((st = z_two(L, name, tc.tv[d], B, ra[s0].rej, R, c->mc.z_max, err)) != SD_OK)
+            break;
+        snprintf(name, sizeof name, "%s: SD to the end, rejections vs sum r_t", draft_name[d]);
+        if ((st = z_two(L, name, tc.r[d], B, ra[s0].rej, R, c->mc.z_max, err)) != SD_OK)
+            break;
+        snprintf(name, sizeof name, "%s: SD to the end, calls", draft_name[d]);
+        if ((st = z_two(L, name, tc.calls[d][0], B, ra[s0].calls, R, c->mc.z_max, err)) != SD_OK)
+            break;
+        snprintf(name, sizeof name, "%s: sequence length (target law)", draft_name[d]);
+        if ((st = z_two(L, name, tc.T, B, ra[s0].T, R, c->mc.z_max, err)) != SD_OK)
+            break;
+        for (g = 1; g <= P->G && st == SD_OK; g++) {
+            size_t si = find_set(set, nset, ALG_SD, d, g, 1), bi;
+            double rt, set_, rs, ses;
+            snprintf(name, sizeof name, "%s: SD gamma=%zu calls", draft_name[d], g);
+            if ((st = z_two(L, name, tc.calls[d][g], B, ra[si].calls, R, c->mc.z_max, err)) != SD_OK)
+                break;
+            snprintf(name, sizeof name, "%s: SD gamma=%zu rejections", draft_name[d], g);
+            if ((st = z_two(L, name, tc.rej[d][g], B, ra[si].rej, R, c->mc.z_max, err)) != SD_OK)
+                break;
+            ratio_se(tc.T, tc.calls[d][g], B, &rt, &set_);
+            ratio_se(ra[si].T, ra[si].calls, R, &rs, &ses);
+            snprintf(name, sizeof name, "%s: SD gamma=%zu tokens per call", draft_name[d], g);
+            if ((st = sd_check_z(L, name, rt, rs, sqrt(set_ * set_ + ses * ses), c->mc.z_max, err)) !=
+                SD_OK)
+                break;
+            bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
+            ratio_se(ra[bi].T, ra[bi].calls, R, &rs, &ses);
+            snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call >= token-level",
+                     draft_name[d], g);
+            st = sd_check_bound(L, name, rt, rs + c->mc.z_max * sqrt(set_ * set_ + ses * ses), 0, 0.0,
+                                err);
+        }
+        for (k = 2; k <= P->K && st == SD_OK; k++) {
+            size_t si = find_set(set, nset, ALG_RRS, d, P->rrs_gamma, k);
+            snprintf(name, sizeof name, "%s: RRS k=%zu gamma=%zu calls", draft_name[d], k,
+                     P->rrs_gamma);
+            if ((st = z_two(L, name, tc.rcalls[d][k], B, ra[si].calls, R, c->mc.z_max, err)) != SD_OK)
+                break;
+            snprintf(name, sizeof name, "%s: RRS k=%zu gamma=%zu rejections", draft_name[d], k,
+                     P->rrs_gamma);
+            st = z_two(L, name, tc.rrej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
+        }
+    }
+    if (st != SD_OK)
+        goto done;
+    { /* output words: the first against the row after <s>, every one by its PIT */
+        uint32_t h[1];
+        double unif[PIT_BINS];
+        int a;
+        h[0] = (uint32_t)m->bos;
+        if ((st = sd_ngram_row_build(m, 3, h, 1, &w->q, err)) != SD_OK)
+            goto done;
+        sd_ngram_row_dense(m, &w->q, row);
+        for (i = 0; i < PIT_BINS; i++)
+            unif[i] = 1.0 / PIT_BINS;
+        for (a = 0; a < NALG; a++) {
+            sd_checklist *T = a == ALG_CONTROL ? &ctl : L;
+            size_t nbins = law_bins(lc[a].first, row, V, bcnt, bpr);
+            snprintf(name, sizeof name, "%s: first word ~ target row after <s>", alg_name[a]);
+            if ((st = sd_check_law(T, name, bcnt, bpr, nbins, c->mc.z_max, 1e-6, err)) != SD_OK)
+                goto done;
+            snprintf(name, sizeof name, "%s: PIT of every word ~ U(0,1)", alg_name[a]);
+            if ((st = sd_check_law(T, name, lc[a].pit, unif, PIT_BINS, c->mc.z_max, 1e-6, err)) != SD_OK)
+                goto done;
+        }
+        control_caught = !sd_checklist_pass(&ctl);
+        if ((st = sd_check_bound(L, "negative control (every draft accepted unverified) is caught",
+                                 1.0, (double)control_caught, 0, 0.0, err)) != SD_OK)
+            goto done;
+        if (!control_caught)
+            snprintf(L->v[L->n - 1].detail, sizeof L->v[L->n - 1].detail,
+                     "the control's law checks passed on %zu runs: too few to see its bias; "
+                     "raise --runs", c->mc.runs);
+    }
+
+    /* the report */
+    c->draft = c->target = P->model;
+    if ((rc = sd_out_open(c, &out)) == 0) {
+        sd_kv kv[40];
+        size_t nk = 0;
+        kv[nk++] = (sd_kv)SD_KV_S("model", P->model);
+        kv[nk++] = (sd_kv)SD_KV_I("vocab", V);
+        kv[nk++] = (sd_kv)SD_KV_I("sequences", B);
+        kv[nk++] = (sd_kv)SD_KV_I("max_length", P->N);
+        kv[nk++] = (sd_kv)SD_KV_N("positions", positions);
+        for (d = 0; d < ND; d++) {
+            static char keys[ND][8][48];
+            snprintf(keys[d][0], 48, "tv_sum_%s", draft_name[d]);
+            snprintf(keys[d][1], 48, "tv_sum_%s_stderr", draft_name[d]);
+            snprintf(keys[d][2], 48, "mean_acceptance_%s", draft_name[d]);
+            snprintf(keys[d][3], 48, "rrs_acceptance_k%zu_%s", P->K, draft_name[d]);
+            snprintf(keys[d][4], 48, "kseq_acceptance_k%zu_%s", P->K, draft_name[d]);
+            snprintf(keys[d][5], 48, "optimal_acceptance_k%zu_%s", P->K, draft_name[d]);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][0], tvm[d]);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][1], tvse[d]);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][2], mean_acc[d]);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][3], rrs_k[d][P->K]);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][4], kseq_k[d][P->K]);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][5], alpha_k[d][P->K]);
+        }
+        kv[nk++] = (sd_kv)SD_KV_N("seconds_trace", secs_trace);
+        kv[nk++] = (sd_kv)SD_KV_N("seconds_simulation", secs_sim);
+        sd_report_checks(out.f, c, "ngram", L, kv, nk);
+        rc = sd_out_close(c, &out, 1);
+    }
+    if (rc)
+        goto done;
+
+    if (P->data_dir) { /* the figure data */
+        FILE *f;
+        char tmpn[4096], dst[4096];
+        /* per-position acceptance */
+        if ((rc = open_data(c, P, "ngram-accept.dat", &f, tmpn, dst)) != 0)
+            goto done;
+        provenance(f, c, P, m);
+        fprintf(f, "# per-position acceptance 1 - TV(draft, target) on the sampled contexts "
+                   "(%g positions); density per bin\n# bin_centre\tbigram\tunigram\n", positions);
+        for (i = 0; i < HIST_BINS; i++) {
+            double cnt[ND] = {0, 0};
+            for (b = 0; b < B; b++)
+                for (d = 0; d < ND; d++)
+                    cnt[d] += S[b].hist[d][i];
+            fprintf(f, "%.4f\t%.6g\t%.6g\n", ((double)i + 0.5) / HIST_BINS,
+                    cnt[0] / positions * HIST_BINS, cnt[1] / positions * HIST_BINS);
+        }
+        if ((rc = close_data(c, f, tmpn, dst)) != 0)
+            goto done;
+        /* speed-up against gamma */
+        if ((rc = open_data(c, P, "ngram-speedup.dat", &f, tmpn, dst)) != 0)
+            goto done;
+        provenance(f, c, P, m);
+        fprintf(f, "# speed-up E[T] / E[calls + c draft steps] against gamma; one block per "
+                   "cost c (index = position in --cost); per draft (bigram, unigram):\n"
+                   "# exact on the path (trace) and its stderr, simulated SD and stderr, "
+                   "Leviathan's closed form with the mean acceptance, simulated block "
+                   "verification and stderr, the multi-draft bound with alpha*_%zu at the "
+                   "first draft (Leviathan form)\n", P->K);
+        for (e = 0; e < P->ncost; e++) {
+            double cst = P->cost[e];
+            fprintf(f, "# c = %g\n# gamma", cst);
+            for (d = 0; d < ND; d++)
+                fprintf(f, "\t%s_exact\tse\t%s_sim\tse\t%s_leviathan\t%s_block\tse\t"
+                        "%s_multidraft", draft_name[d], draft_name[d], draft_name[d],
+                        draft_name[d], draft_name[d]);
+            fputc('\n', f);
+            for (g = 1; g <= P->G; g++) {
+                fprintf(f, "%zu", g);
+                for (d = 0; d < ND; d++) {
+                    size_t si = find_set(set, nset, ALG_SD, d, g, 1);
+                    size_t bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
+                    double x, se, al = mean_acc[d], a0 = alpha_k[d][P->K];
+                    double lev = (1.0 - pow(al, (double)g + 1)) / ((1.0 - al) * ((double)g * cst + 1.0));
+                    double mdb = (1.0 + a0 * (1.0 - pow(al, (double)g)) / (1.0 - al)) /
+                                 ((double)g * cst + 1.0);
+                    speedup_of(tc.T, tc.calls[d][g], tc.steps[d][g], B, cst, tmp, &x, &se);
+                    fprintf(f, "\t%.6f\t%.6f", x, se);
+                    speedup_of(ra[si].T, ra[si].calls, ra[si].steps, R, cst, tmp, &x, &se);
+                    fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, lev);
+                    speedup_of(ra[bi].T, ra[bi].calls, ra[bi].steps, R, cst, tmp, &x, &se);
+                    fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, mdb);
+                }
+                fputc('\n', f);
+            }
+            fputs("\n\n", f);
+        }
+        if ((rc = close_data(c, f, tmpn, dst)) != 0)
+            goto done;
+        /* Table 1 on the real model */
+        if ((rc = open_data(c, P, "ngram-table1.tsv", &f, tmpn, dst)) != 0)
+            goto done;
+        provenance(f, c, P, m);
+        fprintf(f, "# over-acceptance b_eps = min(1, (Q+eps)/P) on the sampled target contexts "
+                   "(%g positions): rejection rate, speed-up 1/rate (tokens per rejection), "
+                   "per-step bias (OPT: resample from the optimal law; UNO: from the target); "
+                   "eps = 0 is SD\n", positions);
+        fputs("draft\teps\tdecoding\trejection_rate\tspeedup\tbias_per_step\n", f);
+        for (d = 0; d < ND; d++) {
+            fprintf(f, "%s\t0\tSD\t%.6f\t%.4f\t0\n", draft_name[d], 1.0 - mean_acc[d],
+                    1.0 / (1.0 - mean_acc[d]));
+            for (e = 0; e < P->neps; e++) {
+                double rj = 0.0, lo = 0.0, lu = 0.0;
+                for (b = 0; b < B; b++) {
+                    rj += S[b].ea_rej[d][e];
+                    lo += S[b].ea_opt[d][e];
+                    lu += S[b].ea_uno[d][e];
+                }
+                if (rj < 1e-12 * positions) /* rounding of 1 - sum: nothing rejected */
+                    rj = 0.0;
+                fprintf(f, "%s\t%g\tOPT\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
+                        rj / positions, rj > 0.0 ? positions / rj : INFINITY, lo / positions);
+                fprintf(f, "%s\t%g\tUNO\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
+                        rj / positions, rj > 0.0 ? positions / rj : INFINITY, lu / positions);
+            }
+        }
+        if ((rc = close_data(c, f, tmpn, dst)) != 0)
+            goto done;
+        /* the law of the rejections of SD to the end */
+        if ((rc = open_data(c, P, "ngram-nrej.dat", &f, tmpn, dst)) != 0)
+            goto done;
+        provenance(f, c, P, m);
+        fputs("# rejections of SD drafting to the end: the mean over sequences of the "
+              "Poisson-binomial law given the path, and the frequencies of the literal runs\n"
+              "# n\tbigram_trace\tbigram_sim\tunigram_trace\tunigram_sim\n", f);
+        for (i = 0; i <= P->N; i++) {
+            fprintf(f, "%zu", i);
+            for (d = 0; d < ND; d++) {
+                size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1), rr, cnt = 0;
+                double pm = 0.0;
+                for (b = 0; b < B; b++)
+                    pm += pmf_all[d][b * (P->N + 1) + i];
+                for (rr = 0; rr < R; rr++)
+                    cnt += ra[s0].rej[rr] == (double)i;
+                fprintf(f, "\t%.6g\t%.6g", pm / (double)B, (double)cnt / (double)R);
+            }
+            fputc('\n', f);
+        }
+        if ((rc = close_data(c, f, tmpn, dst)) != 0)
+            goto done;
+    }
+    if (P->trace_out && (rc = trace_out(c, P, m, w, tokens, lens, err)) != 0)
+        goto done;
+    rc = sd_checklist_pass(L) ? 0 : 1;
+done:
+    if (st != SD_OK)
+        rc = sd_cli_fail(c, err);
+    sd_checklist_free(&ctl);
+    sd_free(pool);
+    sd_free(tmp);
+    sd_free(tmp2);
+    sd_free(row);
+    sd_free(bpr);
+    sd_free(bcnt);
+    return rc;
+}
+
+/* ---- main ------------------------------------------------------------------ */
+
+
+/* The options checked together, before any work. */
+static int check(sd_cli *c, void *arg)
+{
+    const params *P = arg;
+    struct stat sb;
+    if (P->G > MAX_G)
+        return sd_cli_usage_error(c, "--gamma-max: at most %d", MAX_G);
+    if (P->K > MAX_K)
+        return sd_cli_usage_error(c, "--drafts-max: at most %d", MAX_K);
+    if (c->mc.runs < 2)
+        return sd_cli_usage_error(c, "--runs: at least 2 (standard errors)");
+    if (P->rrs_gamma > P->G)
+        return sd_cli_usage_error(c, "--rrs-gamma %zu exceeds --gamma-max %zu", P->rrs_gamma,
+                                  P->G);
+    if (access(P->model, R_OK) != 0)
+        return sd_cli_usage_error(c, "--model: cannot read %s: %s", P->model, strerror(errno));
+    if (P->data_dir && (stat(P->data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+                        access(P->data_dir, W_OK) != 0))
+        return sd_cli_usage_error(c, "--data-dir: %s is not a writable directory", P->data_dir);
+    if (P->trace_out && (stat(P->trace_out, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
+                         access(P->trace_out, W_OK) != 0))
+        return sd_cli_usage_error(c, "--trace-out: %s is not a writable directory", P->trace_out);
+    return 0;
+}
+
+static int run(sd_cli *cp, const sd_model *unused, void *arg)
+
+{
+    sd_cli c = *cp;
+    params P = *(const params *)arg;
+    sd_ngram *m = NULL;
+    sd_error err;
+    sd_status st = SD_OK;
+    int rc, nthreads = 1;
+    size_t b, d, g, k, e, i, nset = 0, Nmax;
+    seq_stats *S = NULL;
+    uint32_t *tokens = NULL;
+    size_t *lens = NULL;
+    double *pmf_all[ND] = {NULL, NULL}, *cum1 = NULL;
+    setting *set = NULL;
+    run_arrays *ra = NULL;
+    law_counts *lc = NULL; /* [thread * NALG + alg] */
+    work *ws = NULL;
+    sd_checklist L;
+    struct timespec t0, t1;
+    double secs_trace, secs_sim;
+
+    (void)unused;
+    Nmax = P.N;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if ((st = sd_ngram_load(P.model, P.vocab, &m, &err)) != SD_OK) {
+        fprintf(stderr, "%s: %s\n", c.prog, err.msg);
+        return st == SD_ENOMEM || st == SD_EINTERNAL ? 3 : 2;
+    }
+    if (m->bos == SIZE_MAX || m->eos == SIZE_MAX) {
+        fprintf(stderr, "%s: %s: the model has no <s> or no </s>\n", c.prog, P.model);
+        sd_ngram_free(m);
+        return 2;
+    }
+#ifdef _OPENMP
+    nthreads = c.mc.threads > 0 ? c.mc.threads : omp_get_max_threads();
+#endif
+    sd_checklist_init(&L);
+    S = sd_calloc(P.B, sizeof *S);
+    tokens = sd_calloc(P.B * Nmax, sizeof *tokens);
+    lens = sd_calloc(P.B, sizeof *lens);
+    for (d = 0; d < ND; d++)
+        pmf_all[d] = sd_calloc(P.B * (Nmax + 1), sizeof(double));
+    cum1 = sd_malloc(m->V + 1, sizeof(double));
+    ws = sd_calloc((size_t)nthreads, sizeof *ws);
+    if (!S || !tokens || !lens || !pmf_all[0] || !pmf_all[1] || !cum1 || !ws) {
+        st = sd_error_set(&err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    cum1[0] = 0.0;
+    for (i = 0; i < m->V; i++)
+        cum1[i + 1] = cum1[i] + m->p1[i];
+    for (i = 0; i < (size_t)nthreads; i++)
+        if ((st = work_alloc(&ws[i], m, &P, &err)) != SD_OK)
+            goto fail;
+
+    /* 1. the trace */
+#pragma omp parallel num_threads(nthreads)
+    {
+        int tid = 0;
+        seq_bufs sb;
+        sd_error lerr;
+        size_t dd, kk;
+        int ok = 1;
+#ifdef _OPENMP
+        tid = omp_get_thread_num();
+#endif
+        memset(&sb, 0, sizeof sb);
+        for (dd = 0; dd < ND; dd++) {
+            sb.r[dd] = sd_malloc(Nmax, sizeof(double));
+            ok &= sb.r[dd] != NULL;
+            for (kk = 0; kk <= P.K; kk++) {
+                sb.r0[dd][kk] = sd_malloc(Nmax, sizeof(double));
+                ok &= sb.r0[dd][kk] != NULL;
+            }
+        }
+        sb.pmf_tmp = sd_malloc(Nmax + 2, sizeof(double));
+        sb.pi = sd_malloc(Nmax + MAX_G + 2, sizeof(double));
+        ok &= sb.pmf_tmp != NULL && sb.pi != NULL;
+#pragma omp for schedule(dynamic, 1)
+        for (b = 0; b < P.B; b++) {
+            gsl_rng *rng;
+            sd_status s2;
+            if (!ok)
+                continue;
+            rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, b);
+            if (!rng) {
+                ok = 0;
+                continue;
+            }
+            for (dd = 0; dd < ND; dd++)
+                sb.pmf[dd] = pmf_all[dd] + b * (Nmax + 1);
+            s2 = trace_one(m, &P, &ws[tid], &sb, rng, &S[b], tokens + b * Nmax, &lerr);
+            lens[b] = S[b].T;
+            gsl_rng_free(rng);
+            if (s2 != SD_OK) {
+#pragma omp critical
+                {
+                    if (st == SD_OK) {
+                        st = s2;
+                        err = lerr;
+                    }
+                }
+            }
+        }
+        if (!ok) {
+#pragma omp critical
+            {
+                if (st == SD_OK)
+                    st = sd_error_set(&err, SD_ENOMEM, "out of memory (trace)");
+            }
+        }
+        for (dd = 0; dd < ND; dd++) {
+            sd_free(sb.r[dd]);
+            for (kk = 0; kk <= P.K; kk++)
+                sd_free(sb.r0[dd][kk]);
+        }
+        sd_free(sb.pmf_tmp);
+        sd_free(sb.pi);
+    }
+    if (st != SD_OK)
+        goto fail;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    secs_trace = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
+
+    /* 2. literal runs */
+    set = sd_calloc(ND * (2 * MAX_G + 2 + MAX_K) + 4, sizeof *set);
+    if (!set) {
+        st = sd_error_set(&err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (d = 0; d < ND; d++) {
+        for (g = 0; g <= P.G; g++)
+            set[nset++] = (setting){ALG_SD, (int)d, g, 1};
+        for (g = 1; g <= P.G; g++)
+            set[nset++] = (setting){ALG_BLOCK, (int)d, g, 1};
+        for (k = 2; k <= P.K; k++)
+            set[nset++] = (setting){ALG_RRS, (int)d, P.rrs_gamma, k};
+    }
+    set[nset++] = (setting){ALG_CONTROL, 1, 4 <= P.G ? 4 : P.G, 1};
+    ra = sd_calloc(nset, sizeof *ra);
+    lc = sd_calloc((size_t)nthreads * NALG, sizeof *lc);
+    if (!ra || !lc) {
+        st = sd_error_set(&err, SD_ENOMEM, "out of memory");
+        goto fail;
+    }
+    for (i = 0; i < nset; i++) {
+        ra[i].T = sd_malloc(c.mc.runs, sizeof(double));
+        ra[i].calls = sd_malloc(c.mc.runs, sizeof(double));
+        ra[i].rej = sd_malloc(c.mc.runs, sizeof(double));
+        ra[i].steps = sd_malloc(c.mc.runs, sizeof(double));
+        if (!ra[i].T || !ra[i].calls || !ra[i].rej || !ra[i].steps) {
+            st = sd_error_set(&err, SD_ENOMEM, "out of memory");
+            goto fail;
+        }
+    }
+    for (i = 0; i < (size_t)nthreads * NALG; i++)
+        if (!(lc[i].first = sd_calloc(m->V, sizeof(uint64_t)))) {
+            st = sd_error_set(&err, SD_ENOMEM, "out of memory");
+            goto fail;
+        }
+    {
+        const size_t ntask = nset * c.mc.runs;
+        size_t done = 0;
+        long task;
+#pragma omp parallel for schedule(dynamic, 4) num_threads(nthreads)
+        for (task = 0; task < (long)ntask; task++) {
+            int tid = 0;
+            size_t si = (size_t)task / c.mc.runs, run = (size_t)task % c.mc.runs;
+            gsl_rng *rng;
+            runner R;
+            run_result res;
+            sd_error lerr;
+            sd_status s2;
+#ifdef _OPENMP
+            tid = omp_get_thread_num();
+#endif
+            if (st != SD_OK)
+                continue;
+            rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, P.B + (uint64_t)task);
+            if (!rng) {
+#pragma omp critical
+                st = sd_error_set(&err, SD_ENOMEM, "out of memory (generator)");
+                continue;
+            }
+            R.m = m;
+            R.cum1 = cum1;
+            R.w = &ws[tid];
+            R.lc = &lc[(size_t)tid * NALG + set[si].alg];
+            R.rng = rng;
+            R.N = P.N;
+            s2 = run_one(&R, set[si].alg, set[si].d, set[si].g, set[si].k, &res, &lerr);
+            gsl_rng_free(rng);
+            if (s2 != SD_OK) {
+#pragma omp critical
+                {
+                    if (st == SD_OK) {
+                        st = s2;
+                        err = lerr;
+                    }
+                }
+                continue;
+            }
+            ra[si].T[run] = res.T;
+            ra[si].calls[run] = res.calls;
+            ra[si].rej[run] = res.rej;
+            ra[si].steps[run] = res.steps;
+#pragma omp atomic
+            done++;
+            if (!c.quiet && tid == 0)
+                sd_cli_progress(&c, done, ntask);
+        }
+    }
+    if (st != SD_OK)
+        goto fail;
+    for (i = 1; i < (size_t)nthreads; i++) { /* merge the law counts (integers: any order) */
+        int a;
+        size_t x;
+        for (a = 0; a < NALG; a++) {
+            for (x = 0; x < m->V; x++)
+                lc[a].first[x] += lc[i * NALG + (size_t)a].first[x];
+            for (x = 0; x < PIT_BINS; x++)
+                lc[a].pit[x] += lc[i * NALG + (size_t)a].pit[x];
+        }
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    secs_sim = (double)(t0.tv_sec - t1.tv_sec) + 1e-9 * (double)(t0.tv_nsec - t1.tv_nsec);
+
+    rc = report(&c, &P, m, S, pmf_all, set, nset, ra, lc, ws, tokens, lens, secs_trace, secs_sim,
+                &L, &err);
+    goto cleanup;
+fail:
+    rc = sd_cli_fail(&c, &err);
+cleanup:
+    for (i = 0; ra && i < nset; i++) {
+        sd_free(ra[i].T);
+        sd_free(ra[i].calls);
+        sd_free(ra[i].rej);
+        sd_free(ra[i].steps);
+    }
+    for (i = 0; lc && i < (size_t)nthreads * NALG; i++)
+        sd_free(lc[i].first);
+    for (i = 0; ws && i < (size_t)nthreads; i++)
+        work_free(&ws[i]);
+    sd_free(ws);
+    sd_free(ra);
+    sd_free(lc);
+    sd_free(set);
+    sd_free(S);
+    sd_free(tokens);
+    sd_free(lens);
+    sd_free(cum1);
+    for (d = 0; d < ND; d++)
+        sd_free(pmf_all[d]);
+    sd_checklist_free(&L);
+    sd_ngram_free(m);
+    (void)e;
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    params P;
+    sd_cli c;
+    memset(&P, 0, sizeof P);
+    P.model = NGRAM_DEFAULT_MODEL;
+    P.B = 300;
+    P.N = 30;
+    P.G = 8;
+    P.K = 4;
+    P.rrs_gamma = 4;
+    P.trace_seq = 1;
+    P.cost[0] = 0.02;
+    P.cost[1] = 0.1;
+    P.ncost = 2;
+    P.eps[0] = 0.1;
+    P.eps[1] = 0.2;
+    P.eps[2] = 0.4;
+    P.eps[3] = 0.8;
+    P.neps = 4;
+    {
+        const sd_arg opts[] = {
+            {"model", SD_ARG_STRING, &P.model, NULL, 0, 0, 0, NULL, NULL},
+            {"sequences", SD_ARG_SIZE, &P.B, NULL, 2, 0, 0, NULL, NULL},
+            {"length", SD_ARG_SIZE, &P.N, NULL, 1, 0, 0, NULL, NULL},
+            {"vocab-limit", SD_ARG_SIZE, &P.vocab, NULL, 1, 0, 0, NULL, NULL},
+            {"gamma-max", SD_ARG_SIZE, &P.G, NULL, 1, 0, 0, NULL, NULL},
+            {"cost", SD_ARG_DOUBLE_LIST, P.cost, &P.ncost, MAX_COST, 0.0, 1e300, NULL, NULL},
+            {"eps", SD_ARG_DOUBLE_LIST, P.eps, &P.neps, MAX_EPS, 0.0, 1.0, NULL, NULL},
+            {"drafts-max", SD_ARG_SIZE, &P.K, NULL, 2, 0, 0, NULL, NULL},
+            {"rrs-gamma", SD_ARG_SIZE, &P.rrs_gamma, NULL, 1, 0, 0, NULL, NULL},
+            {"data-dir", SD_ARG_STRING, &P.data_dir, NULL, 0, 0, 0, NULL, NULL},
+            {"trace-out", SD_ARG_STRING, &P.trace_out, NULL, 0, 0, 0, NULL, NULL},
+            {"trace-sequences", SD_ARG_SIZE, &P.trace_seq, NULL, 1, 0, 0, NULL, NULL},
+            SD_ARG_END};
+        const sd_prog prog = {"ngram", help, SD_PROG_MC | SD_PROG_OUTPUT, 200, 0, 0, 0, opts,
+                              check, run};
+        return sd_prog_main(&prog, &c, argc, argv, &P);
+    }
+}
