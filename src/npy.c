@@ -403,82 +403,12 @@ static mode_t file_mode(void)
     return (mode_t)(0666 & ~mask);
 }
 
-sd_status sd_npy_write_tmp(const char *path, const double *data, size_t ndim,
-                           const size_t *shape, char **tmp_out, sd_error *err)
-{
-    char header[512], shp[256];
-    size_t k, n = 1, hl, pos = 0;
-    size_t tmplen = strlen(path) + 16;
-    char *tmp;
-    FILE *f;
-    int fd, ok;
-
-    shp[0] = '\0';
-    for (k = 0; k < ndim; k++) {
-        pos += (size_t)snprintf(shp + pos, sizeof shp - pos, "%zu%s", shape[k],
-                                ndim == 1 ? "," : (k + 1 < ndim ? ", " : ""));
-        n *= shape[k];
-    }
-    hl = (size_t)snprintf(header, sizeof header,
-                          "{'descr': '<f8', 'fortran_order': False, 'shape': (%s), }",
-                          shp);
-    /* pad so that magic(6)+version(2)+len(2)+header+'\n' is a multiple of 64 */
-    while ((10 + hl + 1) % 64 != 0)
-        header[hl++] = ' ';
-    header[hl++] = '\n';
-    header[hl] = '\0';
-
-    tmp = sd_malloc(tmplen, 1);
-    if (tmp == NULL)
-        return sd_error_set(err, SD_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, tmplen, "%s.tmpXXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        /* a missing or forbidden directory is a user error, not an I/O fault */
-        sd_status code = (errno == ENOENT || errno == ENOTDIR || errno == EACCES ||
-                          errno == EROFS) ? SD_EINVAL : SD_EIO;
-        sd_error_set(err, code, "%s: cannot create the file: %s", path, strerror(errno));
-        sd_free(tmp);
-        return code;
-    }
-    f = fdopen(fd, "wb");
-    if (f == NULL) {
-        close(fd);
-        unlink(tmp);
-        sd_free(tmp);
-        return sd_error_set(err, SD_EIO, "%s: cannot write", path);
-    }
-    ok = fwrite(npy_magic, 1, 6, f) == 6;
-    ok = ok && fputc(1, f) != EOF && fputc(0, f) != EOF;
-    ok = ok && fputc((int)(hl & 0xff), f) != EOF && fputc((int)(hl >> 8), f) != EOF;
-    ok = ok && fwrite(header, 1, hl, f) == hl;
-    ok = ok && (n == 0 || fwrite(data, sizeof(double), n, f) == n);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || chmod(tmp, file_mode()) != 0) {
-        sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
-        sd_free(tmp);
-        return SD_EIO;
-    }
-    *tmp_out = tmp;
-    return SD_OK;
-}
-
-sd_status sd_npy_commit(const char *tmp, const char *path, sd_error *err)
-{
-    if (rename(tmp, path) != 0) {
-        sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
-        return SD_EIO;
-    }
-    return SD_OK;
-}
-
-
-/* Write size-byte items with dtype descr (see sd_npy_write). */
-static sd_status write_any(const char *path, const void *data, size_t itemsize,
-                           const char *descr, size_t ndim, const size_t *shape,
-                           sd_error *err)
+/* Write n = prod(shape) items of itemsize bytes with dtype descr, C order,
+ * as a version 1.0 file to a new temporary file beside path (mode: 0666
+ * less the umask); its name goes to *tmp_out (the caller frees it). */
+static sd_status write_tmp_any(const char *path, const void *data, size_t itemsize,
+                               const char *descr, size_t ndim, const size_t *shape,
+                               char **tmp_out, sd_error *err)
 {
     char header[512], shp[256];
     size_t k, n = 1, hl, pos = 0;
@@ -528,15 +458,44 @@ static sd_status write_any(const char *path, const void *data, size_t itemsize,
     ok = ok && fwrite(header, 1, hl, f) == hl;
     ok = ok && (n == 0 || fwrite(data, itemsize, n, f) == n);
     ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
+    if (!ok || chmod(tmp, file_mode()) != 0) {
         sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
         unlink(tmp);
         sd_free(tmp);
         return SD_EIO;
     }
-    chmod(path, file_mode());
-    sd_free(tmp);
+    *tmp_out = tmp;
     return SD_OK;
+}
+
+sd_status sd_npy_write_tmp(const char *path, const double *data, size_t ndim,
+                           const size_t *shape, char **tmp_out, sd_error *err)
+{
+    return write_tmp_any(path, data, sizeof(double), "<f8", ndim, shape, tmp_out, err);
+}
+
+sd_status sd_npy_commit(const char *tmp, const char *path, sd_error *err)
+{
+    if (rename(tmp, path) != 0) {
+        sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
+        unlink(tmp);
+        return SD_EIO;
+    }
+    return SD_OK;
+}
+
+
+/* Write size-byte items with dtype descr (see sd_npy_write). */
+static sd_status write_any(const char *path, const void *data, size_t itemsize,
+                           const char *descr, size_t ndim, const size_t *shape,
+                           sd_error *err)
+{
+    char *tmp = NULL;
+    sd_status rc = write_tmp_any(path, data, itemsize, descr, ndim, shape, &tmp, err);
+    if (rc == SD_OK)
+        rc = sd_npy_commit(tmp, path, err);
+    sd_free(tmp);
+    return rc;
 }
 
 /* ---- typed read-only views (traces: float16/32/64 and int32/64) ---- */
@@ -756,68 +715,15 @@ int64_t sd_npy_view_int(const sd_npy_view *v, size_t i)
 sd_status sd_npy_write_typed(const char *path, const void *data, sd_npy_dtype dtype,
                              size_t ndim, const size_t *shape, sd_error *err)
 {
-    char header[512], shp[256];
-    size_t k, n = 1, hl, pos = 0, itemsize = 8;
+    size_t k, itemsize = 8;
     const char *descr = "<f8";
-    size_t tmplen = strlen(path) + 16;
-    char *tmp;
-    FILE *f;
-    int fd, ok;
-
     for (k = 0; k < sizeof view_dtypes / sizeof view_dtypes[0]; k++)
         if (view_dtypes[k].dtype == dtype) {
             descr = view_dtypes[k].descr;
             itemsize = view_dtypes[k].itemsize;
             break;
         }
-    shp[0] = '\0';
-    for (k = 0; k < ndim; k++) {
-        pos += (size_t)snprintf(shp + pos, sizeof shp - pos, "%zu%s", shape[k],
-                                ndim == 1 ? "," : (k + 1 < ndim ? ", " : ""));
-        n *= shape[k];
-    }
-    hl = (size_t)snprintf(header, sizeof header,
-                          "{'descr': '%s', 'fortran_order': False, 'shape': (%s), }", descr,
-                          shp);
-    while ((10 + hl + 1) % 64 != 0)
-        header[hl++] = ' ';
-    header[hl++] = '\n';
-    header[hl] = '\0';
-
-    tmp = sd_malloc(tmplen, 1);
-    if (tmp == NULL)
-        return sd_error_set(err, SD_ENOMEM, "%s: out of memory", path);
-    snprintf(tmp, tmplen, "%s.tmpXXXXXX", path);
-    fd = mkstemp(tmp);
-    if (fd < 0) {
-        sd_status code = (errno == ENOENT || errno == ENOTDIR || errno == EACCES ||
-                          errno == EROFS) ? SD_EINVAL : SD_EIO;
-        sd_error_set(err, code, "%s: cannot create the file: %s", path, strerror(errno));
-        sd_free(tmp);
-        return code;
-    }
-    f = fdopen(fd, "wb");
-    if (f == NULL) {
-        close(fd);
-        unlink(tmp);
-        sd_free(tmp);
-        return sd_error_set(err, SD_EIO, "%s: cannot write", path);
-    }
-    ok = fwrite(npy_magic, 1, 6, f) == 6;
-    ok = ok && fputc(1, f) != EOF && fputc(0, f) != EOF;
-    ok = ok && fputc((int)(hl & 0xff), f) != EOF && fputc((int)(hl >> 8), f) != EOF;
-    ok = ok && fwrite(header, 1, hl, f) == hl;
-    ok = ok && (n == 0 || fwrite(data, itemsize, n, f) == n);
-    ok = (fclose(f) == 0) && ok;
-    if (!ok || rename(tmp, path) != 0) {
-        sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
-        unlink(tmp);
-        sd_free(tmp);
-        return SD_EIO;
-    }
-    chmod(path, file_mode());
-    sd_free(tmp);
-    return SD_OK;
+    return write_any(path, data, itemsize, descr, ndim, shape, err);
 }
 
 sd_status sd_npy_write(const char *path, const double *data, size_t ndim,
