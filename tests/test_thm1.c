@@ -2,9 +2,7 @@
  * several instances and fails for the two deliberately wrong variants. */
 #include "thmutil.h"
 
-#include "alloc.h"
 #include "exact.h"
-#include "model.h"
 #include "sim_sd.h"
 #include "thm1.h"
 
@@ -165,42 +163,30 @@ static void test_control_accept_p_over_q_fails(void **state)
     fails_for(SD_SIM_ACCEPT_P_OVER_Q);
 }
 
+static sd_status check_correct(const sd_model *m, const void *o, const sd_mc_config *mc,
+                               sd_checklist *l, sd_error *err)
+{
+    (void)o;
+    return sd_thm1_check(m, SD_SIM_CORRECT, mc, l, err);
+}
+
 static void test_errors(void **state)
 {
     /* positions out of range are refused; allocation failures are clean */
     sd_model m;
     sd_error err;
     sd_checklist l;
-    sd_mc_config mc;
     size_t bad[2] = {3, 3}, pos[2] = {1, 4};
-    unsigned long n;
-    sd_status rc = SD_ENOMEM;
+    sd_mc_config mc = sd_test_mc_settings(2000, 2, bad);
     (void)state;
-    assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
-    memset(&mc, 0, sizeof mc);
-    mc.runs = 2000;
     mc.seed = 1;
     mc.threads = 1;
-    mc.z_max = 4.5;
-    mc.p_min = 1e-6;
-    mc.npos = 2;
-    mc.pos = bad;
+    assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
     sd_checklist_init(&l);
     assert_int_equal(sd_thm1_check(&m, SD_SIM_CORRECT, &mc, &l, &err), SD_EINVAL);
     sd_checklist_free(&l);
     mc.pos = pos;
-    for (n = 1; n < 1000 && rc != SD_OK; n++) {
-        sd_checklist_init(&l);
-        sd_alloc_fail_at(n, 0);
-        rc = sd_thm1_check(&m, SD_SIM_CORRECT, &mc, &l, &err);
-        sd_alloc_fail_at(0, 0);
-        if (rc != SD_OK)
-            assert_int_equal(rc, SD_ENOMEM);
-        sd_checklist_free(&l);
-    }
-    assert_int_equal(rc, SD_OK);
-    assert_true(n > 10);
-    sd_model_free(&m);
+    sd_test_thm_alloc_failures(&m, check_correct, NULL, &mc, 9);
 }
 
 /* The simulator has two sampling paths: runs advanced in packed lanes

@@ -3,61 +3,43 @@
  * exactly the checks it should. */
 #include "thmutil.h"
 
-#include "alloc.h"
 #include "exact.h"
-#include "model.h"
 #include "thm2.h"
+
+static sd_status check(const sd_model *m, const void *o, const sd_mc_config *mc, sd_checklist *l,
+                       sd_error *err)
+{
+    return sd_thm2_check(m, o, mc, l, err);
+}
 
 /* 4 rules, 20000 runs, 2 positions.  Per rule 1 z-test and 2 law tests
  * of V bins: at z 4.5 (6.8e-6 per test or bin) and p 1e-6 the union bound
  * on a false failure is about 4 * (1 + 2V) * 6.8e-6 + 8e-6 < 5e-4 per
  * instance (seeds fixed: a pass stays a pass). */
-static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int stationary)
+static void test_holds(void **state)
 {
-    sd_model m;
-    sd_error err;
-    sd_checklist l;
-    size_t pos[2] = {1, T};
-    sd_thm2_opts o = {4, 7, 0.1, 0};
-    sd_mc_config mc = sd_test_mc_settings(20000, 2, pos);
-    assert_int_equal(sd_model_random(&m, V, T, fam, alpha, stationary, 3, &err), SD_OK);
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thm2_check(&m, &o, &mc, &l, &err), SD_OK);
+    static const sd_thm2_opts o = {4, 7, 0.1, 0};
     /* SD, 4 rules x (unbiased, rows, E, mean, 2 laws), 3 control checks */
-    assert_int_equal(l.n, 1 + 4 * 6 + 3);
-    sd_test_find_check(&l, "rule 4: E >= Theorem 1");
-    sd_test_find_check(&l, "control: Monte Carlo flags bias");
-    sd_test_require_pass(&l, "Theorem 2 check failed on V=%zu T=%zu", V, T);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
+    static const sd_test_thm_expect e = {
+        "Theorem 2", check, &o, 3, 20000, 1 + 4 * 6 + 3,
+        {"rule 4: E >= Theorem 1", "control: Monte Carlo flags bias", NULL}};
+    sd_test_thm_holds(&e, *state);
 }
 
-static void test_holds_paper(void **state)
-{
-    (void)state;
-    holds_on(7, 20, SD_FAMILY_PAPER, 1.0, 0);
-}
-
-static void test_holds_sparse_stationary(void **state)
-{
-    (void)state;
-    holds_on(5, 15, SD_FAMILY_DIRICHLET, 0.3, 1);
-}
+static sd_test_instance paper = {7, 20, SD_FAMILY_PAPER, 1.0, 0},
+                        sparse_stationary = {5, 15, SD_FAMILY_DIRICHLET, 0.3, 1};
 
 /* The control run through the unbiased-rule checks fails them: it is
  * biased, rejects less than TV on some row and less than Theorem 1. */
 static void test_control_as_rule_fails(void **state)
 {
     sd_model m;
-    sd_error err;
     sd_checklist l;
     size_t pos[1] = {10};
     sd_thm2_opts o = {1, 7, 0.2, 1};
     sd_mc_config mc = sd_test_mc_settings(20000, 1, pos);
     (void)state;
-    assert_int_equal(sd_model_random(&m, 6, 10, SD_FAMILY_PAPER, 1.0, 0, 4, &err), SD_OK);
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thm2_check(&m, &o, &mc, &l, &err), SD_OK);
+    sd_test_thm_run(&m, 6, 10, SD_FAMILY_PAPER, 1.0, 0, 4, check, &o, &mc, &l);
     assert_false(sd_checklist_pass(&l));
     assert_false(sd_test_find_check(&l, "control as a rule: unbiased")->pass);
     assert_false(sd_test_find_check(&l, "control as a rule: rows >= TV")->pass);
@@ -102,14 +84,11 @@ static void test_p_equals_q(void **state)
 static void test_exact_only(void **state)
 {
     sd_model m;
-    sd_error err;
     sd_checklist l;
     sd_thm2_opts o = {6, 9, 0.05, 0};
     sd_mc_config mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
-    assert_int_equal(sd_model_random(&m, 7, 50, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thm2_check(&m, &o, &mc, &l, &err), SD_OK);
+    sd_test_thm_run(&m, 7, 50, SD_FAMILY_PAPER, 1.0, 0, 1, check, &o, &mc, &l);
     assert_int_equal(l.n, 1 + 6 * 3 + 2);
     assert_true(sd_checklist_pass(&l));
     sd_checklist_free(&l);
@@ -124,31 +103,17 @@ static void test_alloc_failure(void **state)
     sd_thm2_opts o = {2, 7, 0.1, 1};
     size_t pos[1] = {3};
     sd_mc_config mc = sd_test_mc_settings(500, 1, pos);
-    unsigned long n;
     (void)state;
     mc.threads = 1;
     assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
-    for (n = 1;; n++) {
-        sd_checklist l;
-        sd_status rc;
-        sd_checklist_init(&l);
-        sd_alloc_fail_at(n, 0);
-        rc = sd_thm2_check(&m, &o, &mc, &l, &err);
-        sd_alloc_fail_at(0, 0);
-        sd_checklist_free(&l);
-        if (rc == SD_OK)
-            break;
-        assert_int_equal(rc, SD_ENOMEM);
-    }
-    assert_true(n > 5);
-    sd_model_free(&m);
+    sd_test_thm_alloc_failures(&m, check, &o, &mc, 5);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_holds_paper),
-        cmocka_unit_test(test_holds_sparse_stationary),
+        {"test_holds_paper", test_holds, NULL, NULL, &paper},
+        {"test_holds_sparse_stationary", test_holds, NULL, NULL, &sparse_stationary},
         cmocka_unit_test(test_control_as_rule_fails),
         cmocka_unit_test(test_p_equals_q),
         cmocka_unit_test(test_exact_only),

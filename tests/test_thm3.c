@@ -3,45 +3,31 @@
  * (p = q: the limit is 0). */
 #include "thmutil.h"
 
-#include "alloc.h"
-#include "model.h"
 #include "thm3.h"
+
+static sd_status check(const sd_model *m, const void *o, const sd_mc_config *mc, sd_checklist *l,
+                       sd_error *err)
+{
+    return sd_thm3_check(m, o, mc, l, err);
+}
 
 /* M in {1, 3}, batch and tree, 20000 runs, 2 positions: 4 z-tests and 8
  * law tests of V bins; union bound on a false failure (z 4.5: 6.8e-6 per
  * test or bin; p 1e-6) about (4 + 8V) * 6.8e-6 + 8e-6 < 5e-4 per
  * instance (seeds fixed: a pass stays a pass). */
-static void holds_on(size_t V, size_t T, sd_family fam, double alpha, int stationary)
+static void test_holds(void **state)
 {
-    sd_model m;
-    sd_error err;
-    sd_checklist l;
-    size_t pos[2] = {1, T}, drafts[2] = {1, 3};
-    sd_thm3_opts o = {2, drafts, 1, 1};
-    sd_mc_config mc = sd_test_mc_settings(20000, 2, pos);
-    assert_int_equal(sd_model_random(&m, V, T, fam, alpha, stationary, 8, &err), SD_OK);
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
+    static const size_t drafts[2] = {1, 3};
+    static const sd_thm3_opts o = {2, drafts, 1, 1};
     /* 3 global, per M: form, <= SD, limit <, tree <=, 2 x (mean + 2 laws) */
-    assert_int_equal(l.n, 3 + 2 * (4 + 2 * 3));
-    sd_test_find_check(&l, "tree M=3: unbiased x_1");
-    sd_test_find_check(&l, "batch M=1: Theorem 3(b) form");
-    sd_test_require_pass(&l, "Theorem 3 check failed on V=%zu T=%zu", V, T);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
+    static const sd_test_thm_expect e = {
+        "Theorem 3", check, &o, 8, 20000, 3 + 2 * (4 + 2 * 3),
+        {"tree M=3: unbiased x_1", "batch M=1: Theorem 3(b) form", NULL}};
+    sd_test_thm_holds(&e, *state);
 }
 
-static void test_holds_paper(void **state)
-{
-    (void)state;
-    holds_on(7, 25, SD_FAMILY_PAPER, 1.0, 0);
-}
-
-static void test_holds_sparse_stationary(void **state)
-{
-    (void)state;
-    holds_on(6, 12, SD_FAMILY_DIRICHLET, 0.3, 1);
-}
+static sd_test_instance paper = {7, 25, SD_FAMILY_PAPER, 1.0, 0},
+                        sparse_stationary = {6, 12, SD_FAMILY_DIRICHLET, 0.3, 1};
 
 /* p = q: every value is 0, so the strict "limit > 0" and "limit <
  * batch" fail while the rest holds; their non-strict forms (what a
@@ -82,31 +68,17 @@ static void test_alloc_failure(void **state)
     size_t drafts[2] = {2, 3}, pos[1] = {2};
     sd_thm3_opts o = {2, drafts, 1, 1};
     sd_mc_config mc = sd_test_mc_settings(300, 1, pos);
-    unsigned long n;
     (void)state;
     mc.threads = 1;
     assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
-    for (n = 1;; n++) {
-        sd_checklist l;
-        sd_status rc;
-        sd_checklist_init(&l);
-        sd_alloc_fail_at(n, 0);
-        rc = sd_thm3_check(&m, &o, &mc, &l, &err);
-        sd_alloc_fail_at(0, 0);
-        sd_checklist_free(&l);
-        if (rc == SD_OK)
-            break;
-        assert_int_equal(rc, SD_ENOMEM);
-    }
-    assert_true(n > 5);
-    sd_model_free(&m);
+    sd_test_thm_alloc_failures(&m, check, &o, &mc, 5);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_holds_paper),
-        cmocka_unit_test(test_holds_sparse_stationary),
+        {"test_holds_paper", test_holds, NULL, NULL, &paper},
+        {"test_holds_sparse_stationary", test_holds, NULL, NULL, &sparse_stationary},
         cmocka_unit_test(test_p_equals_q_fails_limit),
         cmocka_unit_test(test_alloc_failure),
     };

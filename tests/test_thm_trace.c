@@ -24,6 +24,13 @@ static sd_thmtrace_opts opts(const size_t *gamma, size_t ngamma)
     return o;
 }
 
+static sd_status check(const sd_model *m, const void *o, const sd_mc_config *mc, sd_checklist *l,
+                       sd_error *err)
+{
+    (void)mc;
+    return sd_thmtrace_check(m, o, l, err);
+}
+
 /* The checks are z-tests at 4.5 (about 7e-6 false failures each, about
  * 1e-4 for the 12 here) and conformance tests (the same rate); the
  * controls fail unless chance hides a large shift (below 1e-12). */
@@ -33,11 +40,8 @@ static void test_random_instance(void **state)
     sd_thmtrace_opts o = opts(gamma, 4);
     sd_model m;
     sd_checklist l;
-    sd_error err;
     (void)state;
-    assert_int_equal(sd_model_random(&m, 8, 30, SD_FAMILY_PAPER, 1.0, 0, 3, &err), SD_OK);
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thmtrace_check(&m, &o, &l, &err), SD_OK);
+    sd_test_thm_run(&m, 8, 30, SD_FAMILY_PAPER, 1.0, 0, 3, check, &o, NULL, &l);
     sd_test_print_failures(&l);
     assert_true(sd_checklist_pass(&l));
     assert_int_equal(l.n, 2 + 4 + 2 + 3);
@@ -55,12 +59,9 @@ static void test_detects_wrong_value(void **state)
     sd_thmtrace_opts o = opts(gamma, 1);
     sd_model m;
     sd_checklist l;
-    sd_error err;
     const sd_check *c;
     (void)state;
-    assert_int_equal(sd_model_random(&m, 8, 30, SD_FAMILY_PAPER, 1.0, 0, 4, &err), SD_OK);
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thmtrace_check(&m, &o, &l, &err), SD_OK);
+    sd_test_thm_run(&m, 8, 30, SD_FAMILY_PAPER, 1.0, 0, 4, check, &o, NULL, &l);
     c = sd_test_find_check(&l, "Theorem 1: mean sum TV");
     assert_true(c->pass);
     assert_true(fabs(c->estimate - 1.05 * c->exact) > 4.5 * c->stderr_est);

@@ -4,7 +4,9 @@
 
 #include "testutil.h"
 
+#include "alloc.h"
 #include "check.h"
+#include "model.h"
 #include "thm.h"
 
 /* Monte Carlo settings of doc/theory.md §8 (z 4.5, p 1e-6), seed 20241101, 2
@@ -53,5 +55,84 @@ static inline void sd_test_print_failures(const sd_checklist *l)
             fail_msg(__VA_ARGS__);                                             \
         }                                                                      \
     } while (0)
+
+/* A theorem check bound to its options (each test wraps its sd_thmN_check). */
+typedef sd_status (*sd_test_thm_fn)(const sd_model *m, const void *opts, const sd_mc_config *mc,
+                                    sd_checklist *l, sd_error *err);
+
+/* m := a random model (sd_model_random with these arguments), l := the
+ * checks fn makes on it; fails the test if either does not succeed. */
+static inline void sd_test_thm_run(sd_model *m, size_t V, size_t T, sd_family fam, double alpha,
+                                   int stationary, uint64_t seed, sd_test_thm_fn fn,
+                                   const void *opts, const sd_mc_config *mc, sd_checklist *l)
+{
+    sd_error err;
+    assert_int_equal(sd_model_random(m, V, T, fam, alpha, stationary, seed, &err), SD_OK);
+    sd_checklist_init(l);
+    assert_int_equal(fn(m, opts, mc, l, &err), SD_OK);
+}
+
+/* fn on m with its n-th allocation failing, for n = 1, 2, ... until it
+ * succeeds: every failure must be a clean SD_ENOMEM (no leak: the suite
+ * runs under AddressSanitizer), and there must be more than min_allocs of
+ * them.  Frees m. */
+static inline void sd_test_thm_alloc_failures(sd_model *m, sd_test_thm_fn fn, const void *opts,
+                                              const sd_mc_config *mc, unsigned long min_allocs)
+{
+    unsigned long n;
+    for (n = 1;; n++) {
+        sd_checklist l;
+        sd_error err;
+        sd_status rc;
+        sd_checklist_init(&l);
+        sd_alloc_fail_at(n, 0);
+        rc = fn(m, opts, mc, &l, &err);
+        sd_alloc_fail_at(0, 0);
+        sd_checklist_free(&l);
+        if (rc == SD_OK)
+            break;
+        assert_int_equal(rc, SD_ENOMEM);
+    }
+    assert_true(n > min_allocs);
+    sd_model_free(m);
+}
+
+/* An instance a theorem check must hold on: a random model (sd_model_random)
+ * with Monte Carlo positions 1 and T.  Tests pass it as cmocka's state. */
+typedef struct {
+    size_t V, T;
+    sd_family fam;
+    double alpha;
+    int stationary;
+} sd_test_instance;
+
+/* What a theorem test expects of its check on every instance. */
+typedef struct {
+    const char *theorem;  /* for the failure message */
+    sd_test_thm_fn fn;
+    const void *opts;
+    uint64_t model_seed;
+    size_t runs;
+    size_t nchecks;       /* how many checks it makes */
+    const char *names[3]; /* checks that must be among them (up to a NULL) */
+} sd_test_thm_expect;
+
+/* The check e->fn holds on the instance: it makes e->nchecks checks,
+ * among them e->names, and every one passes. */
+static inline void sd_test_thm_holds(const sd_test_thm_expect *e, const sd_test_instance *in)
+{
+    sd_model m;
+    sd_checklist l;
+    size_t i, pos[2] = {1, in->T};
+    sd_mc_config mc = sd_test_mc_settings(e->runs, 2, pos);
+    sd_test_thm_run(&m, in->V, in->T, in->fam, in->alpha, in->stationary, e->model_seed, e->fn,
+                    e->opts, &mc, &l);
+    assert_int_equal(l.n, e->nchecks);
+    for (i = 0; i < 3 && e->names[i] != NULL; i++)
+        sd_test_find_check(&l, e->names[i]);
+    sd_test_require_pass(&l, "%s check failed on V=%zu T=%zu", e->theorem, in->V, in->T);
+    sd_checklist_free(&l);
+    sd_model_free(&m);
+}
 
 #endif
