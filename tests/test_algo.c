@@ -6,7 +6,7 @@
  * rejections summed.  Then each rule's literal simulation against its
  * exact value.  A rule added to the table without an enumeration here
  * fails the test. */
-#include "testutil.h"
+#include "mcutil.h"
 
 #include <math.h>
 #include <string.h>
@@ -277,22 +277,16 @@ static void test_simulation_against_exact(void **state)
             sd_model m;
             sd_rule_sim *s;
             sd_sim sim;
-            sd_mc_config cfg;
             sd_mc_result res;
-            double e, z;
+            char what[64];
+            double e;
             tiny_model(&m, 3, 6, 7 + M);
             assert_int_equal(sd_rule_exact(*r, &m, M, &e, NULL, NULL), SD_OK);
             assert_int_equal(sd_rule_sim_alloc(&s, *r, &m, M, 0, NULL), SD_OK);
             sim = sd_rule_sim_get(s);
-            memset(&cfg, 0, sizeof cfg);
-            cfg.runs = 40000;
-            cfg.seed = 20241101;
-            cfg.threads = 2;
-            assert_int_equal(sd_mc_run(&cfg, m.T, m.V, &sim, &res, NULL), SD_OK);
-            z = res.stderr_mean > 0.0 ? (res.mean - e) / res.stderr_mean : 0.0;
-            if (fabs(z) > 4.5)
-                fail_msg("%s M=%zu: simulated %.6f +- %.6f, exact %.6f (z = %.2f)", (*r)->name,
-                         M, res.mean, res.stderr_mean, e, z);
+            sd_test_mc_run(&sim, m.T, m.V, 40000, 20241101, NULL, 0, NULL, &res);
+            snprintf(what, sizeof what, "%s M=%zu", (*r)->name, M);
+            sd_test_mc_agrees(what, &res, e, NULL);
             sd_mc_result_free(&res);
             sd_rule_sim_free(s);
             sd_model_free(&m);

@@ -8,7 +8,7 @@
  * the k live drafts' tokens at every position, the live drafts at the
  * next position being those whose token was accepted.  Summation in long
  * double.  Nothing of the library's recursions is reused. */
-#include "testutil.h"
+#include "mcutil.h"
 #include "token_instances.h"
 
 #include <gsl/gsl_rng.h>
@@ -354,7 +354,7 @@ static void test_monte_carlo(void **state)
 {
     sd_model m;
     sd_error err;
-    size_t pos[3] = {1, 4, 8}, i, M = 3;
+    size_t pos[3] = {1, 4, 8}, M = 3;
     double laws[3 * 5];
     int tree;
     (void)state;
@@ -363,34 +363,15 @@ static void test_monte_carlo(void **state)
     for (tree = 0; tree <= 1; tree++) {
         sd_rule_sim *as;
         sd_sim sim;
-        sd_mc_config cfg;
         sd_mc_result res;
-        sd_checklist l;
         double exact, var;
         const sd_rule_type *algo = tree ? &sd_rule_tree : &sd_rule_batch;
         assert_int_equal(sd_rule_exact(algo, &m, M, &exact, &var, &err), SD_OK);
         assert_true(isnan(var));
         assert_int_equal(sd_rule_sim_alloc(&as, algo, &m, M, 0, &err), SD_OK);
         sim = sd_rule_sim_get(as);
-        memset(&cfg, 0, sizeof cfg);
-        cfg.runs = 100000;
-        cfg.seed = 77;
-        cfg.threads = 2;
-        cfg.npos = 3;
-        cfg.pos = pos;
-        assert_int_equal(sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err), SD_OK);
-        sd_checklist_init(&l);
-        assert_int_equal(sd_check_z(&l, "mean", exact, res.mean, res.stderr_mean, 4.5, &err),
-                         SD_OK);
-        for (i = 0; i < 3; i++)
-            assert_int_equal(sd_check_law(&l, "law", res.tokens + i * 5, laws + i * 5, 5, 4.5,
-                                          1e-6, &err), SD_OK);
-        for (i = 0; i < l.n; i++)
-            if (!l.v[i].pass)
-                fail_msg("%s check %zu failed: exact %g estimate %g z %g p %g",
-                         tree ? "tree" : "batch", i, l.v[i].exact, l.v[i].estimate, l.v[i].z,
-                         l.v[i].p_value);
-        sd_checklist_free(&l);
+        sd_test_mc_run(&sim, m.T, m.V, 100000, 77, NULL, 3, pos, &res);
+        sd_test_mc_agrees(tree ? "tree" : "batch", &res, exact, laws);
         sd_mc_result_free(&res);
         sd_rule_sim_free(as);
     }
@@ -416,30 +397,16 @@ static void test_other_implementations(void **state)
         for (kind = 0; kind <= 1; kind++) {
             sd_batch_sim *B;
             sd_sim sim;
-            sd_mc_config cfg;
             sd_mc_result res;
-            sd_checklist l;
+            char what[32];
             double exact;
             assert_int_equal(tree ? sd_batch_tree_exact(&m, M, &exact, NULL, &err)
                                   : sd_batch_exact(&m, M, &exact, NULL, &err), SD_OK);
             assert_int_equal(sd_batch_sim_alloc(&B, &m, M, tree, &err), SD_OK);
             sim = kind ? sd_batch_sim_sim(B) : sd_batch_sim_generic(B);
-            memset(&cfg, 0, sizeof cfg);
-            cfg.runs = 60000;
-            cfg.seed = 5;
-            cfg.threads = 2;
-            cfg.rng = kind ? gsl_rng_mt19937 : NULL;
-            cfg.npos = 1;
-            cfg.pos = &pos;
-            assert_int_equal(sd_mc_run(&cfg, m.T, m.V, &sim, &res, &err), SD_OK);
-            sd_checklist_init(&l);
-            assert_int_equal(sd_check_z(&l, "mean", exact, res.mean, res.stderr_mean, 4.5, &err),
-                             SD_OK);
-            assert_int_equal(sd_check_law(&l, "law", res.tokens, law, 5, 4.5, 1e-6, &err), SD_OK);
-            if (!sd_checklist_pass(&l))
-                fail_msg("tree %d kind %d: mean %g vs %g (z %g), law z %g p %g", tree, kind,
-                         res.mean, exact, l.v[0].z, l.v[1].z, l.v[1].p_value);
-            sd_checklist_free(&l);
+            sd_test_mc_run(&sim, m.T, m.V, 60000, 5, kind ? gsl_rng_mt19937 : NULL, 1, &pos, &res);
+            snprintf(what, sizeof what, "tree %d kind %d", tree, kind);
+            sd_test_mc_agrees(what, &res, exact, law);
             sd_mc_result_free(&res);
             sd_batch_sim_free(B);
         }

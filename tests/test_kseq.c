@@ -3,7 +3,7 @@
  * enumeration of all k-tuples of drafts through the literal algorithm
  * (output law, acceptance, tree live-draft law), the SD rule at k = 1,
  * and Monte Carlo of the literal sampler and of both chain forms. */
-#include "testutil.h"
+#include "mcutil.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -369,9 +369,7 @@ static void chain_mc(int tree, size_t M)
     sd_roundstart_sim rs;
     sd_tree_sim ts;
     sd_sim sim;
-    sd_mc_config cfg;
     sd_mc_result res;
-    sd_checklist l;
     double exact, *ws = sd_kseq_tree_ws_alloc(M);
     small_model(&m, 4, 10, 5);
     if (tree)
@@ -389,16 +387,8 @@ static void chain_mc(int tree, size_t M)
         assert_int_equal(sd_roundstart_sim_alloc(&rs, &m, &v, NULL), SD_OK);
         sim = sd_roundstart_sim_sim(&rs);
     }
-    memset(&cfg, 0, sizeof cfg);
-    cfg.runs = 200000;
-    cfg.seed = 77;
-    cfg.threads = 2;
-    assert_int_equal(sd_mc_run(&cfg, m.T, m.V, &sim, &res, NULL), SD_OK);
-    sd_checklist_init(&l);
-    assert_int_equal(sd_check_z(&l, "mean", exact, res.mean, res.stderr_mean, 4.5, NULL), SD_OK);
-    if (!l.v[0].pass)
-        fail_msg("exact %g, Monte Carlo %g +- %g", exact, res.mean, res.stderr_mean);
-    sd_checklist_free(&l);
+    sd_test_mc_run(&sim, m.T, m.V, 200000, 77, NULL, 0, NULL, &res);
+    sd_test_mc_agrees(tree ? "K-SEQ tree" : "K-SEQ", &res, exact, NULL);
     sd_mc_result_free(&res);
     if (tree)
         sd_tree_sim_free(&ts);

@@ -2,28 +2,12 @@
 #ifndef SD_THMUTIL_H
 #define SD_THMUTIL_H
 
-#include "testutil.h"
+#include "mcutil.h"
 
 #include "alloc.h"
 #include "check.h"
 #include "model.h"
 #include "thm.h"
-
-/* Monte Carlo settings of doc/theory.md §8 (z 4.5, p 1e-6), seed 20241101, 2
- * threads, the given runs and tracked positions. */
-static inline sd_mc_config sd_test_mc_settings(size_t runs, size_t npos, const size_t *pos)
-{
-    sd_mc_config mc;
-    memset(&mc, 0, sizeof mc);
-    mc.runs = runs;
-    mc.seed = 20241101;
-    mc.threads = 2;
-    mc.z_max = 4.5;
-    mc.p_min = 1e-6;
-    mc.npos = npos;
-    mc.pos = pos;
-    return mc;
-}
 
 /* The check called name in l; fails the test if there is none. */
 static inline const sd_check *sd_test_find_check(const sd_checklist *l, const char *name)
