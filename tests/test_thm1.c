@@ -185,8 +185,8 @@ static void test_errors(void **state)
     sd_checklist_init(&l);
     assert_int_equal(sd_thm1_check(&m, SD_SIM_CORRECT, &mc, &l, &err), SD_EINVAL);
     sd_checklist_free(&l);
-    mc.pos = pos;
-    sd_test_thm_alloc_failures(&m, check_correct, NULL, &mc, 9);
+    sd_model_free(&m);
+    sd_test_thm_alloc_failures(check_correct, NULL, 2000, 2, pos, 9);
 }
 
 /* The simulator has two sampling paths: runs advanced in packed lanes

@@ -57,15 +57,10 @@ static void test_control_as_rule_fails(void **state)
 static void test_p_equals_q(void **state)
 {
     sd_model m;
-    sd_error err;
     sd_checklist l;
     sd_thm2_opts o = {3, 7, 0.1, 0};
-    sd_mc_config mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
-    assert_int_equal(sd_model_random(&m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
-    memcpy(m.P, m.Q, 6 * 16 * sizeof(double));
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thm2_check(&m, &o, &mc, &l, &err), SD_OK);
+    sd_test_thm_run_p_equals_q(&m, check, &o, &l);
     assert_true(sd_test_find_check(&l, "SD (lambda = 1): E = Theorem 1")->pass);
     assert_true(sd_test_find_check(&l, "rule 3: E >= Theorem 1")->pass);
     /* nothing can beat a bound of 0, so the control is left out and the
@@ -98,15 +93,10 @@ static void test_exact_only(void **state)
 /* Every allocation failure is a clean SD_ENOMEM. */
 static void test_alloc_failure(void **state)
 {
-    sd_model m;
-    sd_error err;
     sd_thm2_opts o = {2, 7, 0.1, 1};
     size_t pos[1] = {3};
-    sd_mc_config mc = sd_test_mc_settings(500, 1, pos);
     (void)state;
-    mc.threads = 1;
-    assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
-    sd_test_thm_alloc_failures(&m, check, &o, &mc, 5);
+    sd_test_thm_alloc_failures(check, &o, 500, 1, pos, 5);
 }
 
 int main(void)

@@ -35,24 +35,19 @@ static sd_test_instance paper = {7, 25, SD_FAMILY_PAPER, 1.0, 0},
 static void test_p_equals_q_fails_limit(void **state)
 {
     sd_model m;
-    sd_error err;
     sd_checklist l;
     size_t drafts[1] = {4};
     sd_thm3_opts o = {1, drafts, 1, 1};
-    sd_mc_config mc = sd_test_mc_settings(0, 0, NULL);
     (void)state;
-    assert_int_equal(sd_model_random(&m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
-    memcpy(m.P, m.Q, 6 * 16 * sizeof(double));
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
+    sd_test_thm_run_p_equals_q(&m, check, &o, &l);
     assert_false(sd_test_find_check(&l, "limit > 0")->pass);
     assert_false(sd_test_find_check(&l, "limit < batch M=4")->pass);
     assert_true(sd_test_find_check(&l, "M = 1: batch = Theorem 1")->pass);
     assert_true(sd_test_find_check(&l, "tree M=4 <= batch M=4")->pass);
     sd_checklist_free(&l);
+    sd_model_free(&m);
     o.strict = 0;
-    sd_checklist_init(&l);
-    assert_int_equal(sd_thm3_check(&m, &o, &mc, &l, &err), SD_OK);
+    sd_test_thm_run_p_equals_q(&m, check, &o, &l);
     assert_true(sd_test_find_check(&l, "limit >= 0")->pass);
     assert_true(sd_test_find_check(&l, "limit <= batch M=4")->pass);
     assert_true(sd_checklist_pass(&l));
@@ -63,15 +58,10 @@ static void test_p_equals_q_fails_limit(void **state)
 /* Every allocation failure is a clean SD_ENOMEM. */
 static void test_alloc_failure(void **state)
 {
-    sd_model m;
-    sd_error err;
     size_t drafts[2] = {2, 3}, pos[1] = {2};
     sd_thm3_opts o = {2, drafts, 1, 1};
-    sd_mc_config mc = sd_test_mc_settings(300, 1, pos);
     (void)state;
-    mc.threads = 1;
-    assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
-    sd_test_thm_alloc_failures(&m, check, &o, &mc, 5);
+    sd_test_thm_alloc_failures(check, &o, 300, 1, pos, 5);
 }
 
 int main(void)

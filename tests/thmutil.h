@@ -56,21 +56,27 @@ static inline void sd_test_thm_run(sd_model *m, size_t V, size_t T, sd_family fa
     assert_int_equal(fn(m, opts, mc, l, &err), SD_OK);
 }
 
-/* fn on m with its n-th allocation failing, for n = 1, 2, ... until it
- * succeeds: every failure must be a clean SD_ENOMEM (no leak: the suite
+/* On a 3-token, 4-step random model, run fn (one thread, the given runs
+ * and positions) with its n-th allocation failing, for n = 1, 2, ... until
+ * it succeeds: every failure must be a clean SD_ENOMEM (no leak: the suite
  * runs under AddressSanitizer), and there must be more than min_allocs of
- * them.  Frees m. */
-static inline void sd_test_thm_alloc_failures(sd_model *m, sd_test_thm_fn fn, const void *opts,
-                                              const sd_mc_config *mc, unsigned long min_allocs)
+ * them. */
+static inline void sd_test_thm_alloc_failures(sd_test_thm_fn fn, const void *opts, size_t runs,
+                                              size_t npos, const size_t *pos,
+                                              unsigned long min_allocs)
 {
+    sd_model m;
+    sd_error err;
+    sd_mc_config mc = sd_test_mc_settings(runs, npos, pos);
     unsigned long n;
+    mc.threads = 1;
+    assert_int_equal(sd_model_random(&m, 3, 4, SD_FAMILY_PAPER, 1.0, 0, 1, &err), SD_OK);
     for (n = 1;; n++) {
         sd_checklist l;
-        sd_error err;
         sd_status rc;
         sd_checklist_init(&l);
         sd_alloc_fail_at(n, 0);
-        rc = fn(m, opts, mc, &l, &err);
+        rc = fn(&m, opts, &mc, &l, &err);
         sd_alloc_fail_at(0, 0);
         sd_checklist_free(&l);
         if (rc == SD_OK)
@@ -78,7 +84,21 @@ static inline void sd_test_thm_alloc_failures(sd_model *m, sd_test_thm_fn fn, co
         assert_int_equal(rc, SD_ENOMEM);
     }
     assert_true(n > min_allocs);
-    sd_model_free(m);
+    sd_model_free(&m);
+}
+
+/* m := a random 4-token, 6-step model whose draft equals its target (every
+ * bound and gain is 0), l := the checks fn makes on it without Monte
+ * Carlo runs. */
+static inline void sd_test_thm_run_p_equals_q(sd_model *m, sd_test_thm_fn fn, const void *opts,
+                                              sd_checklist *l)
+{
+    sd_error err;
+    sd_mc_config mc = sd_test_mc_settings(0, 0, NULL);
+    assert_int_equal(sd_model_random(m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
+    memcpy(m->P, m->Q, m->T * m->V * m->V * sizeof(double));
+    sd_checklist_init(l);
+    assert_int_equal(fn(m, opts, &mc, l, &err), SD_OK);
 }
 
 /* An instance a theorem check must hold on: a random model (sd_model_random)
