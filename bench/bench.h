@@ -1,11 +1,15 @@
-/* bench.h - what the Monte Carlo benchmarks share: a monotonic clock and
- * the best-of-REPS timing of sd_mc_run. */
+/* bench.h - what the Monte Carlo benchmarks share: the command line
+ * DRAFT.npy TARGET.npy RUNS THREADS REPS [extra...], a monotonic clock and
+ * the best-of-REPS timing of sd_mc_run (on the processes of an MPI job
+ * when cfg->team is set). */
 #ifndef SD_BENCH_H
 #define SD_BENCH_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <time.h>
 
+#include "par.h"
 #include "specdec.h"
 
 static inline double bench_now(void)
@@ -15,9 +19,38 @@ static inline double bench_now(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Run sim per cfg reps times on m; *best gets the shortest wall time,
- * *mean the mean N_rej of the last run.  0, or 3 after a message naming
+/* Parse DRAFT.npy TARGET.npy RUNS THREADS REPS followed by nextra more
+ * arguments (described by usage_extra) into cfg (seed 20241101) and
+ * *reps, and load the model into m.  0, or 2 after a message naming
  * prog. */
+static inline int bench_load(const char *prog, int argc, char **argv, int nextra,
+                             const char *usage_extra, sd_model *m, sd_mc_config *cfg, int *reps)
+{
+    sd_error err;
+    if (argc != 6 + nextra) {
+        fprintf(stderr, "usage: %s DRAFT.npy TARGET.npy RUNS THREADS REPS%s\n", prog,
+                usage_extra);
+        return 2;
+    }
+    cfg->runs = strtoul(argv[3], NULL, 10);
+    cfg->threads = atoi(argv[4]);
+    *reps = atoi(argv[5]);
+    cfg->seed = 20241101;
+    if (cfg->runs == 0 || cfg->threads < 1 || *reps < 1) {
+        fprintf(stderr, "%s: RUNS, THREADS and REPS must be positive\n", prog);
+        return 2;
+    }
+    if (sd_model_load(m, argv[1], argv[2], 0, NULL, &err) != SD_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        return 2;
+    }
+    return 0;
+}
+
+/* Run sim per cfg reps times on m; *best gets the shortest wall time,
+ * *mean the mean N_rej of the last run.  With a team (MPI), each
+ * repetition is timed between two collective agreements, which act as
+ * barriers.  0, or 3 after a message naming prog. */
 static inline int bench_time(const char *prog, const sd_model *m, const sd_sim *sim,
                              const sd_mc_config *cfg, int reps, double *best, double *mean)
 {
@@ -25,11 +58,16 @@ static inline int bench_time(const char *prog, const sd_model *m, const sd_sim *
     sd_error err;
     int i;
     for (i = 0; i < reps; i++) {
-        double t0 = bench_now(), dt;
+        double t0, dt;
+        if (cfg->team != NULL)
+            sd_par_agree(0);
+        t0 = bench_now();
         if (sd_mc_run(cfg, m->T, m->V, sim, &res, &err) != SD_OK) {
             fprintf(stderr, "%s: %s\n", prog, err.msg);
             return 3;
         }
+        if (cfg->team != NULL)
+            sd_par_agree(0);
         dt = bench_now() - t0;
         if (i == 0 || dt < *best)
             *best = dt;

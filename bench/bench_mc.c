@@ -23,22 +23,8 @@ int main(int argc, char **argv)
     double best = 0.0, mean = 0.0;
     int reps, rc;
 
-    if (argc != 6) {
-        fprintf(stderr, "usage: bench_mc DRAFT.npy TARGET.npy RUNS THREADS REPS\n");
-        return 2;
-    }
-    cfg.runs = strtoul(argv[3], NULL, 10);
-    cfg.threads = atoi(argv[4]);
-    reps = atoi(argv[5]);
-    cfg.seed = 20241101;
-    if (cfg.runs == 0 || cfg.threads < 1 || reps < 1) {
-        fprintf(stderr, "bench_mc: RUNS, THREADS and REPS must be positive\n");
-        return 2;
-    }
-    if (sd_model_load(&m, argv[1], argv[2], 0, NULL, &err) != SD_OK) {
-        fprintf(stderr, "bench_mc: %s\n", err.msg);
-        return 2;
-    }
+    if ((rc = bench_load("bench_mc", argc, argv, 0, "", &m, &cfg, &reps)) != 0)
+        return rc;
     if (sd_sim_sd_alloc(&S, &m, SD_SIM_CORRECT, &err) != SD_OK) {
         fprintf(stderr, "bench_mc: %s\n", err.msg);
         sd_model_free(&m);

@@ -25,23 +25,13 @@ int main(int argc, char **argv)
     int reps, rc;
     size_t M;
 
-    if (argc != 8) {
-        fprintf(stderr, "usage: bench_multi DRAFT.npy TARGET.npy RUNS THREADS REPS ALGO M\n");
-        return 2;
-    }
-    cfg.runs = strtoul(argv[3], NULL, 10);
-    cfg.threads = atoi(argv[4]);
-    reps = atoi(argv[5]);
+    if ((rc = bench_load("bench_multi", argc, argv, 2, " ALGO M", &m, &cfg, &reps)) != 0)
+        return rc;
     algo = sd_rule_find(argv[6]);
     M = strtoul(argv[7], NULL, 10);
-    cfg.seed = 20241101;
-    if (cfg.runs == 0 || cfg.threads < 1 || reps < 1 || algo == NULL || M < 1) {
-        fprintf(stderr, "bench_multi: RUNS, THREADS, REPS, M must be positive, ALGO an "
-                        "algorithm name\n");
-        return 2;
-    }
-    if (sd_model_load(&m, argv[1], argv[2], 0, NULL, &err) != SD_OK) {
-        fprintf(stderr, "bench_multi: %s\n", err.msg);
+    if (algo == NULL || M < 1) {
+        fprintf(stderr, "bench_multi: ALGO must be a rule name and M positive\n");
+        sd_model_free(&m);
         return 2;
     }
     if (sd_rule_sim_alloc(&as, algo, &m, M, 0, &err) != SD_OK) {
