@@ -77,4 +77,39 @@ static inline int bench_time(const char *prog, const sd_model *m, const sd_sim *
     return 0;
 }
 
+/* The whole of bench_mc (mpi = 0) and of bench_mpi (mpi = 1: the runs
+ * spread over the processes of the job, and the number of processes as
+ * a first column): time the literal SD simulation and print one line. */
+static inline int bench_sd_main(const char *prog, int mpi, int argc, char **argv)
+{
+    sd_model m;
+    sd_sim_sd S;
+    sd_sim sim;
+    sd_mc_config cfg = {0};
+    sd_error err;
+    double best = 0.0, mean = 0.0;
+    int reps, rc;
+
+    if ((rc = bench_load(prog, argc, argv, 0, "", &m, &cfg, &reps)) != 0)
+        return rc;
+    if (sd_sim_sd_alloc(&S, &m, SD_SIM_CORRECT, &err) != SD_OK) {
+        fprintf(stderr, "%s: %s\n", prog, err.msg);
+        sd_model_free(&m);
+        return 3;
+    }
+    sim = sd_sim_sd_sim(&S);
+    if (mpi)
+        cfg.team = sd_par_team();
+    rc = bench_time(prog, &m, &sim, &cfg, reps, &best, &mean);
+    if (rc == 0) {
+        if (mpi)
+            printf("%d\t", sd_par_size());
+        printf("%d\t%zu\t%zu\t%zu\t%.6f\t%.6g\t%.6f\n", cfg.threads, cfg.runs, m.T, m.V,
+               best, (double)cfg.runs * (double)m.T / best, mean);
+    }
+    sd_sim_sd_free(&S);
+    sd_model_free(&m);
+    return rc;
+}
+
 #endif

@@ -15,27 +15,5 @@
 
 int main(int argc, char **argv)
 {
-    sd_model m;
-    sd_sim_sd S;
-    sd_sim sim;
-    sd_mc_config cfg = {0};
-    sd_error err;
-    double best = 0.0, mean = 0.0;
-    int reps, rc;
-
-    if ((rc = bench_load("bench_mc", argc, argv, 0, "", &m, &cfg, &reps)) != 0)
-        return rc;
-    if (sd_sim_sd_alloc(&S, &m, SD_SIM_CORRECT, &err) != SD_OK) {
-        fprintf(stderr, "bench_mc: %s\n", err.msg);
-        sd_model_free(&m);
-        return 3;
-    }
-    sim = sd_sim_sd_sim(&S);
-    rc = bench_time("bench_mc", &m, &sim, &cfg, reps, &best, &mean);
-    if (rc == 0)
-        printf("%d\t%zu\t%zu\t%zu\t%.6f\t%.6g\t%.6f\n", cfg.threads, cfg.runs, m.T, m.V,
-               best, (double)cfg.runs * (double)m.T / best, mean);
-    sd_sim_sd_free(&S);
-    sd_model_free(&m);
-    return rc;
+    return bench_sd_main("bench_mc", 0, argc, argv);
 }
