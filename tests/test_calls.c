@@ -343,29 +343,22 @@ static void test_bad_inputs(void **state)
     sd_model_free(&m);
 }
 
+static sd_status calls_attempt(void *ctx, int which)
+{
+    const sd_model *m = ctx;
+    sd_calls_row r;
+    double v;
+    return which == 0   ? sd_calls_exact(m, 2, 0.1, &r, NULL, NULL)
+           : which == 1 ? sd_calls_optimal(m, 3, 0.1, NULL, NULL, &v, NULL)
+                        : sd_block_exact(m, 2, 0.1, &r, NULL, NULL);
+}
+
 static void test_alloc_failure(void **state)
 {
     sd_model m;
-    int fn;
     (void)state;
     random_model(&m, 3, 6, 0, 77);
-    for (fn = 0; fn < 3; fn++) {
-        unsigned long n;
-        sd_status rc = SD_ENOMEM;
-        for (n = 1; n < 60 && rc != SD_OK; n++) {
-            sd_calls_row r;
-            double v;
-            sd_error err;
-            sd_alloc_fail_at(n, 0);
-            rc = fn == 0   ? sd_calls_exact(&m, 2, 0.1, &r, NULL, &err)
-                 : fn == 1 ? sd_calls_optimal(&m, 3, 0.1, NULL, NULL, &v, &err)
-                           : sd_block_exact(&m, 2, 0.1, &r, NULL, &err);
-            sd_alloc_fail_at(0, 0);
-            if (rc != SD_OK)
-                assert_int_equal(rc, SD_ENOMEM);
-        }
-        assert_int_equal(rc, SD_OK);
-    }
+    sd_test_alloc_sweep(calls_attempt, &m, 3, 60);
     sd_model_free(&m);
 }
 

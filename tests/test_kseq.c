@@ -432,35 +432,27 @@ static void test_errors(void **state)
     sd_model_free(&m);
 }
 
+/* Every allocation of the sampler and the model tables fails cleanly. */
+static sd_status kseq_attempt(void *ctx, int which)
+{
+    const double p[3] = {0.2, 0.3, 0.5}, q[3] = {0.6, 0.3, 0.1};
+    sd_kseq_sampler s;
+    sd_kseq_sim ks;
+    sd_status rc;
+    if (which == 0) {
+        if ((rc = sd_kseq_sampler_init(&s, p, q, 3, 2, NULL)) == SD_OK)
+            sd_kseq_sampler_free(&s);
+    } else if ((rc = sd_kseq_sim_alloc(&ks, ctx, 3, 1, NULL)) == SD_OK)
+        sd_kseq_sim_free(&ks);
+    return rc;
+}
+
 static void test_alloc_failure(void **state)
 {
-    /* Every allocation of the sampler and the model tables fails cleanly. */
-    const double p[3] = {0.2, 0.3, 0.5}, q[3] = {0.6, 0.3, 0.1};
     sd_model m;
-    int fn;
     (void)state;
     small_model(&m, 3, 4, 2);
-    for (fn = 0; fn < 2; fn++) {
-        unsigned long n;
-        sd_status rc = SD_ENOMEM;
-        for (n = 1; n < 200 && rc != SD_OK; n++) {
-            sd_kseq_sampler s;
-            sd_kseq_sim ks;
-            sd_error err;
-            sd_alloc_fail_at(n, 0);
-            rc = fn == 0 ? sd_kseq_sampler_init(&s, p, q, 3, 2, &err)
-                         : sd_kseq_sim_alloc(&ks, &m, 3, 1, &err);
-            sd_alloc_fail_at(0, 0);
-            if (rc != SD_OK)
-                assert_int_equal(rc, SD_ENOMEM);
-            else if (fn == 0)
-                sd_kseq_sampler_free(&s);
-            else
-                sd_kseq_sim_free(&ks);
-        }
-        assert_int_equal(rc, SD_OK);
-        assert_true(n >= 3);
-    }
+    assert_true(sd_test_alloc_sweep(kseq_attempt, &m, 2, 200) >= 1);
     sd_model_free(&m);
 }
 

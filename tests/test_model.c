@@ -553,28 +553,21 @@ static void test_random_invalid(void **state)
     assert_string_equal(sd_family_name(SD_FAMILY_DIRICHLET), "dirichlet");
 }
 
+static sd_status random_attempt(void *ctx, int fam)
+{
+    sd_model m;
+    sd_status rc = sd_model_random(&m, 4, 3, (sd_family)fam, 0.5, 0, 5, NULL);
+    (void)ctx;
+    if (rc != SD_OK)
+        assert_null(m.P);
+    sd_model_free(&m);
+    return rc;
+}
+
 static void test_random_alloc_failure(void **state)
 {
-    int fam;
     (void)state;
-    for (fam = 0; fam <= 1; fam++) {
-        unsigned long n;
-        sd_status rc = SD_ENOMEM;
-        for (n = 1; n < 100 && rc != SD_OK; n++) {
-            sd_model m;
-            sd_error err;
-            sd_alloc_fail_at(n, 0);
-            rc = sd_model_random(&m, 4, 3, (sd_family)fam, 0.5, 0, 5, &err);
-            sd_alloc_fail_at(0, 0);
-            if (rc != SD_OK) {
-                assert_int_equal(rc, SD_ENOMEM);
-                assert_null(m.P);
-            }
-            sd_model_free(&m);
-        }
-        assert_int_equal(rc, SD_OK);
-        assert_true(n > 3);
-    }
+    assert_true(sd_test_alloc_sweep(random_attempt, NULL, 2, 100) >= 2);
 }
 
 int main(void)

@@ -216,28 +216,20 @@ static void test_refusals(void **state)
     assert_int_equal(sd_ot_prefix(p, q, 0, 2, &a, NULL, &err), SD_EINVAL);
 }
 
-static void test_alloc_failure(void **state)
+static sd_status ot_attempt(void *ctx, int which)
 {
     const double p[3] = {0.2, 0.3, 0.5}, q[3] = {0.6, 0.3, 0.1};
-    int fn;
+    double a;
+    (void)ctx;
+    return which == 0   ? sd_ot_mincut(p, q, 3, 2, &a, NULL)
+           : which == 1 ? sd_ot_lp(p, q, 3, 2, &a, NULL)
+                        : sd_ot_prefix(p, q, 3, 2, &a, NULL, NULL);
+}
+
+static void test_alloc_failure(void **state)
+{
     (void)state;
-    for (fn = 0; fn < 3; fn++) {
-        unsigned long n;
-        sd_status rc = SD_ENOMEM;
-        for (n = 1; n < 50 && rc != SD_OK; n++) {
-            double a;
-            sd_error err;
-            sd_alloc_fail_at(n, 0);
-            rc = fn == 0   ? sd_ot_mincut(p, q, 3, 2, &a, &err)
-                 : fn == 1 ? sd_ot_lp(p, q, 3, 2, &a, &err)
-                           : sd_ot_prefix(p, q, 3, 2, &a, NULL, &err);
-            sd_alloc_fail_at(0, 0);
-            if (rc != SD_OK)
-                assert_int_equal(rc, SD_ENOMEM);
-        }
-        assert_int_equal(rc, SD_OK);
-        assert_true(n >= 2);
-    }
+    assert_true(sd_test_alloc_sweep(ot_attempt, NULL, 3, 50) >= 1);
 }
 
 int main(void)

@@ -18,6 +18,9 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include "alloc.h"
+#include "error.h"
+
 /* |a - b| <= rel * max(1, |a|, |b|) */
 #define assert_close(a, b, rel)                                                    \
     do {                                                                           \
@@ -27,6 +30,40 @@
             fail_msg("%s = %.17g and %s = %.17g differ by more than %g relative",  \
                      #a, a_, #b, b_, (double)(rel));                               \
     } while (0)
+
+/* ---- allocation failures ------------------------------------------------ */
+
+/* One call of entry point `which` of a test's (context ctx), freeing what
+ * it made when it succeeds. */
+typedef sd_status (*sd_test_attempt_fn)(void *ctx, int which);
+
+/* For each entry point which in [0, nwhich): attempt it with its n-th
+ * allocation failing, n = 1, 2, ..., until it succeeds, which it must
+ * before n = max.  Every failure must be a clean SD_ENOMEM (a leak on the
+ * way out is caught by AddressSanitizer).  Returns the fewest allocations
+ * any entry point made when it succeeded. */
+static inline unsigned long sd_test_alloc_sweep(sd_test_attempt_fn attempt, void *ctx,
+                                                int nwhich, unsigned long max)
+{
+    unsigned long fewest = max;
+    int which;
+    for (which = 0; which < nwhich; which++) {
+        unsigned long n;
+        sd_status rc = SD_ENOMEM;
+        for (n = 1; n < max && rc != SD_OK; n++) {
+            sd_alloc_fail_at(n, 0);
+            rc = attempt(ctx, which);
+            sd_alloc_fail_at(0, 0);
+            if (rc != SD_OK)
+                assert_int_equal(rc, SD_ENOMEM);
+        }
+        if (rc != SD_OK)
+            fail_msg("entry point %d still fails after %lu allocations", which, max);
+        if (n - 2 < fewest)
+            fewest = n - 2; /* it succeeded with its (n - 1)-th allocation failing */
+    }
+    return fewest;
+}
 
 /* ---- scratch files ------------------------------------------------------ */
 
