@@ -185,11 +185,21 @@ int sd_cli_same_path(const char *a, const char *b)
     return same;
 }
 
+int sd_cli_refuse_input(const sd_cli *c, const char *opt, const char *path,
+                        const char *const *inputs, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (sd_cli_same_path(path, inputs[i]))
+            return sd_cli_usage_error(c, "%s: '%s' is the input file '%s': writing there "
+                                      "would destroy it", opt, path, inputs[i]);
+    return 0;
+}
+
 int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
                         const char *const *inputs, size_t n)
 {
     struct stat st;
-    size_t i;
     char *dir;
     if (path == NULL || strcmp(path, "-") == 0)
         return 0;
@@ -197,10 +207,8 @@ int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
         return sd_cli_usage_error(c, "%s: the file name is empty", opt);
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return sd_cli_usage_error(c, "%s: '%s' is a directory, not a file", opt, path);
-    for (i = 0; i < n; i++)
-        if (sd_cli_same_path(path, inputs[i]))
-            return sd_cli_usage_error(c, "%s: '%s' is the input file '%s': writing there "
-                                      "would destroy it", opt, path, inputs[i]);
+    if (sd_cli_refuse_input(c, opt, path, inputs, n) != 0)
+        return 2;
     dir = dir_of(path);
     if (dir == NULL) {
         fprintf(stderr, "%s: out of memory\n", c->prog);
@@ -422,6 +430,10 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
         c->mc.z_max = d;
         return 1;
     case SD_OPT_RNG: c->rng_name = arg; return 1;
+    case SD_OPT_POSITIONS:
+        return sd_cli_size_list(c, "--positions", arg, c->pos, sizeof c->pos / sizeof c->pos[0],
+                                &c->mc.npos) ? -1 : 1;
+    case SD_OPT_P_MIN: return sd_cli_double(c, "--p-min", arg, 0.0, 1.0, &c->mc.p_min) ? -1 : 1;
     case SD_OPT_FORMAT:
         if (strcmp(arg, "table") == 0)
             c->format = SD_FMT_TABLE;
@@ -441,8 +453,24 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
     }
 }
 
-int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t default_V,
-                  size_t default_T)
+int sd_cli_add_input(sd_cli *c, const char *path)
+{
+    if (path == NULL)
+        return 0;
+    if (c->ninputs == SD_CLI_MAX_INPUTS) {
+        fprintf(stderr, "%s: more than %d input files\n", c->prog, SD_CLI_MAX_INPUTS);
+        return -1;
+    }
+    c->inputs[c->ninputs++] = path;
+    return 0;
+}
+
+int sd_cli_check_written(const sd_cli *c, const char *opt, const char *path)
+{
+    return sd_cli_check_output(c, opt, path, c->inputs, c->ninputs);
+}
+
+int sd_cli_finish(sd_cli *c, int argc, char **argv)
 {
     if (optind < argc) {
         sd_cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
@@ -453,6 +481,15 @@ int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t defau
         sd_cli_usage_error(c, "--rng: unknown generator '%s'", c->rng_name);
         return -1;
     }
+    if (c->quiet && c->progress) {
+        sd_cli_usage_error(c, "--quiet and --progress contradict each other");
+        return -1;
+    }
+    return sd_cli_check_written(c, "--output", c->output) != 0 ? -1 : 0;
+}
+
+int sd_cli_finish_model(sd_cli *c, int need_model, size_t default_V, size_t default_T)
+{
     if (c->random && (c->draft || c->target)) {
         sd_cli_usage_error(c, "give either --random or --draft/--target, not both");
         return -1;
@@ -473,15 +510,11 @@ int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t defau
     }
     if (c->random && c->horizon)
         c->rT = c->horizon;
-    if (c->quiet && c->progress) {
-        sd_cli_usage_error(c, "--quiet and --progress contradict each other");
+    /* --start names a file unless it is 'uniform' or a state index */
+    if (sd_cli_add_input(c, c->draft) != 0 || sd_cli_add_input(c, c->target) != 0 ||
+        (c->start != NULL && strcmp(c->start, "uniform") != 0 &&
+         !(c->start[0] >= '0' && c->start[0] <= '9') && sd_cli_add_input(c, c->start) != 0))
         return -1;
-    }
-    {
-        const char *inputs[3] = {c->draft, c->target, c->start};
-        if (sd_cli_check_output(c, "--output", c->output, inputs, 3) != 0)
-            return -1;
-    }
     return 0;
 }
 
@@ -705,9 +738,9 @@ void sd_cli_json_program(FILE *f, const sd_cli *c)
     sd_json_str(f, c->command);
 }
 
-void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
+/* The model description as the JSON member "model" (with its comma). */
+static void json_model(FILE *f, const sd_cli *c)
 {
-    sd_cli_json_program(f, c);
     fputs(",\"model\":{", f);
     if (c->random) {
         fprintf(f, "\"random\":true,\"vocab\":%zu,\"horizon\":%zu,\"family\":", c->rV, c->rT);
@@ -727,6 +760,13 @@ void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
     fputs(",\"start\":", f);
     sd_json_str(f, c->start ? c->start : "uniform");
     fputc('}', f);
+}
+
+void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
+{
+    sd_cli_json_program(f, c);
+    if (c->random || c->draft != NULL)
+        json_model(f, c);
     if (with_mc) {
         fprintf(f, ",\"rng\":");
         sd_json_str(f, c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
@@ -746,7 +786,7 @@ void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc)
         fprintf(f, " V=%zu T=%zu model_seed=%llu%s start=%s\n", c->rV, c->rT,
                 (unsigned long long)c->model_seed, c->stationary ? " stationary" : "",
                 c->start ? c->start : "uniform");
-    } else {
+    } else if (c->draft != NULL) {
         fprintf(f, "# model: draft=%s target=%s start=%s\n", c->draft, c->target,
                 c->start ? c->start : "uniform");
     }
@@ -800,18 +840,24 @@ static void kv_value(FILE *f, const sd_kv *kv, int json)
     }
 }
 
+void sd_json_members(FILE *f, const sd_kv *kv, size_t n, int comma)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (i || comma)
+            fputc(',', f);
+        sd_json_str(f, kv[i].key);
+        fputc(':', f);
+        kv_value(f, &kv[i], 1);
+    }
+}
+
 void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_mc)
 {
     size_t i;
     if (c->format == SD_FMT_JSON) {
         fputc('{', f);
-        for (i = 0; i < n; i++) {
-            if (i)
-                fputc(',', f);
-            sd_json_str(f, kv[i].key);
-            fputc(':', f);
-            kv_value(f, &kv[i], 1);
-        }
+        sd_json_members(f, kv, n, 0);
         sd_cli_json_provenance(f, c, with_mc);
         fputs("}\n", f);
         return;
@@ -850,12 +896,7 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
         fputs("{\"theorem\":", f);
         sd_json_str(f, theorem);
         fprintf(f, ",\"pass\":%s", all ? "true" : "false");
-        for (i = 0; i < nextra; i++) {
-            fputc(',', f);
-            sd_json_str(f, extra[i].key);
-            fputc(':', f);
-            kv_value(f, &extra[i], 1);
-        }
+        sd_json_members(f, extra, nextra, 1);
         sd_cli_json_provenance(f, c, 1);
         fprintf(f, ",\"runs\":%zu,\"seed\":%llu,\"z_max\":", c->mc.runs, (unsigned long long)c->mc.seed);
         sd_json_num(f, c->mc.z_max);

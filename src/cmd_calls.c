@@ -315,13 +315,6 @@ static int check(sd_cli *c, void *arg)
     size_t i;
     if (a->ng == 0)
         return sd_cli_usage_error(c, "--gamma LIST is required (e.g. --gamma 1,2,4,8)");
-    for (i = 0; i < a->ng; i++)
-        if (a->gam[i] > SD_CALLS_MAX_GAMMA)
-            return sd_cli_usage_error(c, "--gamma: entry %zu is %zu, above the limit %d", i + 1,
-                                      a->gam[i], SD_CALLS_MAX_GAMMA);
-    if (a->gmax > SD_CALLS_MAX_GAMMA)
-        return sd_cli_usage_error(c, "--gamma-max: %zu is above the limit %d", a->gmax,
-                                  SD_CALLS_MAX_GAMMA);
     if (strcmp(a->verify, "token") == 0)
         a->block = 0;
     else if (strcmp(a->verify, "block") == 0)
@@ -462,12 +455,13 @@ int sd_cmd_calls(int argc, char **argv)
 {
     args a;
     const sd_arg opts[] = {
-        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, CALLS_MAX_LIST, 1, 0, NULL, NULL},
+        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, CALLS_MAX_LIST, 1, SD_CALLS_MAX_GAMMA, NULL,
+         NULL},
         {"verify", SD_ARG_STRING, &a.verify, NULL, 0, 0, 0, NULL, NULL},
         {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL, NULL},
         {"policy", SD_ARG_FLAG, &a.want_policy, NULL, 1, 0, 0, NULL, NULL},
-        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, 0, NULL, NULL},
-        {"policy-out", SD_ARG_STRING, &a.policy_out, NULL, 0, 0, 0, NULL, NULL},
+        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, SD_CALLS_MAX_GAMMA, NULL, NULL},
+        {"policy-out", SD_ARG_OUTPUT, &a.policy_out, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec calls", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 1, 0, 0, opts, check,

@@ -40,24 +40,12 @@ typedef struct {
     const char *dout, *tout;
 } random_args;
 
-static int family_arg(sd_cli *c, const char *arg, void *dest)
-{
-    (void)dest;
-    return sd_cli_option(c, SD_OPT_FAMILY, arg) < 0 ? -1 : 0;
-}
-
 static int random_check(sd_cli *c, void *arg)
 {
     const random_args *a = arg;
     if (a->V == 0 || c->horizon == 0 || a->dout == NULL || a->tout == NULL)
         return sd_cli_usage_error(c, "--vocab, --horizon, --draft-out and --target-out "
                                      "are required");
-    if (sd_cli_same_path(a->dout, a->tout))
-        return sd_cli_usage_error(c, "--draft-out '%s' and --target-out '%s' name the same "
-                                  "file", a->dout, a->tout);
-    if (sd_cli_check_output(c, "--draft-out", a->dout, NULL, 0) != 0 ||
-        sd_cli_check_output(c, "--target-out", a->tout, NULL, 0) != 0)
-        return 2;
     {
         /* the kernels in memory: draft and target */
         double kern = (double)a->V * (double)a->V * (c->stationary ? 1.0 : (double)c->horizon);
@@ -96,12 +84,12 @@ int sd_cmd_random(int argc, char **argv)
     const sd_arg opts[] = {
         {"vocab", SD_ARG_SIZE, &a.V, NULL, 1, 0, 0, NULL, NULL},
         {"horizon", SD_ARG_SIZE, &c.horizon, NULL, 1, 0, 0, NULL, NULL},
-        {"family", SD_ARG_FN, NULL, NULL, 0, 0, 0, family_arg, NULL},
+        {"family", SD_ARG_SHARED, NULL, NULL, SD_OPT_FAMILY, 0, 0, NULL, NULL},
         {"alpha", SD_ARG_DOUBLE, &c.alpha, NULL, 0, 1e-300, 1e300, NULL, NULL},
         {"stationary", SD_ARG_FLAG, &c.stationary, NULL, 1, 0, 0, NULL, NULL},
         {"seed", SD_ARG_U64, &c.model_seed, NULL, 0, 0, 0, NULL, NULL},
-        {"draft-out", SD_ARG_STRING, &a.dout, NULL, 0, 0, 0, NULL, NULL},
-        {"target-out", SD_ARG_STRING, &a.tout, NULL, 0, 0, 0, NULL, NULL},
+        {"draft-out", SD_ARG_OUTPUT, &a.dout, NULL, 0, 0, 0, NULL, NULL},
+        {"target-out", SD_ARG_OUTPUT, &a.tout, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec random", random_help, 0, 0, 0, 0, 0, opts, random_check,
                           random_run};

@@ -5,17 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "prog.h"
 #include "trace.h"
 #include "tracefile.h"
 #include "transform.h"
-
-enum {
-    OPT_DLOG = SD_OPT_FIRST_LOCAL, OPT_TLOG, OPT_TOKENS, OPT_PROBS, OPT_TEMP, OPT_TOPK,
-    OPT_TOPP, OPT_MINP, OPT_DTEMP, OPT_DTOPK, OPT_DTOPP, OPT_DMINP, OPT_GAMMA, OPT_COST,
-    OPT_DRAFTS, OPT_PERPOS, OPT_PMIN, OPT_PITBINS, OPT_PMF
-};
 
 #define TRACE_DEFAULT_DRAFTS 4
 
@@ -65,13 +59,9 @@ static void help(void)
            "  --threads N          threads (default: all cores); results do not depend on it\n",
            SD_TRACE_SUM_TOL_F64, SD_TRACE_SUM_TOL_F32, SD_TRACE_SUM_TOL_F16,
            SD_TRACE_MAX_GAMMA, TRACE_DEFAULT_DRAFTS, SD_TRACE_MAX_DRAFTS, SD_DEFAULT_SEED);
-    fputs("  --format F           table (default), json or tsv\n"
-          "  --output FILE        write there (atomically) instead of standard output\n"
-          "  --quiet              no progress line\n"
-          "  --help, --version    this help; the version\n"
-          "Exit status: 0 done and the tokens conform to the target distributions, 1 they do\n"
-          "not (zero-probability tokens, surprisal z-test or randomised PIT chi-square; the\n"
-          "report is still written), 2 usage or input error, 3 internal error.\n",
+    fputs("The check of this command is that the tokens conform to the target\n"
+          "distributions: exit status 1 when they do not (zero-probability tokens,\n"
+          "surprisal z-test or randomised PIT chi-square; the report is still written).\n\n",
           stdout);
 }
 
@@ -108,7 +98,6 @@ typedef struct {
     int probs;
     sd_sampling ds, ts;
     sd_trace_opts o;
-    double p_min;
 } trace_args;
 
 static void provenance_comments(FILE *f, const sd_cli *c, const trace_args *a,
@@ -206,7 +195,7 @@ static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_
     fputs(",\"z_max\":", f);
     sd_json_num(f, c->mc.z_max);
     fputs(",\"p_min\":", f);
-    sd_json_num(f, a->p_min);
+    sd_json_num(f, c->mc.p_min);
     fputs("},\"r_sum_stderr\":", f);
     sd_json_num(f, r->r_sum_stderr);
     fputs(",\"tv_total\":", f);
@@ -313,7 +302,7 @@ static void report_text(FILE *f, const sd_cli *c, const trace_args *a, const sd_
     fprintf(f, "  surprisal: %.6g against %.6g +- %.4g, z = %.3g (limit %g)\n", r->surprisal,
             r->surprisal_mean, sqrt(r->surprisal_var), r->surprisal_z, c->mc.z_max);
     fprintf(f, "  randomised PIT: chi-square %.4g on %zu bins, p = %.3g (limit %g)\n",
-            r->pit_chi2, r->pit_bins, r->pit_p, a->p_min);
+            r->pit_chi2, r->pit_bins, r->pit_p, c->mc.p_min);
     if (failed)
         fprintf(f, "  failed: %s\n", failed);
 }
@@ -341,68 +330,48 @@ static void conformance_message(const sd_cli *c, const sd_trace_result *r, const
                 r->pit_worst_z > 0 ? "more" : "fewer");
 }
 
-/* Parse one transform option into s; returns 0 or 2. */
-static int sampling_option(const sd_cli *c, int opt, const char *arg, sd_sampling *s,
-                           unsigned *given)
+/* Check the options together: the draft's transforms not given follow
+ * the target's; top-p in (0, 1]; PIT bins dividing 1024.  0 or 2. */
+static int trace_check(sd_cli *c, void *arg)
 {
-    int base = opt >= OPT_DTEMP ? opt - (OPT_DTEMP - OPT_TEMP) : opt;
-    const char *name = NULL;
-    int bad = 0;
-    switch (base) {
-    case OPT_TEMP:
-        name = opt >= OPT_DTEMP ? "--draft-temperature" : "--temperature";
-        bad = sd_cli_double(c, name, arg, 0.0, 1e300, &s->temperature);
-        break;
-    case OPT_TOPK:
-        name = opt >= OPT_DTEMP ? "--draft-top-k" : "--top-k";
-        bad = sd_cli_size(c, name, arg, 0, &s->top_k);
-        break;
-    case OPT_TOPP:
-        name = opt >= OPT_DTEMP ? "--draft-top-p" : "--top-p";
-        bad = sd_cli_double(c, name, arg, 0.0, 1.0, &s->top_p);
-        if (!bad && s->top_p <= 0.0) {
-            sd_cli_usage_error(c, "%s: must be in (0, 1], got %s", name, arg);
-            bad = 1;
-        }
-        break;
-    case OPT_MINP:
-        name = opt >= OPT_DTEMP ? "--draft-min-p" : "--min-p";
-        bad = sd_cli_double(c, name, arg, 0.0, 1.0, &s->min_p);
-        break;
-    }
-    *given |= 1u << (base - OPT_TEMP);
-    return bad ? 2 : 0;
+    trace_args *a = arg;
+    if (!a->dlog || !a->tlog || !a->tokens)
+        return sd_cli_usage_error(c, "--draft-logits, --target-logits and --tokens are "
+                                     "required (missing --%s)",
+                                  !a->dlog ? "draft-logits" : !a->tlog ? "target-logits"
+                                                                       : "tokens");
+    if (isnan(a->ds.temperature))
+        a->ds.temperature = a->ts.temperature;
+    if (a->ds.top_k == SIZE_MAX)
+        a->ds.top_k = a->ts.top_k;
+    if (isnan(a->ds.top_p))
+        a->ds.top_p = a->ts.top_p;
+    if (isnan(a->ds.min_p))
+        a->ds.min_p = a->ts.min_p;
+    if (a->ts.top_p <= 0.0 || a->ds.top_p <= 0.0)
+        return sd_cli_usage_error(c, "%s: must be in (0, 1], got 0",
+                                  a->ts.top_p <= 0.0 ? "--top-p" : "--draft-top-p");
+    if (a->o.pit_bins != 0 && 1024 % a->o.pit_bins != 0)
+        return sd_cli_usage_error(c, "--pit-bins: must divide 1024 (2, 4, 8, ..., 1024), got %zu",
+                                  a->o.pit_bins);
+    a->o.seed = c->mc.seed;
+    return 0;
 }
 
-int sd_cmd_trace(int argc, char **argv)
+/* Close the --per-position file (if open), committing it or not; the
+ * exit code. */
+static int perpos_close(const sd_cli *c, const trace_args *a, sd_out *tsv, int commit)
 {
-    static const struct option opts[] = {
-        {"draft-logits", required_argument, 0, OPT_DLOG},
-        {"target-logits", required_argument, 0, OPT_TLOG},
-        {"tokens", required_argument, 0, OPT_TOKENS},
-        {"probs", no_argument, 0, OPT_PROBS},
-        {"temperature", required_argument, 0, OPT_TEMP},
-        {"top-k", required_argument, 0, OPT_TOPK},
-        {"top-p", required_argument, 0, OPT_TOPP},
-        {"min-p", required_argument, 0, OPT_MINP},
-        {"draft-temperature", required_argument, 0, OPT_DTEMP},
-        {"draft-top-k", required_argument, 0, OPT_DTOPK},
-        {"draft-top-p", required_argument, 0, OPT_DTOPP},
-        {"draft-min-p", required_argument, 0, OPT_DMINP},
-        {"gamma", required_argument, 0, OPT_GAMMA},
-        {"cost", required_argument, 0, OPT_COST},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"per-position", required_argument, 0, OPT_PERPOS},
-        {"p-min", required_argument, 0, OPT_PMIN},
-        {"pit-bins", required_argument, 0, OPT_PITBINS},
-        {"pmf-max", required_argument, 0, OPT_PMF},
-        {"seed", required_argument, 0, SD_OPT_SEED},
-        {"threads", required_argument, 0, SD_OPT_THREADS},
-        {"z", required_argument, 0, SD_OPT_Z},
-        SD_CLI_OUTPUT_OPTIONS,
-        {0, 0, 0, 0}};
-    sd_cli c;
-    trace_args a;
+    sd_cli c2 = *c;
+    if (a->perpos == NULL)
+        return 0;
+    c2.output = a->perpos;
+    return sd_out_close(&c2, tsv, commit);
+}
+
+static int trace_run(sd_cli *c, const sd_model *unused, void *arg)
+{
+    const trace_args *a = arg;
     sd_trace_file tf;
     sd_trace_stats *st = NULL;
     sd_trace_result res;
@@ -410,163 +379,109 @@ int sd_cmd_trace(int argc, char **argv)
     sd_error err;
     sd_out out, tsv;
     tsv_out tv = {NULL, 0};
-    unsigned dgiven = 0, tgiven = 0;
-    int opt, r, rc, pass;
+    int rc, pass;
     const char *failed = NULL;
-    size_t n;
-
-    memset(&a, 0, sizeof a);
-    sd_sampling_default(&a.ts);
-    sd_sampling_default(&a.ds);
-    sd_trace_opts_default(&a.o);
-    a.o.K = TRACE_DEFAULT_DRAFTS;
-    a.p_min = 1e-6;
-    sd_cli_init(&c, "specdec trace", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("specdec %s\n", PACKAGE_VERSION); return 0;
-        case OPT_DLOG: a.dlog = optarg; break;
-        case OPT_TLOG: a.tlog = optarg; break;
-        case OPT_TOKENS: a.tokens = optarg; break;
-        case OPT_PROBS: a.probs = 1; break;
-        case OPT_TEMP: case OPT_TOPK: case OPT_TOPP: case OPT_MINP:
-            if (sampling_option(&c, opt, optarg, &a.ts, &tgiven))
-                return 2;
-            break;
-        case OPT_DTEMP: case OPT_DTOPK: case OPT_DTOPP: case OPT_DMINP:
-            if (sampling_option(&c, opt, optarg, &a.ds, &dgiven))
-                return 2;
-            break;
-        case OPT_GAMMA:
-            if (sd_cli_size_list(&c, "--gamma", optarg, a.o.gamma, SD_TRACE_MAX_GAMMAS,
-                                 &a.o.ngamma))
-                return 2;
-            for (n = 0; n < a.o.ngamma; n++)
-                if (a.o.gamma[n] < 1 || a.o.gamma[n] > SD_TRACE_MAX_GAMMA)
-                    return sd_cli_usage_error(&c, "--gamma: each draft length must be in "
-                                                  "1..%d, got %zu", SD_TRACE_MAX_GAMMA,
-                                              a.o.gamma[n]);
-            break;
-        case OPT_COST:
-            if (sd_cli_double(&c, "--cost", optarg, 0.0, 1e300, &a.o.cost))
-                return 2;
-            break;
-        case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 0, &a.o.K))
-                return 2;
-            if (a.o.K > SD_TRACE_MAX_DRAFTS)
-                return sd_cli_usage_error(&c, "--drafts: at most %d, got %zu",
-                                          SD_TRACE_MAX_DRAFTS, a.o.K);
-            break;
-        case OPT_PERPOS: a.perpos = optarg; break;
-        case OPT_PMIN:
-            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &a.p_min))
-                return 2;
-            break;
-        case OPT_PITBINS:
-            if (sd_cli_size(&c, "--pit-bins", optarg, 2, &a.o.pit_bins))
-                return 2;
-            if (1024 % a.o.pit_bins != 0)
-                return sd_cli_usage_error(&c, "--pit-bins: must divide 1024 (2, 4, 8, ..., "
-                                              "1024), got %zu", a.o.pit_bins);
-            break;
-        case OPT_PMF:
-            if (sd_cli_size(&c, "--pmf-max", optarg, 0, &a.o.pmf_max))
-                return 2;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option (see --help)");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (optind < argc)
-        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (!a.dlog || !a.tlog || !a.tokens)
-        return sd_cli_usage_error(&c, "--draft-logits, --target-logits and --tokens are "
-                                      "required (missing --%s)",
-                                  !a.dlog ? "draft-logits" : !a.tlog ? "target-logits"
-                                                                      : "tokens");
-    /* draft settings not given follow the target's */
-    if (!(dgiven & 1u))
-        a.ds.temperature = a.ts.temperature;
-    if (!(dgiven & 2u))
-        a.ds.top_k = a.ts.top_k;
-    if (!(dgiven & 4u))
-        a.ds.top_p = a.ts.top_p;
-    if (!(dgiven & 8u))
-        a.ds.min_p = a.ts.min_p;
-    a.o.seed = c.mc.seed;
+    (void)unused;
     sd_error_clear(&err);
-    if (sd_trace_file_open(&tf, a.dlog, a.tlog, a.tokens, a.probs, &err) != SD_OK)
-        return sd_cli_fail(&c, &err);
+    if (sd_trace_file_open(&tf, a->dlog, a->tlog, a->tokens, a->probs, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
     if (tf.positions == 0) {
         sd_trace_file_close(&tf);
-        return sd_cli_usage_error(&c, "%s: every sequence is empty (all tokens are -1)",
-                                  a.tokens);
+        return sd_cli_usage_error(c, "%s: every sequence is empty (all tokens are -1)",
+                                  a->tokens);
     }
-    if (sd_trace_stats_alloc(&st, &a.o, &err) != SD_OK) {
+    if (sd_trace_stats_alloc(&st, &a->o, &err) != SD_OK) {
         sd_trace_file_close(&tf);
-        return sd_cli_fail(&c, &err);
+        return sd_cli_fail(c, &err);
     }
-    if (a.perpos) {
-        sd_cli c2 = c;
-        c2.output = a.perpos;
+    if (a->perpos) {
+        sd_cli c2 = *c;
+        c2.output = a->perpos;
         if ((rc = sd_out_open(&c2, &tsv)) != 0) {
             sd_trace_stats_free(st);
             sd_trace_file_close(&tf);
             return rc;
         }
         tv.f = tsv.f;
-        provenance_comments(tsv.f, &c, &a, &tf);
+        provenance_comments(tsv.f, c, a, &tf);
         fputs("b\tt\ttoken\ttv\tr\tq_token\tp_token\tentropy_q\n", tsv.f);
     }
     memset(&ro, 0, sizeof ro);
-    ro.draft = a.ds;
-    ro.target = a.ts;
-    ro.K = a.o.K;
-    ro.threads = c.mc.threads;
-    ro.visit = a.perpos ? visit : NULL;
+    ro.draft = a->ds;
+    ro.target = a->ts;
+    ro.K = a->o.K;
+    ro.threads = c->mc.threads;
+    ro.visit = a->perpos ? visit : NULL;
     ro.visit_arg = &tv;
-    ro.progress = c.quiet ? NULL : sd_cli_progress;
-    ro.progress_arg = &c;
+    ro.progress = c->quiet ? NULL : sd_cli_progress;
+    ro.progress_arg = c;
     if (sd_trace_run(&tf, &ro, st, &err) != SD_OK ||
         sd_trace_stats_result(st, &res, &err) != SD_OK) {
-        if (a.perpos) {
-            sd_cli c2 = c;
-            c2.output = a.perpos;
-            sd_out_close(&c2, &tsv, 0);
-        }
+        perpos_close(c, a, &tsv, 0);
         sd_trace_stats_free(st);
         sd_trace_file_close(&tf);
-        return sd_cli_fail(&c, &err);
+        return sd_cli_fail(c, &err);
     }
-    pass = sd_trace_conforms(&res, c.mc.z_max, a.p_min, &failed);
-    rc = sd_out_open(&c, &out);
+    pass = sd_trace_conforms(&res, c->mc.z_max, c->mc.p_min, &failed);
+    rc = sd_out_open(c, &out);
     if (rc == 0) {
-        if (c.format == SD_FMT_JSON)
-            report_json(out.f, &c, &a, &tf, &res, pass, failed);
+        if (c->format == SD_FMT_JSON)
+            report_json(out.f, c, a, &tf, &res, pass, failed);
         else
-            report_text(out.f, &c, &a, &tf, &res, pass, failed);
-        rc = sd_out_close(&c, &out, 1);
+            report_text(out.f, c, a, &tf, &res, pass, failed);
+        rc = sd_out_close(c, &out, 1);
     }
-    if (a.perpos) {
-        sd_cli c2 = c;
-        int r2;
-        c2.output = a.perpos;
-        r2 = sd_out_close(&c2, &tsv, rc == 0 && !tv.failed);
+    {
+        int r2 = perpos_close(c, a, &tsv, rc == 0 && !tv.failed);
         if (rc == 0)
             rc = r2;
     }
     if (rc == 0 && !pass) {
-        conformance_message(&c, &res, failed);
+        conformance_message(c, &res, failed);
         rc = 1;
     }
     sd_trace_stats_free(st);
     sd_trace_file_close(&tf);
     return rc;
+}
+
+int sd_cmd_trace(int argc, char **argv)
+{
+    trace_args a;
+    const sd_arg opts[] = {
+        {"draft-logits", SD_ARG_INPUT, &a.dlog, NULL, 0, 0, 0, NULL, NULL},
+        {"target-logits", SD_ARG_INPUT, &a.tlog, NULL, 0, 0, 0, NULL, NULL},
+        {"tokens", SD_ARG_INPUT, &a.tokens, NULL, 0, 0, 0, NULL, NULL},
+        {"probs", SD_ARG_FLAG, &a.probs, NULL, 1, 0, 0, NULL, NULL},
+        {"temperature", SD_ARG_DOUBLE, &a.ts.temperature, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"top-k", SD_ARG_SIZE, &a.ts.top_k, NULL, 0, 0, 0, NULL, NULL},
+        {"top-p", SD_ARG_DOUBLE, &a.ts.top_p, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"min-p", SD_ARG_DOUBLE, &a.ts.min_p, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"draft-temperature", SD_ARG_DOUBLE, &a.ds.temperature, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"draft-top-k", SD_ARG_SIZE, &a.ds.top_k, NULL, 0, 0, 0, NULL, NULL},
+        {"draft-top-p", SD_ARG_DOUBLE, &a.ds.top_p, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"draft-min-p", SD_ARG_DOUBLE, &a.ds.min_p, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"gamma", SD_ARG_SIZE_LIST, a.o.gamma, &a.o.ngamma, SD_TRACE_MAX_GAMMAS, 1,
+         SD_TRACE_MAX_GAMMA, NULL, NULL},
+        {"cost", SD_ARG_DOUBLE, &a.o.cost, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"drafts", SD_ARG_SIZE, &a.o.K, NULL, 0, 0, SD_TRACE_MAX_DRAFTS, NULL, NULL},
+        {"per-position", SD_ARG_OUTPUT, &a.perpos, NULL, 0, 0, 0, NULL, NULL},
+        {"p-min", SD_ARG_SHARED, NULL, NULL, SD_OPT_P_MIN, 0, 0, NULL, NULL},
+        {"pit-bins", SD_ARG_SIZE, &a.o.pit_bins, NULL, 2, 0, 0, NULL, NULL},
+        {"pmf-max", SD_ARG_SIZE, &a.o.pmf_max, NULL, 0, 0, 0, NULL, NULL},
+        {"seed", SD_ARG_SHARED, NULL, NULL, SD_OPT_SEED, 0, 0, NULL, NULL},
+        {"threads", SD_ARG_SHARED, NULL, NULL, SD_OPT_THREADS, 0, 0, NULL, NULL},
+        {"z", SD_ARG_SHARED, NULL, NULL, SD_OPT_Z, 0, 0, NULL, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec trace", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, trace_check,
+                          trace_run};
+    sd_cli c;
+    memset(&a, 0, sizeof a);
+    sd_sampling_default(&a.ts);
+    /* the draft's transforms not given follow the target's (trace_check) */
+    a.ds.temperature = a.ds.top_p = a.ds.min_p = NAN;
+    a.ds.top_k = SIZE_MAX;
+    sd_trace_opts_default(&a.o);
+    a.o.K = TRACE_DEFAULT_DRAFTS;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }
