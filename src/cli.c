@@ -13,6 +13,7 @@
 #include <omp.h>
 #endif
 
+#include "npy.h"
 #include "par.h"
 #include "rng.h"
 
@@ -240,6 +241,14 @@ int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
     return 2;
 }
 
+int sd_cli_fail_opt(const sd_cli *c, const char *what, const sd_error *err)
+{
+    if (sd_par_reported())
+        return sd_status_exit_code(err->code);
+    fprintf(stderr, "%s: %s: %s\n", c->prog, what, err->msg[0] ? err->msg : sd_strerror(err->code));
+    return sd_status_exit_code(err->code);
+}
+
 int sd_cli_fail(const sd_cli *c, const sd_error *err)
 {
     if (sd_par_reported()) /* another MPI process failed; its message is out */
@@ -398,7 +407,16 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
     case SD_OPT_DRAFT: c->draft = arg; return 1;
     case SD_OPT_TARGET: c->target = arg; return 1;
     case SD_OPT_HORIZON: return sd_cli_size(c, "--horizon", arg, 1, &c->horizon) ? -1 : 1;
-    case SD_OPT_START: c->start = arg; return 1;
+    case SD_OPT_START:
+        /* 'uniform', a state index or a file (a name starting with a digit
+         * is taken for an index: write ./7.npy) */
+        if (arg[0] == '\0' || (arg[0] >= '0' && arg[0] <= '9' && arg[strspn(arg, "0123456789")] != '\0')) {
+            sd_cli_usage_error(c, "--start '%s': expected 'uniform', a state index or a .npy file",
+                               arg);
+            return -1;
+        }
+        c->start = arg;
+        return 1;
     case SD_OPT_RANDOM: return parse_random(c, arg) ? -1 : 1;
     case SD_OPT_FAMILY:
         c->family = sd_family_parse(arg);
@@ -518,16 +536,14 @@ int sd_cli_finish_model(sd_cli *c, int need_model, size_t default_V, size_t defa
     return 0;
 }
 
-/* Refuse a model whose kernels do not fit in memory, or whose horizon
- * makes even one pass over the kernels (T V^2) take hours, or runs x T
- * simulated tokens beyond SD_CLI_MAX_TOKENS; 0 if fine. */
-static int refuse_size(const sd_cli *c, size_t V, size_t T, int stationary)
+/* Refuse a model (what: its description) whose kernels, bytes in
+ * memory, do not fit, or whose horizon makes even one pass over the
+ * kernels (T V^2) take hours, or runs x T simulated tokens beyond
+ * SD_CLI_MAX_TOKENS; 0 if fine. */
+static int refuse_size(const sd_cli *c, size_t V, size_t T, double bytes, const char *what)
 {
-    double VV = (double)V * (double)V, kern = stationary ? VV : (double)T * VV;
-    char what[96];
-    snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", V, T,
-             stationary ? " (stationary)" : "");
-    if (sd_cli_refuse_memory(c, 2.0 * kern * sizeof(double), what) != 0)
+    double VV = (double)V * (double)V;
+    if (sd_cli_refuse_memory(c, bytes, what) != 0)
         return 2;
     if ((double)T * VV > SD_CLI_MAX_PASS) {
         fprintf(stderr, "%s: V = %zu, T = %zu: one pass over the kernels along the horizon "
@@ -545,28 +561,85 @@ static int refuse_size(const sd_cli *c, size_t V, size_t T, int stationary)
     return 0;
 }
 
+/* Before the model files are read: their shapes and dtypes from the
+ * headers alone, checked against --horizon, and the memory the kernels
+ * take as doubles and the work of one pass refused as for --random.  0
+ * if fine, or if a file cannot be read as a square (T,V,V) or (V,V)
+ * array of floats (sd_model_load says why), else 2 after a message. */
+static int precheck_files(const sd_cli *c)
+{
+    const char *path[2] = {c->draft, c->target};
+    sd_npy_view v[2];
+    sd_error err;
+    size_t i, V, T = c->horizon;
+    int rc = 0, ok = 1;
+    char what[512];
+    memset(v, 0, sizeof v);
+    for (i = 0; i < 2 && ok; i++)
+        ok = sd_npy_view_open(path[i], SD_NPY_FLOATS, &v[i], &err) == SD_OK &&
+             (v[i].ndim == 2 || v[i].ndim == 3) &&
+             v[i].shape[v[i].ndim - 1] == v[i].shape[v[i].ndim - 2] &&
+             v[i].shape[v[i].ndim - 1] == v[0].shape[v[0].ndim - 1] && v[i].shape[0] > 0;
+    for (i = 0; i < 2 && ok && rc == 0; i++) {
+        if (v[i].ndim == 3 && c->horizon != 0 && c->horizon != v[i].shape[0])
+            rc = sd_cli_usage_error(c, "%s: --horizon %zu disagrees with the file's T = %zu",
+                                    path[i], c->horizon, v[i].shape[0]);
+        else if (v[i].ndim == 3 && T == 0)
+            T = v[i].shape[0];
+    }
+    if (ok && rc == 0 && T == 0)
+        rc = sd_cli_usage_error(c, "%s: a stationary (V,V) kernel needs --horizon T", path[0]);
+    if (ok && rc == 0) {
+        V = v[0].shape[1];
+        snprintf(what, sizeof what, "--draft %.200s and --target %.200s (V = %zu, T = %zu)",
+                 path[0], path[1], V, T);
+        rc = refuse_size(c, V, T, 8.0 * ((double)v[0].size + (double)v[1].size), what);
+    }
+    sd_npy_view_close(&v[0]);
+    sd_npy_view_close(&v[1]);
+    return rc;
+}
+
+/* The start law of x_0 (--start); 0, or the exit code after a message
+ * naming the option. */
+static int set_start(const sd_cli *c, sd_model *m)
+{
+    sd_error err;
+    const char *s = c->start;
+    sd_error_clear(&err);
+    if (s != NULL && s[0] >= '0' && s[0] <= '9' && strtoull(s, NULL, 10) >= m->V)
+        return sd_cli_usage_error(c, "--start %s: state out of range (V = %zu, states 0..%zu)",
+                                  s, m->V, m->V - 1);
+    if (sd_model_set_start(m, s, &err) != SD_OK)
+        return sd_cli_fail_opt(c, "--start", &err);
+    return 0;
+}
+
 int sd_cli_load_model(sd_cli *c, sd_model *m)
 {
     sd_error err;
-    sd_status rc;
+    sd_status st;
+    int rc;
     sd_error_clear(&err);
-    if (c->random && refuse_size(c, c->rV, c->rT, c->stationary) != 0)
-        return 2;
     if (c->random) {
-        rc = sd_model_random(m, c->rV, c->rT, (sd_family)c->family, c->alpha, c->stationary,
-                             c->model_seed, &err);
-        if (rc == SD_OK)
-            rc = sd_model_set_start(m, c->start, &err);
-        if (rc != SD_OK)
-            sd_model_free(m);
-    } else {
-        rc = sd_model_load(m, c->draft, c->target, c->horizon, c->start, &err);
-        if (rc == SD_OK && refuse_size(c, m->V, m->T, sd_model_stationary(m)) != 0) {
-            sd_model_free(m);
+        double kern = (double)c->rV * (double)c->rV * (c->stationary ? 1.0 : (double)c->rT);
+        char what[96];
+        snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", c->rV, c->rT,
+                 c->stationary ? " (stationary)" : "");
+        if (refuse_size(c, c->rV, c->rT, 2.0 * kern * sizeof(double), what) != 0)
             return 2;
-        }
+        st = sd_model_random(m, c->rV, c->rT, (sd_family)c->family, c->alpha, c->stationary,
+                             c->model_seed, &err);
+    } else {
+        if ((rc = precheck_files(c)) != 0)
+            return rc;
+        st = sd_model_load(m, c->draft, c->target, c->horizon, NULL, &err);
     }
-    return rc == SD_OK ? 0 : sd_cli_fail(c, &err);
+    if (st != SD_OK)
+        return sd_cli_fail(c, &err);
+    if ((rc = set_start(c, m)) != 0)
+        sd_model_free(m);
+    return rc;
 }
 
 void sd_cli_progress(void *arg, size_t done, size_t total)

@@ -220,6 +220,9 @@ int sd_cli_row_check(const sd_cli *c, const sd_model *m, const size_t *row);
 /* Print "prog: msg" to stderr and return 2 (usage error). */
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Print "prog: what: msg" (what: the option or input the failure is
+ * about) and return err's exit code. */
+int sd_cli_fail_opt(const sd_cli *c, const char *what, const sd_error *err);
 /* Print err's message and return its exit code. */
 int sd_cli_fail(const sd_cli *c, const sd_error *err);
 

@@ -284,9 +284,13 @@ static int simulate_run(sd_cli *c, const sd_model *m, void *arg)
             return 2;
     }
     sd_error_clear(&err);
-    if (sd_rule_exact(a->algo, m, a->M, &exact, &var, &err) != SD_OK ||
-        sd_rule_sim_alloc(&as, a->algo, m, a->M, a->control, &err) != SD_OK)
+    if (sd_rule_exact(a->algo, m, a->M, &exact, &var, &err) != SD_OK)
         return sd_cli_fail(c, &err);
+    if (sd_rule_sim_alloc(&as, a->algo, m, a->M, a->control, &err) != SD_OK) {
+        char what[96];
+        snprintf(what, sizeof what, "--algo %s --drafts %zu", a->algo->name, a->M);
+        return sd_cli_fail_opt(c, what, &err);
+    }
     sim = sd_rule_sim_get(as);
     rc = sd_mc_run(&c->mc, m->T, m->V, &sim, &res, &err);
     sd_rule_sim_free(as);
