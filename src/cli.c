@@ -1,6 +1,7 @@
 /* cli.c - the command-line contract shared by every executable. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -257,49 +258,46 @@ int sd_cli_fail(const sd_cli *c, const sd_error *err)
     return sd_status_exit_code(err->code);
 }
 
-int sd_cli_size(const sd_cli *c, const char *opt, const char *arg, size_t min, size_t *out)
+/* arg as an unsigned decimal into *v: 0, or -1 if it does not start
+ * with a digit, -2 if something follows the digits, -3 if it is 2^64 or
+ * more. */
+static int read_unsigned(const char *arg, unsigned long long *v)
 {
     char *end;
-    unsigned long long v;
+    if (arg[0] < '0' || arg[0] > '9')
+        return -1;
     errno = 0;
-    if (arg[0] < '0' || arg[0] > '9') {
+    *v = strtoull(arg, &end, 10);
+    return *end != '\0' ? -2 : errno == ERANGE ? -3 : 0;
+}
+
+int sd_cli_size(const sd_cli *c, const char *opt, const char *arg, size_t min, size_t *out)
+{
+    unsigned long long v;
+    int r = read_unsigned(arg, &v);
+    if (r == -1 || r == -2)
         sd_cli_usage_error(c, "%s: '%s' is not a whole number", opt, arg);
-        return -1;
-    }
-    v = strtoull(arg, &end, 10);
-    if (*end != '\0') {
-        sd_cli_usage_error(c, "%s: '%s' is not a whole number", opt, arg);
-        return -1;
-    }
-    if (errno == ERANGE || v > SIZE_MAX / 16) {
+    else if (r == -3 || v > SIZE_MAX / 16)
         sd_cli_usage_error(c, "%s: %s is above the largest accepted value, %zu", opt, arg,
                            (size_t)(SIZE_MAX / 16));
-        return -1;
-    }
-    if (v < min) {
+    else if (v < min)
         sd_cli_usage_error(c, "%s: must be at least %zu, got %s", opt, min, arg);
-        return -1;
-    }
-    *out = (size_t)v;
-    return 0;
+    else
+        *out = (size_t)v;
+    return r == 0 && v <= SIZE_MAX / 16 && v >= min ? 0 : -1;
 }
 
 int sd_cli_u64(const sd_cli *c, const char *opt, const char *arg, uint64_t *out)
 {
-    char *end;
     unsigned long long v;
-    errno = 0;
-    if (arg[0] < '0' || arg[0] > '9') {
+    int r = read_unsigned(arg, &v);
+    if (r == -1)
         sd_cli_usage_error(c, "%s: '%s' is not a non-negative whole number", opt, arg);
-        return -1;
-    }
-    v = strtoull(arg, &end, 10);
-    if (*end != '\0' || errno == ERANGE) {
+    else if (r != 0)
         sd_cli_usage_error(c, "%s: '%s' is not a whole number below 2^64", opt, arg);
-        return -1;
-    }
-    *out = (uint64_t)v;
-    return 0;
+    else
+        *out = (uint64_t)v;
+    return r == 0 ? 0 : -1;
 }
 
 int sd_cli_double(const sd_cli *c, const char *opt, const char *arg, double lo, double hi,
@@ -469,6 +467,13 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
     case SD_OPT_PROGRESS: c->progress = 1; return 1;
     default: return 0;
     }
+}
+
+int sd_cli_is_npy(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'n' &&
+           tolower((unsigned char)s[n - 2]) == 'p' && tolower((unsigned char)s[n - 1]) == 'y';
 }
 
 int sd_cli_add_input(sd_cli *c, const char *path)
@@ -955,6 +960,41 @@ void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_
     }
 }
 
+/* One check as a JSON object (preceded by a comma if comma != 0): name,
+ * exact, then value (a value check) or estimate, stderr (a z check) and
+ * z, then chi2, df, p_value and empty_violations (a law check), pass
+ * and detail. */
+static void json_check(FILE *f, const sd_check *k, int comma)
+{
+    sd_kv kv[12];
+    size_t n = 0;
+    const sd_kv head[] = {SD_KV_S("name", k->name), SD_KV_N("exact", k->exact)};
+    const sd_kv value[] = {SD_KV_N("value", k->estimate)};
+    const sd_kv est[] = {SD_KV_N("estimate", k->estimate), SD_KV_N("stderr", k->stderr_est),
+                         SD_KV_N("z", k->z)};
+    const sd_kv law[] = {SD_KV_N("chi2", k->chi2), SD_KV_I("df", k->df),
+                         SD_KV_N("p_value", k->p_value),
+                         SD_KV_I("empty_violations", k->empty_violations)};
+    const sd_kv tail[] = {SD_KV_B("pass", k->pass), SD_KV_S("detail", k->detail)};
+#define ADD(a, from, count) (memcpy(kv + n, (a) + (from), (count) * sizeof *kv), n += (count))
+    ADD(head, 0, 2);
+    if (k->kind == SD_CHECK_VALUE)
+        ADD(value, 0, 1);
+    else if (k->kind == SD_CHECK_Z)
+        ADD(est, 0, 3);
+    else { /* no standard error */
+        ADD(est, 0, 1);
+        ADD(est, 2, 1);
+    }
+    if (k->kind == SD_CHECK_LAW)
+        ADD(law, 0, 4);
+    ADD(tail, 0, 2);
+#undef ADD
+    fputs(comma ? ",{" : "{", f);
+    sd_json_members(f, kv, n, 0);
+    fputc('}', f);
+}
+
 static const char *verdict(int pass)
 {
     return pass ? "PASS" : "FAIL";
@@ -974,36 +1014,8 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
         fprintf(f, ",\"runs\":%zu,\"seed\":%llu,\"z_max\":", c->mc.runs, (unsigned long long)c->mc.seed);
         sd_json_num(f, c->mc.z_max);
         fputs(",\"checks\":[", f);
-        for (i = 0; i < l->n; i++) {
-            const sd_check *k = &l->v[i];
-            fputs(i ? ",{\"name\":" : "{\"name\":", f);
-            sd_json_str(f, k->name);
-            fputs(",\"exact\":", f);
-            sd_json_num(f, k->exact);
-            if (k->kind == SD_CHECK_VALUE) {
-                fputs(",\"value\":", f);
-                sd_json_num(f, k->estimate);
-            } else {
-                fputs(",\"estimate\":", f);
-                sd_json_num(f, k->estimate);
-                if (k->kind == SD_CHECK_Z) {
-                    fputs(",\"stderr\":", f);
-                    sd_json_num(f, k->stderr_est);
-                }
-                fputs(",\"z\":", f);
-                sd_json_num(f, k->z);
-            }
-            if (k->kind == SD_CHECK_LAW) {
-                fputs(",\"chi2\":", f);
-                sd_json_num(f, k->chi2);
-                fprintf(f, ",\"df\":%zu,\"p_value\":", k->df);
-                sd_json_num(f, k->p_value);
-                fprintf(f, ",\"empty_violations\":%zu", k->empty_violations);
-            }
-            fprintf(f, ",\"pass\":%s,\"detail\":", k->pass ? "true" : "false");
-            sd_json_str(f, k->detail);
-            fputc('}', f);
-        }
+        for (i = 0; i < l->n; i++)
+            json_check(f, &l->v[i], i > 0);
         fputs("]}\n", f);
         return;
     }

@@ -126,6 +126,9 @@ int sd_cli_finish_model(sd_cli *c, int need_model, size_t default_V, size_t defa
  * names an input file (sd_cli_check_written).  -1 on error. */
 int sd_cli_finish(sd_cli *c, int argc, char **argv);
 
+/* 1 if the file name s ends in ".npy" (in any case). */
+int sd_cli_is_npy(const char *s);
+
 /* Record path (NULL: nothing) as an input file; -1 after a message if
  * there are too many. */
 int sd_cli_add_input(sd_cli *c, const char *path);
@@ -270,6 +273,8 @@ typedef struct {
 #define SD_KV_S(k, v) {(k), SD_KV_STR, 0.0, 0, (v), NULL, 0}
 #define SD_KV_B(k, v) {(k), SD_KV_BOOL, 0.0, (long long)(v), NULL, NULL, 0}
 #define SD_KV_A(k, a, n) {(k), SD_KV_ARRAY, 0.0, (long long)(n), NULL, (a), 0}
+/* A string, or null when s is NULL. */
+#define SD_KV_SN(k, s) {(k), (s) != NULL ? SD_KV_STR : SD_KV_NULL, 0.0, 0, (s), NULL, 0}
 /* An unsigned 64-bit value (seeds), printed as such. */
 #define SD_KV_U(k, v) {(k), SD_KV_U64, 0.0, 0, NULL, NULL, (uint64_t)(v)}
 

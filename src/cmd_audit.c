@@ -105,19 +105,14 @@ static int write_cases_json(const sd_cli *c, const char *path, sd_audit_family f
     int bad;
     if (f == NULL)
         return -1;
-    fputs("{\"program\":", f);
-    sd_json_str(f, c->prog);
-    fputs(",\"version\":", f);
-    sd_json_str(f, PACKAGE_VERSION);
-    fputs(",\"command\":", f);
-    sd_json_str(f, c->command);
-    fprintf(f, ",\"seed\":%llu,\"family\":", (unsigned long long)seed);
+    fprintf(f, "{\"seed\":%llu,\"family\":", (unsigned long long)seed);
     sd_json_str(f, sd_audit_family_name(fam));
     if (fam == SD_AUDIT_DIRICHLET) {
         fputs(",\"alpha\":", f);
         sd_json_num(f, alpha);
     }
     fprintf(f, ",\"vocab\":%zu,\"instances\":%zu,\"drafts\":%zu,\"runs\":%zu", V, I, K, R);
+    sd_cli_json_program(f, c);
     fputs(",\"p\":\"p.npy\",\"q\":\"q.npy\",\"protocol\":\"run the sampler runs times on each "
           "instance (row i of p.npy, q.npy) with drafts drafts; write the emitted token of "
           "each run as an (instances, runs) int32/int64 .npy array, and optionally whether a "

@@ -2,7 +2,6 @@
  * one draft/target token pair: RRS with and without replacement, K-SEQ,
  * ERSD, the optimal transport bound alpha*_k (sorted-prefix form, any V)
  * and the membership upper bound, k = 1..K. */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,14 +61,6 @@ static void help(void)
            TOKEN_SUM_TOL, TOKEN_SUM_TOL_F32, TOKEN_ERSD_MAX_WORK);
 }
 
-/* Ends in ".npy" (case-insensitive). */
-static int is_npy(const char *s)
-{
-    size_t n = strlen(s);
-    return n >= 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'n' &&
-           tolower((unsigned char)s[n - 2]) == 'p' && tolower((unsigned char)s[n - 1]) == 'y';
-}
-
 /* Read a distribution from a list or a .npy file into a new array
  * (*out, *V).  Prints the message and returns the exit code on error. */
 static int read_dist(const sd_cli *c, const char *opt, const char *arg, double **out,
@@ -79,7 +70,7 @@ static int read_dist(const sd_cli *c, const char *opt, const char *arg, double *
     size_t n = 1, i;
     const char *s;
     *out = NULL;
-    if (is_npy(arg)) {
+    if (sd_cli_is_npy(arg)) {
         sd_array a;
         sd_error err;
         sd_error_clear(&err);
@@ -292,29 +283,34 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
     }
 }
 
-/* The options of token and block. */
-typedef struct {
+/* The options of token and block, and the work on the distributions. */
+typedef struct pq_args {
     const char *ps, *qs;  /* --p, --q as given */
     size_t K;             /* token: --drafts */
     int want_lp;          /* token: --lp */
     size_t gam[BLOCK_MAX_LIST], ng; /* block: --gamma */
+    /* compute and write the report; the exit code */
+    int (*work)(sd_cli *c, const struct pq_args *a, const double *p, const double *q, size_t V);
 } token_args;
 
-/* Read --p and --q (of the same length V) into new arrays; the exit code. */
-static int read_pq(const sd_cli *c, const token_args *a, double **p, double **q, size_t *V)
+/* The run function of token and block: read --p and --q (of the same
+ * length V), do the command's work on them; the exit code. */
+static int pq_run(sd_cli *c, const sd_model *unused, void *arg)
 {
-    size_t Vq = 0;
+    const token_args *a = arg;
+    double *p = NULL, *q = NULL;
+    size_t V = 0, Vq = 0;
     int rc;
-    *p = *q = NULL;
-    if ((rc = read_dist(c, "--p", a->ps, p, V)) != 0)
-        return rc;
-    if ((rc = read_dist(c, "--q", a->qs, q, &Vq)) == 0 && *V != Vq)
-        rc = sd_cli_usage_error(c, "--p has %zu entries but --q has %zu", *V, Vq);
-    if (rc != 0) {
-        free(*p);
-        free(*q);
-        *p = *q = NULL;
+    (void)unused;
+    if ((rc = read_dist(c, "--p", a->ps, &p, &V)) == 0 &&
+        (rc = read_dist(c, "--q", a->qs, &q, &Vq)) == 0) {
+        if (V != Vq)
+            rc = sd_cli_usage_error(c, "--p has %zu entries but --q has %zu", V, Vq);
+        else
+            rc = a->work(c, a, p, q, V);
     }
+    free(p);
+    free(q);
     return rc;
 }
 
@@ -326,31 +322,22 @@ static int token_check(sd_cli *c, void *arg)
     return 0;
 }
 
-static int token_run(sd_cli *c, const sd_model *unused, void *arg)
+static int token_work(sd_cli *c, const token_args *a, const double *p, const double *q,
+                      size_t V)
 {
-    const token_args *a = arg;
-    double *p, *q;
-    size_t V = 0;
-    int rc;
-    token_row *rows;
+    token_row *rows = calloc(a->K, sizeof *rows);
+    int rc = 0;
     sd_out out;
-    (void)unused;
-    if ((rc = read_pq(c, a, &p, &q, &V)) != 0)
-        return rc;
-    rows = calloc(a->K, sizeof *rows);
     if (rows == NULL) {
         fprintf(stderr, "%s: out of memory\n", c->prog);
-        rc = 3;
+        return 3;
     }
-    if (rc == 0)
-        rc = compute(c, p, q, V, a->K, a->want_lp, rows);
+    rc = compute(c, p, q, V, a->K, a->want_lp, rows);
     if (rc == 0 && (rc = sd_out_open(c, &out)) == 0) {
         report(out.f, c, a->ps, a->qs, V, sd_tv(p, q, V), rows, a->K, a->want_lp);
         rc = sd_out_close(c, &out, 1);
     }
     free(rows);
-    free(p);
-    free(q);
     return rc;
 }
 
@@ -364,10 +351,11 @@ int sd_cmd_token(int argc, char **argv)
         {"lp", SD_ARG_FLAG, &a.want_lp, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec token", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, token_check,
-                          token_run};
+                          pq_run};
     sd_cli c;
     memset(&a, 0, sizeof a);
     a.K = 4;
+    a.work = token_work;
     return sd_prog_main(&prog, &c, argc, argv, &a);
 }
 
@@ -398,18 +386,15 @@ static int block_check(sd_cli *c, void *arg)
     return 0;
 }
 
-static int block_run(sd_cli *c, const sd_model *unused, void *arg)
+static int block_work(sd_cli *c, const token_args *a, const double *p, const double *q,
+                      size_t V)
 {
-    const token_args *a = arg;
     const size_t *gam = a->gam, ng = a->ng;
-    double *p, *q, tb[BLOCK_MAX_LIST], tt[BLOCK_MAX_LIST];
-    size_t V = 0, i;
-    int rc;
+    double tb[BLOCK_MAX_LIST], tt[BLOCK_MAX_LIST];
+    size_t i;
+    int rc = 0;
     sd_out out;
     sd_error err;
-    (void)unused;
-    if ((rc = read_pq(c, a, &p, &q, &V)) != 0)
-        return rc;
     for (i = 0; i < ng && rc == 0; i++)
         if (pow((double)V, (double)gam[i] + 1.0) > SD_BLOCK_MAX_WORK)
             rc = sd_cli_usage_error(c, "--gamma %zu: exact block verification enumerates "
@@ -451,8 +436,6 @@ static int block_run(sd_cli *c, const sd_model *unused, void *arg)
         }
         rc = sd_out_close(c, &out, 1);
     }
-    free(p);
-    free(q);
     return rc;
 }
 
@@ -466,8 +449,9 @@ int sd_cmd_block(int argc, char **argv)
          NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec block", block_help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts,
-                          block_check, block_run};
+                          block_check, pq_run};
     sd_cli c;
     memset(&a, 0, sizeof a);
+    a.work = block_work;
     return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -82,14 +82,13 @@ static int visit(void *arg, size_t b, size_t t, size_t token, const sd_trace_pos
     return 0;
 }
 
-static void json_sampling(FILE *f, const sd_sampling *s)
+/* lead, then the object {temperature, top_k, top_p, min_p}. */
+static void json_sampling(FILE *f, const char *lead, const sd_sampling *s)
 {
-    fputs("{\"temperature\":", f);
-    sd_json_num(f, s->temperature);
-    fprintf(f, ",\"top_k\":%zu,\"top_p\":", s->top_k);
-    sd_json_num(f, s->top_p);
-    fputs(",\"min_p\":", f);
-    sd_json_num(f, s->min_p);
+    const sd_kv kv[] = {SD_KV_N("temperature", s->temperature), SD_KV_I("top_k", s->top_k),
+                        SD_KV_N("top_p", s->top_p), SD_KV_N("min_p", s->min_p)};
+    fputs(lead, f);
+    sd_json_members(f, kv, 4, 0);
     fputc('}', f);
 }
 
@@ -119,122 +118,72 @@ static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_
                         const sd_trace_result *r, int pass, const char *failed)
 {
     size_t i;
-    fprintf(f, "{\"sequences\":%zu,\"positions\":%zu,\"tv_sum\":", r->sequences, r->positions);
-    sd_json_num(f, r->tv_sum);
-    fputs(",\"tv_sum_stderr\":", f);
-    sd_json_num(f, r->tv_sum_stderr);
-    fputs(",\"r_sum\":", f);
-    sd_json_num(f, r->r_sum);
-    fputs(",\"mean_acceptance\":", f);
-    sd_json_num(f, r->mean_acceptance);
+    const double zero[2] = {(double)r->zero_b, (double)r->zero_t};
+    const double worst[2] = {(double)r->worst_pos_b, (double)r->worst_pos_t};
+    const sd_kv head[] = {
+        SD_KV_I("sequences", r->sequences), SD_KV_I("positions", r->positions),
+        SD_KV_N("tv_sum", r->tv_sum), SD_KV_N("tv_sum_stderr", r->tv_sum_stderr),
+        SD_KV_N("r_sum", r->r_sum), SD_KV_N("mean_acceptance", r->mean_acceptance)};
+    const sd_kv conf[] = {
+        SD_KV_B("pass", pass), SD_KV_I("zero_prob_tokens", r->zero_prob),
+        SD_KV_N("surprisal_z", r->surprisal_z), SD_KV_N("pit_p", r->pit_p),
+        SD_KV_SN("failed", failed), SD_KV_A("first_zero_prob_token", zero, 2),
+        SD_KV_N("surprisal", r->surprisal), SD_KV_N("surprisal_mean", r->surprisal_mean),
+        SD_KV_N("surprisal_sd", sqrt(r->surprisal_var)),
+        SD_KV_I("strongest_sequence", r->worst_b), SD_KV_N("strongest_sequence_z", r->worst_b_z),
+        SD_KV_A("strongest_position", worst, 2), SD_KV_N("strongest_position_z", r->worst_pos_z),
+        SD_KV_I("pit_bins", r->pit_bins), SD_KV_N("pit_chi2", r->pit_chi2),
+        SD_KV_I("pit_worst_bin", r->pit_worst_bin), SD_KV_N("pit_worst_z", r->pit_worst_z),
+        SD_KV_N("z_max", c->mc.z_max), SD_KV_N("p_min", c->mc.p_min)};
+    const sd_kv tail[] = {
+        SD_KV_N("r_sum_stderr", r->r_sum_stderr), SD_KV_N("tv_total", r->tv_total),
+        SD_KV_N("r_total", r->r_total), SD_KV_N("rejections_variance", r->rej_var),
+        r->pmf ? (sd_kv)SD_KV_A("rejections_pmf", r->pmf, r->pmf_len)
+               : (sd_kv)SD_KV_SN("rejections_pmf", NULL),
+        SD_KV_I("vocab", tf->V), SD_KV_I("max_length", tf->N), SD_KV_I("drafts", a->o.K),
+        SD_KV_N("cost", a->o.cost)};
+    const sd_kv files[] = {
+        SD_KV_S("draft_logits", a->dlog), SD_KV_S("target_logits", a->tlog),
+        SD_KV_S("tokens", a->tokens), SD_KV_B("probs", a->probs)};
+    fputc('{', f);
+    sd_json_members(f, head, sizeof head / sizeof head[0], 0);
     fputs(",\"rows\":[", f);
     for (i = 0; i < r->ngamma; i++) {
         const sd_trace_gamma_row *g = &r->rows[i];
-        fprintf(f, "%s{\"gamma\":%zu,\"expected_calls\":", i ? "," : "", g->gamma);
-        sd_json_num(f, g->calls);
-        fputs(",\"tokens_per_call\":", f);
-        sd_json_num(f, g->tokens_per_call);
-        fputs(",\"speedup\":", f);
-        sd_json_num(f, g->speedup);
-        fputs(",\"leviathan_tokens_per_call\":", f);
-        sd_json_num(f, g->leviathan_tokens_per_call);
-        fputs(",\"expected_calls_stderr\":", f);
-        sd_json_num(f, g->calls_stderr);
-        fputs(",\"draft_steps\":", f);
-        sd_json_num(f, g->draft_steps);
-        fputs(",\"wall_time\":", f);
-        sd_json_num(f, g->wall_time);
-        fputs(",\"leviathan_speedup\":", f);
-        sd_json_num(f, g->leviathan_speedup);
+        const sd_kv kv[] = {
+            SD_KV_I("gamma", g->gamma), SD_KV_N("expected_calls", g->calls),
+            SD_KV_N("tokens_per_call", g->tokens_per_call), SD_KV_N("speedup", g->speedup),
+            SD_KV_N("leviathan_tokens_per_call", g->leviathan_tokens_per_call),
+            SD_KV_N("expected_calls_stderr", g->calls_stderr),
+            SD_KV_N("draft_steps", g->draft_steps), SD_KV_N("wall_time", g->wall_time),
+            SD_KV_N("leviathan_speedup", g->leviathan_speedup)};
+        fputs(i ? ",{" : "{", f);
+        sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
         fputc('}', f);
     }
     fputs("],\"multidraft\":[", f);
     for (i = 0; i < r->K; i++) {
         const sd_trace_md_row *m = &r->md[i];
-        fprintf(f, "%s{\"k\":%zu,\"rrs\":", i ? "," : "", m->k);
-        sd_json_num(f, m->rrs);
-        fputs(",\"rrs_wor\":", f);
-        sd_json_num(f, m->rrs_wor);
-        fputs(",\"kseq\":", f);
-        sd_json_num(f, m->kseq);
-        fputs(",\"optimal\":", f);
-        sd_json_num(f, m->optimal);
-        fputs(",\"batch_expected_rejections\":", f);
-        sd_json_num(f, m->batch_rejections);
-        fputs(",\"batch_expected_rejections_stderr\":", f);
-        sd_json_num(f, m->batch_rejections_stderr);
+        const sd_kv kv[] = {
+            SD_KV_I("k", m->k), SD_KV_N("rrs", m->rrs), SD_KV_N("rrs_wor", m->rrs_wor),
+            SD_KV_N("kseq", m->kseq), SD_KV_N("optimal", m->optimal),
+            SD_KV_N("batch_expected_rejections", m->batch_rejections),
+            SD_KV_N("batch_expected_rejections_stderr", m->batch_rejections_stderr)};
+        fputs(i ? ",{" : "{", f);
+        sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
         fputc('}', f);
     }
-    fprintf(f, "],\"conformance\":{\"pass\":%s,\"zero_prob_tokens\":%zu,\"surprisal_z\":",
-            pass ? "true" : "false", r->zero_prob);
-    sd_json_num(f, r->surprisal_z);
-    fputs(",\"pit_p\":", f);
-    sd_json_num(f, r->pit_p);
-    fputs(",\"failed\":", f);
-    if (failed)
-        sd_json_str(f, failed);
-    else
-        fputs("null", f);
-    if (r->zero_prob)
-        fprintf(f, ",\"first_zero_prob_token\":[%zu,%zu]", r->zero_b, r->zero_t);
-    fputs(",\"surprisal\":", f);
-    sd_json_num(f, r->surprisal);
-    fputs(",\"surprisal_mean\":", f);
-    sd_json_num(f, r->surprisal_mean);
-    fputs(",\"surprisal_sd\":", f);
-    sd_json_num(f, sqrt(r->surprisal_var));
-    fprintf(f, ",\"strongest_sequence\":%zu,\"strongest_sequence_z\":", r->worst_b);
-    sd_json_num(f, r->worst_b_z);
-    fprintf(f, ",\"strongest_position\":[%zu,%zu],\"strongest_position_z\":", r->worst_pos_b,
-            r->worst_pos_t);
-    sd_json_num(f, r->worst_pos_z);
-    fprintf(f, ",\"pit_bins\":%zu,\"pit_chi2\":", r->pit_bins);
-    sd_json_num(f, r->pit_chi2);
-    fprintf(f, ",\"pit_worst_bin\":%zu,\"pit_worst_z\":", r->pit_worst_bin);
-    sd_json_num(f, r->pit_worst_z);
-    fputs(",\"z_max\":", f);
-    sd_json_num(f, c->mc.z_max);
-    fputs(",\"p_min\":", f);
-    sd_json_num(f, c->mc.p_min);
-    fputs("},\"r_sum_stderr\":", f);
-    sd_json_num(f, r->r_sum_stderr);
-    fputs(",\"tv_total\":", f);
-    sd_json_num(f, r->tv_total);
-    fputs(",\"r_total\":", f);
-    sd_json_num(f, r->r_total);
-    fputs(",\"rejections_variance\":", f);
-    sd_json_num(f, r->rej_var);
-    fputs(",\"rejections_pmf\":", f);
-    if (r->pmf) {
-        fputc('[', f);
-        for (i = 0; i < r->pmf_len; i++) {
-            if (i)
-                fputc(',', f);
-            sd_json_num(f, r->pmf[i]);
-        }
-        fputc(']', f);
-    } else {
-        fputs("null", f);
-    }
-    fprintf(f, ",\"vocab\":%zu,\"max_length\":%zu,\"drafts\":%zu,\"cost\":", tf->V, tf->N,
-            a->o.K);
-    sd_json_num(f, a->o.cost);
-    fputs(",\"program\":", f);
-    sd_json_str(f, c->prog);
-    fputs(",\"version\":", f);
-    sd_json_str(f, PACKAGE_VERSION);
-    fputs(",\"command\":", f);
-    sd_json_str(f, c->command);
-    fputs(",\"draft_logits\":", f);
-    sd_json_str(f, a->dlog);
-    fputs(",\"target_logits\":", f);
-    sd_json_str(f, a->tlog);
-    fputs(",\"tokens\":", f);
-    sd_json_str(f, a->tokens);
-    fprintf(f, ",\"probs\":%s,\"sampling\":{\"target\":", a->probs ? "true" : "false");
-    json_sampling(f, &a->ts);
-    fputs(",\"draft\":", f);
-    json_sampling(f, &a->ds);
+    fputs("],\"conformance\":{", f);
+    /* the first zero-probability token only when there is one */
+    sd_json_members(f, conf, 5, 0);
+    sd_json_members(f, conf + (r->zero_prob ? 5 : 6), sizeof conf / sizeof conf[0] -
+                    (r->zero_prob ? 5 : 6), 1);
+    fputc('}', f);
+    sd_json_members(f, tail, sizeof tail / sizeof tail[0], 1);
+    sd_cli_json_program(f, c);
+    sd_json_members(f, files, sizeof files / sizeof files[0], 1);
+    json_sampling(f, ",\"sampling\":{\"target\":{", &a->ts);
+    json_sampling(f, ",\"draft\":{", &a->ds);
     fprintf(f, "},\"seed\":%llu}\n", (unsigned long long)a->o.seed);
 }
 
