@@ -144,6 +144,11 @@ typedef struct {
     size_t control;
 } algo_args;
 
+/* The --algo and --drafts options of rejections and simulate. */
+#define ALGO_ARGS(a)                                                                       \
+    {"algo", SD_ARG_RULE, &(a).algo, NULL, 0, 0, 0, NULL, NULL},                           \
+    {"drafts", SD_ARG_SIZE, &(a).M, NULL, 1, 0, 0, NULL, NULL}
+
 /* ---- specdec rejections -------------------------------------------------- */
 
 /* The usage of rejections or simulate: its name, its options after
@@ -228,8 +233,7 @@ int sd_cmd_rejections(int argc, char **argv)
 {
     algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
     const sd_arg opts[] = {
-        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL, NULL},
-        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL, NULL},
+        ALGO_ARGS(a),
         {"pmf", SD_ARG_FLAG, &a.pmf, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec rejections", rejections_help, SD_PROG_MODEL | SD_PROG_OUTPUT,
@@ -338,8 +342,7 @@ int sd_cmd_simulate(int argc, char **argv)
 {
     algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
     const sd_arg opts[] = {
-        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL, NULL},
-        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL, NULL},
+        ALGO_ARGS(a),
         {"control", SD_ARG_STRING, &a.control_name, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec simulate", simulate_help,

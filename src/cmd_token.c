@@ -204,9 +204,20 @@ static void num(FILE *f, double x, int width)
         fprintf(f, "%*.*g", width, width > 0 ? 12 : 17, x);
 }
 
+/* The numbers of a row in the order of the TSV columns: rrs, rrs_wor,
+ * kseq, ersd, optimal, upper, kseq_rho, ersd_abserr, optimal_mincut,
+ * optimal_lp. */
+static void row_values(const token_row *r, double *v)
+{
+    const double w[10] = {r->rrs,      r->rrs_wor, r->kseq,       r->ersd,   r->opt,
+                          r->upper,    r->kseq_rho, r->ersd_err, r->opt_mincut, r->opt_lp};
+    memcpy(v, w, sizeof w);
+}
+
 static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, size_t V,
                    double tv, const token_row *rows, size_t K, int want_lp)
 {
+    const int tsv = c->format == SD_FMT_TSV;
     size_t i;
     if (c->format == SD_FMT_JSON) {
         fputs("{\"tv\":", f);
@@ -236,48 +247,26 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
     fputc('\n', f);
     fprintf(f, "# acceptance probabilities; optimal = alpha*_k (sorted prefix), upper = "
                "sum_x min(q, 1-(1-p)^k), '-' = not computed\n");
-    if (c->format == SD_FMT_TSV) {
+    if (tsv) {
         fprintf(f, "k\trrs\trrs_wor\tkseq\tersd\toptimal\tupper\tkseq_rho\tersd_abserr%s\n",
                 want_lp ? "\toptimal_mincut\toptimal_lp" : "");
-        for (i = 0; i < K; i++) {
-            const token_row *r = &rows[i];
-            double v[10] = {r->rrs, r->rrs_wor, r->kseq, r->ersd, r->opt, r->upper,
-                            r->kseq_rho, r->ersd_err, r->opt_mincut, r->opt_lp};
-            size_t j;
-            fprintf(f, "%zu", r->k);
-            for (j = 0; j < (want_lp ? 10u : 8u); j++) {
-                fputc('\t', f);
-                num(f, v[j], 0);
-            }
-            fputc('\n', f);
-        }
-        return;
+    } else {
+        fprintf(f, "TV = %.12g (SD accepts with 1 - TV = %.12g)\n", tv, 1.0 - tv);
+        fprintf(f, "%4s %14s %14s %14s %14s %14s %14s %14s%s\n", "k", "rrs", "rrs_wor", "kseq",
+                "ersd", "optimal", "upper", "kseq_rho",
+                want_lp ? "  optimal_mincut     optimal_lp" : "");
     }
-    fprintf(f, "TV = %.12g (SD accepts with 1 - TV = %.12g)\n", tv, 1.0 - tv);
-    fprintf(f, "%4s %14s %14s %14s %14s %14s %14s %14s%s\n", "k", "rrs", "rrs_wor", "kseq",
-            "ersd", "optimal", "upper", "kseq_rho",
-            want_lp ? "  optimal_mincut     optimal_lp" : "");
     for (i = 0; i < K; i++) {
-        const token_row *r = &rows[i];
-        fprintf(f, "%4zu ", r->k);
-        num(f, r->rrs, 14);
-        fputc(' ', f);
-        num(f, r->rrs_wor, 14);
-        fputc(' ', f);
-        num(f, r->kseq, 14);
-        fputc(' ', f);
-        num(f, r->ersd, 14);
-        fputc(' ', f);
-        num(f, r->opt, 14);
-        fputc(' ', f);
-        num(f, r->upper, 14);
-        fputc(' ', f);
-        num(f, r->kseq_rho, 14);
-        if (want_lp) {
-            fprintf(f, "  ");
-            num(f, r->opt_mincut, 14);
-            fputc(' ', f);
-            num(f, r->opt_lp, 14);
+        double v[10];
+        size_t j;
+        row_values(&rows[i], v);
+        fprintf(f, tsv ? "%zu" : "%4zu", rows[i].k);
+        /* the table leaves out ersd_abserr; both the cross-checks without --lp */
+        for (j = 0; j < (want_lp ? 10u : 8u); j++) {
+            if (j == 7 && !tsv)
+                continue;
+            fputs(tsv ? "\t" : j == 8 ? "  " : " ", f);
+            num(f, v[j], tsv ? 0 : 14);
         }
         fputc('\n', f);
     }
@@ -292,6 +281,11 @@ typedef struct pq_args {
     /* compute and write the report; the exit code */
     int (*work)(sd_cli *c, const struct pq_args *a, const double *p, const double *q, size_t V);
 } token_args;
+
+/* The --p and --q options of token and block (files are inputs). */
+#define PQ_ARGS(a)                                                                         \
+    {"p", SD_ARG_INPUT, &(a).ps, NULL, 0, 0, 0, NULL, NULL},                               \
+    {"q", SD_ARG_INPUT, &(a).qs, NULL, 0, 0, 0, NULL, NULL}
 
 /* The run function of token and block: read --p and --q (of the same
  * length V), do the command's work on them; the exit code. */
@@ -345,8 +339,7 @@ int sd_cmd_token(int argc, char **argv)
 {
     token_args a;
     const sd_arg opts[] = {
-        {"p", SD_ARG_INPUT, &a.ps, NULL, 0, 0, 0, NULL, NULL},
-        {"q", SD_ARG_INPUT, &a.qs, NULL, 0, 0, 0, NULL, NULL},
+        PQ_ARGS(a),
         {"drafts", SD_ARG_SIZE, &a.K, NULL, 1, 0, TOKEN_MAX_K, NULL, NULL},
         {"lp", SD_ARG_FLAG, &a.want_lp, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
@@ -443,8 +436,7 @@ int sd_cmd_block(int argc, char **argv)
 {
     token_args a;
     const sd_arg opts[] = {
-        {"p", SD_ARG_INPUT, &a.ps, NULL, 0, 0, 0, NULL, NULL},
-        {"q", SD_ARG_INPUT, &a.qs, NULL, 0, 0, 0, NULL, NULL},
+        PQ_ARGS(a),
         {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, BLOCK_MAX_LIST, 1, SD_CALLS_MAX_GAMMA, NULL,
          NULL},
         SD_ARG_END};
