@@ -6,7 +6,8 @@
 
 #include "par.h"
 
-/* getopt codes of the program's own options: SD_OPT_FIRST_LOCAL + index. */
+/* The getopt tables of the shared option groups; a program's own
+ * options get the codes SD_OPT_FIRST_LOCAL + their index. */
 static const struct option model_opts[] = {SD_CLI_MODEL_OPTIONS};
 static const struct option mc_opts[] = {SD_CLI_MC_OPTIONS};
 static const struct option out_opts[] = {SD_CLI_OUTPUT_OPTIONS};
@@ -77,7 +78,7 @@ static int parse_arg(sd_cli *c, const sd_arg *a, const char *arg)
         if (sd_cli_size(c, opt, arg, a->min, a->dest))
             return -1;
         if (a->hi > 0.0 && (double)*(size_t *)a->dest > a->hi) {
-            sd_cli_usage_error(c, "%s: at most %g, got %s", opt, a->hi, arg);
+            sd_cli_usage_error(c, "%s: at most %.0f, got %s", opt, a->hi, arg);
             return -1;
         }
         return 0;
@@ -98,7 +99,7 @@ static int parse_arg(sd_cli *c, const sd_arg *a, const char *arg)
                 return -1;
             }
             if (a->hi > 0.0 && (double)v > a->hi) {
-                sd_cli_usage_error(c, "%s: entry %zu is %zu, above the limit %g", opt, i + 1,
+                sd_cli_usage_error(c, "%s: entry %zu is %zu, above the limit %.0f", opt, i + 1,
                                    v, a->hi);
                 return -1;
             }
