@@ -246,7 +246,8 @@ int sd_cli_fail_opt(const sd_cli *c, const char *what, const sd_error *err)
 {
     if (sd_par_reported())
         return sd_status_exit_code(err->code);
-    fprintf(stderr, "%s: %s: %s\n", c->prog, what, err->msg[0] ? err->msg : sd_strerror(err->code));
+    fprintf(stderr, "%s: %s: %s\n", c->prog, what,
+            err->msg[0] ? err->msg : sd_strerror(err->code));
     return sd_status_exit_code(err->code);
 }
 
@@ -408,9 +409,10 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
     case SD_OPT_START:
         /* 'uniform', a state index or a file (a name starting with a digit
          * is taken for an index: write ./7.npy) */
-        if (arg[0] == '\0' || (arg[0] >= '0' && arg[0] <= '9' && arg[strspn(arg, "0123456789")] != '\0')) {
-            sd_cli_usage_error(c, "--start '%s': expected 'uniform', a state index or a .npy file",
-                               arg);
+        if (arg[0] == '\0' ||
+            (arg[0] >= '0' && arg[0] <= '9' && arg[strspn(arg, "0123456789")] != '\0')) {
+            sd_cli_usage_error(c, "--start '%s': expected 'uniform', a state index or a .npy "
+                                  "file", arg);
             return -1;
         }
         c->start = arg;
