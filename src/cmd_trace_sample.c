@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmds.h"
 #include "prog.h"
@@ -56,18 +57,28 @@ static int from_arg(sd_cli *c, const char *arg, void *dest)
     return -1;
 }
 
-/* --out is given, and none of the three files it receives is an input
+/* --out is given and can be written (a writable directory, or one that
+ * can be created), and none of the three files it receives is an input
  * file; 0 or 2. */
 static int sample_check(sd_cli *c, void *arg)
 {
     sample_args *a = arg;
     char *const paths[] = {a->dp, a->tp, a->kp};
     static const char *const names[] = {"draft", "target", "tokens"};
+    struct stat st;
     size_t i;
     if (a->dir == NULL)
         return sd_cli_usage_error(c, "--out DIR is required");
     if (strlen(a->dir) + 16 > sizeof a->dp)
         return sd_cli_usage_error(c, "--out: path too long");
+    if (stat(a->dir, &st) != 0) {
+        if (sd_cli_check_written(c, "--out", a->dir) != 0) /* to be created */
+            return 2;
+    } else if (!S_ISDIR(st.st_mode)) {
+        return sd_cli_usage_error(c, "--out: '%s' exists and is not a directory", a->dir);
+    } else if (access(a->dir, W_OK | X_OK) != 0) {
+        return sd_cli_usage_error(c, "--out: directory '%s' is not writable", a->dir);
+    }
     for (i = 0; i < 3; i++) {
         snprintf(paths[i], sizeof a->dp, "%s/%s.npy", a->dir, names[i]);
         if (sd_cli_refuse_input(c, "--out", paths[i], c->inputs, c->ninputs) != 0)
