@@ -208,7 +208,7 @@ int main(int argc, char **argv)
     const sd_arg opts[] = {
         {"eps", SD_ARG_DOUBLE_LIST, a.eps, &a.neps, MAX_EPS, 0.0, INFINITY, NULL, NULL},
         {"short", SD_ARG_SIZE, &a.T8, NULL, 1, 0, 0, NULL, NULL},
-        {"markdown", SD_ARG_STRING, &a.md, NULL, 0, 0, 0, NULL, NULL},
+        {"markdown", SD_ARG_OUTPUT, &a.md, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"table1", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50, opts,
                           check, run};

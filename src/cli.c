@@ -1,6 +1,7 @@
 /* cli.c - the command-line contract shared by every executable. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <omp.h>
 #endif
 
+#include "npy.h"
 #include "par.h"
 #include "rng.h"
 
@@ -185,11 +187,21 @@ int sd_cli_same_path(const char *a, const char *b)
     return same;
 }
 
+int sd_cli_refuse_input(const sd_cli *c, const char *opt, const char *path,
+                        const char *const *inputs, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (sd_cli_same_path(path, inputs[i]))
+            return sd_cli_usage_error(c, "%s: '%s' is the input file '%s': writing there "
+                                      "would destroy it", opt, path, inputs[i]);
+    return 0;
+}
+
 int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
                         const char *const *inputs, size_t n)
 {
     struct stat st;
-    size_t i;
     char *dir;
     if (path == NULL || strcmp(path, "-") == 0)
         return 0;
@@ -197,10 +209,8 @@ int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
         return sd_cli_usage_error(c, "%s: the file name is empty", opt);
     if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
         return sd_cli_usage_error(c, "%s: '%s' is a directory, not a file", opt, path);
-    for (i = 0; i < n; i++)
-        if (sd_cli_same_path(path, inputs[i]))
-            return sd_cli_usage_error(c, "%s: '%s' is the input file '%s': writing there "
-                                      "would destroy it", opt, path, inputs[i]);
+    if (sd_cli_refuse_input(c, opt, path, inputs, n) != 0)
+        return 2;
     dir = dir_of(path);
     if (dir == NULL) {
         fprintf(stderr, "%s: out of memory\n", c->prog);
@@ -232,6 +242,15 @@ int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
     return 2;
 }
 
+int sd_cli_fail_opt(const sd_cli *c, const char *what, const sd_error *err)
+{
+    if (sd_par_reported())
+        return sd_status_exit_code(err->code);
+    fprintf(stderr, "%s: %s: %s\n", c->prog, what,
+            err->msg[0] ? err->msg : sd_strerror(err->code));
+    return sd_status_exit_code(err->code);
+}
+
 int sd_cli_fail(const sd_cli *c, const sd_error *err)
 {
     if (sd_par_reported()) /* another MPI process failed; its message is out */
@@ -240,49 +259,46 @@ int sd_cli_fail(const sd_cli *c, const sd_error *err)
     return sd_status_exit_code(err->code);
 }
 
-int sd_cli_size(const sd_cli *c, const char *opt, const char *arg, size_t min, size_t *out)
+/* arg as an unsigned decimal into *v: 0, or -1 if it does not start
+ * with a digit, -2 if something follows the digits, -3 if it is 2^64 or
+ * more. */
+static int read_unsigned(const char *arg, unsigned long long *v)
 {
     char *end;
-    unsigned long long v;
+    if (arg[0] < '0' || arg[0] > '9')
+        return -1;
     errno = 0;
-    if (arg[0] < '0' || arg[0] > '9') {
+    *v = strtoull(arg, &end, 10);
+    return *end != '\0' ? -2 : errno == ERANGE ? -3 : 0;
+}
+
+int sd_cli_size(const sd_cli *c, const char *opt, const char *arg, size_t min, size_t *out)
+{
+    unsigned long long v;
+    int r = read_unsigned(arg, &v);
+    if (r == -1 || r == -2)
         sd_cli_usage_error(c, "%s: '%s' is not a whole number", opt, arg);
-        return -1;
-    }
-    v = strtoull(arg, &end, 10);
-    if (*end != '\0') {
-        sd_cli_usage_error(c, "%s: '%s' is not a whole number", opt, arg);
-        return -1;
-    }
-    if (errno == ERANGE || v > SIZE_MAX / 16) {
+    else if (r == -3 || v > SIZE_MAX / 16)
         sd_cli_usage_error(c, "%s: %s is above the largest accepted value, %zu", opt, arg,
                            (size_t)(SIZE_MAX / 16));
-        return -1;
-    }
-    if (v < min) {
+    else if (v < min)
         sd_cli_usage_error(c, "%s: must be at least %zu, got %s", opt, min, arg);
-        return -1;
-    }
-    *out = (size_t)v;
-    return 0;
+    else
+        *out = (size_t)v;
+    return r == 0 && v <= SIZE_MAX / 16 && v >= min ? 0 : -1;
 }
 
 int sd_cli_u64(const sd_cli *c, const char *opt, const char *arg, uint64_t *out)
 {
-    char *end;
     unsigned long long v;
-    errno = 0;
-    if (arg[0] < '0' || arg[0] > '9') {
+    int r = read_unsigned(arg, &v);
+    if (r == -1)
         sd_cli_usage_error(c, "%s: '%s' is not a non-negative whole number", opt, arg);
-        return -1;
-    }
-    v = strtoull(arg, &end, 10);
-    if (*end != '\0' || errno == ERANGE) {
+    else if (r != 0)
         sd_cli_usage_error(c, "%s: '%s' is not a whole number below 2^64", opt, arg);
-        return -1;
-    }
-    *out = (uint64_t)v;
-    return 0;
+    else
+        *out = (uint64_t)v;
+    return r == 0 ? 0 : -1;
 }
 
 int sd_cli_double(const sd_cli *c, const char *opt, const char *arg, double lo, double hi,
@@ -390,7 +406,17 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
     case SD_OPT_DRAFT: c->draft = arg; return 1;
     case SD_OPT_TARGET: c->target = arg; return 1;
     case SD_OPT_HORIZON: return sd_cli_size(c, "--horizon", arg, 1, &c->horizon) ? -1 : 1;
-    case SD_OPT_START: c->start = arg; return 1;
+    case SD_OPT_START:
+        /* 'uniform', a state index or a file (a name starting with a digit
+         * is taken for an index: write ./7.npy) */
+        if (arg[0] == '\0' ||
+            (arg[0] >= '0' && arg[0] <= '9' && arg[strspn(arg, "0123456789")] != '\0')) {
+            sd_cli_usage_error(c, "--start '%s': expected 'uniform', a state index or a .npy "
+                                  "file", arg);
+            return -1;
+        }
+        c->start = arg;
+        return 1;
     case SD_OPT_RANDOM: return parse_random(c, arg) ? -1 : 1;
     case SD_OPT_FAMILY:
         c->family = sd_family_parse(arg);
@@ -422,6 +448,10 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
         c->mc.z_max = d;
         return 1;
     case SD_OPT_RNG: c->rng_name = arg; return 1;
+    case SD_OPT_POSITIONS:
+        return sd_cli_size_list(c, "--positions", arg, c->pos, sizeof c->pos / sizeof c->pos[0],
+                                &c->mc.npos) ? -1 : 1;
+    case SD_OPT_P_MIN: return sd_cli_double(c, "--p-min", arg, 0.0, 1.0, &c->mc.p_min) ? -1 : 1;
     case SD_OPT_FORMAT:
         if (strcmp(arg, "table") == 0)
             c->format = SD_FMT_TABLE;
@@ -441,8 +471,31 @@ int sd_cli_option(sd_cli *c, int opt, const char *arg)
     }
 }
 
-int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t default_V,
-                  size_t default_T)
+int sd_cli_is_npy(const char *s)
+{
+    size_t n = strlen(s);
+    return n >= 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'n' &&
+           tolower((unsigned char)s[n - 2]) == 'p' && tolower((unsigned char)s[n - 1]) == 'y';
+}
+
+int sd_cli_add_input(sd_cli *c, const char *path)
+{
+    if (path == NULL)
+        return 0;
+    if (c->ninputs == SD_CLI_MAX_INPUTS) {
+        fprintf(stderr, "%s: more than %d input files\n", c->prog, SD_CLI_MAX_INPUTS);
+        return -1;
+    }
+    c->inputs[c->ninputs++] = path;
+    return 0;
+}
+
+int sd_cli_check_written(const sd_cli *c, const char *opt, const char *path)
+{
+    return sd_cli_check_output(c, opt, path, c->inputs, c->ninputs);
+}
+
+int sd_cli_finish(sd_cli *c, int argc, char **argv)
 {
     if (optind < argc) {
         sd_cli_usage_error(c, "unexpected argument '%s'", argv[optind]);
@@ -453,6 +506,15 @@ int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t defau
         sd_cli_usage_error(c, "--rng: unknown generator '%s'", c->rng_name);
         return -1;
     }
+    if (c->quiet && c->progress) {
+        sd_cli_usage_error(c, "--quiet and --progress contradict each other");
+        return -1;
+    }
+    return sd_cli_check_written(c, "--output", c->output) != 0 ? -1 : 0;
+}
+
+int sd_cli_finish_model(sd_cli *c, int need_model, size_t default_V, size_t default_T)
+{
     if (c->random && (c->draft || c->target)) {
         sd_cli_usage_error(c, "give either --random or --draft/--target, not both");
         return -1;
@@ -473,28 +535,22 @@ int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model, size_t defau
     }
     if (c->random && c->horizon)
         c->rT = c->horizon;
-    if (c->quiet && c->progress) {
-        sd_cli_usage_error(c, "--quiet and --progress contradict each other");
+    /* --start names a file unless it is 'uniform' or a state index */
+    if (sd_cli_add_input(c, c->draft) != 0 || sd_cli_add_input(c, c->target) != 0 ||
+        (c->start != NULL && strcmp(c->start, "uniform") != 0 &&
+         !(c->start[0] >= '0' && c->start[0] <= '9') && sd_cli_add_input(c, c->start) != 0))
         return -1;
-    }
-    {
-        const char *inputs[3] = {c->draft, c->target, c->start};
-        if (sd_cli_check_output(c, "--output", c->output, inputs, 3) != 0)
-            return -1;
-    }
     return 0;
 }
 
-/* Refuse a model whose kernels do not fit in memory, or whose horizon
- * makes even one pass over the kernels (T V^2) take hours, or runs x T
- * simulated tokens beyond SD_CLI_MAX_TOKENS; 0 if fine. */
-static int refuse_size(const sd_cli *c, size_t V, size_t T, int stationary)
+/* Refuse a model (what: its description) whose kernels, bytes in
+ * memory, do not fit, or whose horizon makes even one pass over the
+ * kernels (T V^2) take hours, or runs x T simulated tokens beyond
+ * SD_CLI_MAX_TOKENS; 0 if fine. */
+static int refuse_size(const sd_cli *c, size_t V, size_t T, double bytes, const char *what)
 {
-    double VV = (double)V * (double)V, kern = stationary ? VV : (double)T * VV;
-    char what[96];
-    snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", V, T,
-             stationary ? " (stationary)" : "");
-    if (sd_cli_refuse_memory(c, 2.0 * kern * sizeof(double), what) != 0)
+    double VV = (double)V * (double)V;
+    if (sd_cli_refuse_memory(c, bytes, what) != 0)
         return 2;
     if ((double)T * VV > SD_CLI_MAX_PASS) {
         fprintf(stderr, "%s: V = %zu, T = %zu: one pass over the kernels along the horizon "
@@ -512,28 +568,85 @@ static int refuse_size(const sd_cli *c, size_t V, size_t T, int stationary)
     return 0;
 }
 
+/* Before the model files are read: their shapes and dtypes from the
+ * headers alone, checked against --horizon, and the memory the kernels
+ * take as doubles and the work of one pass refused as for --random.  0
+ * if fine, or if a file cannot be read as a square (T,V,V) or (V,V)
+ * array of floats (sd_model_load says why), else 2 after a message. */
+static int precheck_files(const sd_cli *c)
+{
+    const char *path[2] = {c->draft, c->target};
+    sd_npy_view v[2];
+    sd_error err;
+    size_t i, V, T = c->horizon;
+    int rc = 0, ok = 1;
+    char what[512];
+    memset(v, 0, sizeof v);
+    for (i = 0; i < 2 && ok; i++)
+        ok = sd_npy_view_open(path[i], SD_NPY_FLOATS, &v[i], &err) == SD_OK &&
+             (v[i].ndim == 2 || v[i].ndim == 3) &&
+             v[i].shape[v[i].ndim - 1] == v[i].shape[v[i].ndim - 2] &&
+             v[i].shape[v[i].ndim - 1] == v[0].shape[v[0].ndim - 1] && v[i].shape[0] > 0;
+    for (i = 0; i < 2 && ok && rc == 0; i++) {
+        if (v[i].ndim == 3 && c->horizon != 0 && c->horizon != v[i].shape[0])
+            rc = sd_cli_usage_error(c, "%s: --horizon %zu disagrees with the file's T = %zu",
+                                    path[i], c->horizon, v[i].shape[0]);
+        else if (v[i].ndim == 3 && T == 0)
+            T = v[i].shape[0];
+    }
+    if (ok && rc == 0 && T == 0)
+        rc = sd_cli_usage_error(c, "%s: a stationary (V,V) kernel needs --horizon T", path[0]);
+    if (ok && rc == 0) {
+        V = v[0].shape[1];
+        snprintf(what, sizeof what, "--draft %.200s and --target %.200s (V = %zu, T = %zu)",
+                 path[0], path[1], V, T);
+        rc = refuse_size(c, V, T, 8.0 * ((double)v[0].size + (double)v[1].size), what);
+    }
+    sd_npy_view_close(&v[0]);
+    sd_npy_view_close(&v[1]);
+    return rc;
+}
+
+/* The start law of x_0 (--start); 0, or the exit code after a message
+ * naming the option. */
+static int set_start(const sd_cli *c, sd_model *m)
+{
+    sd_error err;
+    const char *s = c->start;
+    sd_error_clear(&err);
+    if (s != NULL && s[0] >= '0' && s[0] <= '9' && strtoull(s, NULL, 10) >= m->V)
+        return sd_cli_usage_error(c, "--start %s: state out of range (V = %zu, states 0..%zu)",
+                                  s, m->V, m->V - 1);
+    if (sd_model_set_start(m, s, &err) != SD_OK)
+        return sd_cli_fail_opt(c, "--start", &err);
+    return 0;
+}
+
 int sd_cli_load_model(sd_cli *c, sd_model *m)
 {
     sd_error err;
-    sd_status rc;
+    sd_status st;
+    int rc;
     sd_error_clear(&err);
-    if (c->random && refuse_size(c, c->rV, c->rT, c->stationary) != 0)
-        return 2;
     if (c->random) {
-        rc = sd_model_random(m, c->rV, c->rT, (sd_family)c->family, c->alpha, c->stationary,
-                             c->model_seed, &err);
-        if (rc == SD_OK)
-            rc = sd_model_set_start(m, c->start, &err);
-        if (rc != SD_OK)
-            sd_model_free(m);
-    } else {
-        rc = sd_model_load(m, c->draft, c->target, c->horizon, c->start, &err);
-        if (rc == SD_OK && refuse_size(c, m->V, m->T, sd_model_stationary(m)) != 0) {
-            sd_model_free(m);
+        double kern = (double)c->rV * (double)c->rV * (c->stationary ? 1.0 : (double)c->rT);
+        char what[96];
+        snprintf(what, sizeof what, "a model with V = %zu, T = %zu%s", c->rV, c->rT,
+                 c->stationary ? " (stationary)" : "");
+        if (refuse_size(c, c->rV, c->rT, 2.0 * kern * sizeof(double), what) != 0)
             return 2;
-        }
+        st = sd_model_random(m, c->rV, c->rT, (sd_family)c->family, c->alpha, c->stationary,
+                             c->model_seed, &err);
+    } else {
+        if ((rc = precheck_files(c)) != 0)
+            return rc;
+        st = sd_model_load(m, c->draft, c->target, c->horizon, NULL, &err);
     }
-    return rc == SD_OK ? 0 : sd_cli_fail(c, &err);
+    if (st != SD_OK)
+        return sd_cli_fail(c, &err);
+    if ((rc = set_start(c, m)) != 0)
+        sd_model_free(m);
+    return rc;
 }
 
 void sd_cli_progress(void *arg, size_t done, size_t total)
@@ -705,9 +818,9 @@ void sd_cli_json_program(FILE *f, const sd_cli *c)
     sd_json_str(f, c->command);
 }
 
-void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
+/* The model description as the JSON member "model" (with its comma). */
+static void json_model(FILE *f, const sd_cli *c)
 {
-    sd_cli_json_program(f, c);
     fputs(",\"model\":{", f);
     if (c->random) {
         fprintf(f, "\"random\":true,\"vocab\":%zu,\"horizon\":%zu,\"family\":", c->rV, c->rT);
@@ -727,6 +840,13 @@ void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
     fputs(",\"start\":", f);
     sd_json_str(f, c->start ? c->start : "uniform");
     fputc('}', f);
+}
+
+void sd_cli_json_provenance(FILE *f, const sd_cli *c, int with_mc)
+{
+    sd_cli_json_program(f, c);
+    if (c->random || c->draft != NULL)
+        json_model(f, c);
     if (with_mc) {
         fprintf(f, ",\"rng\":");
         sd_json_str(f, c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
@@ -746,7 +866,7 @@ void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc)
         fprintf(f, " V=%zu T=%zu model_seed=%llu%s start=%s\n", c->rV, c->rT,
                 (unsigned long long)c->model_seed, c->stationary ? " stationary" : "",
                 c->start ? c->start : "uniform");
-    } else {
+    } else if (c->draft != NULL) {
         fprintf(f, "# model: draft=%s target=%s start=%s\n", c->draft, c->target,
                 c->start ? c->start : "uniform");
     }
@@ -800,18 +920,24 @@ static void kv_value(FILE *f, const sd_kv *kv, int json)
     }
 }
 
+void sd_json_members(FILE *f, const sd_kv *kv, size_t n, int comma)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        if (i || comma)
+            fputc(',', f);
+        sd_json_str(f, kv[i].key);
+        fputc(':', f);
+        kv_value(f, &kv[i], 1);
+    }
+}
+
 void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_mc)
 {
     size_t i;
     if (c->format == SD_FMT_JSON) {
         fputc('{', f);
-        for (i = 0; i < n; i++) {
-            if (i)
-                fputc(',', f);
-            sd_json_str(f, kv[i].key);
-            fputc(':', f);
-            kv_value(f, &kv[i], 1);
-        }
+        sd_json_members(f, kv, n, 0);
         sd_cli_json_provenance(f, c, with_mc);
         fputs("}\n", f);
         return;
@@ -836,6 +962,41 @@ void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_
     }
 }
 
+/* One check as a JSON object (preceded by a comma if comma != 0): name,
+ * exact, then value (a value check) or estimate, stderr (a z check) and
+ * z, then chi2, df, p_value and empty_violations (a law check), pass
+ * and detail. */
+static void json_check(FILE *f, const sd_check *k, int comma)
+{
+    sd_kv kv[12];
+    size_t n = 0;
+    const sd_kv head[] = {SD_KV_S("name", k->name), SD_KV_N("exact", k->exact)};
+    const sd_kv value[] = {SD_KV_N("value", k->estimate)};
+    const sd_kv est[] = {SD_KV_N("estimate", k->estimate), SD_KV_N("stderr", k->stderr_est),
+                         SD_KV_N("z", k->z)};
+    const sd_kv law[] = {SD_KV_N("chi2", k->chi2), SD_KV_I("df", k->df),
+                         SD_KV_N("p_value", k->p_value),
+                         SD_KV_I("empty_violations", k->empty_violations)};
+    const sd_kv tail[] = {SD_KV_B("pass", k->pass), SD_KV_S("detail", k->detail)};
+#define ADD(a, from, count) (memcpy(kv + n, (a) + (from), (count) * sizeof *kv), n += (count))
+    ADD(head, 0, 2);
+    if (k->kind == SD_CHECK_VALUE)
+        ADD(value, 0, 1);
+    else if (k->kind == SD_CHECK_Z)
+        ADD(est, 0, 3);
+    else { /* no standard error */
+        ADD(est, 0, 1);
+        ADD(est, 2, 1);
+    }
+    if (k->kind == SD_CHECK_LAW)
+        ADD(law, 0, 4);
+    ADD(tail, 0, 2);
+#undef ADD
+    fputs(comma ? ",{" : "{", f);
+    sd_json_members(f, kv, n, 0);
+    fputc('}', f);
+}
+
 static const char *verdict(int pass)
 {
     return pass ? "PASS" : "FAIL";
@@ -850,46 +1011,13 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
         fputs("{\"theorem\":", f);
         sd_json_str(f, theorem);
         fprintf(f, ",\"pass\":%s", all ? "true" : "false");
-        for (i = 0; i < nextra; i++) {
-            fputc(',', f);
-            sd_json_str(f, extra[i].key);
-            fputc(':', f);
-            kv_value(f, &extra[i], 1);
-        }
+        sd_json_members(f, extra, nextra, 1);
         sd_cli_json_provenance(f, c, 1);
         fprintf(f, ",\"runs\":%zu,\"seed\":%llu,\"z_max\":", c->mc.runs, (unsigned long long)c->mc.seed);
         sd_json_num(f, c->mc.z_max);
         fputs(",\"checks\":[", f);
-        for (i = 0; i < l->n; i++) {
-            const sd_check *k = &l->v[i];
-            fputs(i ? ",{\"name\":" : "{\"name\":", f);
-            sd_json_str(f, k->name);
-            fputs(",\"exact\":", f);
-            sd_json_num(f, k->exact);
-            if (k->kind == SD_CHECK_VALUE) {
-                fputs(",\"value\":", f);
-                sd_json_num(f, k->estimate);
-            } else {
-                fputs(",\"estimate\":", f);
-                sd_json_num(f, k->estimate);
-                if (k->kind == SD_CHECK_Z) {
-                    fputs(",\"stderr\":", f);
-                    sd_json_num(f, k->stderr_est);
-                }
-                fputs(",\"z\":", f);
-                sd_json_num(f, k->z);
-            }
-            if (k->kind == SD_CHECK_LAW) {
-                fputs(",\"chi2\":", f);
-                sd_json_num(f, k->chi2);
-                fprintf(f, ",\"df\":%zu,\"p_value\":", k->df);
-                sd_json_num(f, k->p_value);
-                fprintf(f, ",\"empty_violations\":%zu", k->empty_violations);
-            }
-            fprintf(f, ",\"pass\":%s,\"detail\":", k->pass ? "true" : "false");
-            sd_json_str(f, k->detail);
-            fputc('}', f);
-        }
+        for (i = 0; i < l->n; i++)
+            json_check(f, &l->v[i], i > 0);
         fputs("]}\n", f);
         return;
     }

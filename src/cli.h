@@ -29,6 +29,7 @@ enum {
     SD_OPT_RANDOM, SD_OPT_FAMILY, SD_OPT_ALPHA, SD_OPT_MODEL_SEED,
     SD_OPT_STATIONARY, SD_OPT_RUNS, SD_OPT_SEED, SD_OPT_THREADS, SD_OPT_Z,
     SD_OPT_RNG, SD_OPT_FORMAT, SD_OPT_OUTPUT, SD_OPT_QUIET, SD_OPT_PROGRESS,
+    SD_OPT_POSITIONS, SD_OPT_P_MIN,
     SD_OPT_FIRST_LOCAL = 1100 /* executables number their own options from here */
 };
 
@@ -50,6 +51,10 @@ enum {
     {"z", required_argument, 0, SD_OPT_Z},                                     \
     {"rng", required_argument, 0, SD_OPT_RNG}
 
+#define SD_CLI_THM_OPTIONS                                                     \
+    {"positions", required_argument, 0, SD_OPT_POSITIONS},                     \
+    {"p-min", required_argument, 0, SD_OPT_P_MIN}
+
 #define SD_CLI_OUTPUT_OPTIONS                                                  \
     {"format", required_argument, 0, SD_OPT_FORMAT},                           \
     {"output", required_argument, 0, SD_OPT_OUTPUT},                           \
@@ -65,6 +70,9 @@ extern const char sd_cli_help_output[];
 
 #define SD_DEFAULT_SEED 20241101u
 #define SD_DEFAULT_MODEL_SEED 1u
+
+/* Most input files of one command. */
+#define SD_CLI_MAX_INPUTS 16
 
 typedef struct {
     const char *prog;         /* executable (and subcommand) name for messages */
@@ -88,6 +96,10 @@ typedef struct {
     const char *output;
     int quiet;
     int progress;             /* --progress: draw it even when stderr is no terminal */
+    /* input files (the model's and the program's own): no output may
+     * name one (sd_cli_add_input, sd_cli_check_written) */
+    const char *inputs[SD_CLI_MAX_INPUTS];
+    size_t ninputs;
     /* progress */
     struct timespec started;
     int progress_shown;
@@ -103,11 +115,23 @@ void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs
  * shared option, -1 on a bad value (message already on stderr). */
 int sd_cli_option(sd_cli *c, int opt, const char *arg);
 
-/* After parsing: reject stray positional arguments and inconsistent
- * model options.  need_model: a model must be given (else --random
- * default_V,default_T is used when default_V > 0).  -1 on error. */
-int sd_cli_finish(sd_cli *c, int argc, char **argv, int need_model,
-                  size_t default_V, size_t default_T);
+/* After parsing the model options: reject inconsistent ones and record
+ * the model files as inputs.  need_model: a model must be given (else
+ * --random default_V,default_T is used when default_V > 0).  -1 on
+ * error. */
+int sd_cli_finish_model(sd_cli *c, int need_model, size_t default_V, size_t default_T);
+
+/* After parsing: reject stray positional arguments, an unknown --rng,
+ * --quiet with --progress, and an --output that cannot be written or
+ * names an input file (sd_cli_check_written).  -1 on error. */
+int sd_cli_finish(sd_cli *c, int argc, char **argv);
+
+/* 1 if the file name s ends in ".npy" (in any case). */
+int sd_cli_is_npy(const char *s);
+
+/* Record path (NULL: nothing) as an input file; -1 after a message if
+ * there are too many. */
+int sd_cli_add_input(sd_cli *c, const char *path);
 
 /* Load or generate the model the options describe.  Prints the message
  * and returns the exit code (0 on success, 2 or 3). */
@@ -143,6 +167,14 @@ int sd_cli_double_list(const sd_cli *c, const char *opt, const char *arg, double
  * the output (NULL: nothing to check), opt its option name.  0 if fine. */
 int sd_cli_check_output(const sd_cli *c, const char *opt, const char *path,
                         const char *const *inputs, size_t n);
+
+/* Refuse (print, return 2) a path written under option opt that is the
+ * same file as one of the n inputs (NULL entries skipped); 0 if fine. */
+int sd_cli_refuse_input(const sd_cli *c, const char *opt, const char *path,
+                        const char *const *inputs, size_t n);
+
+/* sd_cli_check_output against the recorded input files (c->inputs). */
+int sd_cli_check_written(const sd_cli *c, const char *opt, const char *path);
 
 /* 1 if paths a and b name the same file: the same device and inode when
  * both exist, else the same name in the same directory. */
@@ -191,6 +223,9 @@ int sd_cli_row_check(const sd_cli *c, const sd_model *m, const size_t *row);
 /* Print "prog: msg" to stderr and return 2 (usage error). */
 int sd_cli_usage_error(const sd_cli *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* Print "prog: what: msg" (what: the option or input the failure is
+ * about) and return err's exit code. */
+int sd_cli_fail_opt(const sd_cli *c, const char *what, const sd_error *err);
 /* Print err's message and return its exit code. */
 int sd_cli_fail(const sd_cli *c, const sd_error *err);
 
@@ -238,8 +273,14 @@ typedef struct {
 #define SD_KV_S(k, v) {(k), SD_KV_STR, 0.0, 0, (v), NULL, 0}
 #define SD_KV_B(k, v) {(k), SD_KV_BOOL, 0.0, (long long)(v), NULL, NULL, 0}
 #define SD_KV_A(k, a, n) {(k), SD_KV_ARRAY, 0.0, (long long)(n), NULL, (a), 0}
+/* A string, or null when s is NULL. */
+#define SD_KV_SN(k, s) {(k), (s) != NULL ? SD_KV_STR : SD_KV_NULL, 0.0, 0, (s), NULL, 0}
 /* An unsigned 64-bit value (seeds), printed as such. */
 #define SD_KV_U(k, v) {(k), SD_KV_U64, 0.0, 0, NULL, NULL, (uint64_t)(v)}
+
+/* Write the n fields of kv as JSON members "key":value separated by
+ * commas (the first preceded by one when comma != 0). */
+void sd_json_members(FILE *f, const sd_kv *kv, size_t n, int comma);
 
 /* Write program, version and command as JSON members (each preceded by
  * a comma). */

@@ -39,6 +39,28 @@
 /* Failures listed on stderr. */
 #define AUDIT_MAX_LISTED 10
 
+/* The files of a case set: DIR/p.npy, DIR/q.npy, DIR/cases.json. */
+static const char *const case_files[] = {"p.npy", "q.npy", "cases.json"};
+
+/* Refuse (2, after a message) an --output that is one of the files of
+ * the case set in dir, which the command reads (or, written != 0,
+ * writes); 0 if fine. */
+static int refuse_case_output(const sd_cli *c, const char *dir, int written)
+{
+    char path[4096];
+    size_t i;
+    for (i = 0; c->output != NULL && i < 3; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, case_files[i]);
+        if (sd_cli_same_path(c->output, path))
+            return sd_cli_usage_error(c, written ? "--output '%s' and --out's '%s' name the "
+                                                   "same file"
+                                                 : "--output: '%s' is the input file '%s': "
+                                                   "writing there would destroy it",
+                                      c->output, path);
+    }
+    return 0;
+}
+
 /* ---- audit-cases ---------------------------------------------------------- */
 
 static void help_cases(void)
@@ -83,19 +105,14 @@ static int write_cases_json(const sd_cli *c, const char *path, sd_audit_family f
     int bad;
     if (f == NULL)
         return -1;
-    fputs("{\"program\":", f);
-    sd_json_str(f, c->prog);
-    fputs(",\"version\":", f);
-    sd_json_str(f, PACKAGE_VERSION);
-    fputs(",\"command\":", f);
-    sd_json_str(f, c->command);
-    fprintf(f, ",\"seed\":%llu,\"family\":", (unsigned long long)seed);
+    fprintf(f, "{\"seed\":%llu,\"family\":", (unsigned long long)seed);
     sd_json_str(f, sd_audit_family_name(fam));
     if (fam == SD_AUDIT_DIRICHLET) {
         fputs(",\"alpha\":", f);
         sd_json_num(f, alpha);
     }
     fprintf(f, ",\"vocab\":%zu,\"instances\":%zu,\"drafts\":%zu,\"runs\":%zu", V, I, K, R);
+    sd_cli_json_program(f, c);
     fputs(",\"p\":\"p.npy\",\"q\":\"q.npy\",\"protocol\":\"run the sampler runs times on each "
           "instance (row i of p.npy, q.npy) with drafts drafts; write the emitted token of "
           "each run as an (instances, runs) int32/int64 .npy array, and optionally whether a "
@@ -120,15 +137,14 @@ static int write_cases_json(const sd_cli *c, const char *path, sd_audit_family f
  * tmpdir to dir when dir does not exist.  0 on success. */
 static int commit_dir(const char *tmpdir, const char *dir, int dir_exists)
 {
-    static const char *const names[] = {"p.npy", "q.npy", "cases.json"};
     char from[4096], to[4096];
     size_t i;
     if (!dir_exists)
         return rename(tmpdir, dir);
     /* cases.json last: a directory with it is complete */
     for (i = 0; i < 3; i++) {
-        snprintf(from, sizeof from, "%s/%s", tmpdir, names[i]);
-        snprintf(to, sizeof to, "%s/%s", dir, names[i]);
+        snprintf(from, sizeof from, "%s/%s", tmpdir, case_files[i]);
+        snprintf(to, sizeof to, "%s/%s", dir, case_files[i]);
         if (rename(from, to) != 0)
             return -1;
     }
@@ -138,11 +154,10 @@ static int commit_dir(const char *tmpdir, const char *dir, int dir_exists)
 /* Remove tmpdir and whatever of the three files it holds. */
 static void remove_tmpdir(const char *tmpdir)
 {
-    static const char *const names[] = {"p.npy", "q.npy", "cases.json"};
     char path[4096];
     size_t i;
     for (i = 0; i < 3; i++) {
-        snprintf(path, sizeof path, "%s/%s", tmpdir, names[i]);
+        snprintf(path, sizeof path, "%s/%s", tmpdir, case_files[i]);
         unlink(path);
     }
     rmdir(tmpdir);
@@ -175,7 +190,7 @@ static int cases_check(sd_cli *c, void *arg)
         return sd_cli_usage_error(c, "--out: path too long");
     if (stat(a->out, &st) == 0 && !S_ISDIR(st.st_mode))
         return sd_cli_usage_error(c, "--out: %s exists and is not a directory", a->out);
-    return 0;
+    return refuse_case_output(c, a->out, 1);
 }
 
 /* Generate the instances and write the three files into tmpdir; exit code. */
@@ -646,7 +661,7 @@ static int audit_check(sd_cli *c, void *arg)
     if (a->dir == NULL || a->algo < 0 || a->tokens == NULL)
         return sd_cli_usage_error(c, "DIR, --algo and --tokens are required");
     c->mc.z_max = a->z;
-    return 0;
+    return refuse_case_output(c, a->dir, 0);
 }
 
 /* Read the case set and the sampler's files, run the tests, report. */
@@ -758,8 +773,8 @@ int sd_cmd_audit(int argc, char **argv)
     const sd_arg opts[] = {
         {"cases", SD_ARG_OPERAND, &a.dir, NULL, 0, 0, 0, NULL, NULL},
         {"algo", SD_ARG_FN, &a.algo, NULL, 0, 0, 0, parse_algo, NULL},
-        {"tokens", SD_ARG_STRING, &a.tokens, NULL, 0, 0, 0, NULL, NULL},
-        {"accepted", SD_ARG_STRING, &a.accepted, NULL, 0, 0, 0, NULL, NULL},
+        {"tokens", SD_ARG_INPUT, &a.tokens, NULL, 0, 0, 0, NULL, NULL},
+        {"accepted", SD_ARG_INPUT, &a.accepted, NULL, 0, 0, 0, NULL, NULL},
         {"z", SD_ARG_DOUBLE, &a.z, NULL, 0, 1e-3, 1e3, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec audit", help_audit, SD_PROG_OUTPUT, 0, 0, 0, 0, opts,

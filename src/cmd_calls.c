@@ -2,7 +2,6 @@
  * speed-up against the draft length gamma (token or block verification),
  * Leviathan's closed form beside them, the optimal draft-length policy,
  * and with --runs the literal simulation of each. */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -122,27 +121,15 @@ static int simulate(const sd_cli *c, const sd_model *m, sd_calls_verify verify, 
 
 static void json_row_sim(FILE *f, const calls_out *o)
 {
-    if (!o->have_sim)
-        return;
-    fputs(",\"sim_calls\":", f);
-    sd_json_num(f, o->e.calls);
-    fputs(",\"sim_calls_stderr\":", f);
-    sd_json_num(f, o->e.calls_se);
-    fputs(",\"sim_draft_steps\":", f);
-    sd_json_num(f, o->e.steps);
-    fputs(",\"sim_draft_steps_stderr\":", f);
-    sd_json_num(f, o->e.steps_se);
-    fputs(",\"sim_wall_time\":", f);
-    sd_json_num(f, o->e.wall);
-    fputs(",\"sim_wall_time_stderr\":", f);
-    sd_json_num(f, o->e.wall_se);
-    fputs(",\"z_calls\":", f);
-    sd_json_num(f, o->z_calls);
-    fputs(",\"z_draft_steps\":", f);
-    sd_json_num(f, o->z_steps);
-    fputs(",\"z_wall_time\":", f);
-    sd_json_num(f, o->z_wall);
-    fprintf(f, ",\"pass\":%s", o->pass ? "true" : "false");
+    const sd_kv kv[] = {
+        SD_KV_N("sim_calls", o->e.calls),     SD_KV_N("sim_calls_stderr", o->e.calls_se),
+        SD_KV_N("sim_draft_steps", o->e.steps), SD_KV_N("sim_draft_steps_stderr", o->e.steps_se),
+        SD_KV_N("sim_wall_time", o->e.wall),  SD_KV_N("sim_wall_time_stderr", o->e.wall_se),
+        SD_KV_N("z_calls", o->z_calls),       SD_KV_N("z_draft_steps", o->z_steps),
+        SD_KV_N("z_wall_time", o->z_wall),    SD_KV_B("pass", o->pass)};
+    if (o->have_sim)
+        sd_json_members(f, kv, sizeof kv / sizeof kv[0], 1);
+    fputc('}', f);
 }
 
 static void report(FILE *f, const sd_cli *c, const sd_model *m, const char *verify,
@@ -152,51 +139,41 @@ static void report(FILE *f, const sd_cli *c, const sd_model *m, const char *veri
     size_t i;
     const double T = (double)m->T;
     if (c->format == SD_FMT_JSON) {
-        fputs("{\"verify\":", f);
-        sd_json_str(f, verify);
-        fputs(",\"cost\":", f);
-        sd_json_num(f, cost);
+        const sd_kv head[] = {SD_KV_S("verify", verify), SD_KV_N("cost", cost)};
+        const sd_kv tail[] = {SD_KV_N("mean_acceptance", mean_accept), SD_KV_I("vocab", m->V),
+                              SD_KV_I("horizon", m->T), SD_KV_I("runs", c->mc.runs),
+                              SD_KV_U("seed", c->mc.seed)};
+        fputc('{', f);
+        sd_json_members(f, head, 2, 0);
         fputs(",\"rows\":[", f);
         for (i = 0; i < n; i++) {
             const calls_out *o = &rows[i];
-            fprintf(f, "%s{\"gamma\":%zu,\"expected_calls\":", i ? "," : "", o->x.gamma);
-            sd_json_num(f, o->x.calls);
-            fputs(",\"draft_steps\":", f);
-            sd_json_num(f, o->x.draft_steps);
-            fputs(",\"wall_time\":", f);
-            sd_json_num(f, o->x.wall_time);
-            fputs(",\"tokens_per_call\":", f);
-            sd_json_num(f, o->x.tokens_per_call);
-            fputs(",\"speedup\":", f);
-            sd_json_num(f, o->x.speedup);
-            fputs(",\"leviathan_tokens_per_call\":", f);
-            sd_json_num(f, o->x.leviathan_tokens_per_call);
-            fputs(",\"leviathan_speedup\":", f);
-            sd_json_num(f, o->x.leviathan_speedup);
-            fputs(",\"accepted_per_call\":", f);
-            sd_json_num(f, o->accepted);
+            const sd_kv kv[] = {
+                SD_KV_I("gamma", o->x.gamma),
+                SD_KV_N("expected_calls", o->x.calls),
+                SD_KV_N("draft_steps", o->x.draft_steps),
+                SD_KV_N("wall_time", o->x.wall_time),
+                SD_KV_N("tokens_per_call", o->x.tokens_per_call),
+                SD_KV_N("speedup", o->x.speedup),
+                SD_KV_N("leviathan_tokens_per_call", o->x.leviathan_tokens_per_call),
+                SD_KV_N("leviathan_speedup", o->x.leviathan_speedup),
+                SD_KV_N("accepted_per_call", o->accepted)};
+            fputs(i ? ",{" : "{", f);
+            sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
             json_row_sim(f, o);
-            fputc('}', f);
         }
         fputc(']', f);
         if (pol != NULL) {
-            fputs(",\"policy\":{\"wall_time\":", f);
-            sd_json_num(f, pol->x.wall_time);
-            fputs(",\"speedup\":", f);
-            sd_json_num(f, T / pol->x.wall_time);
-            fputs(",\"expected_calls\":", f);
-            sd_json_num(f, pol->x.calls);
-            fputs(",\"draft_steps\":", f);
-            sd_json_num(f, pol->x.draft_steps);
-            fprintf(f, ",\"gamma_max\":%zu", gmax);
+            const sd_kv kv[] = {SD_KV_N("wall_time", pol->x.wall_time),
+                                SD_KV_N("speedup", T / pol->x.wall_time),
+                                SD_KV_N("expected_calls", pol->x.calls),
+                                SD_KV_N("draft_steps", pol->x.draft_steps),
+                                SD_KV_I("gamma_max", gmax)};
+            fputs(",\"policy\":{", f);
+            sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
             json_row_sim(f, pol);
-            fputc('}', f);
         }
-        fputs(",\"mean_acceptance\":", f);
-        sd_json_num(f, mean_accept);
-        fprintf(f, ",\"vocab\":%zu,\"horizon\":%zu", m->V, m->T);
-        if (rows[0].have_sim)
-            fprintf(f, ",\"runs\":%zu,\"seed\":%llu", c->mc.runs, (unsigned long long)c->mc.seed);
+        sd_json_members(f, tail, rows[0].have_sim ? 5 : 3, 1);
         sd_cli_json_provenance(f, c, rows[0].have_sim);
         fputs("}\n", f);
         return;
@@ -251,14 +228,6 @@ static void report(FILE *f, const sd_cli *c, const sd_model *m, const char *veri
     }
 }
 
-/* Ends in ".npy" (case-insensitive). */
-static int is_npy(const char *s)
-{
-    size_t n = strlen(s);
-    return n >= 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'n' &&
-           tolower((unsigned char)s[n - 2]) == 'p' && tolower((unsigned char)s[n - 1]) == 'y';
-}
-
 /* Write the policy; returns the exit code. */
 static int write_policy(const sd_cli *c, const char *path, const sd_model *m,
                         const uint16_t *pol, const double *J, size_t gmax, double cost)
@@ -267,7 +236,7 @@ static int write_policy(const sd_cli *c, const char *path, const sd_model *m,
     sd_error err;
     size_t i, t, s;
     sd_error_clear(&err);
-    if (is_npy(path)) {
+    if (sd_cli_is_npy(path)) {
         size_t shape[2] = {T, V};
         double *d = malloc(T * V * sizeof *d);
         sd_status st;
@@ -315,13 +284,6 @@ static int check(sd_cli *c, void *arg)
     size_t i;
     if (a->ng == 0)
         return sd_cli_usage_error(c, "--gamma LIST is required (e.g. --gamma 1,2,4,8)");
-    for (i = 0; i < a->ng; i++)
-        if (a->gam[i] > SD_CALLS_MAX_GAMMA)
-            return sd_cli_usage_error(c, "--gamma: entry %zu is %zu, above the limit %d", i + 1,
-                                      a->gam[i], SD_CALLS_MAX_GAMMA);
-    if (a->gmax > SD_CALLS_MAX_GAMMA)
-        return sd_cli_usage_error(c, "--gamma-max: %zu is above the limit %d", a->gmax,
-                                  SD_CALLS_MAX_GAMMA);
     if (strcmp(a->verify, "token") == 0)
         a->block = 0;
     else if (strcmp(a->verify, "block") == 0)
@@ -462,12 +424,13 @@ int sd_cmd_calls(int argc, char **argv)
 {
     args a;
     const sd_arg opts[] = {
-        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, CALLS_MAX_LIST, 1, 0, NULL, NULL},
+        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, CALLS_MAX_LIST, 1, SD_CALLS_MAX_GAMMA, NULL,
+         NULL},
         {"verify", SD_ARG_STRING, &a.verify, NULL, 0, 0, 0, NULL, NULL},
         {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL, NULL},
         {"policy", SD_ARG_FLAG, &a.want_policy, NULL, 1, 0, 0, NULL, NULL},
-        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, 0, NULL, NULL},
-        {"policy-out", SD_ARG_STRING, &a.policy_out, NULL, 0, 0, 0, NULL, NULL},
+        {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, SD_CALLS_MAX_GAMMA, NULL, NULL},
+        {"policy-out", SD_ARG_OUTPUT, &a.policy_out, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec calls", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 1, 0, 0, opts, check,

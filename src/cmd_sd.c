@@ -40,24 +40,12 @@ typedef struct {
     const char *dout, *tout;
 } random_args;
 
-static int family_arg(sd_cli *c, const char *arg, void *dest)
-{
-    (void)dest;
-    return sd_cli_option(c, SD_OPT_FAMILY, arg) < 0 ? -1 : 0;
-}
-
 static int random_check(sd_cli *c, void *arg)
 {
     const random_args *a = arg;
     if (a->V == 0 || c->horizon == 0 || a->dout == NULL || a->tout == NULL)
         return sd_cli_usage_error(c, "--vocab, --horizon, --draft-out and --target-out "
                                      "are required");
-    if (sd_cli_same_path(a->dout, a->tout))
-        return sd_cli_usage_error(c, "--draft-out '%s' and --target-out '%s' name the same "
-                                  "file", a->dout, a->tout);
-    if (sd_cli_check_output(c, "--draft-out", a->dout, NULL, 0) != 0 ||
-        sd_cli_check_output(c, "--target-out", a->tout, NULL, 0) != 0)
-        return 2;
     {
         /* the kernels in memory: draft and target */
         double kern = (double)a->V * (double)a->V * (c->stationary ? 1.0 : (double)c->horizon);
@@ -96,12 +84,12 @@ int sd_cmd_random(int argc, char **argv)
     const sd_arg opts[] = {
         {"vocab", SD_ARG_SIZE, &a.V, NULL, 1, 0, 0, NULL, NULL},
         {"horizon", SD_ARG_SIZE, &c.horizon, NULL, 1, 0, 0, NULL, NULL},
-        {"family", SD_ARG_FN, NULL, NULL, 0, 0, 0, family_arg, NULL},
+        {"family", SD_ARG_SHARED, NULL, NULL, SD_OPT_FAMILY, 0, 0, NULL, NULL},
         {"alpha", SD_ARG_DOUBLE, &c.alpha, NULL, 0, 1e-300, 1e300, NULL, NULL},
         {"stationary", SD_ARG_FLAG, &c.stationary, NULL, 1, 0, 0, NULL, NULL},
         {"seed", SD_ARG_U64, &c.model_seed, NULL, 0, 0, 0, NULL, NULL},
-        {"draft-out", SD_ARG_STRING, &a.dout, NULL, 0, 0, 0, NULL, NULL},
-        {"target-out", SD_ARG_STRING, &a.tout, NULL, 0, 0, 0, NULL, NULL},
+        {"draft-out", SD_ARG_OUTPUT, &a.dout, NULL, 0, 0, 0, NULL, NULL},
+        {"target-out", SD_ARG_OUTPUT, &a.tout, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec random", random_help, 0, 0, 0, 0, 0, opts, random_check,
                           random_run};
@@ -155,6 +143,11 @@ typedef struct {
     const char *control_name; /* simulate --control */
     size_t control;
 } algo_args;
+
+/* The --algo and --drafts options of rejections and simulate. */
+#define ALGO_ARGS(a)                                                                       \
+    {"algo", SD_ARG_RULE, &(a).algo, NULL, 0, 0, 0, NULL, NULL},                           \
+    {"drafts", SD_ARG_SIZE, &(a).M, NULL, 1, 0, 0, NULL, NULL}
 
 /* ---- specdec rejections -------------------------------------------------- */
 
@@ -240,8 +233,7 @@ int sd_cmd_rejections(int argc, char **argv)
 {
     algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
     const sd_arg opts[] = {
-        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL, NULL},
-        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL, NULL},
+        ALGO_ARGS(a),
         {"pmf", SD_ARG_FLAG, &a.pmf, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec rejections", rejections_help, SD_PROG_MODEL | SD_PROG_OUTPUT,
@@ -296,9 +288,13 @@ static int simulate_run(sd_cli *c, const sd_model *m, void *arg)
             return 2;
     }
     sd_error_clear(&err);
-    if (sd_rule_exact(a->algo, m, a->M, &exact, &var, &err) != SD_OK ||
-        sd_rule_sim_alloc(&as, a->algo, m, a->M, a->control, &err) != SD_OK)
+    if (sd_rule_exact(a->algo, m, a->M, &exact, &var, &err) != SD_OK)
         return sd_cli_fail(c, &err);
+    if (sd_rule_sim_alloc(&as, a->algo, m, a->M, a->control, &err) != SD_OK) {
+        char what[96];
+        snprintf(what, sizeof what, "--algo %s --drafts %zu", a->algo->name, a->M);
+        return sd_cli_fail_opt(c, what, &err);
+    }
     sim = sd_rule_sim_get(as);
     rc = sd_mc_run(&c->mc, m->T, m->V, &sim, &res, &err);
     sd_rule_sim_free(as);
@@ -346,8 +342,7 @@ int sd_cmd_simulate(int argc, char **argv)
 {
     algo_args a = {&sd_rule_sd, 1, 0, "none", 0};
     const sd_arg opts[] = {
-        {"algo", SD_ARG_RULE, &a.algo, NULL, 0, 0, 0, NULL, NULL},
-        {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL, NULL},
+        ALGO_ARGS(a),
         {"control", SD_ARG_STRING, &a.control_name, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"specdec simulate", simulate_help,

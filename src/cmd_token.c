@@ -2,19 +2,19 @@
  * one draft/target token pair: RRS with and without replacement, K-SEQ,
  * ERSD, the optimal transport bound alpha*_k (sorted-prefix form, any V)
  * and the membership upper bound, k = 1..K. */
-#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "alloc.h"
-#include "cli.h"
+#include "block.h"
 #include "cmds.h"
 #include "ersd.h"
 #include "kseq.h"
 #include "npy.h"
 #include "otbound.h"
+#include "prog.h"
 #include "rrs.h"
 #include "rrswor.h"
 #include "step.h"
@@ -31,8 +31,8 @@
 #define TOKEN_ERSD_MAX_WORK 1e7
 /* Largest --drafts accepted. */
 #define TOKEN_MAX_K 1000
-
-enum { OPT_P = SD_OPT_FIRST_LOCAL, OPT_Q, OPT_DRAFTS, OPT_LP };
+/* Most draft lengths in one --gamma list of specdec block. */
+#define BLOCK_MAX_LIST 64
 
 static void help(void)
 {
@@ -59,19 +59,6 @@ static void help(void)
            "files); they are then renormalised.  ERSD is null when V^2 K > %.0e.\n\n",
            SD_RRS_WOR_MAX_WORK, TOKEN_MAX_K, SD_OT_MINCUT_MAX_V, SD_OT_LP_MAX_VARS,
            TOKEN_SUM_TOL, TOKEN_SUM_TOL_F32, TOKEN_ERSD_MAX_WORK);
-    fputs("  --format F           table (default), json or tsv\n"
-          "  --output FILE        write there (atomically) instead of standard output\n"
-          "  --help, --version    this help; the version\n"
-          "Exit status: 0 done, 2 usage or input error, 3 internal error.\n",
-          stdout);
-}
-
-/* Ends in ".npy" (case-insensitive). */
-static int is_npy(const char *s)
-{
-    size_t n = strlen(s);
-    return n >= 4 && s[n - 4] == '.' && tolower((unsigned char)s[n - 3]) == 'n' &&
-           tolower((unsigned char)s[n - 2]) == 'p' && tolower((unsigned char)s[n - 1]) == 'y';
 }
 
 /* Read a distribution from a list or a .npy file into a new array
@@ -83,7 +70,7 @@ static int read_dist(const sd_cli *c, const char *opt, const char *arg, double *
     size_t n = 1, i;
     const char *s;
     *out = NULL;
-    if (is_npy(arg)) {
+    if (sd_cli_is_npy(arg)) {
         sd_array a;
         sd_error err;
         sd_error_clear(&err);
@@ -201,6 +188,13 @@ static void provenance_json(FILE *f, const sd_cli *c, const char *ps, const char
     sd_json_num(f, TOKEN_ERSD_EPSREL);
 }
 
+static void provenance_comments(FILE *f, const sd_cli *c, const char *ps, const char *qs,
+                                size_t V)
+{
+    fprintf(f, "# %s %s\n# command: %s\n# p: %s\n# q: %s\n# vocab: %zu\n", c->prog,
+            PACKAGE_VERSION, c->command, ps, qs, V);
+}
+
 /* A number for table/TSV output ('-' for not computed). */
 static void num(FILE *f, double x, int width)
 {
@@ -210,9 +204,20 @@ static void num(FILE *f, double x, int width)
         fprintf(f, "%*.*g", width, width > 0 ? 12 : 17, x);
 }
 
+/* The numbers of a row in the order of the TSV columns: rrs, rrs_wor,
+ * kseq, ersd, optimal, upper, kseq_rho, ersd_abserr, optimal_mincut,
+ * optimal_lp. */
+static void row_values(const token_row *r, double *v)
+{
+    const double w[10] = {r->rrs,      r->rrs_wor, r->kseq,       r->ersd,   r->opt,
+                          r->upper,    r->kseq_rho, r->ersd_err, r->opt_mincut, r->opt_lp};
+    memcpy(v, w, sizeof w);
+}
+
 static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, size_t V,
                    double tv, const token_row *rows, size_t K, int want_lp)
 {
+    const int tsv = c->format == SD_FMT_TSV;
     size_t i;
     if (c->format == SD_FMT_JSON) {
         fputs("{\"tv\":", f);
@@ -220,28 +225,15 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
         fputs(",\"rows\":[", f);
         for (i = 0; i < K; i++) {
             const token_row *r = &rows[i];
-            fprintf(f, "%s{\"k\":%zu,\"rrs\":", i ? "," : "", r->k);
-            sd_json_num(f, r->rrs);
-            fputs(",\"kseq\":", f);
-            sd_json_num(f, r->kseq);
-            fputs(",\"ersd\":", f);
-            sd_json_num(f, r->ersd);
-            fputs(",\"optimal\":", f);
-            sd_json_num(f, r->opt);
-            fputs(",\"upper\":", f);
-            sd_json_num(f, r->upper);
-            fputs(",\"rrs_wor\":", f);
-            sd_json_num(f, r->rrs_wor);
-            fputs(",\"kseq_rho\":", f);
-            sd_json_num(f, r->kseq_rho);
-            fputs(",\"ersd_abserr\":", f);
-            sd_json_num(f, r->ersd_err);
-            if (want_lp) {
-                fputs(",\"optimal_mincut\":", f);
-                sd_json_num(f, r->opt_mincut);
-                fputs(",\"optimal_lp\":", f);
-                sd_json_num(f, r->opt_lp);
-            }
+            sd_kv kv[] = {SD_KV_I("k", r->k), SD_KV_N("rrs", r->rrs), SD_KV_N("kseq", r->kseq),
+                          SD_KV_N("ersd", r->ersd), SD_KV_N("optimal", r->opt),
+                          SD_KV_N("upper", r->upper), SD_KV_N("rrs_wor", r->rrs_wor),
+                          SD_KV_N("kseq_rho", r->kseq_rho),
+                          SD_KV_N("ersd_abserr", r->ersd_err),
+                          SD_KV_N("optimal_mincut", r->opt_mincut),
+                          SD_KV_N("optimal_lp", r->opt_lp)};
+            fputs(i ? ",{" : "{", f);
+            sd_json_members(f, kv, want_lp ? 11 : 9, 0);
             fputc('}', f);
         }
         fputc(']', f);
@@ -249,145 +241,118 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
         fputs("}\n", f);
         return;
     }
-    fprintf(f, "# %s %s\n# command: %s\n# p: %s\n# q: %s\n# vocab: %zu\n", c->prog,
-            PACKAGE_VERSION, c->command, ps, qs, V);
+    provenance_comments(f, c, ps, qs, V);
     fputs("# tv: ", f);
     sd_print_double(f, tv);
     fputc('\n', f);
     fprintf(f, "# acceptance probabilities; optimal = alpha*_k (sorted prefix), upper = "
                "sum_x min(q, 1-(1-p)^k), '-' = not computed\n");
-    if (c->format == SD_FMT_TSV) {
+    if (tsv) {
         fprintf(f, "k\trrs\trrs_wor\tkseq\tersd\toptimal\tupper\tkseq_rho\tersd_abserr%s\n",
                 want_lp ? "\toptimal_mincut\toptimal_lp" : "");
-        for (i = 0; i < K; i++) {
-            const token_row *r = &rows[i];
-            double v[10] = {r->rrs, r->rrs_wor, r->kseq, r->ersd, r->opt, r->upper,
-                            r->kseq_rho, r->ersd_err, r->opt_mincut, r->opt_lp};
-            size_t j;
-            fprintf(f, "%zu", r->k);
-            for (j = 0; j < (want_lp ? 10u : 8u); j++) {
-                fputc('\t', f);
-                num(f, v[j], 0);
-            }
-            fputc('\n', f);
-        }
-        return;
+    } else {
+        fprintf(f, "TV = %.12g (SD accepts with 1 - TV = %.12g)\n", tv, 1.0 - tv);
+        fprintf(f, "%4s %14s %14s %14s %14s %14s %14s %14s%s\n", "k", "rrs", "rrs_wor", "kseq",
+                "ersd", "optimal", "upper", "kseq_rho",
+                want_lp ? "  optimal_mincut     optimal_lp" : "");
     }
-    fprintf(f, "TV = %.12g (SD accepts with 1 - TV = %.12g)\n", tv, 1.0 - tv);
-    fprintf(f, "%4s %14s %14s %14s %14s %14s %14s %14s%s\n", "k", "rrs", "rrs_wor", "kseq",
-            "ersd", "optimal", "upper", "kseq_rho",
-            want_lp ? "  optimal_mincut     optimal_lp" : "");
     for (i = 0; i < K; i++) {
-        const token_row *r = &rows[i];
-        fprintf(f, "%4zu ", r->k);
-        num(f, r->rrs, 14);
-        fputc(' ', f);
-        num(f, r->rrs_wor, 14);
-        fputc(' ', f);
-        num(f, r->kseq, 14);
-        fputc(' ', f);
-        num(f, r->ersd, 14);
-        fputc(' ', f);
-        num(f, r->opt, 14);
-        fputc(' ', f);
-        num(f, r->upper, 14);
-        fputc(' ', f);
-        num(f, r->kseq_rho, 14);
-        if (want_lp) {
-            fprintf(f, "  ");
-            num(f, r->opt_mincut, 14);
-            fputc(' ', f);
-            num(f, r->opt_lp, 14);
+        double v[10];
+        size_t j;
+        row_values(&rows[i], v);
+        fprintf(f, tsv ? "%zu" : "%4zu", rows[i].k);
+        /* the table leaves out ersd_abserr; both the cross-checks without --lp */
+        for (j = 0; j < (want_lp ? 10u : 8u); j++) {
+            if (j == 7 && !tsv)
+                continue;
+            fputs(tsv ? "\t" : j == 8 ? "  " : " ", f);
+            num(f, v[j], tsv ? 0 : 14);
         }
         fputc('\n', f);
     }
 }
 
-int sd_cmd_token(int argc, char **argv)
-{
-    static const struct option opts[] = {
-        {"p", required_argument, 0, OPT_P},
-        {"q", required_argument, 0, OPT_Q},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"lp", no_argument, 0, OPT_LP},
-        {"format", required_argument, 0, SD_OPT_FORMAT},
-        {"output", required_argument, 0, SD_OPT_OUTPUT},
-        {"quiet", no_argument, 0, SD_OPT_QUIET},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    const char *ps = NULL, *qs = NULL;
-    double *p = NULL, *q = NULL;
-    size_t K = 4, Vp = 0, Vq = 0;
-    int opt, r, rc, want_lp = 0;
-    token_row *rows;
-    sd_out out;
+/* The options of token and block, and the work on the distributions. */
+typedef struct pq_args {
+    const char *ps, *qs;  /* --p, --q as given */
+    size_t K;             /* token: --drafts */
+    int want_lp;          /* token: --lp */
+    size_t gam[BLOCK_MAX_LIST], ng; /* block: --gamma */
+    /* compute and write the report; the exit code */
+    int (*work)(sd_cli *c, const struct pq_args *a, const double *p, const double *q, size_t V);
+} token_args;
 
-    sd_cli_init(&c, "specdec token", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_P: ps = optarg; break;
-        case OPT_Q: qs = optarg; break;
-        case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 1, &K))
-                return 2;
-            if (K > TOKEN_MAX_K)
-                return sd_cli_usage_error(&c, "--drafts: at most %d", TOKEN_MAX_K);
-            break;
-        case OPT_LP: want_lp = 1; break;
-        case '?': return sd_cli_bad_option(&c, argv);
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
+/* The --p and --q options of token and block (files are inputs). */
+#define PQ_ARGS(a)                                                                         \
+    {"p", SD_ARG_INPUT, &(a).ps, NULL, 0, 0, 0, NULL, NULL},                               \
+    {"q", SD_ARG_INPUT, &(a).qs, NULL, 0, 0, 0, NULL, NULL}
+
+/* The run function of token and block: read --p and --q (of the same
+ * length V), do the command's work on them; the exit code. */
+static int pq_run(sd_cli *c, const sd_model *unused, void *arg)
+{
+    const token_args *a = arg;
+    double *p = NULL, *q = NULL;
+    size_t V = 0, Vq = 0;
+    int rc;
+    (void)unused;
+    if ((rc = read_dist(c, "--p", a->ps, &p, &V)) == 0 &&
+        (rc = read_dist(c, "--q", a->qs, &q, &Vq)) == 0) {
+        if (V != Vq)
+            rc = sd_cli_usage_error(c, "--p has %zu entries but --q has %zu", V, Vq);
+        else
+            rc = a->work(c, a, p, q, V);
     }
-    if (optind < argc)
-        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (ps == NULL || qs == NULL)
-        return sd_cli_usage_error(&c, "--p and --q are required");
-    if ((rc = read_dist(&c, "--p", ps, &p, &Vp)) != 0)
-        return rc;
-    if ((rc = read_dist(&c, "--q", qs, &q, &Vq)) != 0) {
-        free(p);
-        return rc;
-    }
-    if (Vp != Vq) {
-        free(p);
-        free(q);
-        return sd_cli_usage_error(&c, "--p has %zu entries but --q has %zu", Vp, Vq);
-    }
-    rows = calloc(K, sizeof *rows);
-    if (rows == NULL) {
-        free(p);
-        free(q);
-        fprintf(stderr, "%s: out of memory\n", c.prog);
-        return 3;
-    }
-    rc = compute(&c, p, q, Vp, K, want_lp, rows);
-    if (rc == 0 && (rc = sd_out_open(&c, &out)) == 0) {
-        report(out.f, &c, ps, qs, Vp, sd_tv(p, q, Vp), rows, K, want_lp);
-        rc = sd_out_close(&c, &out, 1);
-    }
-    free(rows);
     free(p);
     free(q);
     return rc;
 }
 
+static int token_check(sd_cli *c, void *arg)
+{
+    const token_args *a = arg;
+    if (a->ps == NULL || a->qs == NULL)
+        return sd_cli_usage_error(c, "--p and --q are required");
+    return 0;
+}
+
+static int token_work(sd_cli *c, const token_args *a, const double *p, const double *q,
+                      size_t V)
+{
+    token_row *rows = calloc(a->K, sizeof *rows);
+    int rc = 0;
+    sd_out out;
+    if (rows == NULL) {
+        fprintf(stderr, "%s: out of memory\n", c->prog);
+        return 3;
+    }
+    rc = compute(c, p, q, V, a->K, a->want_lp, rows);
+    if (rc == 0 && (rc = sd_out_open(c, &out)) == 0) {
+        report(out.f, c, a->ps, a->qs, V, sd_tv(p, q, V), rows, a->K, a->want_lp);
+        rc = sd_out_close(c, &out, 1);
+    }
+    free(rows);
+    return rc;
+}
+
+int sd_cmd_token(int argc, char **argv)
+{
+    token_args a;
+    const sd_arg opts[] = {
+        PQ_ARGS(a),
+        {"drafts", SD_ARG_SIZE, &a.K, NULL, 1, 0, TOKEN_MAX_K, NULL, NULL},
+        {"lp", SD_ARG_FLAG, &a.want_lp, NULL, 1, 0, 0, NULL, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec token", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, token_check,
+                          pq_run};
+    sd_cli c;
+    memset(&a, 0, sizeof a);
+    a.K = 4;
+    a.work = token_work;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
+}
+
 /* ---- specdec block ------------------------------------------------------- */
-
-#include "block.h"
-
-/* Most draft lengths in one --gamma list of specdec block. */
-#define BLOCK_MAX_LIST 64
-
-enum { OPT_BGAMMA = SD_OPT_FIRST_LOCAL + 10 };
 
 static void block_help(void)
 {
@@ -402,112 +367,57 @@ static void block_help(void)
            "  --p LIST|FILE        draft distribution: comma-separated probabilities or a\n"
            "                       .npy file of shape (V,)\n"
            "  --q LIST|FILE        target distribution, likewise, of the same length\n"
-           "  --gamma LIST         draft lengths, comma-separated, each 1..%d\n",
+           "  --gamma LIST         draft lengths, comma-separated, each 1..%d\n\n",
            SD_BLOCK_MAX_WORK, SD_CALLS_MAX_GAMMA);
-    fputs("  --format F           table (default), json or tsv\n"
-          "  --output FILE        write there (atomically) instead of standard output\n"
-          "  --help, --version    this help; the version\n"
-          "Exit status: 0 done, 2 usage or input error, 3 internal error.\n",
-          stdout);
 }
 
-int sd_cmd_block(int argc, char **argv)
+static int block_check(sd_cli *c, void *arg)
 {
-    static const struct option opts[] = {
-        {"p", required_argument, 0, OPT_P},
-        {"q", required_argument, 0, OPT_Q},
-        {"gamma", required_argument, 0, OPT_BGAMMA},
-        {"format", required_argument, 0, SD_OPT_FORMAT},
-        {"output", required_argument, 0, SD_OPT_OUTPUT},
-        {"quiet", no_argument, 0, SD_OPT_QUIET},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
-    sd_cli c;
-    const char *ps = NULL, *qs = NULL;
-    double *p = NULL, *q = NULL, tb[BLOCK_MAX_LIST], tt[BLOCK_MAX_LIST];
-    size_t gam[BLOCK_MAX_LIST], ng = 0, Vp = 0, Vq = 0, i;
-    int opt, r, rc;
+    const token_args *a = arg;
+    if (a->ps == NULL || a->qs == NULL || a->ng == 0)
+        return sd_cli_usage_error(c, "--p, --q and --gamma are required");
+    return 0;
+}
+
+static int block_work(sd_cli *c, const token_args *a, const double *p, const double *q,
+                      size_t V)
+{
+    const size_t *gam = a->gam, ng = a->ng;
+    double tb[BLOCK_MAX_LIST], tt[BLOCK_MAX_LIST];
+    size_t i;
+    int rc = 0;
     sd_out out;
     sd_error err;
-
-    sd_cli_init(&c, "specdec block", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': block_help(); return 0;
-        case 'V': printf("%s (specdec) %s\n", c.prog, PACKAGE_VERSION); return 0;
-        case OPT_P: ps = optarg; break;
-        case OPT_Q: qs = optarg; break;
-        case OPT_BGAMMA:
-            if (sd_cli_size_list(&c, "--gamma", optarg, gam, BLOCK_MAX_LIST, &ng))
-                return 2;
-            for (i = 0; i < ng; i++)
-                if (gam[i] == 0 || gam[i] > SD_CALLS_MAX_GAMMA)
-                    return sd_cli_usage_error(&c, "--gamma: entry %zu is %zu: the draft "
-                                                  "length must be in 1..%d", i + 1, gam[i],
-                                              SD_CALLS_MAX_GAMMA);
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (optind < argc)
-        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (ps == NULL || qs == NULL || ng == 0)
-        return sd_cli_usage_error(&c, "--p, --q and --gamma are required");
-    if ((rc = read_dist(&c, "--p", ps, &p, &Vp)) != 0)
-        return rc;
-    if ((rc = read_dist(&c, "--q", qs, &q, &Vq)) != 0) {
-        free(p);
-        return rc;
-    }
-    if (Vp != Vq) {
-        free(p);
-        free(q);
-        return sd_cli_usage_error(&c, "--p has %zu entries but --q has %zu", Vp, Vq);
-    }
-    for (i = 0; i < ng; i++)
-        if (pow((double)Vp, (double)gam[i] + 1.0) > SD_BLOCK_MAX_WORK) {
-            free(p);
-            free(q);
-            return sd_cli_usage_error(&c, "--gamma %zu: exact block verification enumerates "
-                                          "V^gamma blocks, V^(gamma+1) = %.3g for V = %zu: "
-                                          "above the limit of %.0e", gam[i],
-                                      pow((double)Vp, (double)gam[i] + 1.0), Vp,
-                                      SD_BLOCK_MAX_WORK);
-        }
+    for (i = 0; i < ng && rc == 0; i++)
+        if (pow((double)V, (double)gam[i] + 1.0) > SD_BLOCK_MAX_WORK)
+            rc = sd_cli_usage_error(c, "--gamma %zu: exact block verification enumerates "
+                                       "V^gamma blocks, V^(gamma+1) = %.3g for V = %zu: "
+                                       "above the limit of %.0e", gam[i],
+                                    pow((double)V, (double)gam[i] + 1.0), V,
+                                    SD_BLOCK_MAX_WORK);
     sd_error_clear(&err);
-    for (i = 0; i < ng; i++)
-        if (sd_block_token(p, q, Vp, gam[i], &tb[i], &tt[i], &err) != SD_OK) {
-            free(p);
-            free(q);
-            return sd_cli_fail(&c, &err);
-        }
-    if ((rc = sd_out_open(&c, &out)) == 0) {
+    for (i = 0; i < ng && rc == 0; i++)
+        if (sd_block_token(p, q, V, gam[i], &tb[i], &tt[i], &err) != SD_OK)
+            rc = sd_cli_fail(c, &err);
+    if (rc == 0 && (rc = sd_out_open(c, &out)) == 0) {
         FILE *f = out.f;
-        if (c.format == SD_FMT_JSON) {
+        if (c->format == SD_FMT_JSON) {
             fputs("{\"rows\":[", f);
             for (i = 0; i < ng; i++) {
-                fprintf(f, "%s{\"gamma\":%zu,\"token_accepted\":", i ? "," : "", gam[i]);
-                sd_json_num(f, tt[i]);
-                fputs(",\"block_accepted\":", f);
-                sd_json_num(f, tb[i]);
+                sd_kv kv[] = {SD_KV_I("gamma", gam[i]), SD_KV_N("token_accepted", tt[i]),
+                              SD_KV_N("block_accepted", tb[i])};
+                fputs(i ? ",{" : "{", f);
+                sd_json_members(f, kv, 3, 0);
                 fputc('}', f);
             }
             fputs("],\"tv\":", f);
-            sd_json_num(f, sd_tv(p, q, Vp));
-            provenance_json(f, &c, ps, qs, Vp);
+            sd_json_num(f, sd_tv(p, q, V));
+            provenance_json(f, c, a->ps, a->qs, V);
             fputs("}\n", f);
         } else {
-            fprintf(f, "# %s %s\n# command: %s\n# p: %s\n# q: %s\n# vocab: %zu\n", c.prog,
-                    PACKAGE_VERSION, c.command, ps, qs, Vp);
+            provenance_comments(f, c, a->ps, a->qs, V);
             fprintf(f, "# expected drafts accepted per target call, context-free p and q\n");
-            if (c.format == SD_FMT_TSV) {
+            if (c->format == SD_FMT_TSV) {
                 fputs("gamma\ttoken_accepted\tblock_accepted\n", f);
                 for (i = 0; i < ng; i++)
                     fprintf(f, "%zu\t%.17g\t%.17g\n", gam[i], tt[i], tb[i]);
@@ -517,9 +427,23 @@ int sd_cmd_block(int argc, char **argv)
                     fprintf(f, "%5zu %16.12g %16.12g\n", gam[i], tt[i], tb[i]);
             }
         }
-        rc = sd_out_close(&c, &out, 1);
+        rc = sd_out_close(c, &out, 1);
     }
-    free(p);
-    free(q);
     return rc;
+}
+
+int sd_cmd_block(int argc, char **argv)
+{
+    token_args a;
+    const sd_arg opts[] = {
+        PQ_ARGS(a),
+        {"gamma", SD_ARG_SIZE_LIST, a.gam, &a.ng, BLOCK_MAX_LIST, 1, SD_CALLS_MAX_GAMMA, NULL,
+         NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec block", block_help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts,
+                          block_check, pq_run};
+    sd_cli c;
+    memset(&a, 0, sizeof a);
+    a.work = block_work;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -5,17 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "prog.h"
 #include "trace.h"
 #include "tracefile.h"
 #include "transform.h"
-
-enum {
-    OPT_DLOG = SD_OPT_FIRST_LOCAL, OPT_TLOG, OPT_TOKENS, OPT_PROBS, OPT_TEMP, OPT_TOPK,
-    OPT_TOPP, OPT_MINP, OPT_DTEMP, OPT_DTOPK, OPT_DTOPP, OPT_DMINP, OPT_GAMMA, OPT_COST,
-    OPT_DRAFTS, OPT_PERPOS, OPT_PMIN, OPT_PITBINS, OPT_PMF
-};
 
 #define TRACE_DEFAULT_DRAFTS 4
 
@@ -65,13 +59,9 @@ static void help(void)
            "  --threads N          threads (default: all cores); results do not depend on it\n",
            SD_TRACE_SUM_TOL_F64, SD_TRACE_SUM_TOL_F32, SD_TRACE_SUM_TOL_F16,
            SD_TRACE_MAX_GAMMA, TRACE_DEFAULT_DRAFTS, SD_TRACE_MAX_DRAFTS, SD_DEFAULT_SEED);
-    fputs("  --format F           table (default), json or tsv\n"
-          "  --output FILE        write there (atomically) instead of standard output\n"
-          "  --quiet              no progress line\n"
-          "  --help, --version    this help; the version\n"
-          "Exit status: 0 done and the tokens conform to the target distributions, 1 they do\n"
-          "not (zero-probability tokens, surprisal z-test or randomised PIT chi-square; the\n"
-          "report is still written), 2 usage or input error, 3 internal error.\n",
+    fputs("The check of this command is that the tokens conform to the target\n"
+          "distributions: exit status 1 when they do not (zero-probability tokens,\n"
+          "surprisal z-test or randomised PIT chi-square; the report is still written).\n\n",
           stdout);
 }
 
@@ -92,14 +82,13 @@ static int visit(void *arg, size_t b, size_t t, size_t token, const sd_trace_pos
     return 0;
 }
 
-static void json_sampling(FILE *f, const sd_sampling *s)
+/* lead, then the object {temperature, top_k, top_p, min_p}. */
+static void json_sampling(FILE *f, const char *lead, const sd_sampling *s)
 {
-    fputs("{\"temperature\":", f);
-    sd_json_num(f, s->temperature);
-    fprintf(f, ",\"top_k\":%zu,\"top_p\":", s->top_k);
-    sd_json_num(f, s->top_p);
-    fputs(",\"min_p\":", f);
-    sd_json_num(f, s->min_p);
+    const sd_kv kv[] = {SD_KV_N("temperature", s->temperature), SD_KV_I("top_k", s->top_k),
+                        SD_KV_N("top_p", s->top_p), SD_KV_N("min_p", s->min_p)};
+    fputs(lead, f);
+    sd_json_members(f, kv, 4, 0);
     fputc('}', f);
 }
 
@@ -108,7 +97,6 @@ typedef struct {
     int probs;
     sd_sampling ds, ts;
     sd_trace_opts o;
-    double p_min;
 } trace_args;
 
 static void provenance_comments(FILE *f, const sd_cli *c, const trace_args *a,
@@ -130,122 +118,72 @@ static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_
                         const sd_trace_result *r, int pass, const char *failed)
 {
     size_t i;
-    fprintf(f, "{\"sequences\":%zu,\"positions\":%zu,\"tv_sum\":", r->sequences, r->positions);
-    sd_json_num(f, r->tv_sum);
-    fputs(",\"tv_sum_stderr\":", f);
-    sd_json_num(f, r->tv_sum_stderr);
-    fputs(",\"r_sum\":", f);
-    sd_json_num(f, r->r_sum);
-    fputs(",\"mean_acceptance\":", f);
-    sd_json_num(f, r->mean_acceptance);
+    const double zero[2] = {(double)r->zero_b, (double)r->zero_t};
+    const double worst[2] = {(double)r->worst_pos_b, (double)r->worst_pos_t};
+    const sd_kv head[] = {
+        SD_KV_I("sequences", r->sequences), SD_KV_I("positions", r->positions),
+        SD_KV_N("tv_sum", r->tv_sum), SD_KV_N("tv_sum_stderr", r->tv_sum_stderr),
+        SD_KV_N("r_sum", r->r_sum), SD_KV_N("mean_acceptance", r->mean_acceptance)};
+    const sd_kv conf[] = {
+        SD_KV_B("pass", pass), SD_KV_I("zero_prob_tokens", r->zero_prob),
+        SD_KV_N("surprisal_z", r->surprisal_z), SD_KV_N("pit_p", r->pit_p),
+        SD_KV_SN("failed", failed), SD_KV_A("first_zero_prob_token", zero, 2),
+        SD_KV_N("surprisal", r->surprisal), SD_KV_N("surprisal_mean", r->surprisal_mean),
+        SD_KV_N("surprisal_sd", sqrt(r->surprisal_var)),
+        SD_KV_I("strongest_sequence", r->worst_b), SD_KV_N("strongest_sequence_z", r->worst_b_z),
+        SD_KV_A("strongest_position", worst, 2), SD_KV_N("strongest_position_z", r->worst_pos_z),
+        SD_KV_I("pit_bins", r->pit_bins), SD_KV_N("pit_chi2", r->pit_chi2),
+        SD_KV_I("pit_worst_bin", r->pit_worst_bin), SD_KV_N("pit_worst_z", r->pit_worst_z),
+        SD_KV_N("z_max", c->mc.z_max), SD_KV_N("p_min", c->mc.p_min)};
+    const sd_kv tail[] = {
+        SD_KV_N("r_sum_stderr", r->r_sum_stderr), SD_KV_N("tv_total", r->tv_total),
+        SD_KV_N("r_total", r->r_total), SD_KV_N("rejections_variance", r->rej_var),
+        r->pmf ? (sd_kv)SD_KV_A("rejections_pmf", r->pmf, r->pmf_len)
+               : (sd_kv)SD_KV_SN("rejections_pmf", NULL),
+        SD_KV_I("vocab", tf->V), SD_KV_I("max_length", tf->N), SD_KV_I("drafts", a->o.K),
+        SD_KV_N("cost", a->o.cost)};
+    const sd_kv files[] = {
+        SD_KV_S("draft_logits", a->dlog), SD_KV_S("target_logits", a->tlog),
+        SD_KV_S("tokens", a->tokens), SD_KV_B("probs", a->probs)};
+    fputc('{', f);
+    sd_json_members(f, head, sizeof head / sizeof head[0], 0);
     fputs(",\"rows\":[", f);
     for (i = 0; i < r->ngamma; i++) {
         const sd_trace_gamma_row *g = &r->rows[i];
-        fprintf(f, "%s{\"gamma\":%zu,\"expected_calls\":", i ? "," : "", g->gamma);
-        sd_json_num(f, g->calls);
-        fputs(",\"tokens_per_call\":", f);
-        sd_json_num(f, g->tokens_per_call);
-        fputs(",\"speedup\":", f);
-        sd_json_num(f, g->speedup);
-        fputs(",\"leviathan_tokens_per_call\":", f);
-        sd_json_num(f, g->leviathan_tokens_per_call);
-        fputs(",\"expected_calls_stderr\":", f);
-        sd_json_num(f, g->calls_stderr);
-        fputs(",\"draft_steps\":", f);
-        sd_json_num(f, g->draft_steps);
-        fputs(",\"wall_time\":", f);
-        sd_json_num(f, g->wall_time);
-        fputs(",\"leviathan_speedup\":", f);
-        sd_json_num(f, g->leviathan_speedup);
+        const sd_kv kv[] = {
+            SD_KV_I("gamma", g->gamma), SD_KV_N("expected_calls", g->calls),
+            SD_KV_N("tokens_per_call", g->tokens_per_call), SD_KV_N("speedup", g->speedup),
+            SD_KV_N("leviathan_tokens_per_call", g->leviathan_tokens_per_call),
+            SD_KV_N("expected_calls_stderr", g->calls_stderr),
+            SD_KV_N("draft_steps", g->draft_steps), SD_KV_N("wall_time", g->wall_time),
+            SD_KV_N("leviathan_speedup", g->leviathan_speedup)};
+        fputs(i ? ",{" : "{", f);
+        sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
         fputc('}', f);
     }
     fputs("],\"multidraft\":[", f);
     for (i = 0; i < r->K; i++) {
         const sd_trace_md_row *m = &r->md[i];
-        fprintf(f, "%s{\"k\":%zu,\"rrs\":", i ? "," : "", m->k);
-        sd_json_num(f, m->rrs);
-        fputs(",\"rrs_wor\":", f);
-        sd_json_num(f, m->rrs_wor);
-        fputs(",\"kseq\":", f);
-        sd_json_num(f, m->kseq);
-        fputs(",\"optimal\":", f);
-        sd_json_num(f, m->optimal);
-        fputs(",\"batch_expected_rejections\":", f);
-        sd_json_num(f, m->batch_rejections);
-        fputs(",\"batch_expected_rejections_stderr\":", f);
-        sd_json_num(f, m->batch_rejections_stderr);
+        const sd_kv kv[] = {
+            SD_KV_I("k", m->k), SD_KV_N("rrs", m->rrs), SD_KV_N("rrs_wor", m->rrs_wor),
+            SD_KV_N("kseq", m->kseq), SD_KV_N("optimal", m->optimal),
+            SD_KV_N("batch_expected_rejections", m->batch_rejections),
+            SD_KV_N("batch_expected_rejections_stderr", m->batch_rejections_stderr)};
+        fputs(i ? ",{" : "{", f);
+        sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
         fputc('}', f);
     }
-    fprintf(f, "],\"conformance\":{\"pass\":%s,\"zero_prob_tokens\":%zu,\"surprisal_z\":",
-            pass ? "true" : "false", r->zero_prob);
-    sd_json_num(f, r->surprisal_z);
-    fputs(",\"pit_p\":", f);
-    sd_json_num(f, r->pit_p);
-    fputs(",\"failed\":", f);
-    if (failed)
-        sd_json_str(f, failed);
-    else
-        fputs("null", f);
-    if (r->zero_prob)
-        fprintf(f, ",\"first_zero_prob_token\":[%zu,%zu]", r->zero_b, r->zero_t);
-    fputs(",\"surprisal\":", f);
-    sd_json_num(f, r->surprisal);
-    fputs(",\"surprisal_mean\":", f);
-    sd_json_num(f, r->surprisal_mean);
-    fputs(",\"surprisal_sd\":", f);
-    sd_json_num(f, sqrt(r->surprisal_var));
-    fprintf(f, ",\"strongest_sequence\":%zu,\"strongest_sequence_z\":", r->worst_b);
-    sd_json_num(f, r->worst_b_z);
-    fprintf(f, ",\"strongest_position\":[%zu,%zu],\"strongest_position_z\":", r->worst_pos_b,
-            r->worst_pos_t);
-    sd_json_num(f, r->worst_pos_z);
-    fprintf(f, ",\"pit_bins\":%zu,\"pit_chi2\":", r->pit_bins);
-    sd_json_num(f, r->pit_chi2);
-    fprintf(f, ",\"pit_worst_bin\":%zu,\"pit_worst_z\":", r->pit_worst_bin);
-    sd_json_num(f, r->pit_worst_z);
-    fputs(",\"z_max\":", f);
-    sd_json_num(f, c->mc.z_max);
-    fputs(",\"p_min\":", f);
-    sd_json_num(f, a->p_min);
-    fputs("},\"r_sum_stderr\":", f);
-    sd_json_num(f, r->r_sum_stderr);
-    fputs(",\"tv_total\":", f);
-    sd_json_num(f, r->tv_total);
-    fputs(",\"r_total\":", f);
-    sd_json_num(f, r->r_total);
-    fputs(",\"rejections_variance\":", f);
-    sd_json_num(f, r->rej_var);
-    fputs(",\"rejections_pmf\":", f);
-    if (r->pmf) {
-        fputc('[', f);
-        for (i = 0; i < r->pmf_len; i++) {
-            if (i)
-                fputc(',', f);
-            sd_json_num(f, r->pmf[i]);
-        }
-        fputc(']', f);
-    } else {
-        fputs("null", f);
-    }
-    fprintf(f, ",\"vocab\":%zu,\"max_length\":%zu,\"drafts\":%zu,\"cost\":", tf->V, tf->N,
-            a->o.K);
-    sd_json_num(f, a->o.cost);
-    fputs(",\"program\":", f);
-    sd_json_str(f, c->prog);
-    fputs(",\"version\":", f);
-    sd_json_str(f, PACKAGE_VERSION);
-    fputs(",\"command\":", f);
-    sd_json_str(f, c->command);
-    fputs(",\"draft_logits\":", f);
-    sd_json_str(f, a->dlog);
-    fputs(",\"target_logits\":", f);
-    sd_json_str(f, a->tlog);
-    fputs(",\"tokens\":", f);
-    sd_json_str(f, a->tokens);
-    fprintf(f, ",\"probs\":%s,\"sampling\":{\"target\":", a->probs ? "true" : "false");
-    json_sampling(f, &a->ts);
-    fputs(",\"draft\":", f);
-    json_sampling(f, &a->ds);
+    fputs("],\"conformance\":{", f);
+    /* the first zero-probability token only when there is one */
+    sd_json_members(f, conf, 5, 0);
+    sd_json_members(f, conf + (r->zero_prob ? 5 : 6), sizeof conf / sizeof conf[0] -
+                    (r->zero_prob ? 5 : 6), 1);
+    fputc('}', f);
+    sd_json_members(f, tail, sizeof tail / sizeof tail[0], 1);
+    sd_cli_json_program(f, c);
+    sd_json_members(f, files, sizeof files / sizeof files[0], 1);
+    json_sampling(f, ",\"sampling\":{\"target\":{", &a->ts);
+    json_sampling(f, ",\"draft\":{", &a->ds);
     fprintf(f, "},\"seed\":%llu}\n", (unsigned long long)a->o.seed);
 }
 
@@ -313,7 +251,7 @@ static void report_text(FILE *f, const sd_cli *c, const trace_args *a, const sd_
     fprintf(f, "  surprisal: %.6g against %.6g +- %.4g, z = %.3g (limit %g)\n", r->surprisal,
             r->surprisal_mean, sqrt(r->surprisal_var), r->surprisal_z, c->mc.z_max);
     fprintf(f, "  randomised PIT: chi-square %.4g on %zu bins, p = %.3g (limit %g)\n",
-            r->pit_chi2, r->pit_bins, r->pit_p, a->p_min);
+            r->pit_chi2, r->pit_bins, r->pit_p, c->mc.p_min);
     if (failed)
         fprintf(f, "  failed: %s\n", failed);
 }
@@ -341,68 +279,48 @@ static void conformance_message(const sd_cli *c, const sd_trace_result *r, const
                 r->pit_worst_z > 0 ? "more" : "fewer");
 }
 
-/* Parse one transform option into s; returns 0 or 2. */
-static int sampling_option(const sd_cli *c, int opt, const char *arg, sd_sampling *s,
-                           unsigned *given)
+/* Check the options together: the draft's transforms not given follow
+ * the target's; top-p in (0, 1]; PIT bins dividing 1024.  0 or 2. */
+static int trace_check(sd_cli *c, void *arg)
 {
-    int base = opt >= OPT_DTEMP ? opt - (OPT_DTEMP - OPT_TEMP) : opt;
-    const char *name = NULL;
-    int bad = 0;
-    switch (base) {
-    case OPT_TEMP:
-        name = opt >= OPT_DTEMP ? "--draft-temperature" : "--temperature";
-        bad = sd_cli_double(c, name, arg, 0.0, 1e300, &s->temperature);
-        break;
-    case OPT_TOPK:
-        name = opt >= OPT_DTEMP ? "--draft-top-k" : "--top-k";
-        bad = sd_cli_size(c, name, arg, 0, &s->top_k);
-        break;
-    case OPT_TOPP:
-        name = opt >= OPT_DTEMP ? "--draft-top-p" : "--top-p";
-        bad = sd_cli_double(c, name, arg, 0.0, 1.0, &s->top_p);
-        if (!bad && s->top_p <= 0.0) {
-            sd_cli_usage_error(c, "%s: must be in (0, 1], got %s", name, arg);
-            bad = 1;
-        }
-        break;
-    case OPT_MINP:
-        name = opt >= OPT_DTEMP ? "--draft-min-p" : "--min-p";
-        bad = sd_cli_double(c, name, arg, 0.0, 1.0, &s->min_p);
-        break;
-    }
-    *given |= 1u << (base - OPT_TEMP);
-    return bad ? 2 : 0;
+    trace_args *a = arg;
+    if (!a->dlog || !a->tlog || !a->tokens)
+        return sd_cli_usage_error(c, "--draft-logits, --target-logits and --tokens are "
+                                     "required (missing --%s)",
+                                  !a->dlog ? "draft-logits" : !a->tlog ? "target-logits"
+                                                                       : "tokens");
+    if (isnan(a->ds.temperature))
+        a->ds.temperature = a->ts.temperature;
+    if (a->ds.top_k == SIZE_MAX)
+        a->ds.top_k = a->ts.top_k;
+    if (isnan(a->ds.top_p))
+        a->ds.top_p = a->ts.top_p;
+    if (isnan(a->ds.min_p))
+        a->ds.min_p = a->ts.min_p;
+    if (a->ts.top_p <= 0.0 || a->ds.top_p <= 0.0)
+        return sd_cli_usage_error(c, "%s: must be in (0, 1], got 0",
+                                  a->ts.top_p <= 0.0 ? "--top-p" : "--draft-top-p");
+    if (a->o.pit_bins != 0 && 1024 % a->o.pit_bins != 0)
+        return sd_cli_usage_error(c, "--pit-bins: must divide 1024 (2, 4, 8, ..., 1024), got %zu",
+                                  a->o.pit_bins);
+    a->o.seed = c->mc.seed;
+    return 0;
 }
 
-int sd_cmd_trace(int argc, char **argv)
+/* Close the --per-position file (if open), committing it or not; the
+ * exit code. */
+static int perpos_close(const sd_cli *c, const trace_args *a, sd_out *tsv, int commit)
 {
-    static const struct option opts[] = {
-        {"draft-logits", required_argument, 0, OPT_DLOG},
-        {"target-logits", required_argument, 0, OPT_TLOG},
-        {"tokens", required_argument, 0, OPT_TOKENS},
-        {"probs", no_argument, 0, OPT_PROBS},
-        {"temperature", required_argument, 0, OPT_TEMP},
-        {"top-k", required_argument, 0, OPT_TOPK},
-        {"top-p", required_argument, 0, OPT_TOPP},
-        {"min-p", required_argument, 0, OPT_MINP},
-        {"draft-temperature", required_argument, 0, OPT_DTEMP},
-        {"draft-top-k", required_argument, 0, OPT_DTOPK},
-        {"draft-top-p", required_argument, 0, OPT_DTOPP},
-        {"draft-min-p", required_argument, 0, OPT_DMINP},
-        {"gamma", required_argument, 0, OPT_GAMMA},
-        {"cost", required_argument, 0, OPT_COST},
-        {"drafts", required_argument, 0, OPT_DRAFTS},
-        {"per-position", required_argument, 0, OPT_PERPOS},
-        {"p-min", required_argument, 0, OPT_PMIN},
-        {"pit-bins", required_argument, 0, OPT_PITBINS},
-        {"pmf-max", required_argument, 0, OPT_PMF},
-        {"seed", required_argument, 0, SD_OPT_SEED},
-        {"threads", required_argument, 0, SD_OPT_THREADS},
-        {"z", required_argument, 0, SD_OPT_Z},
-        SD_CLI_OUTPUT_OPTIONS,
-        {0, 0, 0, 0}};
-    sd_cli c;
-    trace_args a;
+    sd_cli c2 = *c;
+    if (a->perpos == NULL)
+        return 0;
+    c2.output = a->perpos;
+    return sd_out_close(&c2, tsv, commit);
+}
+
+static int trace_run(sd_cli *c, const sd_model *unused, void *arg)
+{
+    const trace_args *a = arg;
     sd_trace_file tf;
     sd_trace_stats *st = NULL;
     sd_trace_result res;
@@ -410,163 +328,109 @@ int sd_cmd_trace(int argc, char **argv)
     sd_error err;
     sd_out out, tsv;
     tsv_out tv = {NULL, 0};
-    unsigned dgiven = 0, tgiven = 0;
-    int opt, r, rc, pass;
+    int rc, pass;
     const char *failed = NULL;
-    size_t n;
-
-    memset(&a, 0, sizeof a);
-    sd_sampling_default(&a.ts);
-    sd_sampling_default(&a.ds);
-    sd_trace_opts_default(&a.o);
-    a.o.K = TRACE_DEFAULT_DRAFTS;
-    a.p_min = 1e-6;
-    sd_cli_init(&c, "specdec trace", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("specdec %s\n", PACKAGE_VERSION); return 0;
-        case OPT_DLOG: a.dlog = optarg; break;
-        case OPT_TLOG: a.tlog = optarg; break;
-        case OPT_TOKENS: a.tokens = optarg; break;
-        case OPT_PROBS: a.probs = 1; break;
-        case OPT_TEMP: case OPT_TOPK: case OPT_TOPP: case OPT_MINP:
-            if (sampling_option(&c, opt, optarg, &a.ts, &tgiven))
-                return 2;
-            break;
-        case OPT_DTEMP: case OPT_DTOPK: case OPT_DTOPP: case OPT_DMINP:
-            if (sampling_option(&c, opt, optarg, &a.ds, &dgiven))
-                return 2;
-            break;
-        case OPT_GAMMA:
-            if (sd_cli_size_list(&c, "--gamma", optarg, a.o.gamma, SD_TRACE_MAX_GAMMAS,
-                                 &a.o.ngamma))
-                return 2;
-            for (n = 0; n < a.o.ngamma; n++)
-                if (a.o.gamma[n] < 1 || a.o.gamma[n] > SD_TRACE_MAX_GAMMA)
-                    return sd_cli_usage_error(&c, "--gamma: each draft length must be in "
-                                                  "1..%d, got %zu", SD_TRACE_MAX_GAMMA,
-                                              a.o.gamma[n]);
-            break;
-        case OPT_COST:
-            if (sd_cli_double(&c, "--cost", optarg, 0.0, 1e300, &a.o.cost))
-                return 2;
-            break;
-        case OPT_DRAFTS:
-            if (sd_cli_size(&c, "--drafts", optarg, 0, &a.o.K))
-                return 2;
-            if (a.o.K > SD_TRACE_MAX_DRAFTS)
-                return sd_cli_usage_error(&c, "--drafts: at most %d, got %zu",
-                                          SD_TRACE_MAX_DRAFTS, a.o.K);
-            break;
-        case OPT_PERPOS: a.perpos = optarg; break;
-        case OPT_PMIN:
-            if (sd_cli_double(&c, "--p-min", optarg, 0.0, 1.0, &a.p_min))
-                return 2;
-            break;
-        case OPT_PITBINS:
-            if (sd_cli_size(&c, "--pit-bins", optarg, 2, &a.o.pit_bins))
-                return 2;
-            if (1024 % a.o.pit_bins != 0)
-                return sd_cli_usage_error(&c, "--pit-bins: must divide 1024 (2, 4, 8, ..., "
-                                              "1024), got %zu", a.o.pit_bins);
-            break;
-        case OPT_PMF:
-            if (sd_cli_size(&c, "--pmf-max", optarg, 0, &a.o.pmf_max))
-                return 2;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option (see --help)");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (optind < argc)
-        return sd_cli_usage_error(&c, "unexpected argument '%s'", argv[optind]);
-    if (!a.dlog || !a.tlog || !a.tokens)
-        return sd_cli_usage_error(&c, "--draft-logits, --target-logits and --tokens are "
-                                      "required (missing --%s)",
-                                  !a.dlog ? "draft-logits" : !a.tlog ? "target-logits"
-                                                                      : "tokens");
-    /* draft settings not given follow the target's */
-    if (!(dgiven & 1u))
-        a.ds.temperature = a.ts.temperature;
-    if (!(dgiven & 2u))
-        a.ds.top_k = a.ts.top_k;
-    if (!(dgiven & 4u))
-        a.ds.top_p = a.ts.top_p;
-    if (!(dgiven & 8u))
-        a.ds.min_p = a.ts.min_p;
-    a.o.seed = c.mc.seed;
+    (void)unused;
     sd_error_clear(&err);
-    if (sd_trace_file_open(&tf, a.dlog, a.tlog, a.tokens, a.probs, &err) != SD_OK)
-        return sd_cli_fail(&c, &err);
+    if (sd_trace_file_open(&tf, a->dlog, a->tlog, a->tokens, a->probs, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
     if (tf.positions == 0) {
         sd_trace_file_close(&tf);
-        return sd_cli_usage_error(&c, "%s: every sequence is empty (all tokens are -1)",
-                                  a.tokens);
+        return sd_cli_usage_error(c, "%s: every sequence is empty (all tokens are -1)",
+                                  a->tokens);
     }
-    if (sd_trace_stats_alloc(&st, &a.o, &err) != SD_OK) {
+    if (sd_trace_stats_alloc(&st, &a->o, &err) != SD_OK) {
         sd_trace_file_close(&tf);
-        return sd_cli_fail(&c, &err);
+        return sd_cli_fail(c, &err);
     }
-    if (a.perpos) {
-        sd_cli c2 = c;
-        c2.output = a.perpos;
+    if (a->perpos) {
+        sd_cli c2 = *c;
+        c2.output = a->perpos;
         if ((rc = sd_out_open(&c2, &tsv)) != 0) {
             sd_trace_stats_free(st);
             sd_trace_file_close(&tf);
             return rc;
         }
         tv.f = tsv.f;
-        provenance_comments(tsv.f, &c, &a, &tf);
+        provenance_comments(tsv.f, c, a, &tf);
         fputs("b\tt\ttoken\ttv\tr\tq_token\tp_token\tentropy_q\n", tsv.f);
     }
     memset(&ro, 0, sizeof ro);
-    ro.draft = a.ds;
-    ro.target = a.ts;
-    ro.K = a.o.K;
-    ro.threads = c.mc.threads;
-    ro.visit = a.perpos ? visit : NULL;
+    ro.draft = a->ds;
+    ro.target = a->ts;
+    ro.K = a->o.K;
+    ro.threads = c->mc.threads;
+    ro.visit = a->perpos ? visit : NULL;
     ro.visit_arg = &tv;
-    ro.progress = c.quiet ? NULL : sd_cli_progress;
-    ro.progress_arg = &c;
+    ro.progress = c->quiet ? NULL : sd_cli_progress;
+    ro.progress_arg = c;
     if (sd_trace_run(&tf, &ro, st, &err) != SD_OK ||
         sd_trace_stats_result(st, &res, &err) != SD_OK) {
-        if (a.perpos) {
-            sd_cli c2 = c;
-            c2.output = a.perpos;
-            sd_out_close(&c2, &tsv, 0);
-        }
+        perpos_close(c, a, &tsv, 0);
         sd_trace_stats_free(st);
         sd_trace_file_close(&tf);
-        return sd_cli_fail(&c, &err);
+        return sd_cli_fail(c, &err);
     }
-    pass = sd_trace_conforms(&res, c.mc.z_max, a.p_min, &failed);
-    rc = sd_out_open(&c, &out);
+    pass = sd_trace_conforms(&res, c->mc.z_max, c->mc.p_min, &failed);
+    rc = sd_out_open(c, &out);
     if (rc == 0) {
-        if (c.format == SD_FMT_JSON)
-            report_json(out.f, &c, &a, &tf, &res, pass, failed);
+        if (c->format == SD_FMT_JSON)
+            report_json(out.f, c, a, &tf, &res, pass, failed);
         else
-            report_text(out.f, &c, &a, &tf, &res, pass, failed);
-        rc = sd_out_close(&c, &out, 1);
+            report_text(out.f, c, a, &tf, &res, pass, failed);
+        rc = sd_out_close(c, &out, 1);
     }
-    if (a.perpos) {
-        sd_cli c2 = c;
-        int r2;
-        c2.output = a.perpos;
-        r2 = sd_out_close(&c2, &tsv, rc == 0 && !tv.failed);
+    {
+        int r2 = perpos_close(c, a, &tsv, rc == 0 && !tv.failed);
         if (rc == 0)
             rc = r2;
     }
     if (rc == 0 && !pass) {
-        conformance_message(&c, &res, failed);
+        conformance_message(c, &res, failed);
         rc = 1;
     }
     sd_trace_stats_free(st);
     sd_trace_file_close(&tf);
     return rc;
+}
+
+int sd_cmd_trace(int argc, char **argv)
+{
+    trace_args a;
+    const sd_arg opts[] = {
+        {"draft-logits", SD_ARG_INPUT, &a.dlog, NULL, 0, 0, 0, NULL, NULL},
+        {"target-logits", SD_ARG_INPUT, &a.tlog, NULL, 0, 0, 0, NULL, NULL},
+        {"tokens", SD_ARG_INPUT, &a.tokens, NULL, 0, 0, 0, NULL, NULL},
+        {"probs", SD_ARG_FLAG, &a.probs, NULL, 1, 0, 0, NULL, NULL},
+        {"temperature", SD_ARG_DOUBLE, &a.ts.temperature, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"top-k", SD_ARG_SIZE, &a.ts.top_k, NULL, 0, 0, 0, NULL, NULL},
+        {"top-p", SD_ARG_DOUBLE, &a.ts.top_p, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"min-p", SD_ARG_DOUBLE, &a.ts.min_p, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"draft-temperature", SD_ARG_DOUBLE, &a.ds.temperature, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"draft-top-k", SD_ARG_SIZE, &a.ds.top_k, NULL, 0, 0, 0, NULL, NULL},
+        {"draft-top-p", SD_ARG_DOUBLE, &a.ds.top_p, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"draft-min-p", SD_ARG_DOUBLE, &a.ds.min_p, NULL, 0, 0.0, 1.0, NULL, NULL},
+        {"gamma", SD_ARG_SIZE_LIST, a.o.gamma, &a.o.ngamma, SD_TRACE_MAX_GAMMAS, 1,
+         SD_TRACE_MAX_GAMMA, NULL, NULL},
+        {"cost", SD_ARG_DOUBLE, &a.o.cost, NULL, 0, 0.0, 1e300, NULL, NULL},
+        {"drafts", SD_ARG_SIZE, &a.o.K, NULL, 0, 0, SD_TRACE_MAX_DRAFTS, NULL, NULL},
+        {"per-position", SD_ARG_OUTPUT, &a.perpos, NULL, 0, 0, 0, NULL, NULL},
+        {"p-min", SD_ARG_SHARED, NULL, NULL, SD_OPT_P_MIN, 0, 0, NULL, NULL},
+        {"pit-bins", SD_ARG_SIZE, &a.o.pit_bins, NULL, 2, 0, 0, NULL, NULL},
+        {"pmf-max", SD_ARG_SIZE, &a.o.pmf_max, NULL, 0, 0, 0, NULL, NULL},
+        {"seed", SD_ARG_SHARED, NULL, NULL, SD_OPT_SEED, 0, 0, NULL, NULL},
+        {"threads", SD_ARG_SHARED, NULL, NULL, SD_OPT_THREADS, 0, 0, NULL, NULL},
+        {"z", SD_ARG_SHARED, NULL, NULL, SD_OPT_Z, 0, 0, NULL, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec trace", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, trace_check,
+                          trace_run};
+    sd_cli c;
+    memset(&a, 0, sizeof a);
+    sd_sampling_default(&a.ts);
+    /* the draft's transforms not given follow the target's (trace_check) */
+    a.ds.temperature = a.ds.top_p = a.ds.min_p = NAN;
+    a.ds.top_k = SIZE_MAX;
+    sd_trace_opts_default(&a.o);
+    a.o.K = TRACE_DEFAULT_DRAFTS;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

@@ -5,12 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#include "cli.h"
 #include "cmds.h"
+#include "prog.h"
 #include "tracefile.h"
-
-enum { OPT_SEQ = SD_OPT_FIRST_LOCAL, OPT_OUT, OPT_LOGITS, OPT_FROM, OPT_TOPK };
 
 static void help(void)
 {
@@ -30,119 +29,108 @@ static void help(void)
            "                       row is recorded): the last two are broken traces that\n"
            "                       'specdec trace' must reject\n"
            "  --top-k K            k of --from top-k (default 2)\n"
-           "  --seed S             seed; sequence b uses stream (S, b) (default %u)\n\n",
+           "  --seed S             seed; sequence b uses stream (S, b) (default %u)\n"
+           "  --quiet              nothing on standard output\n"
+           "  --help, --version    this help; the version\n"
+           "Exit status: 0 done, 2 usage or input error, 3 internal error.\n\n",
            SD_DEFAULT_SEED);
-    fputs(sd_cli_help_model, stdout);
-    fputs("  --quiet              nothing on standard output\n"
-          "  --help, --version    this help; the version\n"
-          "Exit status: 0 done, 2 usage or input error, 3 internal error.\n",
-          stdout);
+}
+
+typedef struct {
+    sd_trace_sample_opts o;
+    const char *dir;
+    char dp[4096], tp[4096], kp[4096]; /* DIR/draft.npy, target.npy, tokens.npy */
+} sample_args;
+
+static int from_arg(sd_cli *c, const char *arg, void *dest)
+{
+    static const char *const names[] = {"target", "draft", "top-k"};
+    static const sd_trace_source sources[] = {SD_TRACE_FROM_TARGET, SD_TRACE_FROM_DRAFT,
+                                              SD_TRACE_FROM_TOP_K};
+    size_t i;
+    for (i = 0; i < 3; i++)
+        if (strcmp(arg, names[i]) == 0) {
+            *(sd_trace_source *)dest = sources[i];
+            return 0;
+        }
+    sd_cli_usage_error(c, "--from: '%s' is not one of target, draft, top-k", arg);
+    return -1;
+}
+
+/* --out is given and can be written (a writable directory, or one that
+ * can be created), and none of the three files it receives is an input
+ * file; 0 or 2. */
+static int sample_check(sd_cli *c, void *arg)
+{
+    sample_args *a = arg;
+    char *const paths[] = {a->dp, a->tp, a->kp};
+    static const char *const names[] = {"draft", "target", "tokens"};
+    struct stat st;
+    size_t i;
+    if (a->dir == NULL)
+        return sd_cli_usage_error(c, "--out DIR is required");
+    if (strlen(a->dir) + 16 > sizeof a->dp)
+        return sd_cli_usage_error(c, "--out: path too long");
+    if (stat(a->dir, &st) != 0) {
+        if (sd_cli_check_written(c, "--out", a->dir) != 0) /* to be created */
+            return 2;
+    } else if (!S_ISDIR(st.st_mode)) {
+        return sd_cli_usage_error(c, "--out: '%s' exists and is not a directory", a->dir);
+    } else if (access(a->dir, W_OK | X_OK) != 0) {
+        return sd_cli_usage_error(c, "--out: directory '%s' is not writable", a->dir);
+    }
+    for (i = 0; i < 3; i++) {
+        snprintf(paths[i], sizeof a->dp, "%s/%s.npy", a->dir, names[i]);
+        if (sd_cli_refuse_input(c, "--out", paths[i], c->inputs, c->ninputs) != 0)
+            return 2;
+    }
+    a->o.seed = c->mc.seed;
+    return 0;
+}
+
+static int sample_run(sd_cli *c, const sd_model *m, void *arg)
+{
+    const sample_args *a = arg;
+    const sd_trace_sample_opts *o = &a->o;
+    sd_error err;
+    if (mkdir(a->dir, 0777) != 0 && errno != EEXIST) {
+        int e = errno;
+        fprintf(stderr, "%s: --out: cannot create %s: %s\n", c->prog, a->dir, strerror(e));
+        return e == ENOENT || e == EACCES || e == ENOTDIR || e == EROFS ? 2 : 3;
+    }
+    sd_error_clear(&err);
+    if (sd_trace_sample_chain(m, o, a->dp, a->tp, a->kp, &err) != SD_OK)
+        return sd_cli_fail(c, &err);
+    if (!c->quiet)
+        printf("wrote %s, %s (%s, shape (%zu, %zu, %zu)) and %s (int64, shape (%zu, %zu)); "
+               "seed %llu, tokens from the %s\nread them with: specdec trace --draft-logits %s "
+               "--target-logits %s --tokens %s%s\n",
+               a->dp, a->tp, o->logits ? "float32 log-probabilities" : "float64 probabilities",
+               o->B, m->T, m->V, a->kp, o->B, m->T, (unsigned long long)o->seed,
+               o->source == SD_TRACE_FROM_TARGET ? "target chain"
+               : o->source == SD_TRACE_FROM_DRAFT ? "draft chain (a broken trace)"
+                                                  : "top-k of the target rows (a broken trace)",
+               a->dp, a->tp, a->kp, o->logits ? "" : " --probs");
+    return 0;
 }
 
 int sd_cmd_trace_sample(int argc, char **argv)
 {
-    static const struct option opts[] = {
-        SD_CLI_MODEL_OPTIONS,
-        {"sequences", required_argument, 0, OPT_SEQ},
-        {"out", required_argument, 0, OPT_OUT},
-        {"logits", no_argument, 0, OPT_LOGITS},
-        {"from", required_argument, 0, OPT_FROM},
-        {"top-k", required_argument, 0, OPT_TOPK},
-        {"seed", required_argument, 0, SD_OPT_SEED},
-        {"quiet", no_argument, 0, SD_OPT_QUIET},
-        {"help", no_argument, 0, 'h'},
-        {"version", no_argument, 0, 'V'},
-        {0, 0, 0, 0}};
+    sample_args a;
+    const sd_arg opts[] = {
+        {"sequences", SD_ARG_SIZE, &a.o.B, NULL, 1, 0, 0, NULL, NULL},
+        {"out", SD_ARG_STRING, &a.dir, NULL, 0, 0, 0, NULL, NULL},
+        {"logits", SD_ARG_FLAG, &a.o.logits, NULL, 1, 0, 0, NULL, NULL},
+        {"from", SD_ARG_FN, &a.o.source, NULL, 0, 0, 0, from_arg, NULL},
+        {"top-k", SD_ARG_SIZE, &a.o.top_k, NULL, 1, 0, 0, NULL, NULL},
+        {"seed", SD_ARG_SHARED, NULL, NULL, SD_OPT_SEED, 0, 0, NULL, NULL},
+        {"quiet", SD_ARG_SHARED, NULL, NULL, SD_OPT_QUIET, 0, 0, NULL, NULL},
+        SD_ARG_END};
+    const sd_prog prog = {"specdec trace-sample", help, SD_PROG_MODEL, 0, 1, 0, 0, opts,
+                          sample_check, sample_run};
     sd_cli c;
-    sd_model m;
-    sd_trace_sample_opts o;
-    sd_error err;
-    const char *dir = NULL;
-    char *dp = NULL, *tp = NULL, *kp = NULL;
-    size_t L;
-    int opt, r, rc;
-
-    memset(&o, 0, sizeof o);
-    o.B = 100;
-    o.top_k = 2;
-    sd_cli_init(&c, "specdec trace-sample", argc, argv, 0);
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "hV", opts, NULL)) != -1) {
-        switch (opt) {
-        case 'h': help(); return 0;
-        case 'V': printf("specdec %s\n", PACKAGE_VERSION); return 0;
-        case OPT_SEQ:
-            if (sd_cli_size(&c, "--sequences", optarg, 1, &o.B))
-                return 2;
-            break;
-        case OPT_OUT: dir = optarg; break;
-        case OPT_LOGITS: o.logits = 1; break;
-        case OPT_FROM:
-            if (strcmp(optarg, "target") == 0)
-                o.source = SD_TRACE_FROM_TARGET;
-            else if (strcmp(optarg, "draft") == 0)
-                o.source = SD_TRACE_FROM_DRAFT;
-            else if (strcmp(optarg, "top-k") == 0)
-                o.source = SD_TRACE_FROM_TOP_K;
-            else
-                return sd_cli_usage_error(&c, "--from: '%s' is not one of target, draft, top-k",
-                                          optarg);
-            break;
-        case OPT_TOPK:
-            if (sd_cli_size(&c, "--top-k", optarg, 1, &o.top_k))
-                return 2;
-            break;
-        case '?': return sd_cli_usage_error(&c, "bad option (see --help)");
-        default:
-            r = sd_cli_option(&c, opt, optarg);
-            if (r < 0)
-                return 2;
-            break;
-        }
-    }
-    if (dir == NULL)
-        return sd_cli_usage_error(&c, "--out DIR is required");
-    if (sd_cli_finish(&c, argc, argv, 1, 0, 0))
-        return 2;
-    o.seed = c.mc.seed;
-    if ((rc = sd_cli_load_model(&c, &m)) != 0)
-        return rc;
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
-        int e = errno;
-        sd_model_free(&m);
-        fprintf(stderr, "%s: --out: cannot create %s: %s\n", c.prog, dir, strerror(e));
-        return e == ENOENT || e == EACCES || e == ENOTDIR || e == EROFS ? 2 : 3;
-    }
-    L = strlen(dir) + 16;
-    dp = malloc(L);
-    tp = malloc(L);
-    kp = malloc(L);
-    if (!dp || !tp || !kp) {
-        free(dp);
-        free(tp);
-        free(kp);
-        sd_model_free(&m);
-        fprintf(stderr, "%s: out of memory\n", c.prog);
-        return 3;
-    }
-    snprintf(dp, L, "%s/draft.npy", dir);
-    snprintf(tp, L, "%s/target.npy", dir);
-    snprintf(kp, L, "%s/tokens.npy", dir);
-    sd_error_clear(&err);
-    rc = sd_trace_sample_chain(&m, &o, dp, tp, kp, &err) == SD_OK ? 0 : sd_cli_fail(&c, &err);
-    if (rc == 0 && !c.quiet)
-        printf("wrote %s, %s (%s, shape (%zu, %zu, %zu)) and %s (int64, shape (%zu, %zu)); "
-               "seed %llu, tokens from the %s\nread them with: specdec trace --draft-logits %s "
-               "--target-logits %s --tokens %s%s\n",
-               dp, tp, o.logits ? "float32 log-probabilities" : "float64 probabilities", o.B,
-               m.T, m.V, kp, o.B, m.T, (unsigned long long)o.seed,
-               o.source == SD_TRACE_FROM_TARGET ? "target chain"
-               : o.source == SD_TRACE_FROM_DRAFT ? "draft chain (a broken trace)"
-                                                 : "top-k of the target rows (a broken trace)",
-               dp, tp, kp, o.logits ? "" : " --probs");
-    free(dp);
-    free(tp);
-    free(kp);
-    sd_model_free(&m);
-    return rc;
+    memset(&a, 0, sizeof a);
+    a.o.B = 100;
+    a.o.top_k = 2;
+    return sd_prog_main(&prog, &c, argc, argv, &a);
 }

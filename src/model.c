@@ -178,7 +178,7 @@ sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err)
     }
     if (start[0] == '\0')
         return sd_error_set(err, SD_EINVAL,
-                            "--start '': expected 'uniform', a state index or a .npy file");
+                            "start law '': expected 'uniform', a state index or a .npy file");
     if (start[0] >= '0' && start[0] <= '9') {
         char *end;
         unsigned long long s;
@@ -186,11 +186,12 @@ sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err)
         s = strtoull(start, &end, 10);
         if (*end != '\0')
             return sd_error_set(err, SD_EINVAL,
-                                "--start '%s': expected 'uniform', a state index or a .npy file",
+                                "start law '%s': expected 'uniform', a state index or a .npy "
+                                "file",
                                 start);
         if (s >= m->V || errno == ERANGE)
             return sd_error_set(err, SD_EINVAL,
-                                "--start %s: state out of range (V = %zu, states 0..%zu)",
+                                "start state %s out of range (V = %zu, states 0..%zu)",
                                 start, m->V, m->V - 1);
         for (i = 0; i < m->V; i++)
             m->pi0[i] = (i == s) ? 1.0 : 0.0;
@@ -199,9 +200,9 @@ sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err)
         sd_array a;
         sd_status rc = sd_npy_read(start, &a, err);
         if (rc != SD_OK) {
-            if (err != NULL) { /* say which option the file came from */
+            if (err != NULL) { /* say what the file was for */
                 char msg[sizeof err->msg];
-                snprintf(msg, sizeof msg, "--start: %.750s", err->msg);
+                snprintf(msg, sizeof msg, "start law: %.750s", err->msg);
                 memcpy(err->msg, msg, sizeof msg);
             }
             return rc;
@@ -233,7 +234,7 @@ static sd_status kernel_shape(const sd_array *a, const char *path, size_t horizo
                                 path, a->shape[1], a->shape[2]);
         if (horizon != 0 && horizon != a->shape[0])
             return sd_error_set(err, SD_EINVAL,
-                                "%s: --horizon %zu disagrees with the file's T = %zu",
+                                "%s: horizon %zu disagrees with the file's T = %zu",
                                 path, horizon, a->shape[0]);
         *T = a->shape[0];
         *V = a->shape[1];
@@ -245,7 +246,7 @@ static sd_status kernel_shape(const sd_array *a, const char *path, size_t horizo
                                 path, a->shape[0], a->shape[1]);
         if (horizon == 0)
             return sd_error_set(err, SD_EINVAL,
-                                "%s: a stationary (V,V) kernel needs --horizon T", path);
+                                "%s: a stationary (V,V) kernel needs a horizon T", path);
         *T = horizon;
         *V = a->shape[0];
         *nK = 1;
@@ -354,7 +355,9 @@ sd_status sd_model_random(sd_model *m, size_t V, size_t T, sd_family fam,
     sd_status rc;
 
     if (fam == SD_FAMILY_DIRICHLET && !(alpha > 0.0 && isfinite(alpha)))
-        return sd_error_set(err, SD_EINVAL, "--alpha must be a positive number, got %g", alpha);
+        return sd_error_set(err, SD_EINVAL,
+                            "the Dirichlet parameter alpha must be a positive number, got %g",
+                            alpha);
     rc = sd_model_alloc(m, V, T, nK, nK, err);
     if (rc != SD_OK)
         return rc;

@@ -6,16 +6,13 @@
 
 #include "par.h"
 
-/* getopt codes of the program's own options: SD_OPT_FIRST_LOCAL + index. */
-enum { OPT_POSITIONS = SD_OPT_FIRST_LOCAL - 10, OPT_PMIN };
-
+/* The getopt tables of the shared option groups; a program's own
+ * options get the codes SD_OPT_FIRST_LOCAL + their index. */
 static const struct option model_opts[] = {SD_CLI_MODEL_OPTIONS};
 static const struct option mc_opts[] = {SD_CLI_MC_OPTIONS};
 static const struct option out_opts[] = {SD_CLI_OUTPUT_OPTIONS};
 #define NOUT_ONLY 3 /* out_opts without --help and --version */
-static const struct option thm_opts[] = {
-    {"positions", required_argument, 0, OPT_POSITIONS},
-    {"p-min", required_argument, 0, OPT_PMIN}};
+static const struct option thm_opts[] = {SD_CLI_THM_OPTIONS};
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -23,6 +20,20 @@ static size_t add(struct option *o, size_t n, const struct option *src, size_t k
 {
     memcpy(o + n, src, k * sizeof *src);
     return n + k;
+}
+
+/* Whether the shared option with getopt code val takes a value. */
+static int shared_has_arg(int val)
+{
+    const struct option *groups[] = {model_opts, mc_opts, thm_opts, out_opts};
+    const size_t sizes[] = {COUNT(model_opts), COUNT(mc_opts), COUNT(thm_opts),
+                            COUNT(out_opts)};
+    size_t g, i;
+    for (g = 0; g < COUNT(groups); g++)
+        for (i = 0; i < sizes[g]; i++)
+            if (groups[g][i].val == val)
+                return groups[g][i].has_arg;
+    return required_argument;
 }
 
 /* The getopt table of p (free with free); NULL if out of memory. */
@@ -48,6 +59,8 @@ static struct option *options(const sd_prog *p)
     for (i = 0; i < nargs; i++, n++) {
         o[n].name = p->args[i].name;
         o[n].has_arg = p->args[i].kind == SD_ARG_FLAG ? no_argument : required_argument;
+        if (p->args[i].kind == SD_ARG_SHARED)
+            o[n].has_arg = shared_has_arg((int)p->args[i].min);
         o[n].val = SD_OPT_FIRST_LOCAL + (int)i;
     }
     return o;
@@ -61,19 +74,36 @@ static int parse_arg(sd_cli *c, const sd_arg *a, const char *arg)
     snprintf(opt, sizeof opt, "--%s", a->name);
     switch (a->kind) {
     case SD_ARG_FLAG: *(int *)a->dest = (int)a->min; return 0;
-    case SD_ARG_SIZE: return sd_cli_size(c, opt, arg, a->min, a->dest);
+    case SD_ARG_SIZE:
+        if (sd_cli_size(c, opt, arg, a->min, a->dest))
+            return -1;
+        if (a->hi > 0.0 && (double)*(size_t *)a->dest > a->hi) {
+            sd_cli_usage_error(c, "%s: at most %.0f, got %s", opt, a->hi, arg);
+            return -1;
+        }
+        return 0;
     case SD_ARG_U64: return sd_cli_u64(c, opt, arg, a->dest);
     case SD_ARG_DOUBLE: return sd_cli_double(c, opt, arg, a->lo, a->hi, a->dest);
     case SD_ARG_STRING:
-    case SD_ARG_OPERAND: *(const char **)a->dest = arg; return 0;
+    case SD_ARG_OPERAND:
+    case SD_ARG_INPUT:
+    case SD_ARG_OUTPUT: *(const char **)a->dest = arg; return 0;
+    case SD_ARG_SHARED: return sd_cli_option(c, (int)a->min, arg) < 0 ? -1 : 0;
     case SD_ARG_SIZE_LIST:
         if (sd_cli_size_list(c, opt, arg, a->dest, a->min, a->n))
             return -1;
-        for (i = 0; i < *a->n; i++)
-            if ((double)((size_t *)a->dest)[i] < a->lo) {
+        for (i = 0; i < *a->n; i++) {
+            size_t v = ((size_t *)a->dest)[i];
+            if ((double)v < a->lo) {
                 sd_cli_usage_error(c, "%s: each value must be at least %g", opt, a->lo);
                 return -1;
             }
+            if (a->hi > 0.0 && (double)v > a->hi) {
+                sd_cli_usage_error(c, "%s: entry %zu is %zu, above the limit %.0f", opt, i + 1,
+                                   v, a->hi);
+                return -1;
+            }
+        }
         return 0;
     case SD_ARG_DOUBLE_LIST:
         if (sd_cli_double_list(c, opt, arg, a->dest, a->min, a->n))
@@ -114,6 +144,34 @@ static void help(const sd_prog *p)
         fputs(sd_cli_help_output, stdout);
 }
 
+/* Refuse, before any work, a program's own output file that cannot be
+ * written, names an input file, or names the same file as --output or
+ * another of them; 0 or 2. */
+static int outputs(const sd_prog *p, const sd_cli *c)
+{
+    size_t i, j;
+    for (i = 0; p->args != NULL && p->args[i].name != NULL; i++) {
+        const sd_arg *a = &p->args[i];
+        const char *path = a->kind == SD_ARG_OUTPUT ? *(const char **)a->dest : NULL;
+        char opt[96];
+        if (path == NULL)
+            continue;
+        snprintf(opt, sizeof opt, "--%s", a->name);
+        if (sd_cli_check_written(c, opt, path) != 0)
+            return 2;
+        if (c->output != NULL && sd_cli_same_path(path, c->output))
+            return sd_cli_usage_error(c, "%s '%s' and --output '%s' name the same file", opt,
+                                      path, c->output);
+        for (j = 0; j < i; j++)
+            if (p->args[j].kind == SD_ARG_OUTPUT &&
+                sd_cli_same_path(path, *(const char **)p->args[j].dest))
+                return sd_cli_usage_error(c, "--%s '%s' and %s '%s' name the same file",
+                                          p->args[j].name, *(const char **)p->args[j].dest,
+                                          opt, path);
+    }
+    return 0;
+}
+
 /* Parse argv; -1 after --help/--version (exit 0), else 0 or 2. */
 static int parse(const sd_prog *p, sd_cli *c, const struct option *o, int argc, char **argv)
 {
@@ -131,14 +189,7 @@ static int parse(const sd_prog *p, sd_cli *c, const struct option *o, int argc, 
         }
         if (opt == '?')
             return sd_cli_bad_option(c, argv);
-        if (opt == OPT_POSITIONS) {
-            if (sd_cli_size_list(c, "--positions", optarg, c->pos,
-                                 sizeof c->pos / sizeof c->pos[0], &c->mc.npos))
-                return 2;
-        } else if (opt == OPT_PMIN) {
-            if (sd_cli_double(c, "--p-min", optarg, 0.0, 1.0, &c->mc.p_min))
-                return 2;
-        } else if (opt >= SD_OPT_FIRST_LOCAL) {
+        if (opt >= SD_OPT_FIRST_LOCAL) {
             if (parse_arg(c, &p->args[opt - SD_OPT_FIRST_LOCAL], optarg))
                 return 2;
         } else if (sd_cli_option(c, opt, optarg) < 0) {
@@ -149,7 +200,14 @@ static int parse(const sd_prog *p, sd_cli *c, const struct option *o, int argc, 
     for (i = 0; optind < argc && p->args != NULL && p->args[i].name != NULL; i++)
         if (p->args[i].kind == SD_ARG_OPERAND && *(const char **)p->args[i].dest == NULL)
             *(const char **)p->args[i].dest = argv[optind++];
-    return sd_cli_finish(c, argc, argv, p->need_model, p->default_V, p->default_T) ? 2 : 0;
+    if ((p->groups & SD_PROG_MODEL) &&
+        sd_cli_finish_model(c, p->need_model, p->default_V, p->default_T) != 0)
+        return 2;
+    for (i = 0; p->args != NULL && p->args[i].name != NULL; i++)
+        if (p->args[i].kind == SD_ARG_INPUT &&
+            sd_cli_add_input(c, *(const char **)p->args[i].dest) != 0)
+            return 2;
+    return sd_cli_finish(c, argc, argv) != 0 || outputs(p, c) != 0 ? 2 : 0;
 }
 
 /* The tracked positions of a theorem check on a model of horizon T: as

@@ -8,7 +8,10 @@
  * options and the run function.  sd_prog_main does the rest: --help and
  * --version, strict parsing with "prog: --opt: ..." messages and exit 2,
  * the model (or the default --random V,T), the tracked positions of the
- * theorem checks, and freeing the model.
+ * theorem checks, and freeing the model.  Before any work it refuses an
+ * output file (--output, SD_ARG_OUTPUT) that would destroy an input file
+ * (the model files, SD_ARG_INPUT), compared by device and inode; the
+ * input files are listed in sd_cli.inputs for the program's own checks.
  */
 #ifndef SD_PROG_H
 #define SD_PROG_H
@@ -21,17 +24,24 @@
 /* How an option's value is parsed into dest. */
 typedef enum {
     SD_ARG_FLAG,        /* no value: *(int *)dest = (int)min */
-    SD_ARG_SIZE,        /* size_t >= min */
+    SD_ARG_SIZE,        /* size_t >= min, and <= hi when hi > 0 */
     SD_ARG_U64,         /* uint64_t */
     SD_ARG_DOUBLE,      /* double in [lo, hi] */
     SD_ARG_STRING,      /* const char * (the argument itself) */
-    SD_ARG_SIZE_LIST,   /* comma-separated size_t, each >= lo, at most min of them, count in *n */
+    SD_ARG_SIZE_LIST,   /* comma-separated size_t, each >= lo (and <= hi when hi > 0), at
+                           most min of them, count in *n */
     SD_ARG_DOUBLE_LIST, /* comma-separated doubles in [lo, hi], at most min, count in *n */
     SD_ARG_RULE,        /* const sd_rule_type *: a rule whose flags include min */
     SD_ARG_WORD,        /* "none" or word: *(int *)dest = 0 or 1 */
     SD_ARG_FN,          /* fn(c, arg, dest): 0, or -1 after a message */
-    SD_ARG_OPERAND      /* const char *: the program's one operand (e.g. DIR), given
+    SD_ARG_OPERAND,     /* const char *: the program's one operand (e.g. DIR), given
                            as the first argument that is not an option or as --name */
+    SD_ARG_INPUT,       /* const char *: an input file; no output may name it */
+    SD_ARG_OUTPUT,      /* const char *: a file the program writes besides --output,
+                           checked like it before any work (writable, not a
+                           directory, not an input file, not another output) */
+    SD_ARG_SHARED       /* one shared option (sd_cli_option) outside the groups:
+                           min is its SD_OPT_* code, e.g. --seed alone */
 } sd_arg_kind;
 
 /* One program-specific option. */
@@ -60,7 +70,8 @@ typedef struct {
     void (*help)(void);    /* its usage and own options; the shared groups follow */
     unsigned groups;       /* SD_PROG_* */
     size_t runs;           /* default --runs */
-    int need_model;        /* a model must be given, else --random default_V,default_T */
+    int need_model;        /* with SD_PROG_MODEL: a model must be given, else --random
+                              default_V,default_T */
     size_t default_V, default_T;
     const sd_arg *args;    /* its own options, ended by SD_ARG_END */
     /* Optional: check the parsed options together, before the model is

@@ -225,7 +225,7 @@ sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k
         return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
     if (M > SD_RRS_SIM_MAX_TABLE / V / nrows / (all_k ? 3 : 1))
         return sd_error_set(err, SD_ERANGE,
-                            "--drafts %zu: the RRS sampling tables (%zu rows x %zu drafts x "
+                            "the RRS sampling tables of %zu drafts (%zu rows x %zu drafts x "
                             "V = %zu) exceed %zu doubles; use fewer drafts", M, nrows, M, V,
                             (size_t)SD_RRS_SIM_MAX_TABLE);
     K = all_k ? M : 1;

@@ -178,7 +178,7 @@ static void test_load_mixed_stationarity(void **state)
     assert_int_equal(m.T, 5);
     assert_int_equal(m.nP, 1);
     sd_model_free(&m);
-    expect_load_error(dp, tp, 4, NULL, SD_EINVAL, tp, "--horizon 4", NULL);
+    expect_load_error(dp, tp, 4, NULL, SD_EINVAL, tp, "horizon 4", NULL);
 }
 
 static void test_load_nan_inf_negative(void **state)
@@ -315,8 +315,8 @@ static void test_load_mismatch(void **state)
     /* (V,V) without --horizon; --horizon disagreeing with (T,V,V) */
     fill_kernels(K, 1, 3, 0);
     write_kernels(p3, sizeof p3, "stat3.npy", K, 1, 3, 1);
-    expect_load_error(p3, p3, 0, NULL, SD_EINVAL, p3, "--horizon", NULL);
-    expect_load_error(dp, dp, 5, NULL, SD_EINVAL, dp, "--horizon 5", "T = 2", NULL);
+    expect_load_error(p3, p3, 0, NULL, SD_EINVAL, p3, "needs a horizon", NULL);
+    expect_load_error(dp, dp, 5, NULL, SD_EINVAL, dp, "horizon 5", "T = 2", NULL);
     /* a file error on either side names that file */
     sd_test_path(tp, sizeof tp, "missing.npy");
     expect_load_error(dp, tp, 0, NULL, SD_EINVAL, tp, NULL);
@@ -341,10 +341,10 @@ static void test_load_start(void **state)
     assert_true(m.pi0[1] == 1.0 / 3.0);
     sd_model_free(&m);
     /* out of range, malformed */
-    expect_load_error(dp, dp, 0, "3", SD_EINVAL, "--start 3", "out of range", NULL);
+    expect_load_error(dp, dp, 0, "3", SD_EINVAL, "start state 3", "out of range", NULL);
     expect_load_error(dp, dp, 0, "99999999999999999999999", SD_EINVAL,
-                      "--start 99999999999999999999999", "out of range", NULL);
-    expect_load_error(dp, dp, 0, "1x", SD_EINVAL, "--start '1x'", NULL);
+                      "start state 99999999999999999999999", "out of range", NULL);
+    expect_load_error(dp, dp, 0, "1x", SD_EINVAL, "start law '1x'", NULL);
     /* a start file */
     shape[0] = 3;
     assert_int_equal(sd_npy_write(sd_test_path(sp, sizeof sp, "pi.npy"), pi, 1, shape, &err),
@@ -365,9 +365,9 @@ static void test_load_start(void **state)
                      SD_OK);
     expect_load_error(dp, dp, 0, sp, SD_EINVAL, sp, "negative", NULL);
     expect_load_error(dp, dp, 0, sd_test_path(sp, sizeof sp, "nostart.npy"), SD_EINVAL,
-                      "--start", sp, NULL);
-    expect_load_error(dp, dp, 0, "", SD_EINVAL, "--start ''", NULL);
-    expect_load_error(dp, dp, 0, "-1", SD_EINVAL, "--start: -1", NULL);
+                      "start law", sp, NULL);
+    expect_load_error(dp, dp, 0, "", SD_EINVAL, "start law ''", NULL);
+    expect_load_error(dp, dp, 0, "-1", SD_EINVAL, "start law: -1", NULL);
 }
 
 static void test_load_alloc_failure(void **state)
