@@ -755,7 +755,7 @@ static int audit_run(sd_cli *c, const sd_model *m, void *arg)
                 SD_KV_S("tokens", a->tokens),
                 SD_KV_S("accepted", a->accepted ? a->accepted : "-"),
             };
-            rc = sd_prog_report_checks(c, "audit", &l, extra, sizeof extra / sizeof extra[0]);
+            rc = sd_prog_report_checks(c, "audit", NULL, &l, extra, sizeof extra / sizeof extra[0]);
         }
     } else {
         sd_checklist_free(&l);

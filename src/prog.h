@@ -103,8 +103,13 @@ int sd_prog_write_data(sd_cli *c, int with_mc,
 
 /* Write a theorem check report (sd_report_checks) to the output and
  * free l; the exit status: 0 if every check passed, 1 if one failed, or
- * that of an output failure. */
-int sd_prog_report_checks(sd_cli *c, const char *theorem, sd_checklist *l, const sd_kv *extra,
-                          size_t nextra);
+ * that of an output failure.  With a model m, its vocab and horizon come
+ * first among the extra report members (at most 30 extra). */
+int sd_prog_report_checks(sd_cli *c, const char *theorem, const sd_model *m, sd_checklist *l,
+                          const sd_kv *extra, size_t nextra);
+
+/* A check that could not be made: free l and report err; the exit status
+ * (sd_cli_fail). */
+int sd_prog_checks_failed(sd_cli *c, sd_checklist *l, const sd_error *err);
 
 #endif

@@ -95,22 +95,18 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     o.control = strcmp(a->control, "block-first-fail") == 0;
     sd_checklist_init(&l);
     sd_error_clear(&err);
-    if (sd_thm7_check(m, &o, &c->mc, &l, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        return sd_cli_fail(c, &err);
-    }
+    if (sd_thm7_check(m, &o, &c->mc, &l, &err) != SD_OK)
+        return sd_prog_checks_failed(c, &l, &err);
     for (i = 0; i < a->ng; i++)
         dg[i] = (double)a->gam[i];
     {
         sd_kv extra[] = {
-            SD_KV_I("vocab", m->V),
-            SD_KV_I("horizon", m->T),
             SD_KV_A("gamma", dg, a->ng),
             SD_KV_N("cost", o.cost),
             SD_KV_I("gamma_max", o.gmax),
             SD_KV_S("control", o.control ? "block-first-fail" : "none"),
         };
-        return sd_prog_report_checks(c, "draft-length", &l, extra,
+        return sd_prog_report_checks(c, "draft-length", m, &l, extra,
                                      sizeof extra / sizeof extra[0]);
     }
 }

@@ -70,22 +70,18 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_checklist_init(&l);
     sd_error_clear(&err);
     if (sd_thm6_check(m, &a->o, &c->mc, &l, &err) != SD_OK ||
-        sd_exact_sd_mean(m, &mean, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        return sd_cli_fail(c, &err);
-    }
+        sd_exact_sd_mean(m, &mean, &err) != SD_OK)
+        return sd_prog_checks_failed(c, &l, &err);
     for (i = 0; i < a->o.ndrafts; i++)
         dd[i] = (double)a->drafts[i];
     {
         sd_kv extra[] = {
-            SD_KV_I("vocab", m->V),
-            SD_KV_I("horizon", m->T),
             SD_KV_N("theorem1", mean),
             SD_KV_A("drafts", dd, a->o.ndrafts),
             SD_KV_I("kmax", a->o.kmax),
             SD_KV_S("control", a->o.control != NULL ? a->o.control : "none"),
         };
-        return sd_prog_report_checks(c, "multidraft", &l, extra, sizeof extra / sizeof extra[0]);
+        return sd_prog_report_checks(c, "multidraft", m, &l, extra, sizeof extra / sizeof extra[0]);
     }
 }
 

@@ -89,23 +89,19 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_error_clear(&err);
     rc = sd_thmtrace_check(m, &o, &l, &err);
     rmdir(dir);
-    if (rc != SD_OK) {
-        sd_checklist_free(&l);
-        return sd_cli_fail(c, &err);
-    }
+    if (rc != SD_OK)
+        return sd_prog_checks_failed(c, &l, &err);
     for (i = 0; i < o.ngamma; i++)
         gd[i] = (double)a->gamma[i];
     {
         sd_kv extra[] = {
-            SD_KV_I("vocab", m->V),
-            SD_KV_I("horizon", m->T),
             SD_KV_I("sequences", o.B),
             SD_KV_A("gamma", gd, o.ngamma),
             SD_KV_I("drafts", o.K),
             SD_KV_N("cost", o.cost),
             SD_KV_I("top_k", o.top_k),
         };
-        return sd_prog_report_checks(c, "trace", &l, extra, sizeof extra / sizeof extra[0]);
+        return sd_prog_report_checks(c, "trace", m, &l, extra, sizeof extra / sizeof extra[0]);
     }
 }
 

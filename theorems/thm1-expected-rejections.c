@@ -38,19 +38,15 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     sd_checklist_init(&l);
     sd_error_clear(&err);
     if (sd_thm1_check(m, (sd_sim_variant)control, &c->mc, &l, &err) != SD_OK ||
-        sd_exact_sd_mean(m, &mean, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        return sd_cli_fail(c, &err);
-    }
+        sd_exact_sd_mean(m, &mean, &err) != SD_OK)
+        return sd_prog_checks_failed(c, &l, &err);
     {
         sd_kv extra[] = {
-            SD_KV_I("vocab", m->V),
-            SD_KV_I("horizon", m->T),
             SD_KV_N("expected_rejections", mean),
             SD_KV_N("speedup", mean > 0 ? (double)m->T / mean : INFINITY),
             SD_KV_S("control", sd_rule_control_name(&sd_rule_sd, control)),
         };
-        return sd_prog_report_checks(c, "1", &l, extra, sizeof extra / sizeof extra[0]);
+        return sd_prog_report_checks(c, "1", m, &l, extra, sizeof extra / sizeof extra[0]);
     }
 }
 

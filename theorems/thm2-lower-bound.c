@@ -51,31 +51,27 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
         /* every rule: its exact value (a pass over the chain) and its
          * simulation (runs x T tokens) */
         char what[128];
+        double vv = (double)m->V * (double)m->V, T = (double)m->T;
         snprintf(what, sizeof what, "--rules %zu on V = %zu, T = %zu with --runs %zu", o->rules,
                  m->V, m->T, c->mc.runs);
-        if (sd_cli_refuse_work(c, ((double)o->rules + 1.0) *
-                                      ((double)m->T * (double)m->V * (double)m->V + (double)c->mc.runs * (double)m->T),
+        if (sd_cli_refuse_work(c, ((double)o->rules + 1.0) * (T * vv + (double)c->mc.runs * T),
                                what, SD_CLI_MAX_TOKENS))
             return 2;
     }
     sd_checklist_init(&l);
     sd_error_clear(&err);
     if (sd_thm2_check(m, o, &c->mc, &l, &err) != SD_OK ||
-        sd_exact_sd_mean(m, &mean, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        return sd_cli_fail(c, &err);
-    }
+        sd_exact_sd_mean(m, &mean, &err) != SD_OK)
+        return sd_prog_checks_failed(c, &l, &err);
     {
         sd_kv extra[] = {
-            SD_KV_I("vocab", m->V),
-            SD_KV_I("horizon", m->T),
             SD_KV_N("theorem1_bound", mean),
             SD_KV_I("rules", o->rules),
             SD_KV_U("rule_seed", o->seed),
             SD_KV_N("control_eps", o->eps),
             SD_KV_S("control", o->control_as_rule ? "over-accept" : "none"),
         };
-        return sd_prog_report_checks(c, "2", &l, extra, sizeof extra / sizeof extra[0]);
+        return sd_prog_report_checks(c, "2", m, &l, extra, sizeof extra / sizeof extra[0]);
     }
 }
 

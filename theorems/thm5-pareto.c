@@ -46,28 +46,25 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
     {
         /* every row (t, s): --rules random b, each against --laws random R */
         char what[128];
+        double rows = (double)m->T * (double)m->V * (double)m->V;
         snprintf(what, sizeof what, "--rules %zu --laws %zu on V = %zu, T = %zu", o->nb, o->nr,
                  m->V, m->T);
-        if (sd_cli_refuse_work(c, (double)m->T * (double)m->V * (double)m->V * (double)o->nb * ((double)o->nr + 1.0),
-                               what, SD_CLI_MAX_WORK_CHECK))
+        if (sd_cli_refuse_work(c, rows * (double)o->nb * ((double)o->nr + 1.0), what,
+                               SD_CLI_MAX_WORK_CHECK))
             return 2;
     }
     sd_checklist_init(&l);
     sd_error_clear(&err);
-    if (sd_thm5_check(m, o, &c->mc, &l, &err) != SD_OK) {
-        sd_checklist_free(&l);
-        return sd_cli_fail(c, &err);
-    }
+    if (sd_thm5_check(m, o, &c->mc, &l, &err) != SD_OK)
+        return sd_prog_checks_failed(c, &l, &err);
     {
         sd_kv extra[] = {
-            SD_KV_I("vocab", m->V),
-            SD_KV_I("horizon", m->T),
             SD_KV_A("eps", o->eps, o->neps),
             SD_KV_I("rules_per_row", o->nb),
             SD_KV_I("laws_per_rule", o->nr),
             SD_KV_S("control", o->control_swap ? "swap" : "none"),
         };
-        return sd_prog_report_checks(c, "4,5", &l, extra, sizeof extra / sizeof extra[0]);
+        return sd_prog_report_checks(c, "4,5", m, &l, extra, sizeof extra / sizeof extra[0]);
     }
 }
 
