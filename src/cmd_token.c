@@ -246,7 +246,8 @@ static void report(FILE *f, const sd_cli *c, const char *ps, const char *qs, siz
     sd_print_double(f, tv);
     fputc('\n', f);
     fprintf(f, "# acceptance probabilities; optimal = alpha*_k (sorted prefix), upper = "
-               "sum_x min(q, 1-(1-p)^k), '-' = not computed\n");
+               "sum_x min(q, 1-(1-p)^k): both for k i.i.d. drafts (rrs, kseq); rrs_wor and "
+               "ersd draw distinct drafts and may exceed them; '-' = not computed\n");
     if (tsv) {
         fprintf(f, "k\trrs\trrs_wor\tkseq\tersd\toptimal\tupper\tkseq_rho\tersd_abserr%s\n",
                 want_lp ? "\toptimal_mincut\toptimal_lp" : "");
