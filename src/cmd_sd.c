@@ -21,7 +21,7 @@ static void random_help(void)
            "                      [--family paper|dirichlet] [--alpha A] [--stationary]\n"
            "                      [--seed S]\n"
            "Write a random draft/target pair of chains (doc/theory.md §5) as float64 .npy\n"
-           "files: shape (T,V,V), or (V,V) with --stationary.\n\n"
+           "files: shape (T,V,V), or (V,V) with --stationary (T > 1).\n\n"
            "  --vocab V            number of states (tokens), at least 1\n"
            "  --horizon T          number of generated tokens, at least 1\n"
            "  --family NAME        'paper': rows of i.i.d. U(0,1) entries normalised to sum 1\n"

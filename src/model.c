@@ -382,17 +382,20 @@ sd_status sd_model_random(sd_model *m, size_t V, size_t T, sd_family fam,
 sd_status sd_model_save(const sd_model *m, const char *draft_path,
                         const char *target_path, sd_error *err)
 {
+    /* one kernel for T > 1 steps is written (V,V); a horizon of 1 as
+     * (1,V,V), which loads back without --horizon */
+    int pstat = m->nP == 1 && m->T > 1, qstat = m->nQ == 1 && m->T > 1;
     size_t shp[3];
     sd_status rc;
-    shp[0] = m->nP == 1 ? m->V : m->T;
+    char *tp = NULL, *tq = NULL;
+    shp[0] = pstat ? m->V : m->T;
     shp[1] = m->V;
     shp[2] = m->V;
-    char *tp = NULL, *tq = NULL;
-    rc = sd_npy_write_tmp(draft_path, m->P, m->nP == 1 ? 2 : 3, shp, &tp, err);
+    rc = sd_npy_write_tmp(draft_path, m->P, pstat ? 2 : 3, shp, &tp, err);
     if (rc != SD_OK)
         return rc;
-    shp[0] = m->nQ == 1 ? m->V : m->T;
-    rc = sd_npy_write_tmp(target_path, m->Q, m->nQ == 1 ? 2 : 3, shp, &tq, err);
+    shp[0] = qstat ? m->V : m->T;
+    rc = sd_npy_write_tmp(target_path, m->Q, qstat ? 2 : 3, shp, &tq, err);
     /* both files are complete before either is renamed into place, so a
      * failure leaves whatever was at the two paths untouched */
     if (rc == SD_OK)

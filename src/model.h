@@ -95,7 +95,8 @@ sd_status sd_model_random(sd_model *m, size_t V, size_t T, sd_family fam,
                           sd_error *err);
 
 /* Write draft and target kernels as float64 .npy files: shape (V,V) for a
- * stationary chain, (T,V,V) otherwise.  Both are written to temporary
+ * stationary chain of T > 1 steps, (T,V,V) otherwise (so a horizon of 1
+ * loads back without one being given).  Both are written to temporary
  * files first and renamed into place only when both are complete, so on
  * failure the two paths keep what they held before. */
 sd_status sd_model_save(const sd_model *m, const char *draft_path,
