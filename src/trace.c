@@ -110,8 +110,8 @@ sd_status sd_trace_pos_compute(const double *p, const double *q, size_t n, size_
         if (rc != SD_OK)
             return rc;
     }
-    for (k = 1; k <= K; k++) {
-        sd_status rc = sd_ot_prefix(p, q, n, k, &out->alpha[k - 1], NULL, err);
+    {
+        sd_status rc = sd_ot_prefix_all(p, q, n, K, out->alpha, err);
         if (rc != SD_OK)
             return rc;
     }
