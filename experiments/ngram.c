@@ -41,6 +41,7 @@
 #include "npy.h"
 #include "rng.h"
 #include "rrs.h"
+#include "trace.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -61,7 +62,7 @@ static const char *const draft_name[ND] = {"bigram", "unigram"};
 
 typedef struct {
     const char *model;
-    size_t B, N, vocab, G, K, rrs_gamma, trace_seq;
+    size_t B, N, vocab, G, K, trace_seq;
     double cost[MAX_COST], eps[MAX_EPS];
     size_t ncost, neps;
     const char *data_dir, *trace_out;
@@ -91,7 +92,6 @@ static void help(void)
            "  --cost LIST          draft/target cost ratios c (default 0.02,0.1)\n"
            "  --eps LIST           over-acceptance values (default 0.1,0.2,0.4,0.8)\n"
            "  --drafts-max K       multi-draft bounds for k = 2..K (default 4, at most %d)\n"
-           "  --rrs-gamma G        draft length of the literal RRS runs (default 4)\n"
            "  --data-dir DIR       write the figure data ngram-*.dat / .tsv there\n"
            "  --trace-out DIR      write a small trace (draft.npy, target.npy: (S, N, V)\n"
            "                       float64 probabilities; tokens.npy: (S, N) int64, -1 after\n"
@@ -108,8 +108,8 @@ typedef struct {
     sd_ngram_pair *blk;     /* [G] pairs along a drafted block */
     sd_ngram_row bq, bp;    /* rows along a block */
     double *resid;          /* (K+1) (V+1): RRS residuals on compressed items */
-    double *tvs, *lw, *ws;  /* K; V+1; 3 (V+1) */
-    double alpha[MAX_K];    /* alpha*_k, k = 1..K */
+    double *tvs, *lw;       /* K; V+1 */
+    sd_trace_pos_ws *tpw;   /* position statistics on compressed pairs (V+1, K) */
     uint32_t *hist;         /* N + 2 */
     size_t *starts;         /* N + 1 round starts */
     size_t nblk;
@@ -131,7 +131,7 @@ static void work_free(work *w)
     sd_free(w->resid);
     sd_free(w->tvs);
     sd_free(w->lw);
-    sd_free(w->ws);
+    sd_trace_pos_ws_free(w->tpw);
     sd_free(w->hist);
     sd_free(w->starts);
     memset(w, 0, sizeof *w);
@@ -157,10 +157,10 @@ static sd_status work_alloc(work *w, const sd_ngram *m, const params *P, sd_erro
     w->resid = sd_malloc((P->K + 1) * V1, sizeof(double));
     w->tvs = sd_malloc(P->K + 1, sizeof(double));
     w->lw = sd_malloc(V1, sizeof(double));
-    w->ws = sd_malloc(3 * V1, sizeof(double));
+    w->tpw = sd_trace_pos_ws_alloc(V1, P->K);
     w->hist = sd_malloc(P->N + 2, sizeof(uint32_t));
     w->starts = sd_malloc(P->N + 1, sizeof(size_t));
-    if (!w->resid || !w->tvs || !w->lw || !w->ws || !w->hist || !w->starts)
+    if (!w->resid || !w->tvs || !w->lw || !w->tpw || !w->hist || !w->starts)
         goto nomem;
     return SD_OK;
 nomem:
@@ -170,127 +170,112 @@ fail:
     return err ? err->code : SD_ENOMEM;
 }
 
-/* Rows of the target and of draft d after hist[0..len-1], and their pair. */
-static sd_status pair_at(const sd_ngram *m, work *w, const uint32_t *hist, size_t len, int d,
-                         sd_ngram_row *q, sd_ngram_row *p, sd_ngram_pair *pr, sd_error *err)
+/* The row of draft d after hist[0..len-1] (and first the target's, when
+ * with_q), and their compressed pair. */
+static sd_status pair_at(const sd_ngram *m, const uint32_t *hist, size_t len, int d,
+                         sd_ngram_row *q, sd_ngram_row *p, sd_ngram_pair *pr, int with_q,
+                         sd_error *err)
 {
     sd_status st;
-    if ((st = sd_ngram_row_build(m, 3, hist, len, q, err)) != SD_OK ||
+    if ((with_q && (st = sd_ngram_row_build(m, 3, hist, len, q, err)) != SD_OK) ||
         (st = sd_ngram_row_build(m, draft_order[d], hist, len, p, err)) != SD_OK)
         return st;
     sd_ngram_compare(m, p, q, pr);
-    (void)w;
     return SD_OK;
-}
-
-/* ---- the slot recursion on a path (doc/theory.md; SPEC of the trace) ---- */
-
-/* Expected target calls, rejections and draft steps of token-level
- * verification with draft length g along a path of T positions with
- * rejection probabilities r[t] at slots > 0 and r0[t] at slot 0 (the
- * round start).  pi: workspace of g+2 doubles. */
-static void slot_dp(const double *r, const double *r0, size_t T, size_t g, double *pi,
-                    double *calls, double *rej, double *steps)
-{
-    size_t t, j;
-    double c = 0.0, x = 0.0, s = 0.0;
-    for (j = 0; j <= g; j++)
-        pi[j] = 0.0;
-    pi[0] = 1.0;
-    for (t = 0; t < T; t++) {
-        double carry = pi[g], next0 = 0.0;
-        size_t left = T - t;
-        c += pi[0];
-        s += pi[0] * (double)(g < left ? g : left);
-        for (j = g; j-- > 0;) {
-            double rr = j == 0 ? r0[t] : r[t];
-            x += pi[j] * rr;
-            next0 += pi[j] * rr;
-            pi[j + 1] = pi[j] * (1.0 - rr);
-        }
-        pi[0] = next0 + carry;
-    }
-    *calls = c;
-    *rej = x;
-    *steps = s;
 }
 
 /* ---- the trace ------------------------------------------------------------ */
 
 /* What one trace sequence contributes.  The per-gamma arrays have G+1
- * entries: gamma = 1..G, and [0] = drafting to the end. */
+ * entries: gamma = 1..G, and [0] = drafting to the end.  The path
+ * quantities come from the trace accumulator (trace.h), one per draft
+ * and sequence. */
 typedef struct {
     size_t T;
     double tv[ND], r[ND];
     double calls[ND][MAX_G + 1], rej[ND][MAX_G + 1], steps[ND][MAX_G + 1];
-    double rrs_calls[ND][MAX_K + 1], rrs_rej[ND][MAX_K + 1], rrs_steps[ND][MAX_K + 1];
+    double batch_rej[ND][MAX_K + 1]; /* round-start RRS with k drafts, drafting to the end */
     /* sums over positions */
     double acc_rrs[ND][MAX_K + 1], acc_kseq[ND][MAX_K + 1], acc_opt[ND][MAX_K + 1];
     double ea_rej[ND][MAX_EPS], ea_opt[ND][MAX_EPS], ea_uno[ND][MAX_EPS];
     unsigned hist[ND][HIST_BINS];
 } seq_stats;
 
-typedef struct {
-    double *r[ND], *r0[ND][MAX_K + 1], *pmf[ND], *pmf_tmp, *pi;
-} seq_bufs;
-
-static void poisson_binomial(const double *r, size_t T, double *pmf)
+/* The accumulator options of one sequence: gamma = N (to the end: no
+ * sequence is longer) and 1..G, K drafts, the law of N_rej kept. */
+static void trace_opts(const params *P, sd_trace_opts *o)
 {
-    size_t t, n;
-    pmf[0] = 1.0;
-    for (t = 0; t < T; t++) {
-        pmf[t + 1] = pmf[t] * r[t];
-        for (n = t; n > 0; n--)
-            pmf[n] = pmf[n] * (1.0 - r[t]) + pmf[n - 1] * r[t];
-        pmf[0] *= 1.0 - r[t];
-    }
+    size_t g;
+    sd_trace_opts_default(o);
+    o->K = P->K;
+    o->ngamma = P->G + 1;
+    o->gamma[0] = P->N;
+    for (g = 1; g <= P->G; g++)
+        o->gamma[g] = g;
+    o->pmf_max = P->N;
 }
 
-/* One target sequence: stream `b` of the seed. */
-static sd_status trace_one(const sd_ngram *m, const params *P, work *w, seq_bufs *sb,
-                           gsl_rng *rng, seq_stats *S, uint32_t *tokens, sd_error *err)
+/* Copy the accumulated path quantities of draft d into S (and the law of
+ * N_rej into pmf, T + 1 entries). */
+static void take_result(const sd_trace_result *res, size_t G, size_t K, int d, seq_stats *S,
+                        double *pmf)
 {
-    size_t len = 1, t, d, k, e, g;
-    sd_status st;
+    const double T = (double)res->positions;
+    size_t g, k;
+    S->tv[d] = res->tv_sum;
+    S->r[d] = res->r_sum;
+    for (g = 0; g <= G; g++) {
+        S->calls[d][g] = res->rows[g].calls;
+        S->rej[d][g] = res->rows[g].rejections;
+        S->steps[d][g] = res->rows[g].draft_steps;
+    }
+    for (k = 1; k <= K; k++) {
+        S->batch_rej[d][k] = res->md[k - 1].batch_rejections;
+        S->acc_rrs[d][k] = res->md[k - 1].rrs * T;
+        S->acc_kseq[d][k] = res->md[k - 1].kseq * T;
+        S->acc_opt[d][k] = res->md[k - 1].optimal * T;
+    }
+    memcpy(pmf, res->pmf, res->pmf_len * sizeof(double));
+}
+
+/* One target sequence: stream `b` of the seed.  At every position the
+ * statistics of trace.h are computed on the compressed pair (the union
+ * of the listed words and the rest block: every quantity used here is
+ * homogeneous on the rest, so the block acts as one entry) and pushed to
+ * the sequence's accumulator of each draft. */
+static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng *rng,
+                           seq_stats *S, double *const *pmf, uint32_t *tokens, sd_error *err)
+{
+    size_t len = 1, t, d, e;
+    sd_trace_opts o;
+    sd_trace_stats *acc[ND] = {NULL, NULL};
+    sd_trace_result res;
+    sd_status st = SD_OK;
     memset(S, 0, sizeof *S);
+    trace_opts(P, &o);
+    for (d = 0; d < ND && st == SD_OK; d++)
+        if ((st = sd_trace_stats_alloc(&acc[d], &o, err)) == SD_OK)
+            st = sd_trace_stats_begin(acc[d], err);
     w->hist[0] = (uint32_t)m->bos;
-    for (t = 0; t < P->N; t++) {
-        size_t x = 0;
+    for (t = 0; t < P->N && st == SD_OK; t++) {
+        size_t x;
         if ((st = sd_ngram_row_build(m, 3, w->hist, len, &w->q, err)) != SD_OK)
-            return st;
-        for (d = 0; d < ND; d++) {
-            if ((st = sd_ngram_row_build(m, draft_order[d], w->hist, len, &w->p[d], err)) != SD_OK)
-                return st;
-            sd_ngram_compare(m, &w->p[d], &w->q, &w->pr[d]);
-        }
+            break;
+        for (d = 0; d < ND && st == SD_OK; d++)
+            st = pair_at(m, w->hist, len, (int)d, &w->q, &w->p[d], &w->pr[d], 0, err);
+        if (st != SD_OK)
+            break;
         x = sd_ngram_pair_draw(m, &w->pr[0], w->pr[0].q, rng);
-        for (d = 0; d < ND; d++) {
-            sd_ngram_pair *pr = &w->pr[d];
-            size_t n1 = pr->n + 1, ix = sd_ngram_pair_index(pr, x), bin;
-            double px = pr->p[ix], qx = pr->q[ix], rho = 1.0;
-            S->tv[d] += pr->tv;
-            sb->r[d][t] = qx > px ? (qx - px) / qx : 0.0;
-            S->r[d] += sb->r[d][t];
+        for (d = 0; d < ND && st == SD_OK; d++) {
+            const sd_ngram_pair *pr = &w->pr[d];
+            sd_trace_pos pos;
+            size_t bin;
+            if ((st = sd_trace_pos_compute(pr->p, pr->q, pr->n + 1, sd_ngram_pair_index(pr, x),
+                                           P->K, w->tpw, &pos, err)) != SD_OK ||
+                (st = sd_trace_stats_push(acc[d], &pos, err)) != SD_OK)
+                break;
             bin = (size_t)((1.0 - pr->tv) * HIST_BINS);
             S->hist[d][bin >= HIST_BINS ? HIST_BINS - 1 : bin]++;
-            sd_rrs_residuals(pr->p, pr->q, n1, P->K, w->resid, w->tvs);
-            sd_ngram_alpha_star(pr->p, pr->q, n1, P->K, w->ws, w->alpha);
-            sb->r0[d][1][t] = sb->r[d][t];
-            for (k = 1; k <= P->K; k++) {
-                double a, rk;
-                rho *= w->tvs[k - 1];
-                rk = w->resid[k * n1 + ix];
-                sb->r0[d][k][t] = rho * rk / qx;
-                if (sb->r0[d][k][t] > 1.0)
-                    sb->r0[d][k][t] = 1.0;
-                S->acc_rrs[d][k] += 1.0 - rho;
-                if (k == 1)
-                    a = 1.0 - pr->tv;
-                else if ((st = sd_kseq_accept(pr->p, pr->q, n1, k, &a, NULL, err)) != SD_OK)
-                    return st;
-                S->acc_kseq[d][k] += a;
-                S->acc_opt[d][k] += w->alpha[k - 1];
-            }
             for (e = 0; e < P->neps; e++) {
                 double rj, lo, lu;
                 sd_ngram_overaccept(m, pr, P->eps[e], &rj, &lo, &lu);
@@ -306,20 +291,13 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, seq_bufs
             break;
     }
     S->T = len - 1;
-    for (d = 0; d < ND; d++) {
-        slot_dp(sb->r[d], sb->r[d], S->T, S->T, sb->pi, &S->calls[d][0], &S->rej[d][0],
-                &S->steps[d][0]);
-        for (g = 1; g <= P->G; g++)
-            slot_dp(sb->r[d], sb->r[d], S->T, g, sb->pi, &S->calls[d][g], &S->rej[d][g],
-                    &S->steps[d][g]);
-        for (k = 1; k <= P->K; k++)
-            slot_dp(sb->r[d], sb->r0[d][k], S->T, P->rrs_gamma, sb->pi, &S->rrs_calls[d][k],
-                    &S->rrs_rej[d][k], &S->rrs_steps[d][k]);
-        poisson_binomial(sb->r[d], S->T, sb->pmf_tmp);
-        for (t = 0; t <= S->T; t++)
-            sb->pmf[d][t] += sb->pmf_tmp[t];
-    }
-    return SD_OK;
+    for (d = 0; d < ND && st == SD_OK; d++)
+        if ((st = sd_trace_stats_end(acc[d], err)) == SD_OK &&
+            (st = sd_trace_stats_result(acc[d], &res, err)) == SD_OK)
+            take_result(&res, P->G, P->K, (int)d, S, pmf[d]);
+    for (d = 0; d < ND; d++)
+        sd_trace_stats_free(acc[d]);
+    return st;
 }
 
 /* ---- literal speculative decoding ---------------------------------------- */
@@ -388,7 +366,7 @@ static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, 
     for (j = 0; j < g && !R->ended; j++) {
         size_t x, ix;
         int acc = 0;
-        if ((st = pair_at(R->m, w, w->hist, R->len, d, &w->q, &w->p[d], pr, err)) != SD_OK)
+        if ((st = pair_at(R->m, w->hist, R->len, d, &w->q, &w->p[d], pr, 1, err)) != SD_OK)
             return st;
         n1 = pr->n + 1;
         if (j == 0 && k > 1) {
@@ -424,12 +402,8 @@ static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, 
         return SD_OK;
     }
     if (!R->ended) { /* all g accepted: the bonus word from the target */
-        if ((st = sd_ngram_row_build(R->m, 3, w->hist, R->len, &w->q, err)) != SD_OK)
+        if ((st = pair_at(R->m, w->hist, R->len, d, &w->q, &w->p[d], pr, 1, err)) != SD_OK)
             return st;
-        if ((st = sd_ngram_row_build(R->m, draft_order[d], w->hist, R->len, &w->p[d], err)) !=
-            SD_OK)
-            return st;
-        sd_ngram_compare(R->m, &w->p[d], &w->q, pr);
         emit(R, &w->q, sd_ngram_pair_draw(R->m, pr, pr->q, R->rng));
     }
     return SD_OK;
@@ -452,7 +426,7 @@ static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error
     /* draft autoregressively; pair i (0-based) is at the prefix + X_1..X_i */
     while (h < g && !stop) {
         sd_ngram_pair *pr = &w->blk[h];
-        if ((st = pair_at(m, w, w->hist, len0 + h, d, &w->bq, &w->bp, pr, err)) != SD_OK)
+        if ((st = pair_at(m, w->hist, len0 + h, d, &w->bq, &w->bp, pr, 1, err)) != SD_OK)
             return st;
         x = sd_ngram_pair_draw(m, pr, pr->p, R->rng);
         ix = sd_ngram_pair_index(pr, x);
@@ -463,7 +437,7 @@ static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error
             stop = 1;
     }
     if (!stop) { /* the pair after the whole block (bonus / last residual) */
-        if ((st = pair_at(m, w, w->hist, len0 + h, d, &w->bq, &w->bp, &w->blk[h], err)) != SD_OK)
+        if ((st = pair_at(m, w->hist, len0 + h, d, &w->bq, &w->bp, &w->blk[h], 1, err)) != SD_OK)
             return st;
     }
     hh[0] = 1.0;
@@ -803,7 +777,7 @@ static void speedup_of(const double *T, const double *calls, const double *steps
 
 typedef struct {
     double *T, *tv[ND], *r[ND], *calls[ND][MAX_G + 1], *rej[ND][MAX_G + 1],
-        *steps[ND][MAX_G + 1], *rcalls[ND][MAX_K + 1], *rrej[ND][MAX_K + 1];
+        *steps[ND][MAX_G + 1], *brej[ND][MAX_K + 1];
 } trace_cols;
 
 static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats *S,
@@ -817,7 +791,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
     uint64_t *bcnt = NULL;
     double mean_acc[ND], alpha_k[ND][MAX_K + 1], rrs_k[ND][MAX_K + 1], kseq_k[ND][MAX_K + 1];
     double tvm[ND], tvse[ND];
-    size_t ncols = 1 + ND * (2 + 3 * (MAX_G + 1) + 2 * (MAX_K + 1)), b, d, g, k, e, i;
+    size_t ncols = 1 + ND * (2 + 3 * (MAX_G + 1) + (MAX_K + 1)), b, d, g, k, e, i;
     sd_checklist ctl;
     sd_status st = SD_OK;
     char name[96];
@@ -846,10 +820,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                 tc.rej[d][g] = p, p += B;
                 tc.steps[d][g] = p, p += B;
             }
-            for (k = 0; k <= MAX_K; k++) {
-                tc.rcalls[d][k] = p, p += B;
-                tc.rrej[d][k] = p, p += B;
-            }
+            for (k = 0; k <= MAX_K; k++)
+                tc.brej[d][k] = p, p += B;
         }
         for (b = 0; b < B; b++) {
             tc.T[b] = (double)S[b].T;
@@ -862,10 +834,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                     tc.rej[d][g][b] = S[b].rej[d][g];
                     tc.steps[d][g][b] = S[b].steps[d][g];
                 }
-                for (k = 1; k <= P->K; k++) {
-                    tc.rcalls[d][k][b] = S[b].rrs_calls[d][k];
-                    tc.rrej[d][k][b] = S[b].rrs_rej[d][k];
-                }
+                for (k = 1; k <= P->K; k++)
+                    tc.brej[d][k][b] = S[b].batch_rej[d][k];
             }
         }
     }
@@ -926,14 +896,10 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                                 err);
         }
         for (k = 2; k <= P->K && st == SD_OK; k++) {
-            size_t si = find_set(set, nset, ALG_RRS, d, P->rrs_gamma, k);
-            snprintf(name, sizeof name, "%s: RRS k=%zu gamma=%zu calls", draft_name[d], k,
-                     P->rrs_gamma);
-            if ((st = z_two(L, name, tc.rcalls[d][k], B, ra[si].calls, R, c->mc.z_max, err)) != SD_OK)
-                break;
-            snprintf(name, sizeof name, "%s: RRS k=%zu gamma=%zu rejections", draft_name[d], k,
-                     P->rrs_gamma);
-            st = z_two(L, name, tc.rrej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
+            size_t si = find_set(set, nset, ALG_RRS, d, 0, k);
+            snprintf(name, sizeof name, "%s: RRS k=%zu at round starts, rejections",
+                     draft_name[d], k);
+            st = z_two(L, name, tc.brej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
         }
     }
     if (st != SD_OK)
@@ -1130,6 +1096,18 @@ done:
 
 /* ---- main ------------------------------------------------------------------ */
 
+/* Keep the first error of a parallel loop. */
+static void keep_error(sd_status *st, sd_error *err, sd_status s2, const sd_error *lerr)
+{
+#pragma omp critical
+    {
+        if (*st == SD_OK) {
+            *st = s2;
+            *err = *lerr;
+        }
+    }
+}
+
 
 /* The options checked together, before any work. */
 static int check(sd_cli *c, void *arg)
@@ -1142,9 +1120,8 @@ static int check(sd_cli *c, void *arg)
         return sd_cli_usage_error(c, "--drafts-max: at most %d", MAX_K);
     if (c->mc.runs < 2)
         return sd_cli_usage_error(c, "--runs: at least 2 (standard errors)");
-    if (P->rrs_gamma > P->G)
-        return sd_cli_usage_error(c, "--rrs-gamma %zu exceeds --gamma-max %zu", P->rrs_gamma,
-                                  P->G);
+    if (P->N > SD_TRACE_MAX_GAMMA)
+        return sd_cli_usage_error(c, "--length: at most %d", SD_TRACE_MAX_GAMMA);
     if (access(P->model, R_OK) != 0)
         return sd_cli_usage_error(c, "--model: cannot read %s: %s", P->model, strerror(errno));
     if (P->data_dir && (stat(P->data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
@@ -1213,68 +1190,29 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
             goto fail;
 
     /* 1. the trace */
-#pragma omp parallel num_threads(nthreads)
-    {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    for (b = 0; b < P.B; b++) {
         int tid = 0;
-        seq_bufs sb;
+        double *pmf[ND];
+        gsl_rng *rng;
         sd_error lerr;
-        size_t dd, kk;
-        int ok = 1;
+        sd_status s2 = SD_ENOMEM;
+        size_t dd;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        memset(&sb, 0, sizeof sb);
-        for (dd = 0; dd < ND; dd++) {
-            sb.r[dd] = sd_malloc(Nmax, sizeof(double));
-            ok &= sb.r[dd] != NULL;
-            for (kk = 0; kk <= P.K; kk++) {
-                sb.r0[dd][kk] = sd_malloc(Nmax, sizeof(double));
-                ok &= sb.r0[dd][kk] != NULL;
-            }
-        }
-        sb.pmf_tmp = sd_malloc(Nmax + 2, sizeof(double));
-        sb.pi = sd_malloc(Nmax + MAX_G + 2, sizeof(double));
-        ok &= sb.pmf_tmp != NULL && sb.pi != NULL;
-#pragma omp for schedule(dynamic, 1)
-        for (b = 0; b < P.B; b++) {
-            gsl_rng *rng;
-            sd_status s2;
-            if (!ok)
-                continue;
-            rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, b);
-            if (!rng) {
-                ok = 0;
-                continue;
-            }
-            for (dd = 0; dd < ND; dd++)
-                sb.pmf[dd] = pmf_all[dd] + b * (Nmax + 1);
-            s2 = trace_one(m, &P, &ws[tid], &sb, rng, &S[b], tokens + b * Nmax, &lerr);
-            lens[b] = S[b].T;
+        for (dd = 0; dd < ND; dd++)
+            pmf[dd] = pmf_all[dd] + b * (Nmax + 1);
+        rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, b);
+        if (rng == NULL)
+            sd_error_set(&lerr, SD_ENOMEM, "out of memory (generator)");
+        else
+            s2 = trace_one(m, &P, &ws[tid], rng, &S[b], pmf, tokens + b * Nmax, &lerr);
+        lens[b] = S[b].T;
+        if (rng)
             gsl_rng_free(rng);
-            if (s2 != SD_OK) {
-#pragma omp critical
-                {
-                    if (st == SD_OK) {
-                        st = s2;
-                        err = lerr;
-                    }
-                }
-            }
-        }
-        if (!ok) {
-#pragma omp critical
-            {
-                if (st == SD_OK)
-                    st = sd_error_set(&err, SD_ENOMEM, "out of memory (trace)");
-            }
-        }
-        for (dd = 0; dd < ND; dd++) {
-            sd_free(sb.r[dd]);
-            for (kk = 0; kk <= P.K; kk++)
-                sd_free(sb.r0[dd][kk]);
-        }
-        sd_free(sb.pmf_tmp);
-        sd_free(sb.pi);
+        if (s2 != SD_OK)
+            keep_error(&st, &err, s2, &lerr);
     }
     if (st != SD_OK)
         goto fail;
@@ -1293,7 +1231,7 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
         for (g = 1; g <= P.G; g++)
             set[nset++] = (setting){ALG_BLOCK, (int)d, g, 1};
         for (k = 2; k <= P.K; k++)
-            set[nset++] = (setting){ALG_RRS, (int)d, P.rrs_gamma, k};
+            set[nset++] = (setting){ALG_RRS, (int)d, 0, k};
     }
     set[nset++] = (setting){ALG_CONTROL, 1, 4 <= P.G ? 4 : P.G, 1};
     ra = sd_calloc(nset, sizeof *ra);
@@ -1337,8 +1275,8 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
                 continue;
             rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, P.B + (uint64_t)task);
             if (!rng) {
-#pragma omp critical
-                st = sd_error_set(&err, SD_ENOMEM, "out of memory (generator)");
+                keep_error(&st, &err, sd_error_set(&lerr, SD_ENOMEM, "out of memory (generator)"),
+                           &lerr);
                 continue;
             }
             R.m = m;
@@ -1350,13 +1288,7 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
             s2 = run_one(&R, set[si].alg, set[si].d, set[si].g, set[si].k, &res, &lerr);
             gsl_rng_free(rng);
             if (s2 != SD_OK) {
-#pragma omp critical
-                {
-                    if (st == SD_OK) {
-                        st = s2;
-                        err = lerr;
-                    }
-                }
+                keep_error(&st, &err, s2, &lerr);
                 continue;
             }
             ra[si].T[run] = res.T;
@@ -1426,7 +1358,6 @@ int main(int argc, char **argv)
     P.N = 30;
     P.G = 8;
     P.K = 4;
-    P.rrs_gamma = 4;
     P.trace_seq = 1;
     P.cost[0] = 0.02;
     P.cost[1] = 0.1;
@@ -1446,7 +1377,6 @@ int main(int argc, char **argv)
             {"cost", SD_ARG_DOUBLE_LIST, P.cost, &P.ncost, MAX_COST, 0.0, 1e300, NULL, NULL},
             {"eps", SD_ARG_DOUBLE_LIST, P.eps, &P.neps, MAX_EPS, 0.0, 1.0, NULL, NULL},
             {"drafts-max", SD_ARG_SIZE, &P.K, NULL, 2, 0, 0, NULL, NULL},
-            {"rrs-gamma", SD_ARG_SIZE, &P.rrs_gamma, NULL, 1, 0, 0, NULL, NULL},
             {"data-dir", SD_ARG_STRING, &P.data_dir, NULL, 0, 0, 0, NULL, NULL},
             {"trace-out", SD_ARG_STRING, &P.trace_out, NULL, 0, 0, 0, NULL, NULL},
             {"trace-sequences", SD_ARG_SIZE, &P.trace_seq, NULL, 1, 0, 0, NULL, NULL},

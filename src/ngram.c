@@ -817,44 +817,6 @@ void sd_ngram_pair_word(const sd_ngram *m, const sd_ngram_pair *pr, size_t w, do
     }
 }
 
-typedef struct {
-    double ratio, p, q;
-} ratio_item;
-
-static int cmp_ratio_desc(const void *a, const void *b)
-{
-    double x = ((const ratio_item *)a)->ratio, y = ((const ratio_item *)b)->ratio;
-    return (x < y) - (x > y);
-}
-
-void sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t K, double *ws,
-                         double *alpha)
-{
-    ratio_item *it = (ratio_item *)(void *)ws;
-    double P = 0.0, Q = 0.0;
-    size_t i, k;
-    for (i = 0; i < n1; i++) {
-        it[i].p = p[i];
-        it[i].q = q[i];
-        it[i].ratio = q[i] > 0.0 ? p[i] / q[i] : (p[i] > 0.0 ? INFINITY : 0.0);
-    }
-    qsort(it, n1, sizeof *it, cmp_ratio_desc);
-    for (k = 0; k < K; k++)
-        alpha[k] = 1.0; /* the empty set */
-    for (i = 0; i < n1; i++) {
-        double Pk = 1.0;
-        P += it[i].p;
-        Q += it[i].q;
-        for (k = 0; k < K; k++) {
-            double f;
-            Pk *= fmin(P, 1.0);
-            f = Q + 1.0 - Pk;
-            if (f < alpha[k])
-                alpha[k] = f;
-        }
-    }
-}
-
 /* Over all words: mass of p1 at or below thr, and count and mass above. */
 static void p1_split(const sd_ngram *m, double thr, double *le, double *cnt_gt, double *gt)
 {

@@ -15,8 +15,9 @@
  * with values, normaliser), built in O(listed) and expanded to a dense
  * row in O(V).  Two such rows differ from multiples of p1 only on the
  * union of their listed words, so TV, residuals, the sorted prefix of
- * alpha*_k and the over-acceptance sums need only that union plus one
- * block for the rest (the "compressed pair").
+ * alpha*_k (otbound.h, on the compressed pair) and the over-acceptance
+ * sums need only that union plus one block for the rest (the
+ * "compressed pair").
  *
  * `<s>` is the start context and is never emitted: its probability is 0
  * in every row.  The target is the trigram model, the drafts are the
@@ -158,14 +159,6 @@ size_t sd_ngram_pair_index(const sd_ngram_pair *pr, size_t w);
 /* P(w) and Q(w) of one word. */
 void sd_ngram_pair_word(const sd_ngram *m, const sd_ngram_pair *pr, size_t w, double *p,
                         double *q);
-
-/* alpha*_k (SpecTr's optimal transport bound for k i.i.d. drafts) for
- * k = 1..K into alpha[k-1], by the sorted prefix over the n1 = n+1
- * compressed items p, q (one sort for every k; a block of equal ratio
- * P/Q is never split by the minimiser: the objective is concave along
- * it).  ws: workspace of 3 n1 doubles. */
-void sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t K, double *ws,
-                         double *alpha);
 
 /* Over-acceptance b_eps(x) = min{1, (Q(x)+eps)/P(x)} (Yin et al. 2024,
  * Theorems 4-5) on the pair: *rej = 1 - sum min(P, Q+eps), *loss_opt =
