@@ -34,6 +34,7 @@
 #endif
 
 #include "alloc.h"
+#include "block.h"
 #include "check.h"
 #include "prog.h"
 #include "kseq.h"
@@ -111,6 +112,7 @@ typedef struct {
     double *tvs, *lw;       /* K; V+1 */
     sd_trace_pos_ws *tpw;   /* position statistics on compressed pairs (V+1, K) */
     uint32_t *hist;         /* N + 2 */
+    double *px[ND], *qx[ND], *bstart; /* N each: the path's token probabilities; N + 1 */
     size_t *starts;         /* N + 1 round starts */
     size_t nblk;
 } work;
@@ -133,6 +135,7 @@ static void work_free(work *w)
     sd_free(w->lw);
     sd_trace_pos_ws_free(w->tpw);
     sd_free(w->hist);
+    sd_free(w->px[0]);
     sd_free(w->starts);
     memset(w, 0, sizeof *w);
 }
@@ -159,8 +162,15 @@ static sd_status work_alloc(work *w, const sd_ngram *m, const params *P, sd_erro
     w->lw = sd_malloc(V1, sizeof(double));
     w->tpw = sd_trace_pos_ws_alloc(V1, P->K);
     w->hist = sd_malloc(P->N + 2, sizeof(uint32_t));
+    if ((w->px[0] = sd_malloc((2 * ND + 1) * P->N + 1, sizeof(double))) != NULL) {
+        for (i = 0; i < ND; i++) {
+            w->px[i] = w->px[0] + 2 * i * P->N;
+            w->qx[i] = w->px[i] + P->N;
+        }
+        w->bstart = w->px[0] + 2 * ND * P->N;
+    }
     w->starts = sd_malloc(P->N + 1, sizeof(size_t));
-    if (!w->resid || !w->tvs || !w->lw || !w->tpw || !w->hist || !w->starts)
+    if (!w->resid || !w->tvs || !w->lw || !w->tpw || !w->hist || !w->px[0] || !w->starts)
         goto nomem;
     return SD_OK;
 nomem:
@@ -195,6 +205,7 @@ typedef struct {
     double tv[ND], r[ND];
     double calls[ND][MAX_G + 1], rej[ND][MAX_G + 1], steps[ND][MAX_G + 1];
     double batch_rej[ND][MAX_K + 1]; /* round-start RRS with k drafts, drafting to the end */
+    sd_block_path_row block[ND][MAX_G + 1]; /* block verification, gamma = 1..G */
     /* sums over positions */
     double acc_rrs[ND][MAX_K + 1], acc_kseq[ND][MAX_K + 1], acc_opt[ND][MAX_K + 1];
     double ea_rej[ND][MAX_EPS], ea_opt[ND][MAX_EPS], ea_uno[ND][MAX_EPS];
@@ -246,7 +257,7 @@ static void take_result(const sd_trace_result *res, size_t G, size_t K, int d, s
 static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng *rng,
                            seq_stats *S, double *const *pmf, uint32_t *tokens, sd_error *err)
 {
-    size_t len = 1, t, d, e;
+    size_t len = 1, t, d, e, g;
     sd_trace_opts o;
     sd_trace_stats *acc[ND] = {NULL, NULL};
     sd_trace_result res;
@@ -274,6 +285,7 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
                                            P->K, w->tpw, &pos, err)) != SD_OK ||
                 (st = sd_trace_stats_push(acc[d], &pos, err)) != SD_OK)
                 break;
+            sd_ngram_pair_word(m, pr, x, &w->px[d][t], &w->qx[d][t]);
             bin = (size_t)((1.0 - pr->tv) * HIST_BINS);
             S->hist[d][bin >= HIST_BINS ? HIST_BINS - 1 : bin]++;
             for (e = 0; e < P->neps; e++) {
@@ -295,6 +307,9 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
         if ((st = sd_trace_stats_end(acc[d], err)) == SD_OK &&
             (st = sd_trace_stats_result(acc[d], &res, err)) == SD_OK)
             take_result(&res, P->G, P->K, (int)d, S, pmf[d]);
+    for (d = 0; d < ND && st == SD_OK; d++)
+        for (g = 1; g <= P->G && st == SD_OK; g++)
+            st = sd_block_path(w->px[d], w->qx[d], S->T, g, w->bstart, &S->block[d][g], err);
     for (d = 0; d < ND; d++)
         sd_trace_stats_free(acc[d]);
     return st;
@@ -306,7 +321,7 @@ typedef enum { ALG_SD = 0, ALG_BLOCK, ALG_RRS, ALG_CONTROL, NALG } alg_t;
 static const char *const alg_name[NALG] = {"sd", "block", "rrs", "control"};
 
 typedef struct {
-    double T, calls, rej, steps;
+    double T, calls, rej, steps, acc; /* acc: drafts accepted (block verification) */
 } run_result;
 
 typedef struct {
@@ -413,7 +428,8 @@ static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, 
  * length g: drafts X_1..X_h (h <= g; drafting stops at </s> or the
  * length cap, after which both laws are the end: then no bonus), the
  * weights p_i, the residual masses rho_i and the last passing index. */
-static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error *err)
+static sd_status round_block(runner *R, int d, size_t g, int *rejected, size_t *accepted,
+                             sd_error *err)
 {
     work *w = R->w;
     const sd_ngram *m = R->m;
@@ -458,6 +474,7 @@ static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error
     for (i = 0; i <= h; i++)
         if (gsl_rng_uniform(R->rng) < hh[i] || i == 0)
             tau = i;
+    *accepted = tau;
     /* emit X_1..X_tau (the target rows at their prefixes for the law checks) */
     for (i = 0; i < tau; i++) {
         x = w->hist[len0 + i];
@@ -492,23 +509,24 @@ static sd_status run_one(runner *R, alg_t alg, int d, size_t g, size_t k, run_re
                          sd_error *err)
 {
     size_t nr = 0, i;
-    double calls = 0.0, rej = 0.0, steps = 0.0;
+    double calls = 0.0, rej = 0.0, steps = 0.0, acc = 0.0;
     sd_status st;
     R->len = 1;
     R->ended = 0;
     R->w->hist[0] = (uint32_t)R->m->bos;
     while (!R->ended) {
         int rj;
-        size_t gg = g ? g : R->N;
+        size_t gg = g ? g : R->N, tau = 0;
         R->w->starts[nr++] = R->len;
         calls += 1.0;
         if (alg == ALG_BLOCK)
-            st = round_block(R, d, gg, &rj, err);
+            st = round_block(R, d, gg, &rj, &tau, err);
         else
             st = round_token(R, d, gg, alg == ALG_RRS ? k : 1, alg == ALG_CONTROL, &rj, err);
         if (st != SD_OK)
             return st;
         rej += rj;
+        acc += (double)tau;
     }
     out->T = (double)(R->len - 1);
     for (i = 0; i < nr; i++) {
@@ -518,6 +536,7 @@ static sd_status run_one(runner *R, alg_t alg, int d, size_t g, size_t k, run_re
     out->calls = calls;
     out->rej = rej;
     out->steps = steps;
+    out->acc = acc;
     return SD_OK;
 }
 
@@ -530,7 +549,7 @@ typedef struct {
 } setting;
 
 typedef struct {
-    double *T, *calls, *rej, *steps; /* [runs] */
+    double *T, *calls, *rej, *steps, *acc; /* [runs], one allocation at T */
 } run_arrays;
 
 
@@ -765,6 +784,18 @@ static sd_status z_two(sd_checklist *L, const char *name, const double *tr, size
     return sd_check_z(L, name, mt, ms, sqrt(st * st + ss * ss), zmax, err);
 }
 
+/* Check a simulated ratio of means sum(sy)/sum(sx) against the trace's
+ * sum(ty)/sum(tx) (delta-method standard errors, combined). */
+static sd_status z_ratio(sd_checklist *L, const char *name, const double *ty, const double *tx,
+                         size_t nb, const double *sy, const double *sx, size_t ns, double zmax,
+                         sd_error *err)
+{
+    double rt, set, rs, ses;
+    ratio_se(ty, tx, nb, &rt, &set);
+    ratio_se(sy, sx, ns, &rs, &ses);
+    return sd_check_z(L, name, rt, rs, sqrt(set * set + ses * ses), zmax, err);
+}
+
 /* Trace speed-up E[T] / E[calls + c steps] with its delta-method error. */
 static void speedup_of(const double *T, const double *calls, const double *steps, size_t n,
                        double cst, double *tmp, double *sp, double *se)
@@ -778,6 +809,9 @@ static void speedup_of(const double *T, const double *calls, const double *steps
 typedef struct {
     double *T, *tv[ND], *r[ND], *calls[ND][MAX_G + 1], *rej[ND][MAX_G + 1],
         *steps[ND][MAX_G + 1], *brej[ND][MAX_K + 1];
+    /* block verification on the path, gamma = 1..G */
+    double *bcalls[ND][MAX_G + 1], *brejs[ND][MAX_G + 1], *bsteps[ND][MAX_G + 1],
+        *bacc[ND][MAX_G + 1];
 } trace_cols;
 
 static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats *S,
@@ -791,7 +825,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
     uint64_t *bcnt = NULL;
     double mean_acc[ND], alpha_k[ND][MAX_K + 1], rrs_k[ND][MAX_K + 1], kseq_k[ND][MAX_K + 1];
     double tvm[ND], tvse[ND];
-    size_t ncols = 1 + ND * (2 + 3 * (MAX_G + 1) + (MAX_K + 1)), b, d, g, k, e, i;
+    size_t ncols = 1 + ND * (2 + 7 * (MAX_G + 1) + (MAX_K + 1)), b, d, g, k, e, i;
     sd_checklist ctl;
     sd_status st = SD_OK;
     char name[96];
@@ -819,6 +853,10 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                 tc.calls[d][g] = p, p += B;
                 tc.rej[d][g] = p, p += B;
                 tc.steps[d][g] = p, p += B;
+                tc.bcalls[d][g] = p, p += B;
+                tc.brejs[d][g] = p, p += B;
+                tc.bsteps[d][g] = p, p += B;
+                tc.bacc[d][g] = p, p += B;
             }
             for (k = 0; k <= MAX_K; k++)
                 tc.brej[d][k] = p, p += B;
@@ -833,6 +871,10 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                     tc.calls[d][g][b] = S[b].calls[d][g];
                     tc.rej[d][g][b] = S[b].rej[d][g];
                     tc.steps[d][g][b] = S[b].steps[d][g];
+                    tc.bcalls[d][g][b] = S[b].block[d][g].calls;
+                    tc.brejs[d][g][b] = S[b].block[d][g].rejections;
+                    tc.bsteps[d][g][b] = S[b].block[d][g].draft_steps;
+                    tc.bacc[d][g][b] = S[b].block[d][g].accepted;
                 }
                 for (k = 1; k <= P->K; k++)
                     tc.brej[d][k][b] = S[b].batch_rej[d][k];
@@ -882,18 +924,35 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             snprintf(name, sizeof name, "%s: SD gamma=%zu rejections", draft_name[d], g);
             if ((st = z_two(L, name, tc.rej[d][g], B, ra[si].rej, R, c->mc.z_max, err)) != SD_OK)
                 break;
-            ratio_se(tc.T, tc.calls[d][g], B, &rt, &set_);
-            ratio_se(ra[si].T, ra[si].calls, R, &rs, &ses);
             snprintf(name, sizeof name, "%s: SD gamma=%zu tokens per call", draft_name[d], g);
-            if ((st = sd_check_z(L, name, rt, rs, sqrt(set_ * set_ + ses * ses), c->mc.z_max, err)) !=
-                SD_OK)
+            if ((st = z_ratio(L, name, tc.T, tc.calls[d][g], B, ra[si].T, ra[si].calls, R,
+                              c->mc.z_max, err)) != SD_OK)
                 break;
             bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
-            ratio_se(ra[bi].T, ra[bi].calls, R, &rs, &ses);
-            snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call >= token-level",
+            snprintf(name, sizeof name, "%s: block gamma=%zu calls", draft_name[d], g);
+            if ((st = z_two(L, name, tc.bcalls[d][g], B, ra[bi].calls, R, c->mc.z_max, err)) !=
+                SD_OK)
+                break;
+            snprintf(name, sizeof name, "%s: block gamma=%zu rejections", draft_name[d], g);
+            if ((st = z_two(L, name, tc.brejs[d][g], B, ra[bi].rej, R, c->mc.z_max, err)) !=
+                SD_OK)
+                break;
+            snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call", draft_name[d], g);
+            if ((st = z_ratio(L, name, tc.T, tc.bcalls[d][g], B, ra[bi].T, ra[bi].calls, R,
+                              c->mc.z_max, err)) != SD_OK)
+                break;
+            snprintf(name, sizeof name, "%s: block gamma=%zu accepted drafts per call",
                      draft_name[d], g);
-            st = sd_check_bound(L, name, rt, rs + c->mc.z_max * sqrt(set_ * set_ + ses * ses), 0, 0.0,
-                                err);
+            if ((st = z_ratio(L, name, tc.bacc[d][g], tc.bcalls[d][g], B, ra[bi].acc,
+                              ra[bi].calls, R, c->mc.z_max, err)) != SD_OK)
+                break;
+            /* Sun et al.: never fewer tokens per call than token verification */
+            ratio_se(tc.T, tc.calls[d][g], B, &rt, &set_);
+            ratio_se(tc.T, tc.bcalls[d][g], B, &rs, &ses);
+            snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call >= token-level "
+                     "(on the paths)", draft_name[d], g);
+            st = sd_check_bound(L, name, rt, rs + c->mc.z_max * sqrt(set_ * set_ + ses * ses), 0,
+                                0.0, err);
         }
         for (k = 2; k <= P->K && st == SD_OK; k++) {
             size_t si = find_set(set, nset, ALG_RRS, d, 0, k);
@@ -995,7 +1054,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                    "# exact on the path (trace) and its stderr, simulated SD and stderr, "
                    "Leviathan's closed form with the mean acceptance, simulated block "
                    "verification and stderr, the multi-draft bound with alpha*_%zu at the "
-                   "first draft (Leviathan form)\n", P->K);
+                   "first draft (Leviathan form); then per draft block verification exact on "
+                   "the path and its stderr\n", P->K);
         for (e = 0; e < P->ncost; e++) {
             double cst = P->cost[e];
             fprintf(f, "# c = %g\n# gamma", cst);
@@ -1003,6 +1063,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                 fprintf(f, "\t%s_exact\tse\t%s_sim\tse\t%s_leviathan\t%s_block\tse\t"
                         "%s_multidraft", draft_name[d], draft_name[d], draft_name[d],
                         draft_name[d], draft_name[d]);
+            for (d = 0; d < ND; d++)
+                fprintf(f, "\t%s_block_exact\tse", draft_name[d]);
             fputc('\n', f);
             for (g = 1; g <= P->G; g++) {
                 fprintf(f, "%zu", g);
@@ -1019,6 +1081,11 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                     fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, lev);
                     speedup_of(ra[bi].T, ra[bi].calls, ra[bi].steps, R, cst, tmp, &x, &se);
                     fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, mdb);
+                }
+                for (d = 0; d < ND; d++) {
+                    double x, se;
+                    speedup_of(tc.T, tc.bcalls[d][g], tc.bsteps[d][g], B, cst, tmp, &x, &se);
+                    fprintf(f, "\t%.6f\t%.6f", x, se);
                 }
                 fputc('\n', f);
             }
@@ -1241,14 +1308,14 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
         goto fail;
     }
     for (i = 0; i < nset; i++) {
-        ra[i].T = sd_malloc(c.mc.runs, sizeof(double));
-        ra[i].calls = sd_malloc(c.mc.runs, sizeof(double));
-        ra[i].rej = sd_malloc(c.mc.runs, sizeof(double));
-        ra[i].steps = sd_malloc(c.mc.runs, sizeof(double));
-        if (!ra[i].T || !ra[i].calls || !ra[i].rej || !ra[i].steps) {
+        if (!(ra[i].T = sd_malloc(5 * c.mc.runs, sizeof(double)))) {
             st = sd_error_set(&err, SD_ENOMEM, "out of memory");
             goto fail;
         }
+        ra[i].calls = ra[i].T + c.mc.runs;
+        ra[i].rej = ra[i].calls + c.mc.runs;
+        ra[i].steps = ra[i].rej + c.mc.runs;
+        ra[i].acc = ra[i].steps + c.mc.runs;
     }
     for (i = 0; i < (size_t)nthreads * NALG; i++)
         if (!(lc[i].first = sd_calloc(m->V, sizeof(uint64_t)))) {
@@ -1295,6 +1362,7 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
             ra[si].calls[run] = res.calls;
             ra[si].rej[run] = res.rej;
             ra[si].steps[run] = res.steps;
+            ra[si].acc[run] = res.acc;
 #pragma omp atomic
             done++;
             if (!c.quiet && tid == 0)
@@ -1322,12 +1390,8 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
 fail:
     rc = sd_cli_fail(&c, &err);
 cleanup:
-    for (i = 0; ra && i < nset; i++) {
+    for (i = 0; ra && i < nset; i++)
         sd_free(ra[i].T);
-        sd_free(ra[i].calls);
-        sd_free(ra[i].rej);
-        sd_free(ra[i].steps);
-    }
     for (i = 0; lc && i < (size_t)nthreads * NALG; i++)
         sd_free(lc[i].first);
     for (i = 0; ws && i < (size_t)nthreads; i++)
