@@ -874,6 +874,40 @@ void sd_ngram_overaccept(const sd_ngram *m, const sd_ngram_pair *pr, double eps,
     *loss_uno = 0.5 * uno;
 }
 
+/* (P(y) - Q(y)) [a - b / (1 - P(y))]_+ for a word y with P(y) > Q(y): its
+ * term of the k = 2 sum (a when y holds the whole draft mass: then no
+ * second draft, the residual r_2 is emitted). */
+static double wor2_term(double py, double qy, double a, double b)
+{
+    double rem = 1.0 - py;
+    return (py - qy) * (rem > 0.0 ? fmax(a - b / rem, 0.0) : a);
+}
+
+double sd_ngram_wor2_reject(const sd_ngram *m, const sd_ngram_pair *pr, size_t x)
+{
+    double px, qx, a, b, sum = 0.0;
+    const double sp = pr->sp, sq = pr->sq;
+    size_t i;
+    sd_ngram_pair_word(m, pr, x, &px, &qx);
+    if (!(pr->tv > 0.0) || !(qx > px))
+        return 0.0; /* x is never emitted from the residual */
+    a = (qx - px) / pr->tv; /* r_2(x) */
+    b = px;
+    /* only words with P > Q are rejected first, and x is not one of them */
+    for (i = 0; i < pr->n; i++)
+        if (pr->p[i] > pr->q[i])
+            sum += wor2_term(pr->p[i], pr->q[i], a, b);
+    if (sp > sq) { /* the rest: every word, ascending p1, minus the union */
+        const double cut = 1.0 - b / a; /* terms vanish once P(y) >= cut */
+        for (i = 0; i < m->V && sp * m->p1_sorted[i] < cut; i++)
+            sum += wor2_term(sp * m->p1_sorted[i], sq * m->p1_sorted[i], a, b);
+        for (i = 0; i < pr->n; i++)
+            if (sp * m->p1[pr->w[i]] < cut)
+                sum -= wor2_term(sp * m->p1[pr->w[i]], sq * m->p1[pr->w[i]], a, b);
+    }
+    return fmin(fmax(sum, 0.0) / qx, 1.0);
+}
+
 size_t sd_ngram_pair_draw(const sd_ngram *m, const sd_ngram_pair *pr, const double *lw,
                           gsl_rng *r)
 {

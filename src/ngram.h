@@ -168,6 +168,19 @@ void sd_ngram_pair_word(const sd_ngram *m, const sd_ngram_pair *pr, size_t w, do
 void sd_ngram_overaccept(const sd_ngram *m, const sd_ngram_pair *pr, double eps, double *rej,
                          double *loss_opt, double *loss_uno);
 
+/* RRS without replacement with k = 2 drafts (rrswor.h) at the pair's
+ * context: P(both drafts rejected and word x emitted) / Q(x), the
+ * probability that a round start rejects given that it emits x (0 when
+ * Q(x) <= P(x)).  Removing the first rejected draft y changes the second
+ * draft law to P / (1 - P(y)) off y while r_2 = [Q - P]_+ / TV does not
+ * depend on y, so with a = r_2(x):
+ *   P(reject both, x) = sum_{y: P(y) > Q(y)} (P(y) - Q(y)) [a - P(x) / (1 - P(y))]_+ .
+ * The rest block is not one token here (a rejected rest word removes
+ * itself only): its words are summed one by one in ascending p1 until
+ * the terms vanish.  O(n + V).  k >= 3 would sum over ordered pairs of
+ * rejected words: O(V^(k-1)) per position, out of reach at V = 72 547. */
+double sd_ngram_wor2_reject(const sd_ngram *m, const sd_ngram_pair *pr, size_t x);
+
 /* Draw a word from the compressed law lw[0..n] (not necessarily
  * normalised; lw[n] the weight of the rest block, spread as p1 over the
  * rest).  A rest word is drawn from p1 by the alias table, redrawn while

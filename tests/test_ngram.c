@@ -30,6 +30,7 @@
 #include "otbound.h"
 #include "rng.h"
 #include "rrs.h"
+#include "rrswor.h"
 
 static const char *src_dir(void)
 {
@@ -231,17 +232,74 @@ static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, si
     free(tmp);
 }
 
+/* RRS without replacement with 2 drafts at one context: the O(V) form on
+ * the compressed pair against rrswor.h's walk over the rejection paths
+ * on the dense rows (restricted to their support, where the walk is
+ * cheap), for every word of the support.  Returns the number of words
+ * where the value is positive. */
+static size_t check_wor2(const sd_ngram *m, int op, int oq, const uint32_t *h, size_t nh)
+{
+    sd_ngram_row rp, rq;
+    sd_ngram_pair pr;
+    sd_error e;
+    sd_step stp;
+    sd_rrs_wor_ws *ws;
+    double *p = malloc(m->V * sizeof(double)), *q = malloc(m->V * sizeof(double));
+    size_t *id = malloc(m->V * sizeof(size_t)), n = 0, i, positive = 0;
+    assert_non_null(p);
+    assert_non_null(q);
+    assert_non_null(id);
+    assert_int_equal(sd_ngram_row_alloc(m, &rp, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_alloc(m, &rq, &e), SD_OK);
+    assert_int_equal(sd_ngram_pair_alloc(m, &pr, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_build(m, op, h, nh, &rp, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_build(m, oq, h, nh, &rq, &e), SD_OK);
+    sd_ngram_row_dense(m, &rp, p);
+    sd_ngram_row_dense(m, &rq, q);
+    sd_ngram_compare(m, &rp, &rq, &pr);
+    for (i = 0; i < m->V; i++)
+        if (p[i] > 0.0 || q[i] > 0.0) {
+            id[n] = i;
+            p[n] = p[i];
+            q[n++] = q[i];
+        }
+    assert_true(sd_rrs_wor_cost(p, q, n, 2) < 1e9);
+    ws = sd_rrs_wor_ws_alloc(n, 2);
+    assert_non_null(ws);
+    assert_int_equal(sd_step_alloc(&stp, n, &e), SD_OK);
+    assert_int_equal(sd_rrs_wor_step(p, q, n, 2, ws, &stp, &e), SD_OK);
+    for (i = 0; i < n; i++) {
+        double want = q[i] > 0.0 ? stp.rej * stp.res[i] / q[i] : 0.0;
+        double got = sd_ngram_wor2_reject(m, &pr, id[i]);
+        assert_close(got, want, 1e-11);
+        positive += want > 0.0;
+    }
+    sd_step_free(&stp);
+    sd_rrs_wor_ws_free(ws);
+    sd_ngram_row_free(&rp);
+    sd_ngram_row_free(&rq);
+    sd_ngram_pair_free(&pr);
+    free(p);
+    free(q);
+    free(id);
+    return positive; /* words with a positive value */
+}
+
 static void tiny_compare_dense(void **state)
 {
     sd_ngram *m = load_tiny();
     const uint32_t hs[][2] = {{BOS, A}, {A, B}, {C, A}, {B, C}, {A, EOS}};
-    size_t i;
+    size_t i, positive = 0;
     (void)state;
     for (i = 0; i < 5; i++) {
         compare_one(m, 2, 3, hs[i], 2, 1);
         compare_one(m, 1, 3, hs[i], 2, 1);
         compare_one(m, 1, 2, hs[i], 2, 1);
+        positive += check_wor2(m, 2, 3, hs[i], 2);
+        positive += check_wor2(m, 1, 3, hs[i], 2);
+        positive += check_wor2(m, 1, 2, hs[i], 2);
     }
+    assert_true(positive > 0);
     sd_ngram_free(m);
 }
 
@@ -447,6 +505,12 @@ static void cmu_vocab_limit(void **state)
     for (x = 0; x < m->V; x++)
         if (m->p1[x] == 0.0)
             assert_true(d[x] == 0.0);
+    /* RRS without replacement, 2 drafts: the rest block is many words */
+    kept = check_wor2(m, 2, 3, h, 2) + check_wor2(m, 1, 3, h, 2);
+    h[0] = (uint32_t)sd_ngram_id(m, "in");
+    h[1] = (uint32_t)sd_ngram_id(m, "a");
+    kept += check_wor2(m, 2, 3, h, 2) + check_wor2(m, 1, 3, h, 2);
+    assert_true(kept > 10);
     sd_ngram_row_free(&r);
     free(d);
     sd_ngram_free(m);
