@@ -42,6 +42,7 @@
 #include "npy.h"
 #include "rng.h"
 #include "rrs.h"
+#include "rrswor.h"
 #include "trace.h"
 
 #ifndef PACKAGE_VERSION
@@ -113,6 +114,8 @@ typedef struct {
     sd_trace_pos_ws *tpw;   /* position statistics on compressed pairs (V+1, K) */
     uint32_t *hist;         /* N + 2 */
     double *px[ND], *qx[ND], *bstart; /* N each: the path's token probabilities; N + 1 */
+    double *dp, *dq;        /* V each: dense rows (RRS without replacement) */
+    sd_rrs_wor_ws *wor;     /* its literal verifier, 2 drafts */
     size_t *starts;         /* N + 1 round starts */
     size_t nblk;
 } work;
@@ -136,6 +139,8 @@ static void work_free(work *w)
     sd_trace_pos_ws_free(w->tpw);
     sd_free(w->hist);
     sd_free(w->px[0]);
+    sd_free(w->dp);
+    sd_rrs_wor_ws_free(w->wor);
     sd_free(w->starts);
     memset(w, 0, sizeof *w);
 }
@@ -169,8 +174,12 @@ static sd_status work_alloc(work *w, const sd_ngram *m, const params *P, sd_erro
         }
         w->bstart = w->px[0] + 2 * ND * P->N;
     }
+    if ((w->dp = sd_malloc(2 * m->V, sizeof(double))) != NULL)
+        w->dq = w->dp + m->V;
+    w->wor = sd_rrs_wor_ws_alloc(m->V, 2);
     w->starts = sd_malloc(P->N + 1, sizeof(size_t));
-    if (!w->resid || !w->tvs || !w->lw || !w->tpw || !w->hist || !w->px[0] || !w->starts)
+    if (!w->resid || !w->tvs || !w->lw || !w->tpw || !w->hist || !w->px[0] || !w->dp ||
+        !w->wor || !w->starts)
         goto nomem;
     return SD_OK;
 nomem:
@@ -206,6 +215,7 @@ typedef struct {
     double calls[ND][MAX_G + 1], rej[ND][MAX_G + 1], steps[ND][MAX_G + 1];
     double batch_rej[ND][MAX_K + 1]; /* round-start RRS with k drafts, drafting to the end */
     sd_block_path_row block[ND][MAX_G + 1]; /* block verification, gamma = 1..G */
+    double wor_rej[ND];    /* round-start RRS without replacement, 2 drafts, to the end */
     /* sums over positions */
     double acc_rrs[ND][MAX_K + 1], acc_kseq[ND][MAX_K + 1], acc_opt[ND][MAX_K + 1];
     double ea_rej[ND][MAX_EPS], ea_opt[ND][MAX_EPS], ea_uno[ND][MAX_EPS];
@@ -258,15 +268,26 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
                            seq_stats *S, double *const *pmf, uint32_t *tokens, sd_error *err)
 {
     size_t len = 1, t, d, e, g;
-    sd_trace_opts o;
-    sd_trace_stats *acc[ND] = {NULL, NULL};
+    sd_trace_opts o, ow;
+    sd_trace_stats *acc[ND] = {NULL, NULL}, *accw[ND] = {NULL, NULL};
     sd_trace_result res;
     sd_status st = SD_OK;
     memset(S, 0, sizeof *S);
     trace_opts(P, &o);
+    /* RRS without replacement: the accumulator's round-start recursion
+     * with the rule's rejection probability given the word (its k = 2
+     * slot), nothing else */
+    sd_trace_opts_default(&ow);
+    ow.K = 2;
+    ow.ngamma = 0;
+    ow.pmf_max = 0;
     for (d = 0; d < ND && st == SD_OK; d++)
-        if ((st = sd_trace_stats_alloc(&acc[d], &o, err)) == SD_OK)
-            st = sd_trace_stats_begin(acc[d], err);
+        if ((st = sd_trace_stats_alloc(&acc[d], &o, err)) != SD_OK ||
+            (st = sd_trace_stats_begin(acc[d], err)) != SD_OK ||
+            (st = sd_trace_stats_alloc(&accw[d], &ow, err)) != SD_OK)
+            break;
+        else
+            st = sd_trace_stats_begin(accw[d], err);
     w->hist[0] = (uint32_t)m->bos;
     for (t = 0; t < P->N && st == SD_OK; t++) {
         size_t x;
@@ -284,6 +305,9 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
             if ((st = sd_trace_pos_compute(pr->p, pr->q, pr->n + 1, sd_ngram_pair_index(pr, x),
                                            P->K, w->tpw, &pos, err)) != SD_OK ||
                 (st = sd_trace_stats_push(acc[d], &pos, err)) != SD_OK)
+                break;
+            pos.batch[1] = sd_ngram_wor2_reject(m, pr, x);
+            if ((st = sd_trace_stats_push(accw[d], &pos, err)) != SD_OK)
                 break;
             sd_ngram_pair_word(m, pr, x, &w->px[d][t], &w->qx[d][t]);
             bin = (size_t)((1.0 - pr->tv) * HIST_BINS);
@@ -308,17 +332,23 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
             (st = sd_trace_stats_result(acc[d], &res, err)) == SD_OK)
             take_result(&res, P->G, P->K, (int)d, S, pmf[d]);
     for (d = 0; d < ND && st == SD_OK; d++)
+        if ((st = sd_trace_stats_end(accw[d], err)) == SD_OK &&
+            (st = sd_trace_stats_result(accw[d], &res, err)) == SD_OK)
+            S->wor_rej[d] = res.md[1].batch_rejections;
+    for (d = 0; d < ND && st == SD_OK; d++)
         for (g = 1; g <= P->G && st == SD_OK; g++)
             st = sd_block_path(w->px[d], w->qx[d], S->T, g, w->bstart, &S->block[d][g], err);
-    for (d = 0; d < ND; d++)
+    for (d = 0; d < ND; d++) {
         sd_trace_stats_free(acc[d]);
+        sd_trace_stats_free(accw[d]);
+    }
     return st;
 }
 
 /* ---- literal speculative decoding ---------------------------------------- */
 
-typedef enum { ALG_SD = 0, ALG_BLOCK, ALG_RRS, ALG_CONTROL, NALG } alg_t;
-static const char *const alg_name[NALG] = {"sd", "block", "rrs", "control"};
+typedef enum { ALG_SD = 0, ALG_BLOCK, ALG_RRS, ALG_CONTROL, ALG_WOR, NALG } alg_t;
+static const char *const alg_name[NALG] = {"sd", "block", "rrs", "control", "rrs-wor"};
 
 typedef struct {
     double T, calls, rej, steps, acc; /* acc: drafts accepted (block verification) */
@@ -370,9 +400,10 @@ static void emit(runner *R, const sd_ngram_row *q, size_t x)
  * draft length g; control != 0 accepts every draft without the test (the
  * negative control: its output has the draft's law).  *rejected = 1 if
  * the round ended in a rejection. */
-static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, int *rejected,
+static sd_status round_token(runner *R, alg_t alg, int d, size_t g, size_t k, int *rejected,
                              sd_error *err)
 {
+    const int control = alg == ALG_CONTROL;
     work *w = R->w;
     sd_ngram_pair *pr = &w->pr[d];
     size_t j, i, n1;
@@ -384,6 +415,18 @@ static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, 
         if ((st = pair_at(R->m, w->hist, R->len, d, &w->q, &w->p[d], pr, 1, err)) != SD_OK)
             return st;
         n1 = pr->n + 1;
+        if (j == 0 && k > 1 && alg == ALG_WOR) { /* on the dense rows, rrswor.h */
+            size_t trial;
+            sd_ngram_row_dense(R->m, &w->p[d], w->dp);
+            sd_ngram_row_dense(R->m, &w->q, w->dq);
+            acc = sd_rrs_wor_verify(w->dp, w->dq, R->m->V, k, R->rng, w->wor, &x, &trial);
+            emit(R, &w->q, x);
+            if (!acc) {
+                *rejected = 1;
+                return SD_OK;
+            }
+            continue;
+        }
         if (j == 0 && k > 1) {
             size_t mm;
             sd_rrs_residuals(pr->p, pr->q, n1, k, w->resid, w->tvs);
@@ -522,7 +565,7 @@ static sd_status run_one(runner *R, alg_t alg, int d, size_t g, size_t k, run_re
         if (alg == ALG_BLOCK)
             st = round_block(R, d, gg, &rj, &tau, err);
         else
-            st = round_token(R, d, gg, alg == ALG_RRS ? k : 1, alg == ALG_CONTROL, &rj, err);
+            st = round_token(R, alg, d, gg, k, &rj, err);
         if (st != SD_OK)
             return st;
         rej += rj;
@@ -811,7 +854,7 @@ typedef struct {
         *steps[ND][MAX_G + 1], *brej[ND][MAX_K + 1];
     /* block verification on the path, gamma = 1..G */
     double *bcalls[ND][MAX_G + 1], *brejs[ND][MAX_G + 1], *bsteps[ND][MAX_G + 1],
-        *bacc[ND][MAX_G + 1];
+        *bacc[ND][MAX_G + 1], *wrej[ND];
 } trace_cols;
 
 static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats *S,
@@ -825,7 +868,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
     uint64_t *bcnt = NULL;
     double mean_acc[ND], alpha_k[ND][MAX_K + 1], rrs_k[ND][MAX_K + 1], kseq_k[ND][MAX_K + 1];
     double tvm[ND], tvse[ND];
-    size_t ncols = 1 + ND * (2 + 7 * (MAX_G + 1) + (MAX_K + 1)), b, d, g, k, e, i;
+    size_t ncols = 1 + ND * (3 + 7 * (MAX_G + 1) + (MAX_K + 1)), b, d, g, k, e, i;
     sd_checklist ctl;
     sd_status st = SD_OK;
     char name[96];
@@ -849,6 +892,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         for (d = 0; d < ND; d++) {
             tc.tv[d] = p, p += B;
             tc.r[d] = p, p += B;
+            tc.wrej[d] = p, p += B;
             for (g = 0; g <= MAX_G; g++) {
                 tc.calls[d][g] = p, p += B;
                 tc.rej[d][g] = p, p += B;
@@ -867,6 +911,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             for (d = 0; d < ND; d++) {
                 tc.tv[d][b] = S[b].tv[d];
                 tc.r[d][b] = S[b].r[d];
+                tc.wrej[d][b] = S[b].wor_rej[d];
                 for (g = 0; g <= P->G; g++) {
                     tc.calls[d][g][b] = S[b].calls[d][g];
                     tc.rej[d][g][b] = S[b].rej[d][g];
@@ -959,6 +1004,12 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             snprintf(name, sizeof name, "%s: RRS k=%zu at round starts, rejections",
                      draft_name[d], k);
             st = z_two(L, name, tc.brej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
+        }
+        if (st == SD_OK) {
+            size_t si = find_set(set, nset, ALG_WOR, d, 0, 2);
+            snprintf(name, sizeof name, "%s: RRS without replacement k=2 at round starts, "
+                     "rejections", draft_name[d]);
+            st = z_two(L, name, tc.wrej[d], B, ra[si].rej, R, c->mc.z_max, err);
         }
     }
     if (st != SD_OK)
@@ -1287,7 +1338,7 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
     secs_trace = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 
     /* 2. literal runs */
-    set = sd_calloc(ND * (2 * MAX_G + 2 + MAX_K) + 4, sizeof *set);
+    set = sd_calloc(ND * (2 * MAX_G + 3 + MAX_K) + 4, sizeof *set);
     if (!set) {
         st = sd_error_set(&err, SD_ENOMEM, "out of memory");
         goto fail;
@@ -1301,6 +1352,8 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
             set[nset++] = (setting){ALG_RRS, (int)d, 0, k};
     }
     set[nset++] = (setting){ALG_CONTROL, 1, 4 <= P.G ? 4 : P.G, 1};
+    for (d = 0; d < ND; d++) /* after the others: their streams stay as they were */
+        set[nset++] = (setting){ALG_WOR, (int)d, 0, 2};
     ra = sd_calloc(nset, sizeof *ra);
     lc = sd_calloc((size_t)nthreads * NALG, sizeof *lc);
     if (!ra || !lc) {
