@@ -643,8 +643,10 @@ static void provenance(FILE *f, const sd_cli *c, const params *P, const sd_ngram
             c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
 }
 
-static int open_data(const sd_cli *c, const params *P, const char *name, FILE **f, char *tmp,
-                     char *dst)
+/* Open DIR/.name.XXXXXX for the data file name (renamed by close_data) and
+ * write the provenance lines. */
+static int open_data(const sd_cli *c, const params *P, const sd_ngram *m, const char *name,
+                     FILE **f, char *tmp, char *dst)
 {
     int fd;
     snprintf(dst, 4096, "%s/%s", P->data_dir, name);
@@ -659,6 +661,7 @@ static int open_data(const sd_cli *c, const params *P, const char *name, FILE **
         }
         return 3;
     }
+    provenance(*f, c, P, m);
     return 0;
 }
 
@@ -672,40 +675,6 @@ static int close_data(const sd_cli *c, FILE *f, const char *tmp, const char *dst
     return 0;
 }
 
-/* An int64 NPY file of shape (a, b), written to tmp then renamed. */
-static int write_npy_i64(const char *path, const int64_t *v, size_t a, size_t b)
-{
-    char hdr[128], tmp[4096];
-    size_t hl;
-    int n, fd;
-    FILE *f;
-    n = snprintf(hdr, sizeof hdr, "{'descr': '<i8', 'fortran_order': False, 'shape': (%zu, %zu), }",
-                 a, b);
-    hl = (size_t)n;
-    while ((10 + hl + 1) % 64)
-        hdr[hl++] = ' ';
-    hdr[hl++] = '\n';
-    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
-        return -1;
-    if ((fd = mkstemp(tmp)) < 0)
-        return -1;
-    if (!(f = fdopen(fd, "wb"))) {
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-    fputc((int)(hl & 0xff), f);
-    fputc((int)(hl >> 8), f);
-    fwrite(hdr, 1, hl, f);
-    fwrite(v, sizeof(int64_t), a * b, f);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 static int trace_out(const sd_cli *c, const params *P, const sd_ngram *m, work *w,
                      const uint32_t *tok, const size_t *lens, sd_error *err)
 {
@@ -713,7 +682,7 @@ static int trace_out(const sd_cli *c, const params *P, const sd_ngram *m, work *
     size_t shape[3] = {S, N, V};
     double *dp = sd_calloc(S * N * V, sizeof(double)), *dq = sd_calloc(S * N * V, sizeof(double));
     int64_t *tk = sd_malloc(S * N, sizeof(int64_t));
-    char path[4096], tmp[4096];
+    char path[4096];
     int rc = 0;
     if (!dp || !dq || !tk) {
         sd_free(dp);
@@ -743,22 +712,20 @@ static int trace_out(const sd_cli *c, const params *P, const sd_ngram *m, work *
             w->hist[t + 1] = tok[b * N + t];
         }
     }
-    snprintf(path, sizeof path, "%s/draft.npy", P->trace_out);
-    snprintf(tmp, sizeof tmp, "%s/.draft.npy.tmp", P->trace_out);
-    if (sd_npy_write(tmp, dp, 3, shape, err) != SD_OK || rename(tmp, path) != 0) {
-        rc = err->code ? sd_cli_fail(c, err) : 3;
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/target.npy", P->trace_out);
-    snprintf(tmp, sizeof tmp, "%s/.target.npy.tmp", P->trace_out);
-    if (sd_npy_write(tmp, dq, 3, shape, err) != SD_OK || rename(tmp, path) != 0) {
-        rc = err->code ? sd_cli_fail(c, err) : 3;
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/tokens.npy", P->trace_out);
-    if (write_npy_i64(path, tk, S, N) != 0) {
-        fprintf(stderr, "%s: cannot write %s\n", c->prog, path);
-        rc = 3;
+    { /* each file written to a temporary name and renamed into place */
+        const size_t shape2[2] = {S, N};
+        sd_status st;
+        snprintf(path, sizeof path, "%s/draft.npy", P->trace_out);
+        if ((st = sd_npy_write(path, dp, 3, shape, err)) == SD_OK) {
+            snprintf(path, sizeof path, "%s/target.npy", P->trace_out);
+            st = sd_npy_write(path, dq, 3, shape, err);
+        }
+        if (st == SD_OK) {
+            snprintf(path, sizeof path, "%s/tokens.npy", P->trace_out);
+            st = sd_npy_write_int64(path, tk, 2, shape2, err);
+        }
+        if (st != SD_OK)
+            rc = sd_cli_fail(c, err);
     }
 done:
     sd_free(dp);
@@ -1081,9 +1048,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         FILE *f;
         char tmpn[4096], dst[4096];
         /* per-position acceptance */
-        if ((rc = open_data(c, P, "ngram-accept.dat", &f, tmpn, dst)) != 0)
+        if ((rc = open_data(c, P, m, "ngram-accept.dat", &f, tmpn, dst)) != 0)
             goto done;
-        provenance(f, c, P, m);
         fprintf(f, "# per-position acceptance 1 - TV(draft, target) on the sampled contexts "
                    "(%g positions); density per bin\n# bin_centre\tbigram\tunigram\n", positions);
         for (i = 0; i < HIST_BINS; i++) {
@@ -1097,9 +1063,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         if ((rc = close_data(c, f, tmpn, dst)) != 0)
             goto done;
         /* speed-up against gamma */
-        if ((rc = open_data(c, P, "ngram-speedup.dat", &f, tmpn, dst)) != 0)
+        if ((rc = open_data(c, P, m, "ngram-speedup.dat", &f, tmpn, dst)) != 0)
             goto done;
-        provenance(f, c, P, m);
         fprintf(f, "# speed-up E[T] / E[calls + c draft steps] against gamma; one block per "
                    "cost c (index = position in --cost); per draft (bigram, unigram):\n"
                    "# exact on the path (trace) and its stderr, simulated SD and stderr, "
@@ -1145,9 +1110,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         if ((rc = close_data(c, f, tmpn, dst)) != 0)
             goto done;
         /* Table 1 on the real model */
-        if ((rc = open_data(c, P, "ngram-table1.tsv", &f, tmpn, dst)) != 0)
+        if ((rc = open_data(c, P, m, "ngram-table1.tsv", &f, tmpn, dst)) != 0)
             goto done;
-        provenance(f, c, P, m);
         fprintf(f, "# over-acceptance b_eps = min(1, (Q+eps)/P) on the sampled target contexts "
                    "(%g positions): rejection rate, speed-up 1/rate (tokens per rejection), "
                    "per-step bias (OPT: resample from the optimal law; UNO: from the target); "
@@ -1174,9 +1138,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         if ((rc = close_data(c, f, tmpn, dst)) != 0)
             goto done;
         /* the law of the rejections of SD to the end */
-        if ((rc = open_data(c, P, "ngram-nrej.dat", &f, tmpn, dst)) != 0)
+        if ((rc = open_data(c, P, m, "ngram-nrej.dat", &f, tmpn, dst)) != 0)
             goto done;
-        provenance(f, c, P, m);
         fputs("# rejections of SD drafting to the end: the mean over sequences of the "
               "Poisson-binomial law given the path, and the frequencies of the literal runs\n"
               "# n\tbigram_trace\tbigram_sim\tunigram_trace\tunigram_sim\n", f);
@@ -1465,38 +1428,29 @@ cleanup:
     return rc;
 }
 
+/* The defaults, and the option table's two kinds of rows. */
+static const params defaults = {NGRAM_DEFAULT_MODEL, 300, 30, 0, 8, 4, 1, {0.02, 0.1},
+                                {0.1, 0.2, 0.4, 0.8}, 2, 4, NULL, NULL};
+#define OPT_SIZE(name, dest, min) {name, SD_ARG_SIZE, dest, NULL, min, 0, 0, NULL, NULL}
+#define OPT_STRING(name, dest) {name, SD_ARG_STRING, dest, NULL, 0, 0, 0, NULL, NULL}
+
 int main(int argc, char **argv)
 {
-    params P;
+    params P = defaults;
     sd_cli c;
-    memset(&P, 0, sizeof P);
-    P.model = NGRAM_DEFAULT_MODEL;
-    P.B = 300;
-    P.N = 30;
-    P.G = 8;
-    P.K = 4;
-    P.trace_seq = 1;
-    P.cost[0] = 0.02;
-    P.cost[1] = 0.1;
-    P.ncost = 2;
-    P.eps[0] = 0.1;
-    P.eps[1] = 0.2;
-    P.eps[2] = 0.4;
-    P.eps[3] = 0.8;
-    P.neps = 4;
     {
         const sd_arg opts[] = {
-            {"model", SD_ARG_STRING, &P.model, NULL, 0, 0, 0, NULL, NULL},
-            {"sequences", SD_ARG_SIZE, &P.B, NULL, 2, 0, 0, NULL, NULL},
-            {"length", SD_ARG_SIZE, &P.N, NULL, 1, 0, 0, NULL, NULL},
-            {"vocab-limit", SD_ARG_SIZE, &P.vocab, NULL, 1, 0, 0, NULL, NULL},
-            {"gamma-max", SD_ARG_SIZE, &P.G, NULL, 1, 0, 0, NULL, NULL},
+            OPT_STRING("model", &P.model),
+            OPT_SIZE("sequences", &P.B, 2),
+            OPT_SIZE("length", &P.N, 1),
+            OPT_SIZE("vocab-limit", &P.vocab, 1),
+            OPT_SIZE("gamma-max", &P.G, 1),
             {"cost", SD_ARG_DOUBLE_LIST, P.cost, &P.ncost, MAX_COST, 0.0, 1e300, NULL, NULL},
             {"eps", SD_ARG_DOUBLE_LIST, P.eps, &P.neps, MAX_EPS, 0.0, 1.0, NULL, NULL},
-            {"drafts-max", SD_ARG_SIZE, &P.K, NULL, 2, 0, 0, NULL, NULL},
-            {"data-dir", SD_ARG_STRING, &P.data_dir, NULL, 0, 0, 0, NULL, NULL},
-            {"trace-out", SD_ARG_STRING, &P.trace_out, NULL, 0, 0, 0, NULL, NULL},
-            {"trace-sequences", SD_ARG_SIZE, &P.trace_seq, NULL, 1, 0, 0, NULL, NULL},
+            OPT_SIZE("drafts-max", &P.K, 2),
+            OPT_STRING("data-dir", &P.data_dir),
+            OPT_STRING("trace-out", &P.trace_out),
+            OPT_SIZE("trace-sequences", &P.trace_seq, 1),
             SD_ARG_END};
         const sd_prog prog = {"ngram", help, SD_PROG_MC | SD_PROG_OUTPUT, 200, 0, 0, 0, opts,
                               check, run};
