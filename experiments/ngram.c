@@ -1045,118 +1045,133 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         goto done;
 
     if (P->data_dir) { /* the figure data */
-        FILE *f;
+        FILE *f = NULL;
         char tmpn[4096], dst[4096];
-        /* per-position acceptance */
-        if ((rc = open_data(c, P, m, "ngram-accept.dat", &f, tmpn, dst)) != 0)
-            goto done;
-        fprintf(f, "# per-position acceptance 1 - TV(draft, target) on the sampled contexts "
-                   "(%g positions); density per bin\n# bin_centre\tbigram\tunigram\n", positions);
-        for (i = 0; i < HIST_BINS; i++) {
-            double cnt[ND] = {0, 0};
-            for (b = 0; b < B; b++)
-                for (d = 0; d < ND; d++)
-                    cnt[d] += S[b].hist[d][i];
-            fprintf(f, "%.4f\t%.6g\t%.6g\n", ((double)i + 0.5) / HIST_BINS,
-                    cnt[0] / positions * HIST_BINS, cnt[1] / positions * HIST_BINS);
-        }
-        if ((rc = close_data(c, f, tmpn, dst)) != 0)
-            goto done;
-        /* speed-up against gamma */
-        if ((rc = open_data(c, P, m, "ngram-speedup.dat", &f, tmpn, dst)) != 0)
-            goto done;
-        fprintf(f, "# speed-up E[T] / E[calls + c draft steps] against gamma; one block per "
-                   "cost c (index = position in --cost); per draft (bigram, unigram):\n"
-                   "# exact on the path (trace) and its stderr, simulated SD and stderr, "
-                   "Leviathan's closed form with the mean acceptance, simulated block "
-                   "verification and stderr, the multi-draft bound with alpha*_%zu at the "
-                   "first draft (Leviathan form); then per draft block verification exact on "
-                   "the path and its stderr\n", P->K);
-        for (e = 0; e < P->ncost; e++) {
-            double cst = P->cost[e];
-            fprintf(f, "# c = %g\n# gamma", cst);
-            for (d = 0; d < ND; d++)
-                fprintf(f, "\t%s_exact\tse\t%s_sim\tse\t%s_leviathan\t%s_block\tse\t"
-                        "%s_multidraft", draft_name[d], draft_name[d], draft_name[d],
-                        draft_name[d], draft_name[d]);
-            for (d = 0; d < ND; d++)
-                fprintf(f, "\t%s_block_exact\tse", draft_name[d]);
-            fputc('\n', f);
-            for (g = 1; g <= P->G; g++) {
-                fprintf(f, "%zu", g);
+        static const char *const files[] = {"ngram-accept.dat", "ngram-speedup.dat",
+                                            "ngram-table1.tsv", "ngram-nrej.dat"};
+        size_t fi;
+        for (fi = 0; fi < sizeof files / sizeof files[0] && rc == 0; fi++) {
+            if ((rc = open_data(c, P, m, files[fi], &f, tmpn, dst)) != 0)
+                break;
+            switch (fi) {
+            case 0: /* per-position acceptance */
+                fprintf(f,
+                        "# per-position acceptance 1 - TV(draft, target) on the sampled contexts "
+                        "(%g positions); density per bin\n# bin_centre\tbigram\tunigram\n",
+                        positions);
+                for (i = 0; i < HIST_BINS; i++) {
+                    double cnt[ND] = {0, 0};
+                    for (b = 0; b < B; b++)
+                        for (d = 0; d < ND; d++)
+                            cnt[d] += S[b].hist[d][i];
+                    fprintf(f, "%.4f\t%.6g\t%.6g\n", ((double)i + 0.5) / HIST_BINS,
+                            cnt[0] / positions * HIST_BINS, cnt[1] / positions * HIST_BINS);
+                }
+                break;
+            case 1: /* speed-up against gamma */
+                fprintf(f,
+                        "# speed-up E[T] / E[calls + c draft steps] against gamma; one block per "
+                        "cost c (index = position in --cost); per draft (bigram, unigram):\n"
+                        "# exact on the path (trace) and its stderr, simulated SD and stderr, "
+                        "Leviathan's closed form with the mean acceptance, simulated block "
+                        "verification and stderr, the multi-draft bound with alpha*_%zu at the "
+                        "first draft (Leviathan form); then per draft block verification exact on "
+                        "the path and its stderr\n",
+                        P->K);
+                for (e = 0; e < P->ncost; e++) {
+                    double cst = P->cost[e];
+                    fprintf(f, "# c = %g\n# gamma", cst);
+                    for (d = 0; d < ND; d++)
+                        fprintf(f,
+                                "\t%s_exact\tse\t%s_sim\tse\t%s_leviathan\t%s_block\tse\t"
+                                "%s_multidraft",
+                                draft_name[d], draft_name[d], draft_name[d], draft_name[d],
+                                draft_name[d]);
+                    for (d = 0; d < ND; d++)
+                        fprintf(f, "\t%s_block_exact\tse", draft_name[d]);
+                    fputc('\n', f);
+                    for (g = 1; g <= P->G; g++) {
+                        fprintf(f, "%zu", g);
+                        for (d = 0; d < ND; d++) {
+                            size_t si = find_set(set, nset, ALG_SD, d, g, 1);
+                            size_t bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
+                            double x, se, al = mean_acc[d], a0 = alpha_k[d][P->K];
+                            double lev = (1.0 - pow(al, (double)g + 1)) /
+                                         ((1.0 - al) * ((double)g * cst + 1.0));
+                            double mdb = (1.0 + a0 * (1.0 - pow(al, (double)g)) / (1.0 - al)) /
+                                         ((double)g * cst + 1.0);
+                            speedup_of(tc.T, tc.calls[d][g], tc.steps[d][g], B, cst, tmp, &x, &se);
+                            fprintf(f, "\t%.6f\t%.6f", x, se);
+                            speedup_of(ra[si].T, ra[si].calls, ra[si].steps, R, cst, tmp, &x, &se);
+                            fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, lev);
+                            speedup_of(ra[bi].T, ra[bi].calls, ra[bi].steps, R, cst, tmp, &x, &se);
+                            fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, mdb);
+                        }
+                        for (d = 0; d < ND; d++) {
+                            double x, se;
+                            speedup_of(tc.T, tc.bcalls[d][g], tc.bsteps[d][g], B, cst, tmp, &x,
+                                       &se);
+                            fprintf(f, "\t%.6f\t%.6f", x, se);
+                        }
+                        fputc('\n', f);
+                    }
+                    fputs("\n\n", f);
+                }
+                break;
+            case 2: /* Table 1 on the real model */
+                fprintf(
+                    f,
+                    "# over-acceptance b_eps = min(1, (Q+eps)/P) on the sampled target contexts "
+                    "(%g positions): rejection rate, speed-up 1/rate (tokens per rejection), "
+                    "per-step bias (OPT: resample from the optimal law; UNO: from the target); "
+                    "eps = 0 is SD\n",
+                    positions);
+                fputs("draft\teps\tdecoding\trejection_rate\tspeedup\tbias_per_step\n", f);
                 for (d = 0; d < ND; d++) {
-                    size_t si = find_set(set, nset, ALG_SD, d, g, 1);
-                    size_t bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
-                    double x, se, al = mean_acc[d], a0 = alpha_k[d][P->K];
-                    double lev = (1.0 - pow(al, (double)g + 1)) / ((1.0 - al) * ((double)g * cst + 1.0));
-                    double mdb = (1.0 + a0 * (1.0 - pow(al, (double)g)) / (1.0 - al)) /
-                                 ((double)g * cst + 1.0);
-                    speedup_of(tc.T, tc.calls[d][g], tc.steps[d][g], B, cst, tmp, &x, &se);
-                    fprintf(f, "\t%.6f\t%.6f", x, se);
-                    speedup_of(ra[si].T, ra[si].calls, ra[si].steps, R, cst, tmp, &x, &se);
-                    fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, lev);
-                    speedup_of(ra[bi].T, ra[bi].calls, ra[bi].steps, R, cst, tmp, &x, &se);
-                    fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, mdb);
+                    fprintf(f, "%s\t0\tSD\t%.6f\t%.4f\t0\n", draft_name[d], 1.0 - mean_acc[d],
+                            1.0 / (1.0 - mean_acc[d]));
+                    for (e = 0; e < P->neps; e++) {
+                        double rj = 0.0, lo = 0.0, lu = 0.0;
+                        for (b = 0; b < B; b++) {
+                            rj += S[b].ea_rej[d][e];
+                            lo += S[b].ea_opt[d][e];
+                            lu += S[b].ea_uno[d][e];
+                        }
+                        if (rj < 1e-12 * positions) /* rounding of 1 - sum: nothing rejected */
+                            rj = 0.0;
+                        fprintf(f, "%s\t%g\tOPT\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
+                                rj / positions, rj > 0.0 ? positions / rj : INFINITY,
+                                lo / positions);
+                        fprintf(f, "%s\t%g\tUNO\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
+                                rj / positions, rj > 0.0 ? positions / rj : INFINITY,
+                                lu / positions);
+                    }
                 }
-                for (d = 0; d < ND; d++) {
-                    double x, se;
-                    speedup_of(tc.T, tc.bcalls[d][g], tc.bsteps[d][g], B, cst, tmp, &x, &se);
-                    fprintf(f, "\t%.6f\t%.6f", x, se);
+                break;
+            case 3: /* the law of the rejections of SD to the end */
+                fputs(
+                    "# rejections of SD drafting to the end: the mean over sequences of the "
+                    "Poisson-binomial law given the path, and the frequencies of the literal runs\n"
+                    "# n\tbigram_trace\tbigram_sim\tunigram_trace\tunigram_sim\n",
+                    f);
+                for (i = 0; i <= P->N; i++) {
+                    fprintf(f, "%zu", i);
+                    for (d = 0; d < ND; d++) {
+                        size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1), rr, cnt = 0;
+                        double pm = 0.0;
+                        for (b = 0; b < B; b++)
+                            pm += pmf_all[d][b * (P->N + 1) + i];
+                        for (rr = 0; rr < R; rr++)
+                            cnt += ra[s0].rej[rr] == (double)i;
+                        fprintf(f, "\t%.6g\t%.6g", pm / (double)B, (double)cnt / (double)R);
+                    }
+                    fputc('\n', f);
                 }
-                fputc('\n', f);
+                break;
             }
-            fputs("\n\n", f);
+            rc = close_data(c, f, tmpn, dst);
         }
-        if ((rc = close_data(c, f, tmpn, dst)) != 0)
-            goto done;
-        /* Table 1 on the real model */
-        if ((rc = open_data(c, P, m, "ngram-table1.tsv", &f, tmpn, dst)) != 0)
-            goto done;
-        fprintf(f, "# over-acceptance b_eps = min(1, (Q+eps)/P) on the sampled target contexts "
-                   "(%g positions): rejection rate, speed-up 1/rate (tokens per rejection), "
-                   "per-step bias (OPT: resample from the optimal law; UNO: from the target); "
-                   "eps = 0 is SD\n", positions);
-        fputs("draft\teps\tdecoding\trejection_rate\tspeedup\tbias_per_step\n", f);
-        for (d = 0; d < ND; d++) {
-            fprintf(f, "%s\t0\tSD\t%.6f\t%.4f\t0\n", draft_name[d], 1.0 - mean_acc[d],
-                    1.0 / (1.0 - mean_acc[d]));
-            for (e = 0; e < P->neps; e++) {
-                double rj = 0.0, lo = 0.0, lu = 0.0;
-                for (b = 0; b < B; b++) {
-                    rj += S[b].ea_rej[d][e];
-                    lo += S[b].ea_opt[d][e];
-                    lu += S[b].ea_uno[d][e];
-                }
-                if (rj < 1e-12 * positions) /* rounding of 1 - sum: nothing rejected */
-                    rj = 0.0;
-                fprintf(f, "%s\t%g\tOPT\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
-                        rj / positions, rj > 0.0 ? positions / rj : INFINITY, lo / positions);
-                fprintf(f, "%s\t%g\tUNO\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
-                        rj / positions, rj > 0.0 ? positions / rj : INFINITY, lu / positions);
-            }
-        }
-        if ((rc = close_data(c, f, tmpn, dst)) != 0)
-            goto done;
-        /* the law of the rejections of SD to the end */
-        if ((rc = open_data(c, P, m, "ngram-nrej.dat", &f, tmpn, dst)) != 0)
-            goto done;
-        fputs("# rejections of SD drafting to the end: the mean over sequences of the "
-              "Poisson-binomial law given the path, and the frequencies of the literal runs\n"
-              "# n\tbigram_trace\tbigram_sim\tunigram_trace\tunigram_sim\n", f);
-        for (i = 0; i <= P->N; i++) {
-            fprintf(f, "%zu", i);
-            for (d = 0; d < ND; d++) {
-                size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1), rr, cnt = 0;
-                double pm = 0.0;
-                for (b = 0; b < B; b++)
-                    pm += pmf_all[d][b * (P->N + 1) + i];
-                for (rr = 0; rr < R; rr++)
-                    cnt += ra[s0].rej[rr] == (double)i;
-                fprintf(f, "\t%.6g\t%.6g", pm / (double)B, (double)cnt / (double)R);
-            }
-            fputc('\n', f);
-        }
-        if ((rc = close_data(c, f, tmpn, dst)) != 0)
+        if (rc != 0)
             goto done;
     }
     if (P->trace_out && (rc = trace_out(c, P, m, w, tokens, lens, err)) != 0)
