@@ -162,33 +162,61 @@ static void dense_pair(const double *p, const double *q, size_t V, double eps, d
     *luno = 0.5 * u;
 }
 
+/* The draft (order op) and target (order oq) rows after h at one
+ * context: dense p, q (V each, malloc'd) and their compressed pair. */
+typedef struct {
+    sd_ngram_row rp, rq;
+    sd_ngram_pair pr;
+    double *p, *q;
+} pair_case;
+
+static void pair_case_init(pair_case *pc, const sd_ngram *m, int op, int oq, const uint32_t *h,
+                           size_t nh)
+{
+    sd_error e;
+    pc->p = malloc(m->V * sizeof(double));
+    pc->q = malloc(m->V * sizeof(double));
+    assert_non_null(pc->p);
+    assert_non_null(pc->q);
+    assert_int_equal(sd_ngram_row_alloc(m, &pc->rp, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_alloc(m, &pc->rq, &e), SD_OK);
+    assert_int_equal(sd_ngram_pair_alloc(m, &pc->pr, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_build(m, op, h, nh, &pc->rp, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_build(m, oq, h, nh, &pc->rq, &e), SD_OK);
+    sd_ngram_row_dense(m, &pc->rp, pc->p);
+    sd_ngram_row_dense(m, &pc->rq, pc->q);
+    sd_ngram_compare(m, &pc->rp, &pc->rq, &pc->pr);
+}
+
+static void pair_case_free(pair_case *pc)
+{
+    sd_ngram_row_free(&pc->rp);
+    sd_ngram_row_free(&pc->rq);
+    sd_ngram_pair_free(&pc->pr);
+    free(pc->p);
+    free(pc->q);
+}
+
 /* The O(listed) comparison against dense rows, on one pair of contexts. */
 static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, size_t nh,
                         int with_mincut)
 {
-    sd_ngram_row rp, rq;
-    sd_ngram_pair pr;
+    pair_case pc;
+    const sd_ngram_pair *const pr = &pc.pr;
+    const double *p, *q;
     sd_error e;
-    double *p = malloc(m->V * sizeof(double)), *q = malloc(m->V * sizeof(double));
     double *tmp = malloc(2 * (m->V + 1) * sizeof(double));
     const double eps[] = {0.0, 0.1, 0.4, 0.8};
     size_t i, k;
-    assert_non_null(p);
-    assert_non_null(q);
     assert_non_null(tmp);
-    assert_int_equal(sd_ngram_row_alloc(m, &rp, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_alloc(m, &rq, &e), SD_OK);
-    assert_int_equal(sd_ngram_pair_alloc(m, &pr, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_build(m, op, h, nh, &rp, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_build(m, oq, h, nh, &rq, &e), SD_OK);
-    sd_ngram_row_dense(m, &rp, p);
-    sd_ngram_row_dense(m, &rq, q);
-    sd_ngram_compare(m, &rp, &rq, &pr);
+    pair_case_init(&pc, m, op, oq, h, nh);
+    p = pc.p;
+    q = pc.q;
     for (i = 0; i < 4; i++) {
         double tv, rej, lo, lu, crej, clo, clu;
         dense_pair(p, q, m->V, eps[i], &tv, &rej, &lo, &lu);
-        assert_close(pr.tv, tv, 1e-12);
-        sd_ngram_overaccept(m, &pr, eps[i], &crej, &clo, &clu);
+        assert_close(pr->tv, tv, 1e-12);
+        sd_ngram_overaccept(m, pr, eps[i], &crej, &clo, &clu);
         assert_close(crej, rej, 1e-12);
         assert_close(clo, lo, 1e-12);
         assert_close(clu, lu, 1e-12);
@@ -196,20 +224,20 @@ static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, si
     for (i = 0; i < 50 && i < m->V; i++) { /* single words */
         size_t w = (i * 7919u) % m->V;
         double a, b;
-        sd_ngram_pair_word(m, &pr, w, &a, &b);
+        sd_ngram_pair_word(m, pr, w, &a, &b);
         assert_close(a, p[w], 1e-12);
         assert_close(b, q[w], 1e-12);
     }
     for (k = 1; k <= 4; k++) {
         /* alpha*_k: compressed sorted prefix = dense sorted prefix (= min-cut) */
         double ac4[4], ad4[4], ac, ad;
-        assert_int_equal(sd_ot_prefix_all(pr.p, pr.q, pr.n + 1, 4, ac4, &e), SD_OK);
+        assert_int_equal(sd_ot_prefix_all(pr->p, pr->q, pr->n + 1, 4, ac4, &e), SD_OK);
         assert_int_equal(sd_ot_prefix_all(p, q, m->V, 4, ad4, &e), SD_OK);
         ac = ac4[k - 1];
         ad = ad4[k - 1];
         assert_close(ac, ad, 1e-12);
         if (k == 1)
-            assert_close(ac, 1.0 - pr.tv, 1e-12); /* alpha*_1 = 1 - TV */
+            assert_close(ac, 1.0 - pr->tv, 1e-12); /* alpha*_1 = 1 - TV */
         if (with_mincut) {
             double mc;
             assert_int_equal(sd_ot_mincut(p, q, m->V, k, &mc, &e), SD_OK);
@@ -219,16 +247,12 @@ static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, si
         {
             double *tmpd = malloc(2 * m->V * sizeof(double));
             assert_non_null(tmpd);
-            assert_close(sd_rrs_rho(pr.p, pr.q, pr.n + 1, k, tmp),
+            assert_close(sd_rrs_rho(pr->p, pr->q, pr->n + 1, k, tmp),
                          sd_rrs_rho(p, q, m->V, k, tmpd), 1e-12);
             free(tmpd);
         }
     }
-    sd_ngram_row_free(&rp);
-    sd_ngram_row_free(&rq);
-    sd_ngram_pair_free(&pr);
-    free(p);
-    free(q);
+    pair_case_free(&pc);
     free(tmp);
 }
 
@@ -239,24 +263,16 @@ static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, si
  * where the value is positive. */
 static size_t check_wor2(const sd_ngram *m, int op, int oq, const uint32_t *h, size_t nh)
 {
-    sd_ngram_row rp, rq;
-    sd_ngram_pair pr;
+    pair_case pc;
     sd_error e;
     sd_step stp;
     sd_rrs_wor_ws *ws;
-    double *p = malloc(m->V * sizeof(double)), *q = malloc(m->V * sizeof(double));
+    double *p, *q;
     size_t *id = malloc(m->V * sizeof(size_t)), n = 0, i, positive = 0;
-    assert_non_null(p);
-    assert_non_null(q);
     assert_non_null(id);
-    assert_int_equal(sd_ngram_row_alloc(m, &rp, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_alloc(m, &rq, &e), SD_OK);
-    assert_int_equal(sd_ngram_pair_alloc(m, &pr, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_build(m, op, h, nh, &rp, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_build(m, oq, h, nh, &rq, &e), SD_OK);
-    sd_ngram_row_dense(m, &rp, p);
-    sd_ngram_row_dense(m, &rq, q);
-    sd_ngram_compare(m, &rp, &rq, &pr);
+    pair_case_init(&pc, m, op, oq, h, nh);
+    p = pc.p;
+    q = pc.q;
     for (i = 0; i < m->V; i++)
         if (p[i] > 0.0 || q[i] > 0.0) {
             id[n] = i;
@@ -270,17 +286,13 @@ static size_t check_wor2(const sd_ngram *m, int op, int oq, const uint32_t *h, s
     assert_int_equal(sd_rrs_wor_step(p, q, n, 2, ws, &stp, &e), SD_OK);
     for (i = 0; i < n; i++) {
         double want = q[i] > 0.0 ? stp.rej * stp.res[i] / q[i] : 0.0;
-        double got = sd_ngram_wor2_reject(m, &pr, id[i]);
+        double got = sd_ngram_wor2_reject(m, &pc.pr, id[i]);
         assert_close(got, want, 1e-11);
         positive += want > 0.0;
     }
     sd_step_free(&stp);
     sd_rrs_wor_ws_free(ws);
-    sd_ngram_row_free(&rp);
-    sd_ngram_row_free(&rq);
-    sd_ngram_pair_free(&pr);
-    free(p);
-    free(q);
+    pair_case_free(&pc);
     free(id);
     return positive; /* words with a positive value */
 }
