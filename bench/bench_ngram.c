@@ -154,16 +154,8 @@ int main(int argc, char **argv)
         return 2;
     }
     {
-        bench_state bs;
+        bench_state bs = {m, q, p, pr, out, 0.0, ctx, nm};
         int k;
-        bs.m = m;
-        bs.q = q;
-        bs.p = p;
-        bs.pr = pr;
-        bs.out = out;
-        bs.sink = 0.0;
-        bs.ctx = ctx;
-        bs.nm = nm;
         for (r = 0; r < reps; r++)
             for (k = 0; k < NKIND; k++) {
                 double x = rate(&bs, k);
