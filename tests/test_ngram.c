@@ -26,6 +26,7 @@
 #include <sphinxbase/ngram_model.h>
 
 #include "alloc.h"
+#include "block.h"
 #include "ngram.h"
 #include "otbound.h"
 #include "rng.h"
@@ -295,6 +296,166 @@ static size_t check_wor2(const sd_ngram *m, int op, int oq, const uint32_t *h, s
     pair_case_free(&pc);
     free(id);
     return positive; /* words with a positive value */
+}
+
+/* ---- block verification along a path, by brute force ------------------ */
+
+/* Dense rows of the draft (order od) and the target after hist[0..len-1]. */
+static void rows_at(const sd_ngram *m, int od, const uint32_t *hist, size_t len, double *p,
+                    double *q)
+{
+    sd_ngram_row r;
+    sd_error e;
+    assert_int_equal(sd_ngram_row_alloc(m, &r, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_build(m, od, hist, len, &r, &e), SD_OK);
+    sd_ngram_row_dense(m, &r, p);
+    assert_int_equal(sd_ngram_row_build(m, 3, hist, len, &r, &e), SD_OK);
+    sd_ngram_row_dense(m, &r, q);
+    sd_ngram_row_free(&r);
+}
+
+#define BF_MAXV 5
+#define BF_MAXG 3
+
+typedef struct {
+    const sd_ngram *m;
+    int od;
+    size_t gamma, T;
+    uint32_t hist[16]; /* <s> and the path */
+} brute;
+
+/* Every execution of block verification from the round start s (0-based
+ * word of the path) on: the drafts enumerated word by word (drafting stops
+ * at </s>), the last passing index tau with its probability, the word Y
+ * after it.  Only executions emitting the path's words count.  *F = their
+ * probability, *Cw = that weighted by the calls, *Aw by the drafts accepted
+ * (sums over the rounds from s). */
+static void brute_from(brute *bf, size_t s, double *F, double *Cw, double *Aw)
+{
+    const sd_ngram *m = bf->m;
+    const size_t V = m->V;
+    uint32_t blk[16];
+    double P[BF_MAXG + 2][BF_MAXV], Q[BF_MAXG + 2][BF_MAXV];
+    size_t idx[BF_MAXG + 1] = {0}, h, i, tau, x;
+    *F = *Cw = *Aw = 0.0;
+    if (s == bf->T) {
+        *F = 1.0;
+        return;
+    }
+    memcpy(blk, bf->hist, (s + 1) * sizeof *blk);
+    /* odometer over draft blocks X_1..X_h, h <= gamma (shorter after </s>) */
+    for (;;) {
+        double wb = 1.0, pw[BF_MAXG + 1], hh[BF_MAXG + 1];
+        int stop = 0;
+        for (h = 0; h < bf->gamma && !stop; h++) {
+            rows_at(m, bf->od, blk, s + 1 + h, P[h], Q[h]);
+            blk[s + 1 + h] = (uint32_t)idx[h];
+            wb *= P[h][idx[h]];
+            stop = idx[h] == m->eos;
+        }
+        if (!stop)
+            rows_at(m, bf->od, blk, s + 1 + h, P[h], Q[h]);
+        pw[0] = 1.0;
+        for (i = 1; i <= h; i++)
+            pw[i] = fmin(pw[i - 1] * Q[i - 1][blk[s + i]] / P[i - 1][blk[s + i]], 1.0);
+        hh[0] = 1.0;
+        for (i = 1; i <= h; i++) {
+            double rho = 0.0, den;
+            for (x = 0; x < V; x++)
+                rho += fmax(pw[i] * Q[i][x] - P[i][x], 0.0);
+            den = rho + 1.0 - pw[i];
+            hh[i] = i == h ? pw[h] : den > 0.0 ? rho / den : 1.0;
+        }
+        for (tau = 0; wb > 0.0 && tau <= h; tau++) {
+            double pt = hh[tau], py = 1.0, f, c, a;
+            size_t next = s + tau, ok = 1;
+            for (i = tau + 1; i <= h; i++)
+                pt *= 1.0 - hh[i];
+            for (i = 1; i <= tau; i++)
+                ok &= next <= bf->T && blk[s + i] == bf->hist[s + i];
+            if (!ok || pt <= 0.0)
+                continue;
+            if (!(tau == h && stop)) { /* Y: the bonus or from the residual */
+                double tot = 0.0, yv;
+                const uint32_t y = next < bf->T ? bf->hist[next + 1] : 0;
+                if (next >= bf->T)
+                    continue;
+                for (x = 0; x < V; x++)
+                    tot += tau == h ? Q[tau][x] : fmax(pw[tau] * Q[tau][x] - P[tau][x], 0.0);
+                yv = tau == h ? Q[tau][y] : fmax(pw[tau] * Q[tau][y] - P[tau][y], 0.0);
+                py = tot > 0.0 ? yv / tot : 0.0;
+                next++;
+            } else if (next != bf->T) {
+                continue; /* the block ended the sequence before the path did */
+            }
+            if (py <= 0.0)
+                continue;
+            brute_from(bf, next, &f, &c, &a);
+            *F += wb * pt * py * f;
+            *Cw += wb * pt * py * (c + f);
+            *Aw += wb * pt * py * (a + (double)tau * f);
+        }
+        /* next block */
+        for (i = h; i-- > 0;) {
+            if (++idx[i] < V) {
+                size_t j;
+                for (j = i + 1; j <= BF_MAXG; j++)
+                    idx[j] = 0;
+                break;
+            }
+            idx[i] = 0;
+        }
+        if (i == SIZE_MAX)
+            break;
+    }
+}
+
+/* On every path of tiny.arpa of up to 4 words ending in </s>, and draft
+ * lengths 1..3: block verification's expected calls and accepted drafts
+ * given the path, by brute force over the executions, equal
+ * sd_block_path's values from the path words' probabilities; and the
+ * executions that emit the path have its target probability (lossless). */
+static void tiny_block_on_paths(void **state)
+{
+    sd_ngram *m = load_tiny();
+    const uint32_t words[3] = {A, B, C};
+    size_t len, code, g, t, od, cases = 0;
+    (void)state;
+    assert_true(m->V <= BF_MAXV);
+    for (len = 1; len <= 4; len++)
+        for (code = 0; code < (size_t)pow(3.0, (double)len - 1); code++)
+            for (od = 1; od <= 2; od++)
+                for (g = 1; g <= BF_MAXG; g++) {
+                    brute bf;
+                    double px[4], qx[4], start[5], qpath = 1.0, F, Cw, Aw;
+                    sd_block_path_row row;
+                    size_t c = code;
+                    bf.m = m;
+                    bf.od = (int)od;
+                    bf.gamma = g;
+                    bf.T = len;
+                    bf.hist[0] = BOS;
+                    for (t = 1; t < len; t++, c /= 3)
+                        bf.hist[t] = words[c % 3];
+                    bf.hist[len] = EOS;
+                    for (t = 0; t < len; t++) {
+                        double p[BF_MAXV], q[BF_MAXV];
+                        rows_at(m, (int)od, bf.hist, t + 1, p, q);
+                        px[t] = p[bf.hist[t + 1]];
+                        qx[t] = q[bf.hist[t + 1]];
+                        qpath *= qx[t];
+                    }
+                    if (!(qpath > 0.0))
+                        continue;
+                    brute_from(&bf, 0, &F, &Cw, &Aw);
+                    assert_close(F, qpath, 1e-12);
+                    assert_int_equal(sd_block_path(px, qx, len, g, start, &row, NULL), SD_OK);
+                    assert_close(row.calls, Cw / F, 1e-12);
+                    assert_close(row.accepted, Aw / F, 1e-12);
+                    cases++;
+                }
+    assert_true(cases >= 100);
+    sd_ngram_free(m);
 }
 
 static void tiny_compare_dense(void **state)
@@ -611,6 +772,7 @@ int main(void)
         cmocka_unit_test(tiny_vocabulary),
         cmocka_unit_test(tiny_rows_by_hand),
         cmocka_unit_test(tiny_compare_dense),
+        cmocka_unit_test(tiny_block_on_paths),
         cmocka_unit_test(tiny_lookups),
         cmocka_unit_test(bad_files),
         cmocka_unit_test(alloc_failures),
