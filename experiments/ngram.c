@@ -5,20 +5,26 @@
  *
  * 1. Trace: B sequences of at most N words sampled from the target (start
  *    context <s>, stop at </s>).  At every position the draft and target
- *    rows are compared on the union of their listed words (O(listed)):
- *    TV, the rejection probability r_t of the emitted word, RRS / K-SEQ /
- *    alpha*_k acceptance for k drafts, over-acceptance b_eps with OPT and
- *    UNO.  Per sequence: sum TV, sum r_t, the Poisson-binomial law of the
- *    rejections, and the exact slot recursion on the path for each draft
- *    length gamma (expected target calls, rejections, draft steps), also
- *    for round-start RRS with k drafts.
+ *    rows are compared on the union of their listed words (O(listed)) by
+ *    the trace statistics of trace.h (TV, the rejection probability r_t
+ *    of the emitted word, RRS / K-SEQ / alpha*_k acceptance for k drafts,
+ *    the batch-SD rejection at a round start), pushed to one streaming
+ *    accumulator per draft and sequence (sum TV, sum r_t, the
+ *    Poisson-binomial law of the rejections, expected calls, rejections
+ *    and draft steps on the path for each draft length gamma, round-start
+ *    RRS drafting to the end); besides, over-acceptance b_eps with OPT
+ *    and UNO, block verification on the path (block.h) and round-start
+ *    RRS without replacement with 2 drafts (sd_ngram_wor2_reject, through
+ *    a second accumulator's round-start recursion).
  * 2. Literal speculative decoding on the live models: token-level SD
- *    (gamma = 1..G and drafting to the end), block verification, RRS with
- *    k drafts at the round start, and a negative control (every draft
- *    accepted without the test: biased, must be caught).  Its
- *    means are checked against the trace predictions by z-tests, and its
- *    output words against the target rows in three layers (first word
- *    against the row after <s>; randomised PIT of every word).
+ *    (gamma = 1..G and drafting to the end), block verification
+ *    (gamma = 1..G), RRS with k drafts and RRS without replacement with 2
+ *    drafts at the round starts (drafting to the end), and a negative
+ *    control (every draft accepted without the test: biased, must be
+ *    caught).  Its means are checked against the trace predictions by
+ *    z-tests, and its output words against the target rows in three
+ *    layers (first word against the row after <s>; randomised PIT of
+ *    every word).
  * 3. Writes the report (table/JSON, every check), the figure data (with
  *    --data-dir) and a small trace as NPY for `specdec trace` (with
  *    --trace-out).  Exit 0 when every check holds, 1 when one fails. */
@@ -79,16 +85,18 @@ static void help(void)
            "</s>) and computes on them, streaming, the trace quantities (sum of TV with\n"
            "its standard error, r_t, the Poisson-binomial law of rejections, calls, tokens\n"
            "per call and speed-up on the path for every draft length, Leviathan's form,\n"
-           "multi-draft acceptance: RRS, K-SEQ, alpha*_k, over-acceptance OPT/UNO); then\n"
-           "runs speculative decoding literally on the live models (SD with gamma = 1..G\n"
-           "and to the end, block verification, RRS with k drafts, a negative control) R\n"
-           "times per setting and checks every mean against the trace prediction\n"
+           "multi-draft acceptance: RRS, K-SEQ, alpha*_k, over-acceptance OPT/UNO, block\n"
+           "verification and round-start RRS with and without replacement on the path);\n"
+           "then runs speculative decoding literally on the live models (SD with gamma =\n"
+           "1..G and to the end, block verification, RRS with k drafts and without\n"
+           "replacement with 2 drafts at round starts, a negative control) R times per\n"
+           "setting and checks every mean against the trace prediction\n"
            "(|z| <= Z) and the output words against the target rows (three layers).\n"
            "Exit 0 when every check holds, 1 when one fails, 2 on bad input.\n\n"
            "  --model FILE         the model (default %s;\n"
            "                       sphinxbase's trie binary, or ARPA text)\n"
            "  --sequences B        trace sequences (default 300)\n"
-           "  --length N           words per sequence at most (default 30)\n"
+           "  --length N           words per sequence at most (default 30, at most %d)\n"
            "  --vocab-limit K      keep the K most probable words (and </s>) only\n"
            "  --gamma-max G        draft lengths 1..G (default 8, at most %d)\n"
            "  --cost LIST          draft/target cost ratios c (default 0.02,0.1)\n"
@@ -99,7 +107,7 @@ static void help(void)
            "                       float64 probabilities; tokens.npy: (S, N) int64, -1 after\n"
            "                       the end) for `specdec trace --probs`\n"
            "  --trace-sequences S  sequences in that trace (default 1)\n\n",
-           NGRAM_DEFAULT_MODEL, MAX_G, MAX_K);
+           NGRAM_DEFAULT_MODEL, SD_TRACE_MAX_GAMMA, MAX_G, MAX_K);
 }
 
 /* ---- per-thread workspace ------------------------------------------------ */
@@ -282,11 +290,9 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
     ow.ngamma = 0;
     ow.pmf_max = 0;
     for (d = 0; d < ND && st == SD_OK; d++)
-        if ((st = sd_trace_stats_alloc(&acc[d], &o, err)) != SD_OK ||
-            (st = sd_trace_stats_begin(acc[d], err)) != SD_OK ||
-            (st = sd_trace_stats_alloc(&accw[d], &ow, err)) != SD_OK)
-            break;
-        else
+        if ((st = sd_trace_stats_alloc(&acc[d], &o, err)) == SD_OK &&
+            (st = sd_trace_stats_begin(acc[d], err)) == SD_OK &&
+            (st = sd_trace_stats_alloc(&accw[d], &ow, err)) == SD_OK)
             st = sd_trace_stats_begin(accw[d], err);
     w->hist[0] = (uint32_t)m->bos;
     for (t = 0; t < P->N && st == SD_OK; t++) {
