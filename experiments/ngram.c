@@ -224,6 +224,7 @@ typedef struct {
     double batch_rej[ND][MAX_K + 1]; /* round-start RRS with k drafts, drafting to the end */
     sd_block_path_row block[ND][MAX_G + 1]; /* block verification, gamma = 1..G */
     double wor_rej[ND];    /* round-start RRS without replacement, 2 drafts, to the end */
+    double surprisal[3];   /* sum of -log q(x_t), its mean and variance under x_t ~ q_t */
     /* sums over positions */
     double acc_rrs[ND][MAX_K + 1], acc_kseq[ND][MAX_K + 1], acc_opt[ND][MAX_K + 1];
     double ea_rej[ND][MAX_EPS], ea_opt[ND][MAX_EPS], ea_uno[ND][MAX_EPS];
@@ -265,6 +266,11 @@ static void take_result(const sd_trace_result *res, size_t G, size_t K, int d, s
         S->acc_opt[d][k] = res->md[k - 1].optimal * T;
     }
     memcpy(pmf, res->pmf, res->pmf_len * sizeof(double));
+    if (d == 0) { /* the target's words, on the first draft's compressed rows */
+        S->surprisal[0] = res->surprisal;
+        S->surprisal[1] = res->surprisal_mean;
+        S->surprisal[2] = res->surprisal_var;
+    }
 }
 
 /* One target sequence: stream `b` of the seed.  At every position the
@@ -985,6 +991,16 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             st = z_two(L, name, tc.wrej[d], B, ra[si].rej, R, c->mc.z_max, err);
         }
     }
+    if (st == SD_OK) { /* the trace itself: its words drawn from the target rows */
+        double so = 0.0, sm = 0.0, sv = 0.0;
+        for (b = 0; b < B; b++) {
+            so += S[b].surprisal[0];
+            sm += S[b].surprisal[1];
+            sv += S[b].surprisal[2];
+        }
+        st = sd_check_z(L, "trace: surprisal of the sampled words (sum of -log q)", sm, so,
+                        sqrt(sv), c->mc.z_max, err);
+    }
     if (st != SD_OK)
         goto done;
     { /* output words: the first against the row after <s>, every one by its PIT */
@@ -1029,6 +1045,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         kv[nk++] = (sd_kv)SD_KV_N("positions", positions);
         for (d = 0; d < ND; d++) {
             static char keys[ND][8][48];
+            double wm, wse, btr, bse;
             snprintf(keys[d][0], 48, "tv_sum_%s", draft_name[d]);
             snprintf(keys[d][1], 48, "tv_sum_%s_stderr", draft_name[d]);
             snprintf(keys[d][2], 48, "mean_acceptance_%s", draft_name[d]);
@@ -1041,6 +1058,12 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             kv[nk++] = (sd_kv)SD_KV_N(keys[d][3], rrs_k[d][P->K]);
             kv[nk++] = (sd_kv)SD_KV_N(keys[d][4], kseq_k[d][P->K]);
             kv[nk++] = (sd_kv)SD_KV_N(keys[d][5], alpha_k[d][P->K]);
+            snprintf(keys[d][6], 48, "block_tokens_per_call_g%zu_%s", P->G, draft_name[d]);
+            snprintf(keys[d][7], 48, "rrs_wor_rejections_k2_%s", draft_name[d]);
+            ratio_se(tc.T, tc.bcalls[d][P->G], B, &btr, &bse);
+            mean_se(tc.wrej[d], B, &wm, &wse);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][6], btr);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][7], wm);
         }
         kv[nk++] = (sd_kv)SD_KV_N("seconds_trace", secs_trace);
         kv[nk++] = (sd_kv)SD_KV_N("seconds_simulation", secs_sim);
