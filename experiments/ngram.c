@@ -14,11 +14,12 @@
  *    and draft steps on the path for each draft length gamma, round-start
  *    RRS drafting to the end); besides, over-acceptance b_eps with OPT
  *    and UNO, block verification on the path (block.h) and round-start
- *    RRS without replacement with 2 drafts (sd_ngram_wor2_reject, through
- *    a second accumulator's round-start recursion).
+ *    RRS without replacement with k drafts (k = 2: sd_ngram_wor2_reject;
+ *    k >= 3 on small vocabularies only: rrswor.h's walk), through a second
+ *    accumulator's round-start recursion.
  * 2. Literal speculative decoding on the live models: token-level SD
  *    (gamma = 1..G and drafting to the end), block verification
- *    (gamma = 1..G), RRS with k drafts and RRS without replacement with 2
+ *    (gamma = 1..G), RRS with k drafts and RRS without replacement with k
  *    drafts at the round starts (drafting to the end), and a negative
  *    control (every draft accepted without the test: biased, must be
  *    caught).  Its means are checked against the trace predictions by
@@ -49,6 +50,7 @@
 #include "rng.h"
 #include "rrs.h"
 #include "rrswor.h"
+#include "step.h"
 #include "trace.h"
 
 #ifndef PACKAGE_VERSION
@@ -65,12 +67,19 @@
 #define MAX_K 8
 #define HIST_BINS 50
 #define PIT_BINS 20
+/* RRS without replacement with k >= 3 drafts is predicted by rrswor.h's
+ * walk over the rejection paths on the support of the rows, about n^k
+ * operations per position for n words of positive unigram probability:
+ * only k with n^k within this limit are run (tiny or --vocab-limit models;
+ * k = 2 has its O(V) form and always runs). */
+#define WOR_WALK_MAX 1e6
 static const int draft_order[ND] = {2, 1};
 static const char *const draft_name[ND] = {"bigram", "unigram"};
 
 typedef struct {
     const char *model;
     size_t B, N, vocab, G, K, trace_seq;
+    size_t wor_k; /* RRS without replacement for k = 2..wor_k (set after loading) */
     double cost[MAX_COST], eps[MAX_EPS];
     size_t ncost, neps;
     const char *data_dir, *trace_out;
@@ -89,8 +98,8 @@ static void help(void)
            "verification and round-start RRS with and without replacement on the path);\n"
            "then runs speculative decoding literally on the live models (SD with gamma =\n"
            "1..G and to the end, block verification, RRS with k drafts and without\n"
-           "replacement with 2 drafts at round starts, a negative control) R times per\n"
-           "setting and checks every mean against the trace prediction\n"
+           "replacement at round starts, a negative control) R times per setting and\n"
+           "checks every mean against the trace prediction\n"
            "(|z| <= Z) and the output words against the target rows (three layers).\n"
            "Exit 0 when every check holds, 1 when one fails, 2 on bad input.\n\n"
            "  --model FILE         the model (default %s;\n"
@@ -101,13 +110,16 @@ static void help(void)
            "  --gamma-max G        draft lengths 1..G (default 8, at most %d)\n"
            "  --cost LIST          draft/target cost ratios c (default 0.02,0.1)\n"
            "  --eps LIST           over-acceptance values (default 0.1,0.2,0.4,0.8)\n"
-           "  --drafts-max K       multi-draft bounds for k = 2..K (default 4, at most %d)\n"
+           "  --drafts-max K       multi-draft bounds and RRS for k = 2..K (default 4, at\n"
+           "                       most %d); RRS without replacement for k = 2, and for\n"
+           "                       k >= 3 where n^k <= %g (n: words of positive\n"
+           "                       probability; e.g. with --vocab-limit 30)\n"
            "  --data-dir DIR       write the figure data ngram-*.dat / .tsv there\n"
            "  --trace-out DIR      write a small trace (draft.npy, target.npy: (S, N, V)\n"
            "                       float64 probabilities; tokens.npy: (S, N) int64, -1 after\n"
            "                       the end) for `specdec trace --probs`\n"
            "  --trace-sequences S  sequences in that trace (default 1)\n\n",
-           NGRAM_DEFAULT_MODEL, SD_TRACE_MAX_GAMMA, MAX_G, MAX_K);
+           NGRAM_DEFAULT_MODEL, SD_TRACE_MAX_GAMMA, MAX_G, MAX_K, WOR_WALK_MAX);
 }
 
 /* ---- per-thread workspace ------------------------------------------------ */
@@ -123,7 +135,8 @@ typedef struct {
     uint32_t *hist;         /* N + 2 */
     double *px[ND], *qx[ND], *bstart; /* N each: the path's token probabilities; N + 1 */
     double *dp, *dq;        /* V each: dense rows (RRS without replacement) */
-    sd_rrs_wor_ws *wor;     /* its literal verifier, 2 drafts */
+    sd_rrs_wor_ws *wor;     /* its literal verifier and exact walk, K drafts */
+    sd_step step;           /* the walk's step law, V entries */
     size_t *starts;         /* N + 1 round starts */
     size_t nblk;
 } work;
@@ -149,6 +162,7 @@ static void work_free(work *w)
     sd_free(w->px[0]);
     sd_free(w->dp);
     sd_rrs_wor_ws_free(w->wor);
+    sd_step_free(&w->step);
     sd_free(w->starts);
     memset(w, 0, sizeof *w);
 }
@@ -184,7 +198,9 @@ static sd_status work_alloc(work *w, const sd_ngram *m, const params *P, sd_erro
     }
     if ((w->dp = sd_malloc(2 * m->V, sizeof(double))) != NULL)
         w->dq = w->dp + m->V;
-    w->wor = sd_rrs_wor_ws_alloc(m->V, 2);
+    w->wor = sd_rrs_wor_ws_alloc(m->V, P->K);
+    if (sd_step_alloc(&w->step, m->V, err) != SD_OK)
+        goto fail;
     w->starts = sd_malloc(P->N + 1, sizeof(size_t));
     if (!w->resid || !w->tvs || !w->lw || !w->tpw || !w->hist || !w->px[0] || !w->dp ||
         !w->wor || !w->starts)
@@ -223,7 +239,7 @@ typedef struct {
     double calls[ND][MAX_G + 1], rej[ND][MAX_G + 1], steps[ND][MAX_G + 1];
     double batch_rej[ND][MAX_K + 1]; /* round-start RRS with k drafts, drafting to the end */
     sd_block_path_row block[ND][MAX_G + 1]; /* block verification, gamma = 1..G */
-    double wor_rej[ND];    /* round-start RRS without replacement, 2 drafts, to the end */
+    double wor_rej[ND][MAX_K + 1]; /* round-start RRS without replacement, k drafts, to the end */
     double surprisal[3];   /* sum of -log q(x_t), its mean and variance under x_t ~ q_t */
     /* sums over positions */
     double acc_rrs[ND][MAX_K + 1], acc_kseq[ND][MAX_K + 1], acc_opt[ND][MAX_K + 1];
@@ -273,6 +289,32 @@ static void take_result(const sd_trace_result *res, size_t G, size_t K, int d, s
     }
 }
 
+/* RRS without replacement with k = 3..wor_k drafts at a round start:
+ * P(every draft rejected, x) / Q(x) into pos->batch[k-1], from rrswor.h's
+ * walk on the dense rows of draft d and the target restricted to their
+ * support (the words of positive probability). */
+static sd_status wor_walk(const sd_ngram *m, const params *P, work *w, int d, size_t x,
+                          sd_trace_pos *pos, sd_error *err)
+{
+    size_t i, n = 0, xi = 0, k;
+    sd_status st;
+    sd_ngram_row_dense(m, &w->p[d], w->dp);
+    sd_ngram_row_dense(m, &w->q, w->dq);
+    for (i = 0; i < m->V; i++)
+        if (w->dp[i] > 0.0 || w->dq[i] > 0.0 || i == x) {
+            if (i == x)
+                xi = n;
+            w->dp[n] = w->dp[i];
+            w->dq[n++] = w->dq[i];
+        }
+    for (k = 3; k <= P->wor_k; k++) {
+        if ((st = sd_rrs_wor_step(w->dp, w->dq, n, k, w->wor, &w->step, err)) != SD_OK)
+            return st;
+        pos->batch[k - 1] = w->dq[xi] > 0.0 ? w->step.rej * w->step.res[xi] / w->dq[xi] : 0.0;
+    }
+    return SD_OK;
+}
+
 /* One target sequence: stream `b` of the seed.  At every position the
  * statistics of trace.h are computed on the compressed pair (the union
  * of the listed words and the rest block: every quantity used here is
@@ -292,7 +334,7 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
      * with the rule's rejection probability given the word (its k = 2
      * slot), nothing else */
     sd_trace_opts_default(&ow);
-    ow.K = 2;
+    ow.K = P->wor_k;
     ow.ngamma = 0;
     ow.pmf_max = 0;
     for (d = 0; d < ND && st == SD_OK; d++)
@@ -319,7 +361,8 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
                 (st = sd_trace_stats_push(acc[d], &pos, err)) != SD_OK)
                 break;
             pos.batch[1] = sd_ngram_wor2_reject(m, pr, x);
-            if ((st = sd_trace_stats_push(accw[d], &pos, err)) != SD_OK)
+            if ((P->wor_k > 2 && (st = wor_walk(m, P, w, (int)d, x, &pos, err)) != SD_OK) ||
+                (st = sd_trace_stats_push(accw[d], &pos, err)) != SD_OK)
                 break;
             sd_ngram_pair_word(m, pr, x, &w->px[d][t], &w->qx[d][t]);
             bin = (size_t)((1.0 - pr->tv) * HIST_BINS);
@@ -346,7 +389,8 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng 
     for (d = 0; d < ND && st == SD_OK; d++)
         if ((st = sd_trace_stats_end(accw[d], err)) == SD_OK &&
             (st = sd_trace_stats_result(accw[d], &res, err)) == SD_OK)
-            S->wor_rej[d] = res.md[1].batch_rejections;
+            for (e = 2; e <= P->wor_k; e++)
+                S->wor_rej[d][e] = res.md[e - 1].batch_rejections;
     for (d = 0; d < ND && st == SD_OK; d++)
         for (g = 1; g <= P->G && st == SD_OK; g++)
             st = sd_block_path(w->px[d], w->qx[d], S->T, g, w->bstart, &S->block[d][g], err);
@@ -833,7 +877,7 @@ typedef struct {
         *steps[ND][MAX_G + 1], *brej[ND][MAX_K + 1];
     /* block verification on the path, gamma = 1..G */
     double *bcalls[ND][MAX_G + 1], *brejs[ND][MAX_G + 1], *bsteps[ND][MAX_G + 1],
-        *bacc[ND][MAX_G + 1], *wrej[ND];
+        *bacc[ND][MAX_G + 1], *wrej[ND][MAX_K + 1];
 } trace_cols;
 
 static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats *S,
@@ -847,7 +891,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
     uint64_t *bcnt = NULL;
     double mean_acc[ND], alpha_k[ND][MAX_K + 1], rrs_k[ND][MAX_K + 1], kseq_k[ND][MAX_K + 1];
     double tvm[ND], tvse[ND];
-    size_t ncols = 1 + ND * (3 + 7 * (MAX_G + 1) + (MAX_K + 1)), b, d, g, k, e, i;
+    size_t ncols = 1 + ND * (2 + 7 * (MAX_G + 1) + 2 * (MAX_K + 1)), b, d, g, k, e, i;
     sd_checklist ctl;
     sd_status st = SD_OK;
     char name[96];
@@ -871,7 +915,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         for (d = 0; d < ND; d++) {
             tc.tv[d] = p, p += B;
             tc.r[d] = p, p += B;
-            tc.wrej[d] = p, p += B;
+            for (k = 0; k <= MAX_K; k++)
+                tc.wrej[d][k] = p, p += B;
             for (g = 0; g <= MAX_G; g++) {
                 tc.calls[d][g] = p, p += B;
                 tc.rej[d][g] = p, p += B;
@@ -890,7 +935,8 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             for (d = 0; d < ND; d++) {
                 tc.tv[d][b] = S[b].tv[d];
                 tc.r[d][b] = S[b].r[d];
-                tc.wrej[d][b] = S[b].wor_rej[d];
+                for (k = 2; k <= P->wor_k; k++)
+                    tc.wrej[d][k][b] = S[b].wor_rej[d][k];
                 for (g = 0; g <= P->G; g++) {
                     tc.calls[d][g][b] = S[b].calls[d][g];
                     tc.rej[d][g][b] = S[b].rej[d][g];
@@ -984,11 +1030,11 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                      draft_name[d], k);
             st = z_two(L, name, tc.brej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
         }
-        if (st == SD_OK) {
-            size_t si = find_set(set, nset, ALG_WOR, d, 0, 2);
-            snprintf(name, sizeof name, "%s: RRS without replacement k=2 at round starts, "
-                     "rejections", draft_name[d]);
-            st = z_two(L, name, tc.wrej[d], B, ra[si].rej, R, c->mc.z_max, err);
+        for (k = 2; k <= P->wor_k && st == SD_OK; k++) {
+            size_t si = find_set(set, nset, ALG_WOR, d, 0, k);
+            snprintf(name, sizeof name, "%s: RRS without replacement k=%zu at round starts, "
+                     "rejections", draft_name[d], k);
+            st = z_two(L, name, tc.wrej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
         }
     }
     if (st == SD_OK) { /* the trace itself: its words drawn from the target rows */
@@ -1061,7 +1107,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             snprintf(keys[d][6], 48, "block_tokens_per_call_g%zu_%s", P->G, draft_name[d]);
             snprintf(keys[d][7], 48, "rrs_wor_rejections_k2_%s", draft_name[d]);
             ratio_se(tc.T, tc.bcalls[d][P->G], B, &btr, &bse);
-            mean_se(tc.wrej[d], B, &wm, &wse);
+            mean_se(tc.wrej[d][2], B, &wm, &wse);
             kv[nk++] = (sd_kv)SD_KV_N(keys[d][6], btr);
             kv[nk++] = (sd_kv)SD_KV_N(keys[d][7], wm);
         }
@@ -1292,6 +1338,13 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
         sd_ngram_free(m);
         return 2;
     }
+    { /* RRS without replacement: k >= 3 only where its walk is affordable */
+        double active = 0.0;
+        for (i = 0; i < m->V; i++)
+            active += m->p1[i] > 0.0;
+        for (P.wor_k = 2; P.wor_k < P.K && pow(active, (double)P.wor_k + 1.0) <= WOR_WALK_MAX;)
+            P.wor_k++;
+    }
 #ifdef _OPENMP
     nthreads = c.mc.threads > 0 ? c.mc.threads : omp_get_max_threads();
 #endif
@@ -1345,7 +1398,7 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
     secs_trace = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 
     /* 2. literal runs */
-    set = sd_calloc(ND * (2 * MAX_G + 3 + MAX_K) + 4, sizeof *set);
+    set = sd_calloc(ND * (2 * MAX_G + 2 + 2 * MAX_K) + 4, sizeof *set);
     if (!set) {
         st = sd_error_set(&err, SD_ENOMEM, "out of memory");
         goto fail;
@@ -1360,7 +1413,8 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
     }
     set[nset++] = (setting){ALG_CONTROL, 1, 4 <= P.G ? 4 : P.G, 1};
     for (d = 0; d < ND; d++) /* after the others: their streams stay as they were */
-        set[nset++] = (setting){ALG_WOR, (int)d, 0, 2};
+        for (k = 2; k <= P.wor_k; k++)
+            set[nset++] = (setting){ALG_WOR, (int)d, 0, k};
     ra = sd_calloc(nset, sizeof *ra);
     lc = sd_calloc((size_t)nthreads * NALG, sizeof *lc);
     if (!ra || !lc) {
@@ -1473,7 +1527,7 @@ cleanup:
 }
 
 /* The defaults, and the option table's two kinds of rows. */
-static const params defaults = {NGRAM_DEFAULT_MODEL, 300, 30, 0, 8, 4, 1, {0.02, 0.1},
+static const params defaults = {NGRAM_DEFAULT_MODEL, 300, 30, 0, 8, 4, 1, 2, {0.02, 0.1},
                                 {0.1, 0.2, 0.4, 0.8}, 2, 4, NULL, NULL};
 #define OPT_SIZE(name, dest, min) {name, SD_ARG_SIZE, dest, NULL, min, 0, 0, NULL, NULL}
 #define OPT_STRING(name, dest) {name, SD_ARG_STRING, dest, NULL, 0, 0, 0, NULL, NULL}
