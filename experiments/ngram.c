@@ -44,7 +44,6 @@
 #include "block.h"
 #include "check.h"
 #include "prog.h"
-#include "kseq.h"
 #include "ngram.h"
 #include "npy.h"
 #include "rng.h"
