@@ -31,6 +31,7 @@
  *    --trace-out).  Exit 0 when every check holds, 1 when one fails. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -838,27 +839,53 @@ static size_t find_set(const setting *set, size_t nset, alg_t alg, size_t d, siz
     return SIZE_MAX;
 }
 
-/* Check a simulated mean (runs) against a trace mean (sequences): both
- * are estimates, so the standard error is the combined one. */
-static sd_status z_two(sd_checklist *L, const char *name, const double *tr, size_t nb,
-                       const double *sim, size_t ns, double zmax, sd_error *err)
+/* The z-tests of simulated means (runs) against trace means (sequences):
+ * both are estimates, so the standard error is the combined one.  The
+ * first error (out of memory) sticks and later checks are skipped. */
+typedef struct {
+    sd_checklist *L;
+    double zmax;
+    size_t nb, ns; /* sequences, runs */
+    sd_status st;
+    sd_error *err;
+} zchecks;
+
+static void z_named(zchecks *z, double exact, double se_exact, double est, double se_est,
+                    const char *fmt, va_list ap)
 {
-    double mt, st, ms, ss;
-    mean_se(tr, nb, &mt, &st);
-    mean_se(sim, ns, &ms, &ss);
-    return sd_check_z(L, name, mt, ms, sqrt(st * st + ss * ss), zmax, err);
+    char name[128];
+    vsnprintf(name, sizeof name, fmt, ap);
+    z->st = sd_check_z(z->L, name, exact, est, sqrt(se_exact * se_exact + se_est * se_est),
+                       z->zmax, z->err);
 }
 
-/* Check a simulated ratio of means sum(sy)/sum(sx) against the trace's
- * sum(ty)/sum(tx) (delta-method standard errors, combined). */
-static sd_status z_ratio(sd_checklist *L, const char *name, const double *ty, const double *tx,
-                         size_t nb, const double *sy, const double *sx, size_t ns, double zmax,
-                         sd_error *err)
+/* Mean of tr (per sequence) against mean of sim (per run). */
+static void z_mean(zchecks *z, const double *tr, const double *sim, const char *fmt, ...)
+{
+    double mt, st, ms, ss;
+    va_list ap;
+    if (z->st != SD_OK)
+        return;
+    mean_se(tr, z->nb, &mt, &st);
+    mean_se(sim, z->ns, &ms, &ss);
+    va_start(ap, fmt);
+    z_named(z, mt, st, ms, ss, fmt, ap);
+    va_end(ap);
+}
+
+/* Ratio of sums ty/tx (sequences) against sy/sx (runs), delta method. */
+static void z_ratio(zchecks *z, const double *ty, const double *tx, const double *sy,
+                    const double *sx, const char *fmt, ...)
 {
     double rt, set, rs, ses;
-    ratio_se(ty, tx, nb, &rt, &set);
-    ratio_se(sy, sx, ns, &rs, &ses);
-    return sd_check_z(L, name, rt, rs, sqrt(set * set + ses * ses), zmax, err);
+    va_list ap;
+    if (z->st != SD_OK)
+        return;
+    ratio_se(ty, tx, z->nb, &rt, &set);
+    ratio_se(sy, sx, z->ns, &rs, &ses);
+    va_start(ap, fmt);
+    z_named(z, rt, set, rs, ses, fmt, ap);
+    va_end(ap);
 }
 
 /* Trace speed-up E[T] / E[calls + c steps] with its delta-method error. */
@@ -970,71 +997,46 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
     }
 
     /* the checks */
-    for (d = 0; d < ND && st == SD_OK; d++) {
+    for (d = 0; d < ND; d++) {
+        const char *dn = draft_name[d];
+        zchecks z = {L, c->mc.z_max, B, R, SD_OK, err};
         size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1);
-        snprintf(name, sizeof name, "%s: SD to the end, rejections vs sum TV", draft_name[d]);
-        if ((st = z_two(L, name, tc.tv[d], B, ra[s0].rej, R, c->mc.z_max, err)) != SD_OK)
-            break;
-        snprintf(name, sizeof name, "%s: SD to the end, rejections vs sum r_t", draft_name[d]);
-        if ((st = z_two(L, name, tc.r[d], B, ra[s0].rej, R, c->mc.z_max, err)) != SD_OK)
-            break;
-        snprintf(name, sizeof name, "%s: SD to the end, calls", draft_name[d]);
-        if ((st = z_two(L, name, tc.calls[d][0], B, ra[s0].calls, R, c->mc.z_max, err)) != SD_OK)
-            break;
-        snprintf(name, sizeof name, "%s: sequence length (target law)", draft_name[d]);
-        if ((st = z_two(L, name, tc.T, B, ra[s0].T, R, c->mc.z_max, err)) != SD_OK)
-            break;
-        for (g = 1; g <= P->G && st == SD_OK; g++) {
-            size_t si = find_set(set, nset, ALG_SD, d, g, 1), bi;
-            double rt, set_, rs, ses;
-            snprintf(name, sizeof name, "%s: SD gamma=%zu calls", draft_name[d], g);
-            if ((st = z_two(L, name, tc.calls[d][g], B, ra[si].calls, R, c->mc.z_max, err)) != SD_OK)
-                break;
-            snprintf(name, sizeof name, "%s: SD gamma=%zu rejections", draft_name[d], g);
-            if ((st = z_two(L, name, tc.rej[d][g], B, ra[si].rej, R, c->mc.z_max, err)) != SD_OK)
-                break;
-            snprintf(name, sizeof name, "%s: SD gamma=%zu tokens per call", draft_name[d], g);
-            if ((st = z_ratio(L, name, tc.T, tc.calls[d][g], B, ra[si].T, ra[si].calls, R,
-                              c->mc.z_max, err)) != SD_OK)
-                break;
-            bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
-            snprintf(name, sizeof name, "%s: block gamma=%zu calls", draft_name[d], g);
-            if ((st = z_two(L, name, tc.bcalls[d][g], B, ra[bi].calls, R, c->mc.z_max, err)) !=
-                SD_OK)
-                break;
-            snprintf(name, sizeof name, "%s: block gamma=%zu rejections", draft_name[d], g);
-            if ((st = z_two(L, name, tc.brejs[d][g], B, ra[bi].rej, R, c->mc.z_max, err)) !=
-                SD_OK)
-                break;
-            snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call", draft_name[d], g);
-            if ((st = z_ratio(L, name, tc.T, tc.bcalls[d][g], B, ra[bi].T, ra[bi].calls, R,
-                              c->mc.z_max, err)) != SD_OK)
-                break;
-            snprintf(name, sizeof name, "%s: block gamma=%zu accepted drafts per call",
-                     draft_name[d], g);
-            if ((st = z_ratio(L, name, tc.bacc[d][g], tc.bcalls[d][g], B, ra[bi].acc,
-                              ra[bi].calls, R, c->mc.z_max, err)) != SD_OK)
+        z_mean(&z, tc.tv[d], ra[s0].rej, "%s: SD to the end, rejections vs sum TV", dn);
+        z_mean(&z, tc.r[d], ra[s0].rej, "%s: SD to the end, rejections vs sum r_t", dn);
+        z_mean(&z, tc.calls[d][0], ra[s0].calls, "%s: SD to the end, calls", dn);
+        z_mean(&z, tc.T, ra[s0].T, "%s: sequence length (target law)", dn);
+        for (g = 1; g <= P->G; g++) {
+            const run_arrays *rt = &ra[find_set(set, nset, ALG_SD, d, g, 1)];
+            const run_arrays *rb = &ra[find_set(set, nset, ALG_BLOCK, d, g, 1)];
+            double tt, tse, bt, bse;
+            z_mean(&z, tc.calls[d][g], rt->calls, "%s: SD gamma=%zu calls", dn, g);
+            z_mean(&z, tc.rej[d][g], rt->rej, "%s: SD gamma=%zu rejections", dn, g);
+            z_ratio(&z, tc.T, tc.calls[d][g], rt->T, rt->calls, "%s: SD gamma=%zu tokens per call",
+                    dn, g);
+            z_mean(&z, tc.bcalls[d][g], rb->calls, "%s: block gamma=%zu calls", dn, g);
+            z_mean(&z, tc.brejs[d][g], rb->rej, "%s: block gamma=%zu rejections", dn, g);
+            z_ratio(&z, tc.T, tc.bcalls[d][g], rb->T, rb->calls,
+                    "%s: block gamma=%zu tokens per call", dn, g);
+            z_ratio(&z, tc.bacc[d][g], tc.bcalls[d][g], rb->acc, rb->calls,
+                    "%s: block gamma=%zu accepted drafts per call", dn, g);
+            if (z.st != SD_OK)
                 break;
             /* Sun et al.: never fewer tokens per call than token verification */
-            ratio_se(tc.T, tc.calls[d][g], B, &rt, &set_);
-            ratio_se(tc.T, tc.bcalls[d][g], B, &rs, &ses);
+            ratio_se(tc.T, tc.calls[d][g], B, &tt, &tse);
+            ratio_se(tc.T, tc.bcalls[d][g], B, &bt, &bse);
             snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call >= token-level "
-                     "(on the paths)", draft_name[d], g);
-            st = sd_check_bound(L, name, rt, rs + c->mc.z_max * sqrt(set_ * set_ + ses * ses), 0,
-                                0.0, err);
+                     "(on the paths)", dn, g);
+            z.st = sd_check_bound(L, name, tt, bt + c->mc.z_max * sqrt(tse * tse + bse * bse), 0,
+                                  0.0, err);
         }
-        for (k = 2; k <= P->K && st == SD_OK; k++) {
-            size_t si = find_set(set, nset, ALG_RRS, d, 0, k);
-            snprintf(name, sizeof name, "%s: RRS k=%zu at round starts, rejections",
-                     draft_name[d], k);
-            st = z_two(L, name, tc.brej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
-        }
-        for (k = 2; k <= P->wor_k && st == SD_OK; k++) {
-            size_t si = find_set(set, nset, ALG_WOR, d, 0, k);
-            snprintf(name, sizeof name, "%s: RRS without replacement k=%zu at round starts, "
-                     "rejections", draft_name[d], k);
-            st = z_two(L, name, tc.wrej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
-        }
+        for (k = 2; k <= P->K; k++)
+            z_mean(&z, tc.brej[d][k], ra[find_set(set, nset, ALG_RRS, d, 0, k)].rej,
+                   "%s: RRS k=%zu at round starts, rejections", dn, k);
+        for (k = 2; k <= P->wor_k; k++)
+            z_mean(&z, tc.wrej[d][k], ra[find_set(set, nset, ALG_WOR, d, 0, k)].rej,
+                   "%s: RRS without replacement k=%zu at round starts, rejections", dn, k);
+        if ((st = z.st) != SD_OK)
+            break;
     }
     if (st == SD_OK) { /* the trace itself: its words drawn from the target rows */
         double so = 0.0, sm = 0.0, sv = 0.0;
