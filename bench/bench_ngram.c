@@ -35,6 +35,61 @@ static double now(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* What the timed passes use. */
+typedef struct {
+    const sd_ngram *m;
+    sd_ngram_row q, p;
+    sd_ngram_pair pr;
+    double *out, sink;
+    uint32_t (*ctx)[2];
+    ngram_model_t *nm;
+} bench_state;
+
+enum { DENSE, EXPAND, PAIR, LOOKUPS, NKIND };
+
+/* One pass of a measurement; returns the rows (or pairs) it made. */
+static int one_pass(bench_state *b, int kind, int n)
+{
+    const sd_ngram *m = b->m;
+    sd_error e;
+    size_t w;
+    int32 used;
+    int i;
+    if (kind == LOOKUPS) { /* one row by V lookups */
+        for (w = 0; w < m->V; w++)
+            b->sink += ngram_tg_score(b->nm, (int32)w, (int32)b->ctx[n % NCTX][1],
+                                      (int32)b->ctx[n % NCTX][0], &used);
+        return 1;
+    }
+    for (i = 0; i < NCTX; i++) {
+        if (kind != EXPAND)
+            sd_ngram_row_build(m, 3, b->ctx[i], 2, &b->q, &e);
+        if (kind == PAIR) {
+            sd_ngram_row_build(m, 2, b->ctx[i], 2, &b->p, &e);
+            sd_ngram_compare(m, &b->p, &b->q, &b->pr);
+            b->sink += b->pr.tv;
+        } else {
+            sd_ngram_row_dense(m, &b->q, b->out);
+            b->sink += b->out[i];
+        }
+    }
+    return NCTX;
+}
+
+/* Rows per CPU second of one measurement, over at least a second. */
+static double rate(bench_state *b, int kind)
+{
+    int n = 0;
+    double t0 = now(), dt;
+    sd_error e;
+    if (kind == EXPAND) /* the row is built once */
+        sd_ngram_row_build(b->m, 3, b->ctx[0], 2, &b->q, &e);
+    do
+        n += one_pass(b, kind, n);
+    while ((dt = now() - t0) < 1.0);
+    return n / dt;
+}
+
 int main(int argc, char **argv)
 {
     const char *path = "/usr/share/pocketsphinx/model/en-us/en-us.lm.bin";
@@ -44,7 +99,7 @@ int main(int argc, char **argv)
     sd_ngram_row q, p;
     sd_ngram_pair pr;
     uint32_t ctx[NCTX][2];
-    double *out, best[4] = {0, 0, 0, 0}, sink = 0.0, t0, dt, listed = 0.0;
+    double *out, best[NKIND] = {0, 0, 0, 0}, sink = 0.0, listed = 0.0;
     gsl_rng *rng;
     logmath_t *lm;
     ngram_model_t *nm;
@@ -90,42 +145,6 @@ int main(int argc, char **argv)
             }
         }
     }
-    for (r = 0; r < reps; r++) {
-        int n = 0;
-        t0 = now();
-        do { /* dense: build + expand */
-            for (i = 0; i < NCTX; i++, n++) {
-                sd_ngram_row_build(m, 3, ctx[i], 2, &q, &e);
-                sd_ngram_row_dense(m, &q, out);
-                sink += out[i];
-            }
-        } while ((dt = now() - t0) < 1.0);
-        if (n / dt > best[0])
-            best[0] = n / dt;
-        n = 0;
-        sd_ngram_row_build(m, 3, ctx[0], 2, &q, &e);
-        t0 = now();
-        do { /* the O(V) expansion alone */
-            for (i = 0; i < NCTX; i++, n++) {
-                sd_ngram_row_dense(m, &q, out);
-                sink += out[i];
-            }
-        } while ((dt = now() - t0) < 1.0);
-        if (n / dt > best[1])
-            best[1] = n / dt;
-        n = 0;
-        t0 = now();
-        do { /* O(listed) pair */
-            for (i = 0; i < NCTX; i++, n++) {
-                sd_ngram_row_build(m, 3, ctx[i], 2, &q, &e);
-                sd_ngram_row_build(m, 2, ctx[i], 2, &p, &e);
-                sd_ngram_compare(m, &p, &q, &pr);
-                sink += pr.tv;
-            }
-        } while ((dt = now() - t0) < 1.0);
-        if (n / dt > best[2])
-            best[2] = n / dt;
-    }
     /* the baseline: sphinxbase, one lookup per word, a few rows */
     err_set_logfp(NULL);
     lm = logmath_init(SD_NGRAM_LOGBASE, 0, 0);
@@ -134,19 +153,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench_ngram: sphinxbase cannot read %s\n", path);
         return 2;
     }
-    for (r = 0; r < reps; r++) {
-        int n = 0;
-        t0 = now();
-        do {
-            size_t w;
-            int32 used;
-            for (w = 0; w < m->V; w++)
-                sink += ngram_tg_score(nm, (int32)w, (int32)ctx[n % NCTX][1],
-                                       (int32)ctx[n % NCTX][0], &used);
-            n++;
-        } while ((dt = now() - t0) < 1.0);
-        if (n / dt > best[3])
-            best[3] = n / dt;
+    {
+        bench_state bs = {m, q, p, pr, out, 0.0, ctx, nm};
+        int k;
+        for (r = 0; r < reps; r++)
+            for (k = 0; k < NKIND; k++) {
+                double x = rate(&bs, k);
+                if (x > best[k])
+                    best[k] = x;
+            }
+        sink = bs.sink;
     }
     printf("# bench_ngram: %s, V = %zu, %d contexts along target-sampled sequences "
            "(mean %.0f listed successors), one thread, per CPU second, best of %d\n",

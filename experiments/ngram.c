@@ -5,25 +5,33 @@
  *
  * 1. Trace: B sequences of at most N words sampled from the target (start
  *    context <s>, stop at </s>).  At every position the draft and target
- *    rows are compared on the union of their listed words (O(listed)):
- *    TV, the rejection probability r_t of the emitted word, RRS / K-SEQ /
- *    alpha*_k acceptance for k drafts, over-acceptance b_eps with OPT and
- *    UNO.  Per sequence: sum TV, sum r_t, the Poisson-binomial law of the
- *    rejections, and the exact slot recursion on the path for each draft
- *    length gamma (expected target calls, rejections, draft steps), also
- *    for round-start RRS with k drafts.
+ *    rows are compared on the union of their listed words (O(listed)) by
+ *    the trace statistics of trace.h (TV, the rejection probability r_t
+ *    of the emitted word, RRS / K-SEQ / alpha*_k acceptance for k drafts,
+ *    the batch-SD rejection at a round start), pushed to one streaming
+ *    accumulator per draft and sequence (sum TV, sum r_t, the
+ *    Poisson-binomial law of the rejections, expected calls, rejections
+ *    and draft steps on the path for each draft length gamma, round-start
+ *    RRS drafting to the end); besides, over-acceptance b_eps with OPT
+ *    and UNO, block verification on the path (block.h) and round-start
+ *    RRS without replacement with k drafts (k = 2: sd_ngram_wor2_reject;
+ *    k >= 3 on small vocabularies only: rrswor.h's walk), through a second
+ *    accumulator's round-start recursion.
  * 2. Literal speculative decoding on the live models: token-level SD
- *    (gamma = 1..G and drafting to the end), block verification, RRS with
- *    k drafts at the round start, and a negative control (every draft
- *    accepted without the test: biased, must be caught).  Its
- *    means are checked against the trace predictions by z-tests, and its
- *    output words against the target rows in three layers (first word
- *    against the row after <s>; randomised PIT of every word).
+ *    (gamma = 1..G and drafting to the end), block verification
+ *    (gamma = 1..G), RRS with k drafts and RRS without replacement with k
+ *    drafts at the round starts (drafting to the end), and a negative
+ *    control (every draft accepted without the test: biased, must be
+ *    caught).  Its means are checked against the trace predictions by
+ *    z-tests, and its output words against the target rows in three
+ *    layers (first word against the row after <s>; randomised PIT of
+ *    every word).
  * 3. Writes the report (table/JSON, every check), the figure data (with
  *    --data-dir) and a small trace as NPY for `specdec trace` (with
  *    --trace-out).  Exit 0 when every check holds, 1 when one fails. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,13 +42,16 @@
 #endif
 
 #include "alloc.h"
+#include "block.h"
 #include "check.h"
 #include "prog.h"
-#include "kseq.h"
 #include "ngram.h"
 #include "npy.h"
 #include "rng.h"
 #include "rrs.h"
+#include "rrswor.h"
+#include "step.h"
+#include "trace.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -56,12 +67,19 @@
 #define MAX_K 8
 #define HIST_BINS 50
 #define PIT_BINS 20
+/* RRS without replacement with k >= 3 drafts is predicted by rrswor.h's
+ * walk over the rejection paths on the support of the rows, about n^k
+ * operations per position for n words of positive unigram probability:
+ * only k with n^k within this limit are run (tiny or --vocab-limit models;
+ * k = 2 has its O(V) form and always runs). */
+#define WOR_WALK_MAX 1e6
 static const int draft_order[ND] = {2, 1};
 static const char *const draft_name[ND] = {"bigram", "unigram"};
 
 typedef struct {
     const char *model;
-    size_t B, N, vocab, G, K, rrs_gamma, trace_seq;
+    size_t B, N, vocab, G, K, trace_seq;
+    size_t wor_k; /* RRS without replacement for k = 2..wor_k (set after loading) */
     double cost[MAX_COST], eps[MAX_EPS];
     size_t ncost, neps;
     const char *data_dir, *trace_out;
@@ -76,28 +94,32 @@ static void help(void)
            "</s>) and computes on them, streaming, the trace quantities (sum of TV with\n"
            "its standard error, r_t, the Poisson-binomial law of rejections, calls, tokens\n"
            "per call and speed-up on the path for every draft length, Leviathan's form,\n"
-           "multi-draft acceptance: RRS, K-SEQ, alpha*_k, over-acceptance OPT/UNO); then\n"
-           "runs speculative decoding literally on the live models (SD with gamma = 1..G\n"
-           "and to the end, block verification, RRS with k drafts, a negative control) R\n"
-           "times per setting and checks every mean against the trace prediction\n"
+           "multi-draft acceptance: RRS, K-SEQ, alpha*_k, over-acceptance OPT/UNO, block\n"
+           "verification and round-start RRS with and without replacement on the path);\n"
+           "then runs speculative decoding literally on the live models (SD with gamma =\n"
+           "1..G and to the end, block verification, RRS with k drafts and without\n"
+           "replacement at round starts, a negative control) R times per setting and\n"
+           "checks every mean against the trace prediction\n"
            "(|z| <= Z) and the output words against the target rows (three layers).\n"
            "Exit 0 when every check holds, 1 when one fails, 2 on bad input.\n\n"
            "  --model FILE         the model (default %s;\n"
            "                       sphinxbase's trie binary, or ARPA text)\n"
            "  --sequences B        trace sequences (default 300)\n"
-           "  --length N           words per sequence at most (default 30)\n"
+           "  --length N           words per sequence at most (default 30, at most %d)\n"
            "  --vocab-limit K      keep the K most probable words (and </s>) only\n"
            "  --gamma-max G        draft lengths 1..G (default 8, at most %d)\n"
            "  --cost LIST          draft/target cost ratios c (default 0.02,0.1)\n"
            "  --eps LIST           over-acceptance values (default 0.1,0.2,0.4,0.8)\n"
-           "  --drafts-max K       multi-draft bounds for k = 2..K (default 4, at most %d)\n"
-           "  --rrs-gamma G        draft length of the literal RRS runs (default 4)\n"
+           "  --drafts-max K       multi-draft bounds and RRS for k = 2..K (default 4, at\n"
+           "                       most %d); RRS without replacement for k = 2, and for\n"
+           "                       k >= 3 where n^k <= %g (n: words of positive\n"
+           "                       probability; e.g. with --vocab-limit 30)\n"
            "  --data-dir DIR       write the figure data ngram-*.dat / .tsv there\n"
            "  --trace-out DIR      write a small trace (draft.npy, target.npy: (S, N, V)\n"
            "                       float64 probabilities; tokens.npy: (S, N) int64, -1 after\n"
            "                       the end) for `specdec trace --probs`\n"
            "  --trace-sequences S  sequences in that trace (default 1)\n\n",
-           NGRAM_DEFAULT_MODEL, MAX_G, MAX_K);
+           NGRAM_DEFAULT_MODEL, SD_TRACE_MAX_GAMMA, MAX_G, MAX_K, WOR_WALK_MAX);
 }
 
 /* ---- per-thread workspace ------------------------------------------------ */
@@ -108,9 +130,13 @@ typedef struct {
     sd_ngram_pair *blk;     /* [G] pairs along a drafted block */
     sd_ngram_row bq, bp;    /* rows along a block */
     double *resid;          /* (K+1) (V+1): RRS residuals on compressed items */
-    double *tvs, *lw, *ws;  /* K; V+1; 3 (V+1) */
-    double alpha[MAX_K];    /* alpha*_k, k = 1..K */
+    double *tvs, *lw;       /* K; V+1 */
+    sd_trace_pos_ws *tpw;   /* position statistics on compressed pairs (V+1, K) */
     uint32_t *hist;         /* N + 2 */
+    double *px[ND], *qx[ND], *bstart; /* N each: the path's token probabilities; N + 1 */
+    double *dp, *dq;        /* V each: dense rows (RRS without replacement) */
+    sd_rrs_wor_ws *wor;     /* its literal verifier and exact walk, K drafts */
+    sd_step step;           /* the walk's step law, V entries */
     size_t *starts;         /* N + 1 round starts */
     size_t nblk;
 } work;
@@ -131,8 +157,12 @@ static void work_free(work *w)
     sd_free(w->resid);
     sd_free(w->tvs);
     sd_free(w->lw);
-    sd_free(w->ws);
+    sd_trace_pos_ws_free(w->tpw);
     sd_free(w->hist);
+    sd_free(w->px[0]);
+    sd_free(w->dp);
+    sd_rrs_wor_ws_free(w->wor);
+    sd_step_free(&w->step);
     sd_free(w->starts);
     memset(w, 0, sizeof *w);
 }
@@ -157,10 +187,23 @@ static sd_status work_alloc(work *w, const sd_ngram *m, const params *P, sd_erro
     w->resid = sd_malloc((P->K + 1) * V1, sizeof(double));
     w->tvs = sd_malloc(P->K + 1, sizeof(double));
     w->lw = sd_malloc(V1, sizeof(double));
-    w->ws = sd_malloc(3 * V1, sizeof(double));
+    w->tpw = sd_trace_pos_ws_alloc(V1, P->K);
     w->hist = sd_malloc(P->N + 2, sizeof(uint32_t));
+    if ((w->px[0] = sd_malloc((2 * ND + 1) * P->N + 1, sizeof(double))) != NULL) {
+        for (i = 0; i < ND; i++) {
+            w->px[i] = w->px[0] + 2 * i * P->N;
+            w->qx[i] = w->px[i] + P->N;
+        }
+        w->bstart = w->px[0] + 2 * ND * P->N;
+    }
+    if ((w->dp = sd_malloc(2 * m->V, sizeof(double))) != NULL)
+        w->dq = w->dp + m->V;
+    w->wor = sd_rrs_wor_ws_alloc(m->V, P->K);
+    if (sd_step_alloc(&w->step, m->V, err) != SD_OK)
+        goto fail;
     w->starts = sd_malloc(P->N + 1, sizeof(size_t));
-    if (!w->resid || !w->tvs || !w->lw || !w->ws || !w->hist || !w->starts)
+    if (!w->resid || !w->tvs || !w->lw || !w->tpw || !w->hist || !w->px[0] || !w->dp ||
+        !w->wor || !w->starts)
         goto nomem;
     return SD_OK;
 nomem:
@@ -170,127 +213,160 @@ fail:
     return err ? err->code : SD_ENOMEM;
 }
 
-/* Rows of the target and of draft d after hist[0..len-1], and their pair. */
-static sd_status pair_at(const sd_ngram *m, work *w, const uint32_t *hist, size_t len, int d,
-                         sd_ngram_row *q, sd_ngram_row *p, sd_ngram_pair *pr, sd_error *err)
+/* The row of draft d after hist[0..len-1] (and first the target's, when
+ * with_q), and their compressed pair. */
+static sd_status pair_at(const sd_ngram *m, const uint32_t *hist, size_t len, int d,
+                         sd_ngram_row *q, sd_ngram_row *p, sd_ngram_pair *pr, int with_q,
+                         sd_error *err)
 {
     sd_status st;
-    if ((st = sd_ngram_row_build(m, 3, hist, len, q, err)) != SD_OK ||
+    if ((with_q && (st = sd_ngram_row_build(m, 3, hist, len, q, err)) != SD_OK) ||
         (st = sd_ngram_row_build(m, draft_order[d], hist, len, p, err)) != SD_OK)
         return st;
     sd_ngram_compare(m, p, q, pr);
-    (void)w;
     return SD_OK;
-}
-
-/* ---- the slot recursion on a path (doc/theory.md; SPEC of the trace) ---- */
-
-/* Expected target calls, rejections and draft steps of token-level
- * verification with draft length g along a path of T positions with
- * rejection probabilities r[t] at slots > 0 and r0[t] at slot 0 (the
- * round start).  pi: workspace of g+2 doubles. */
-static void slot_dp(const double *r, const double *r0, size_t T, size_t g, double *pi,
-                    double *calls, double *rej, double *steps)
-{
-    size_t t, j;
-    double c = 0.0, x = 0.0, s = 0.0;
-    for (j = 0; j <= g; j++)
-        pi[j] = 0.0;
-    pi[0] = 1.0;
-    for (t = 0; t < T; t++) {
-        double carry = pi[g], next0 = 0.0;
-        size_t left = T - t;
-        c += pi[0];
-        s += pi[0] * (double)(g < left ? g : left);
-        for (j = g; j-- > 0;) {
-            double rr = j == 0 ? r0[t] : r[t];
-            x += pi[j] * rr;
-            next0 += pi[j] * rr;
-            pi[j + 1] = pi[j] * (1.0 - rr);
-        }
-        pi[0] = next0 + carry;
-    }
-    *calls = c;
-    *rej = x;
-    *steps = s;
 }
 
 /* ---- the trace ------------------------------------------------------------ */
 
 /* What one trace sequence contributes.  The per-gamma arrays have G+1
- * entries: gamma = 1..G, and [0] = drafting to the end. */
+ * entries: gamma = 1..G, and [0] = drafting to the end.  The path
+ * quantities come from the trace accumulator (trace.h), one per draft
+ * and sequence. */
 typedef struct {
     size_t T;
     double tv[ND], r[ND];
     double calls[ND][MAX_G + 1], rej[ND][MAX_G + 1], steps[ND][MAX_G + 1];
-    double rrs_calls[ND][MAX_K + 1], rrs_rej[ND][MAX_K + 1], rrs_steps[ND][MAX_K + 1];
+    double batch_rej[ND][MAX_K + 1]; /* round-start RRS with k drafts, drafting to the end */
+    sd_block_path_row block[ND][MAX_G + 1]; /* block verification, gamma = 1..G */
+    double wor_rej[ND][MAX_K + 1]; /* round-start RRS without replacement, k drafts, to the end */
+    double surprisal[3];   /* sum of -log q(x_t), its mean and variance under x_t ~ q_t */
     /* sums over positions */
     double acc_rrs[ND][MAX_K + 1], acc_kseq[ND][MAX_K + 1], acc_opt[ND][MAX_K + 1];
     double ea_rej[ND][MAX_EPS], ea_opt[ND][MAX_EPS], ea_uno[ND][MAX_EPS];
     unsigned hist[ND][HIST_BINS];
 } seq_stats;
 
-typedef struct {
-    double *r[ND], *r0[ND][MAX_K + 1], *pmf[ND], *pmf_tmp, *pi;
-} seq_bufs;
-
-static void poisson_binomial(const double *r, size_t T, double *pmf)
+/* The accumulator options of one sequence: gamma = N (to the end: no
+ * sequence is longer) and 1..G, K drafts, the law of N_rej kept. */
+static void trace_opts(const params *P, sd_trace_opts *o)
 {
-    size_t t, n;
-    pmf[0] = 1.0;
-    for (t = 0; t < T; t++) {
-        pmf[t + 1] = pmf[t] * r[t];
-        for (n = t; n > 0; n--)
-            pmf[n] = pmf[n] * (1.0 - r[t]) + pmf[n - 1] * r[t];
-        pmf[0] *= 1.0 - r[t];
+    size_t g;
+    sd_trace_opts_default(o);
+    o->K = P->K;
+    o->ngamma = P->G + 1;
+    o->gamma[0] = P->N;
+    for (g = 1; g <= P->G; g++)
+        o->gamma[g] = g;
+    o->pmf_max = P->N;
+}
+
+/* Copy the accumulated path quantities of draft d into S (and the law of
+ * N_rej into pmf, T + 1 entries). */
+static void take_result(const sd_trace_result *res, size_t G, size_t K, int d, seq_stats *S,
+                        double *pmf)
+{
+    const double T = (double)res->positions;
+    size_t g, k;
+    S->tv[d] = res->tv_sum;
+    S->r[d] = res->r_sum;
+    for (g = 0; g <= G; g++) {
+        S->calls[d][g] = res->rows[g].calls;
+        S->rej[d][g] = res->rows[g].rejections;
+        S->steps[d][g] = res->rows[g].draft_steps;
+    }
+    for (k = 1; k <= K; k++) {
+        S->batch_rej[d][k] = res->md[k - 1].batch_rejections;
+        S->acc_rrs[d][k] = res->md[k - 1].rrs * T;
+        S->acc_kseq[d][k] = res->md[k - 1].kseq * T;
+        S->acc_opt[d][k] = res->md[k - 1].optimal * T;
+    }
+    memcpy(pmf, res->pmf, res->pmf_len * sizeof(double));
+    if (d == 0) { /* the target's words, on the first draft's compressed rows */
+        S->surprisal[0] = res->surprisal;
+        S->surprisal[1] = res->surprisal_mean;
+        S->surprisal[2] = res->surprisal_var;
     }
 }
 
-/* One target sequence: stream `b` of the seed. */
-static sd_status trace_one(const sd_ngram *m, const params *P, work *w, seq_bufs *sb,
-                           gsl_rng *rng, seq_stats *S, uint32_t *tokens, sd_error *err)
+/* RRS without replacement with k = 3..wor_k drafts at a round start:
+ * P(every draft rejected, x) / Q(x) into pos->batch[k-1], from rrswor.h's
+ * walk on the dense rows of draft d and the target restricted to their
+ * support (the words of positive probability). */
+static sd_status wor_walk(const sd_ngram *m, const params *P, work *w, int d, size_t x,
+                          sd_trace_pos *pos, sd_error *err)
 {
-    size_t len = 1, t, d, k, e, g;
+    size_t i, n = 0, xi = 0, k;
     sd_status st;
-    memset(S, 0, sizeof *S);
-    w->hist[0] = (uint32_t)m->bos;
-    for (t = 0; t < P->N; t++) {
-        size_t x = 0;
-        if ((st = sd_ngram_row_build(m, 3, w->hist, len, &w->q, err)) != SD_OK)
-            return st;
-        for (d = 0; d < ND; d++) {
-            if ((st = sd_ngram_row_build(m, draft_order[d], w->hist, len, &w->p[d], err)) != SD_OK)
-                return st;
-            sd_ngram_compare(m, &w->p[d], &w->q, &w->pr[d]);
+    sd_ngram_row_dense(m, &w->p[d], w->dp);
+    sd_ngram_row_dense(m, &w->q, w->dq);
+    for (i = 0; i < m->V; i++)
+        if (w->dp[i] > 0.0 || w->dq[i] > 0.0 || i == x) {
+            if (i == x)
+                xi = n;
+            w->dp[n] = w->dp[i];
+            w->dq[n++] = w->dq[i];
         }
+    for (k = 3; k <= P->wor_k; k++) {
+        if ((st = sd_rrs_wor_step(w->dp, w->dq, n, k, w->wor, &w->step, err)) != SD_OK)
+            return st;
+        pos->batch[k - 1] = w->dq[xi] > 0.0 ? w->step.rej * w->step.res[xi] / w->dq[xi] : 0.0;
+    }
+    return SD_OK;
+}
+
+/* One target sequence: stream `b` of the seed.  At every position the
+ * statistics of trace.h are computed on the compressed pair (the union
+ * of the listed words and the rest block: every quantity used here is
+ * homogeneous on the rest, so the block acts as one entry) and pushed to
+ * the sequence's accumulator of each draft. */
+static sd_status trace_one(const sd_ngram *m, const params *P, work *w, gsl_rng *rng,
+                           seq_stats *S, double *const *pmf, uint32_t *tokens, sd_error *err)
+{
+    size_t len = 1, t, d, e, g;
+    sd_trace_opts o, ow;
+    sd_trace_stats *acc[ND] = {NULL, NULL}, *accw[ND] = {NULL, NULL};
+    sd_trace_result res;
+    sd_status st = SD_OK;
+    memset(S, 0, sizeof *S);
+    trace_opts(P, &o);
+    /* RRS without replacement: the accumulator's round-start recursion
+     * with the rule's rejection probability given the word (its k = 2
+     * slot), nothing else */
+    sd_trace_opts_default(&ow);
+    ow.K = P->wor_k;
+    ow.ngamma = 0;
+    ow.pmf_max = 0;
+    for (d = 0; d < ND && st == SD_OK; d++)
+        if ((st = sd_trace_stats_alloc(&acc[d], &o, err)) == SD_OK &&
+            (st = sd_trace_stats_begin(acc[d], err)) == SD_OK &&
+            (st = sd_trace_stats_alloc(&accw[d], &ow, err)) == SD_OK)
+            st = sd_trace_stats_begin(accw[d], err);
+    w->hist[0] = (uint32_t)m->bos;
+    for (t = 0; t < P->N && st == SD_OK; t++) {
+        size_t x;
+        if ((st = sd_ngram_row_build(m, 3, w->hist, len, &w->q, err)) != SD_OK)
+            break;
+        for (d = 0; d < ND && st == SD_OK; d++)
+            st = pair_at(m, w->hist, len, (int)d, &w->q, &w->p[d], &w->pr[d], 0, err);
+        if (st != SD_OK)
+            break;
         x = sd_ngram_pair_draw(m, &w->pr[0], w->pr[0].q, rng);
-        for (d = 0; d < ND; d++) {
-            sd_ngram_pair *pr = &w->pr[d];
-            size_t n1 = pr->n + 1, ix = sd_ngram_pair_index(pr, x), bin;
-            double px = pr->p[ix], qx = pr->q[ix], rho = 1.0;
-            S->tv[d] += pr->tv;
-            sb->r[d][t] = qx > px ? (qx - px) / qx : 0.0;
-            S->r[d] += sb->r[d][t];
+        for (d = 0; d < ND && st == SD_OK; d++) {
+            const sd_ngram_pair *pr = &w->pr[d];
+            sd_trace_pos pos;
+            size_t bin;
+            if ((st = sd_trace_pos_compute(pr->p, pr->q, pr->n + 1, sd_ngram_pair_index(pr, x),
+                                           P->K, w->tpw, &pos, err)) != SD_OK ||
+                (st = sd_trace_stats_push(acc[d], &pos, err)) != SD_OK)
+                break;
+            pos.batch[1] = sd_ngram_wor2_reject(m, pr, x);
+            if ((P->wor_k > 2 && (st = wor_walk(m, P, w, (int)d, x, &pos, err)) != SD_OK) ||
+                (st = sd_trace_stats_push(accw[d], &pos, err)) != SD_OK)
+                break;
+            sd_ngram_pair_word(m, pr, x, &w->px[d][t], &w->qx[d][t]);
             bin = (size_t)((1.0 - pr->tv) * HIST_BINS);
             S->hist[d][bin >= HIST_BINS ? HIST_BINS - 1 : bin]++;
-            sd_rrs_residuals(pr->p, pr->q, n1, P->K, w->resid, w->tvs);
-            sd_ngram_alpha_star(pr->p, pr->q, n1, P->K, w->ws, w->alpha);
-            sb->r0[d][1][t] = sb->r[d][t];
-            for (k = 1; k <= P->K; k++) {
-                double a, rk;
-                rho *= w->tvs[k - 1];
-                rk = w->resid[k * n1 + ix];
-                sb->r0[d][k][t] = rho * rk / qx;
-                if (sb->r0[d][k][t] > 1.0)
-                    sb->r0[d][k][t] = 1.0;
-                S->acc_rrs[d][k] += 1.0 - rho;
-                if (k == 1)
-                    a = 1.0 - pr->tv;
-                else if ((st = sd_kseq_accept(pr->p, pr->q, n1, k, &a, NULL, err)) != SD_OK)
-                    return st;
-                S->acc_kseq[d][k] += a;
-                S->acc_opt[d][k] += w->alpha[k - 1];
-            }
             for (e = 0; e < P->neps; e++) {
                 double rj, lo, lu;
                 sd_ngram_overaccept(m, pr, P->eps[e], &rj, &lo, &lu);
@@ -306,29 +382,32 @@ static sd_status trace_one(const sd_ngram *m, const params *P, work *w, seq_bufs
             break;
     }
     S->T = len - 1;
+    for (d = 0; d < ND && st == SD_OK; d++)
+        if ((st = sd_trace_stats_end(acc[d], err)) == SD_OK &&
+            (st = sd_trace_stats_result(acc[d], &res, err)) == SD_OK)
+            take_result(&res, P->G, P->K, (int)d, S, pmf[d]);
+    for (d = 0; d < ND && st == SD_OK; d++)
+        if ((st = sd_trace_stats_end(accw[d], err)) == SD_OK &&
+            (st = sd_trace_stats_result(accw[d], &res, err)) == SD_OK)
+            for (e = 2; e <= P->wor_k; e++)
+                S->wor_rej[d][e] = res.md[e - 1].batch_rejections;
+    for (d = 0; d < ND && st == SD_OK; d++)
+        for (g = 1; g <= P->G && st == SD_OK; g++)
+            st = sd_block_path(w->px[d], w->qx[d], S->T, g, w->bstart, &S->block[d][g], err);
     for (d = 0; d < ND; d++) {
-        slot_dp(sb->r[d], sb->r[d], S->T, S->T, sb->pi, &S->calls[d][0], &S->rej[d][0],
-                &S->steps[d][0]);
-        for (g = 1; g <= P->G; g++)
-            slot_dp(sb->r[d], sb->r[d], S->T, g, sb->pi, &S->calls[d][g], &S->rej[d][g],
-                    &S->steps[d][g]);
-        for (k = 1; k <= P->K; k++)
-            slot_dp(sb->r[d], sb->r0[d][k], S->T, P->rrs_gamma, sb->pi, &S->rrs_calls[d][k],
-                    &S->rrs_rej[d][k], &S->rrs_steps[d][k]);
-        poisson_binomial(sb->r[d], S->T, sb->pmf_tmp);
-        for (t = 0; t <= S->T; t++)
-            sb->pmf[d][t] += sb->pmf_tmp[t];
+        sd_trace_stats_free(acc[d]);
+        sd_trace_stats_free(accw[d]);
     }
-    return SD_OK;
+    return st;
 }
 
 /* ---- literal speculative decoding ---------------------------------------- */
 
-typedef enum { ALG_SD = 0, ALG_BLOCK, ALG_RRS, ALG_CONTROL, NALG } alg_t;
-static const char *const alg_name[NALG] = {"sd", "block", "rrs", "control"};
+typedef enum { ALG_SD = 0, ALG_BLOCK, ALG_RRS, ALG_CONTROL, ALG_WOR, NALG } alg_t;
+static const char *const alg_name[NALG] = {"sd", "block", "rrs", "control", "rrs-wor"};
 
 typedef struct {
-    double T, calls, rej, steps;
+    double T, calls, rej, steps, acc; /* acc: drafts accepted (block verification) */
 } run_result;
 
 typedef struct {
@@ -377,9 +456,10 @@ static void emit(runner *R, const sd_ngram_row *q, size_t x)
  * draft length g; control != 0 accepts every draft without the test (the
  * negative control: its output has the draft's law).  *rejected = 1 if
  * the round ended in a rejection. */
-static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, int *rejected,
+static sd_status round_token(runner *R, alg_t alg, int d, size_t g, size_t k, int *rejected,
                              sd_error *err)
 {
+    const int control = alg == ALG_CONTROL;
     work *w = R->w;
     sd_ngram_pair *pr = &w->pr[d];
     size_t j, i, n1;
@@ -388,9 +468,21 @@ static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, 
     for (j = 0; j < g && !R->ended; j++) {
         size_t x, ix;
         int acc = 0;
-        if ((st = pair_at(R->m, w, w->hist, R->len, d, &w->q, &w->p[d], pr, err)) != SD_OK)
+        if ((st = pair_at(R->m, w->hist, R->len, d, &w->q, &w->p[d], pr, 1, err)) != SD_OK)
             return st;
         n1 = pr->n + 1;
+        if (j == 0 && k > 1 && alg == ALG_WOR) { /* on the dense rows, rrswor.h */
+            size_t trial;
+            sd_ngram_row_dense(R->m, &w->p[d], w->dp);
+            sd_ngram_row_dense(R->m, &w->q, w->dq);
+            acc = sd_rrs_wor_verify(w->dp, w->dq, R->m->V, k, R->rng, w->wor, &x, &trial);
+            emit(R, &w->q, x);
+            if (!acc) {
+                *rejected = 1;
+                return SD_OK;
+            }
+            continue;
+        }
         if (j == 0 && k > 1) {
             size_t mm;
             sd_rrs_residuals(pr->p, pr->q, n1, k, w->resid, w->tvs);
@@ -424,12 +516,8 @@ static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, 
         return SD_OK;
     }
     if (!R->ended) { /* all g accepted: the bonus word from the target */
-        if ((st = sd_ngram_row_build(R->m, 3, w->hist, R->len, &w->q, err)) != SD_OK)
+        if ((st = pair_at(R->m, w->hist, R->len, d, &w->q, &w->p[d], pr, 1, err)) != SD_OK)
             return st;
-        if ((st = sd_ngram_row_build(R->m, draft_order[d], w->hist, R->len, &w->p[d], err)) !=
-            SD_OK)
-            return st;
-        sd_ngram_compare(R->m, &w->p[d], &w->q, pr);
         emit(R, &w->q, sd_ngram_pair_draw(R->m, pr, pr->q, R->rng));
     }
     return SD_OK;
@@ -439,7 +527,8 @@ static sd_status round_token(runner *R, int d, size_t g, size_t k, int control, 
  * length g: drafts X_1..X_h (h <= g; drafting stops at </s> or the
  * length cap, after which both laws are the end: then no bonus), the
  * weights p_i, the residual masses rho_i and the last passing index. */
-static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error *err)
+static sd_status round_block(runner *R, int d, size_t g, int *rejected, size_t *accepted,
+                             sd_error *err)
 {
     work *w = R->w;
     const sd_ngram *m = R->m;
@@ -452,7 +541,7 @@ static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error
     /* draft autoregressively; pair i (0-based) is at the prefix + X_1..X_i */
     while (h < g && !stop) {
         sd_ngram_pair *pr = &w->blk[h];
-        if ((st = pair_at(m, w, w->hist, len0 + h, d, &w->bq, &w->bp, pr, err)) != SD_OK)
+        if ((st = pair_at(m, w->hist, len0 + h, d, &w->bq, &w->bp, pr, 1, err)) != SD_OK)
             return st;
         x = sd_ngram_pair_draw(m, pr, pr->p, R->rng);
         ix = sd_ngram_pair_index(pr, x);
@@ -463,7 +552,7 @@ static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error
             stop = 1;
     }
     if (!stop) { /* the pair after the whole block (bonus / last residual) */
-        if ((st = pair_at(m, w, w->hist, len0 + h, d, &w->bq, &w->bp, &w->blk[h], err)) != SD_OK)
+        if ((st = pair_at(m, w->hist, len0 + h, d, &w->bq, &w->bp, &w->blk[h], 1, err)) != SD_OK)
             return st;
     }
     hh[0] = 1.0;
@@ -484,6 +573,7 @@ static sd_status round_block(runner *R, int d, size_t g, int *rejected, sd_error
     for (i = 0; i <= h; i++)
         if (gsl_rng_uniform(R->rng) < hh[i] || i == 0)
             tau = i;
+    *accepted = tau;
     /* emit X_1..X_tau (the target rows at their prefixes for the law checks) */
     for (i = 0; i < tau; i++) {
         x = w->hist[len0 + i];
@@ -518,23 +608,24 @@ static sd_status run_one(runner *R, alg_t alg, int d, size_t g, size_t k, run_re
                          sd_error *err)
 {
     size_t nr = 0, i;
-    double calls = 0.0, rej = 0.0, steps = 0.0;
+    double calls = 0.0, rej = 0.0, steps = 0.0, acc = 0.0;
     sd_status st;
     R->len = 1;
     R->ended = 0;
     R->w->hist[0] = (uint32_t)R->m->bos;
     while (!R->ended) {
         int rj;
-        size_t gg = g ? g : R->N;
+        size_t gg = g ? g : R->N, tau = 0;
         R->w->starts[nr++] = R->len;
         calls += 1.0;
         if (alg == ALG_BLOCK)
-            st = round_block(R, d, gg, &rj, err);
+            st = round_block(R, d, gg, &rj, &tau, err);
         else
-            st = round_token(R, d, gg, alg == ALG_RRS ? k : 1, alg == ALG_CONTROL, &rj, err);
+            st = round_token(R, alg, d, gg, k, &rj, err);
         if (st != SD_OK)
             return st;
         rej += rj;
+        acc += (double)tau;
     }
     out->T = (double)(R->len - 1);
     for (i = 0; i < nr; i++) {
@@ -544,6 +635,7 @@ static sd_status run_one(runner *R, alg_t alg, int d, size_t g, size_t k, run_re
     out->calls = calls;
     out->rej = rej;
     out->steps = steps;
+    out->acc = acc;
     return SD_OK;
 }
 
@@ -556,7 +648,7 @@ typedef struct {
 } setting;
 
 typedef struct {
-    double *T, *calls, *rej, *steps; /* [runs] */
+    double *T, *calls, *rej, *steps, *acc; /* [runs], one allocation at T */
 } run_arrays;
 
 
@@ -607,8 +699,10 @@ static void provenance(FILE *f, const sd_cli *c, const params *P, const sd_ngram
             c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
 }
 
-static int open_data(const sd_cli *c, const params *P, const char *name, FILE **f, char *tmp,
-                     char *dst)
+/* Open DIR/.name.XXXXXX for the data file name (renamed by close_data) and
+ * write the provenance lines. */
+static int open_data(const sd_cli *c, const params *P, const sd_ngram *m, const char *name,
+                     FILE **f, char *tmp, char *dst)
 {
     int fd;
     snprintf(dst, 4096, "%s/%s", P->data_dir, name);
@@ -623,6 +717,7 @@ static int open_data(const sd_cli *c, const params *P, const char *name, FILE **
         }
         return 3;
     }
+    provenance(*f, c, P, m);
     return 0;
 }
 
@@ -636,40 +731,6 @@ static int close_data(const sd_cli *c, FILE *f, const char *tmp, const char *dst
     return 0;
 }
 
-/* An int64 NPY file of shape (a, b), written to tmp then renamed. */
-static int write_npy_i64(const char *path, const int64_t *v, size_t a, size_t b)
-{
-    char hdr[128], tmp[4096];
-    size_t hl;
-    int n, fd;
-    FILE *f;
-    n = snprintf(hdr, sizeof hdr, "{'descr': '<i8', 'fortran_order': False, 'shape': (%zu, %zu), }",
-                 a, b);
-    hl = (size_t)n;
-    while ((10 + hl + 1) % 64)
-        hdr[hl++] = ' ';
-    hdr[hl++] = '\n';
-    if (snprintf(tmp, sizeof tmp, "%s.XXXXXX", path) >= (int)sizeof tmp)
-        return -1;
-    if ((fd = mkstemp(tmp)) < 0)
-        return -1;
-    if (!(f = fdopen(fd, "wb"))) {
-        close(fd);
-        unlink(tmp);
-        return -1;
-    }
-    fwrite("\x93NUMPY\x01\x00", 1, 8, f);
-    fputc((int)(hl & 0xff), f);
-    fputc((int)(hl >> 8), f);
-    fwrite(hdr, 1, hl, f);
-    fwrite(v, sizeof(int64_t), a * b, f);
-    if (fclose(f) != 0 || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    return 0;
-}
-
 static int trace_out(const sd_cli *c, const params *P, const sd_ngram *m, work *w,
                      const uint32_t *tok, const size_t *lens, sd_error *err)
 {
@@ -677,7 +738,7 @@ static int trace_out(const sd_cli *c, const params *P, const sd_ngram *m, work *
     size_t shape[3] = {S, N, V};
     double *dp = sd_calloc(S * N * V, sizeof(double)), *dq = sd_calloc(S * N * V, sizeof(double));
     int64_t *tk = sd_malloc(S * N, sizeof(int64_t));
-    char path[4096], tmp[4096];
+    char path[4096];
     int rc = 0;
     if (!dp || !dq || !tk) {
         sd_free(dp);
@@ -707,22 +768,20 @@ static int trace_out(const sd_cli *c, const params *P, const sd_ngram *m, work *
             w->hist[t + 1] = tok[b * N + t];
         }
     }
-    snprintf(path, sizeof path, "%s/draft.npy", P->trace_out);
-    snprintf(tmp, sizeof tmp, "%s/.draft.npy.tmp", P->trace_out);
-    if (sd_npy_write(tmp, dp, 3, shape, err) != SD_OK || rename(tmp, path) != 0) {
-        rc = err->code ? sd_cli_fail(c, err) : 3;
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/target.npy", P->trace_out);
-    snprintf(tmp, sizeof tmp, "%s/.target.npy.tmp", P->trace_out);
-    if (sd_npy_write(tmp, dq, 3, shape, err) != SD_OK || rename(tmp, path) != 0) {
-        rc = err->code ? sd_cli_fail(c, err) : 3;
-        goto done;
-    }
-    snprintf(path, sizeof path, "%s/tokens.npy", P->trace_out);
-    if (write_npy_i64(path, tk, S, N) != 0) {
-        fprintf(stderr, "%s: cannot write %s\n", c->prog, path);
-        rc = 3;
+    { /* each file written to a temporary name and renamed into place */
+        const size_t shape2[2] = {S, N};
+        sd_status st;
+        snprintf(path, sizeof path, "%s/draft.npy", P->trace_out);
+        if ((st = sd_npy_write(path, dp, 3, shape, err)) == SD_OK) {
+            snprintf(path, sizeof path, "%s/target.npy", P->trace_out);
+            st = sd_npy_write(path, dq, 3, shape, err);
+        }
+        if (st == SD_OK) {
+            snprintf(path, sizeof path, "%s/tokens.npy", P->trace_out);
+            st = sd_npy_write_int64(path, tk, 2, shape2, err);
+        }
+        if (st != SD_OK)
+            rc = sd_cli_fail(c, err);
     }
 done:
     sd_free(dp);
@@ -780,15 +839,53 @@ static size_t find_set(const setting *set, size_t nset, alg_t alg, size_t d, siz
     return SIZE_MAX;
 }
 
-/* Check a simulated mean (runs) against a trace mean (sequences): both
- * are estimates, so the standard error is the combined one. */
-static sd_status z_two(sd_checklist *L, const char *name, const double *tr, size_t nb,
-                       const double *sim, size_t ns, double zmax, sd_error *err)
+/* The z-tests of simulated means (runs) against trace means (sequences):
+ * both are estimates, so the standard error is the combined one.  The
+ * first error (out of memory) sticks and later checks are skipped. */
+typedef struct {
+    sd_checklist *L;
+    double zmax;
+    size_t nb, ns; /* sequences, runs */
+    sd_status st;
+    sd_error *err;
+} zchecks;
+
+static void z_named(zchecks *z, double exact, double se_exact, double est, double se_est,
+                    const char *fmt, va_list ap)
+{
+    char name[128];
+    vsnprintf(name, sizeof name, fmt, ap);
+    z->st = sd_check_z(z->L, name, exact, est, sqrt(se_exact * se_exact + se_est * se_est),
+                       z->zmax, z->err);
+}
+
+/* Mean of tr (per sequence) against mean of sim (per run). */
+static void z_mean(zchecks *z, const double *tr, const double *sim, const char *fmt, ...)
 {
     double mt, st, ms, ss;
-    mean_se(tr, nb, &mt, &st);
-    mean_se(sim, ns, &ms, &ss);
-    return sd_check_z(L, name, mt, ms, sqrt(st * st + ss * ss), zmax, err);
+    va_list ap;
+    if (z->st != SD_OK)
+        return;
+    mean_se(tr, z->nb, &mt, &st);
+    mean_se(sim, z->ns, &ms, &ss);
+    va_start(ap, fmt);
+    z_named(z, mt, st, ms, ss, fmt, ap);
+    va_end(ap);
+}
+
+/* Ratio of sums ty/tx (sequences) against sy/sx (runs), delta method. */
+static void z_ratio(zchecks *z, const double *ty, const double *tx, const double *sy,
+                    const double *sx, const char *fmt, ...)
+{
+    double rt, set, rs, ses;
+    va_list ap;
+    if (z->st != SD_OK)
+        return;
+    ratio_se(ty, tx, z->nb, &rt, &set);
+    ratio_se(sy, sx, z->ns, &rs, &ses);
+    va_start(ap, fmt);
+    z_named(z, rt, set, rs, ses, fmt, ap);
+    va_end(ap);
 }
 
 /* Trace speed-up E[T] / E[calls + c steps] with its delta-method error. */
@@ -803,7 +900,10 @@ static void speedup_of(const double *T, const double *calls, const double *steps
 
 typedef struct {
     double *T, *tv[ND], *r[ND], *calls[ND][MAX_G + 1], *rej[ND][MAX_G + 1],
-        *steps[ND][MAX_G + 1], *rcalls[ND][MAX_K + 1], *rrej[ND][MAX_K + 1];
+        *steps[ND][MAX_G + 1], *brej[ND][MAX_K + 1];
+    /* block verification on the path, gamma = 1..G */
+    double *bcalls[ND][MAX_G + 1], *brejs[ND][MAX_G + 1], *bsteps[ND][MAX_G + 1],
+        *bacc[ND][MAX_G + 1], *wrej[ND][MAX_K + 1];
 } trace_cols;
 
 static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats *S,
@@ -817,7 +917,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
     uint64_t *bcnt = NULL;
     double mean_acc[ND], alpha_k[ND][MAX_K + 1], rrs_k[ND][MAX_K + 1], kseq_k[ND][MAX_K + 1];
     double tvm[ND], tvse[ND];
-    size_t ncols = 1 + ND * (2 + 3 * (MAX_G + 1) + 2 * (MAX_K + 1)), b, d, g, k, e, i;
+    size_t ncols = 1 + ND * (2 + 7 * (MAX_G + 1) + 2 * (MAX_K + 1)), b, d, g, k, e, i;
     sd_checklist ctl;
     sd_status st = SD_OK;
     char name[96];
@@ -841,15 +941,19 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         for (d = 0; d < ND; d++) {
             tc.tv[d] = p, p += B;
             tc.r[d] = p, p += B;
+            for (k = 0; k <= MAX_K; k++)
+                tc.wrej[d][k] = p, p += B;
             for (g = 0; g <= MAX_G; g++) {
                 tc.calls[d][g] = p, p += B;
                 tc.rej[d][g] = p, p += B;
                 tc.steps[d][g] = p, p += B;
+                tc.bcalls[d][g] = p, p += B;
+                tc.brejs[d][g] = p, p += B;
+                tc.bsteps[d][g] = p, p += B;
+                tc.bacc[d][g] = p, p += B;
             }
-            for (k = 0; k <= MAX_K; k++) {
-                tc.rcalls[d][k] = p, p += B;
-                tc.rrej[d][k] = p, p += B;
-            }
+            for (k = 0; k <= MAX_K; k++)
+                tc.brej[d][k] = p, p += B;
         }
         for (b = 0; b < B; b++) {
             tc.T[b] = (double)S[b].T;
@@ -857,15 +961,19 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             for (d = 0; d < ND; d++) {
                 tc.tv[d][b] = S[b].tv[d];
                 tc.r[d][b] = S[b].r[d];
+                for (k = 2; k <= P->wor_k; k++)
+                    tc.wrej[d][k][b] = S[b].wor_rej[d][k];
                 for (g = 0; g <= P->G; g++) {
                     tc.calls[d][g][b] = S[b].calls[d][g];
                     tc.rej[d][g][b] = S[b].rej[d][g];
                     tc.steps[d][g][b] = S[b].steps[d][g];
+                    tc.bcalls[d][g][b] = S[b].block[d][g].calls;
+                    tc.brejs[d][g][b] = S[b].block[d][g].rejections;
+                    tc.bsteps[d][g][b] = S[b].block[d][g].draft_steps;
+                    tc.bacc[d][g][b] = S[b].block[d][g].accepted;
                 }
-                for (k = 1; k <= P->K; k++) {
-                    tc.rcalls[d][k][b] = S[b].rrs_calls[d][k];
-                    tc.rrej[d][k][b] = S[b].rrs_rej[d][k];
-                }
+                for (k = 1; k <= P->K; k++)
+                    tc.brej[d][k][b] = S[b].batch_rej[d][k];
             }
         }
     }
@@ -889,52 +997,56 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
     }
 
     /* the checks */
-    for (d = 0; d < ND && st == SD_OK; d++) {
+    for (d = 0; d < ND; d++) {
+        const char *dn = draft_name[d];
+        zchecks z = {L, c->mc.z_max, B, R, SD_OK, err};
         size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1);
-        snprintf(name, sizeof name, "%s: SD to the end, rejections vs sum TV", draft_name[d]);
-        if ((st = z_two(L, name, tc.tv[d], B, ra[s0].rej, R, c->mc.z_max, err)) != SD_OK)
-            break;
-        snprintf(name, sizeof name, "%s: SD to the end, rejections vs sum r_t", draft_name[d]);
-        if ((st = z_two(L, name, tc.r[d], B, ra[s0].rej, R, c->mc.z_max, err)) != SD_OK)
-            break;
-        snprintf(name, sizeof name, "%s: SD to the end, calls", draft_name[d]);
-        if ((st = z_two(L, name, tc.calls[d][0], B, ra[s0].calls, R, c->mc.z_max, err)) != SD_OK)
-            break;
-        snprintf(name, sizeof name, "%s: sequence length (target law)", draft_name[d]);
-        if ((st = z_two(L, name, tc.T, B, ra[s0].T, R, c->mc.z_max, err)) != SD_OK)
-            break;
-        for (g = 1; g <= P->G && st == SD_OK; g++) {
-            size_t si = find_set(set, nset, ALG_SD, d, g, 1), bi;
-            double rt, set_, rs, ses;
-            snprintf(name, sizeof name, "%s: SD gamma=%zu calls", draft_name[d], g);
-            if ((st = z_two(L, name, tc.calls[d][g], B, ra[si].calls, R, c->mc.z_max, err)) != SD_OK)
+        z_mean(&z, tc.tv[d], ra[s0].rej, "%s: SD to the end, rejections vs sum TV", dn);
+        z_mean(&z, tc.r[d], ra[s0].rej, "%s: SD to the end, rejections vs sum r_t", dn);
+        z_mean(&z, tc.calls[d][0], ra[s0].calls, "%s: SD to the end, calls", dn);
+        z_mean(&z, tc.T, ra[s0].T, "%s: sequence length (target law)", dn);
+        for (g = 1; g <= P->G; g++) {
+            const run_arrays *rt = &ra[find_set(set, nset, ALG_SD, d, g, 1)];
+            const run_arrays *rb = &ra[find_set(set, nset, ALG_BLOCK, d, g, 1)];
+            double tt, tse, bt, bse;
+            z_mean(&z, tc.calls[d][g], rt->calls, "%s: SD gamma=%zu calls", dn, g);
+            z_mean(&z, tc.rej[d][g], rt->rej, "%s: SD gamma=%zu rejections", dn, g);
+            z_ratio(&z, tc.T, tc.calls[d][g], rt->T, rt->calls, "%s: SD gamma=%zu tokens per call",
+                    dn, g);
+            z_mean(&z, tc.bcalls[d][g], rb->calls, "%s: block gamma=%zu calls", dn, g);
+            z_mean(&z, tc.brejs[d][g], rb->rej, "%s: block gamma=%zu rejections", dn, g);
+            z_ratio(&z, tc.T, tc.bcalls[d][g], rb->T, rb->calls,
+                    "%s: block gamma=%zu tokens per call", dn, g);
+            z_ratio(&z, tc.bacc[d][g], tc.bcalls[d][g], rb->acc, rb->calls,
+                    "%s: block gamma=%zu accepted drafts per call", dn, g);
+            if (z.st != SD_OK)
                 break;
-            snprintf(name, sizeof name, "%s: SD gamma=%zu rejections", draft_name[d], g);
-            if ((st = z_two(L, name, tc.rej[d][g], B, ra[si].rej, R, c->mc.z_max, err)) != SD_OK)
-                break;
-            ratio_se(tc.T, tc.calls[d][g], B, &rt, &set_);
-            ratio_se(ra[si].T, ra[si].calls, R, &rs, &ses);
-            snprintf(name, sizeof name, "%s: SD gamma=%zu tokens per call", draft_name[d], g);
-            if ((st = sd_check_z(L, name, rt, rs, sqrt(set_ * set_ + ses * ses), c->mc.z_max, err)) !=
-                SD_OK)
-                break;
-            bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
-            ratio_se(ra[bi].T, ra[bi].calls, R, &rs, &ses);
-            snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call >= token-level",
-                     draft_name[d], g);
-            st = sd_check_bound(L, name, rt, rs + c->mc.z_max * sqrt(set_ * set_ + ses * ses), 0, 0.0,
-                                err);
+            /* Sun et al.: never fewer tokens per call than token verification */
+            ratio_se(tc.T, tc.calls[d][g], B, &tt, &tse);
+            ratio_se(tc.T, tc.bcalls[d][g], B, &bt, &bse);
+            snprintf(name, sizeof name, "%s: block gamma=%zu tokens per call >= token-level "
+                     "(on the paths)", dn, g);
+            z.st = sd_check_bound(L, name, tt, bt + c->mc.z_max * sqrt(tse * tse + bse * bse), 0,
+                                  0.0, err);
         }
-        for (k = 2; k <= P->K && st == SD_OK; k++) {
-            size_t si = find_set(set, nset, ALG_RRS, d, P->rrs_gamma, k);
-            snprintf(name, sizeof name, "%s: RRS k=%zu gamma=%zu calls", draft_name[d], k,
-                     P->rrs_gamma);
-            if ((st = z_two(L, name, tc.rcalls[d][k], B, ra[si].calls, R, c->mc.z_max, err)) != SD_OK)
-                break;
-            snprintf(name, sizeof name, "%s: RRS k=%zu gamma=%zu rejections", draft_name[d], k,
-                     P->rrs_gamma);
-            st = z_two(L, name, tc.rrej[d][k], B, ra[si].rej, R, c->mc.z_max, err);
+        for (k = 2; k <= P->K; k++)
+            z_mean(&z, tc.brej[d][k], ra[find_set(set, nset, ALG_RRS, d, 0, k)].rej,
+                   "%s: RRS k=%zu at round starts, rejections", dn, k);
+        for (k = 2; k <= P->wor_k; k++)
+            z_mean(&z, tc.wrej[d][k], ra[find_set(set, nset, ALG_WOR, d, 0, k)].rej,
+                   "%s: RRS without replacement k=%zu at round starts, rejections", dn, k);
+        if ((st = z.st) != SD_OK)
+            break;
+    }
+    if (st == SD_OK) { /* the trace itself: its words drawn from the target rows */
+        double so = 0.0, sm = 0.0, sv = 0.0;
+        for (b = 0; b < B; b++) {
+            so += S[b].surprisal[0];
+            sm += S[b].surprisal[1];
+            sv += S[b].surprisal[2];
         }
+        st = sd_check_z(L, "trace: surprisal of the sampled words (sum of -log q)", sm, so,
+                        sqrt(sv), c->mc.z_max, err);
     }
     if (st != SD_OK)
         goto done;
@@ -980,6 +1092,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         kv[nk++] = (sd_kv)SD_KV_N("positions", positions);
         for (d = 0; d < ND; d++) {
             static char keys[ND][8][48];
+            double wm, wse, btr, bse;
             snprintf(keys[d][0], 48, "tv_sum_%s", draft_name[d]);
             snprintf(keys[d][1], 48, "tv_sum_%s_stderr", draft_name[d]);
             snprintf(keys[d][2], 48, "mean_acceptance_%s", draft_name[d]);
@@ -992,6 +1105,12 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
             kv[nk++] = (sd_kv)SD_KV_N(keys[d][3], rrs_k[d][P->K]);
             kv[nk++] = (sd_kv)SD_KV_N(keys[d][4], kseq_k[d][P->K]);
             kv[nk++] = (sd_kv)SD_KV_N(keys[d][5], alpha_k[d][P->K]);
+            snprintf(keys[d][6], 48, "block_tokens_per_call_g%zu_%s", P->G, draft_name[d]);
+            snprintf(keys[d][7], 48, "rrs_wor_rejections_k2_%s", draft_name[d]);
+            ratio_se(tc.T, tc.bcalls[d][P->G], B, &btr, &bse);
+            mean_se(tc.wrej[d][2], B, &wm, &wse);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][6], btr);
+            kv[nk++] = (sd_kv)SD_KV_N(keys[d][7], wm);
         }
         kv[nk++] = (sd_kv)SD_KV_N("seconds_trace", secs_trace);
         kv[nk++] = (sd_kv)SD_KV_N("seconds_simulation", secs_sim);
@@ -1002,114 +1121,133 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         goto done;
 
     if (P->data_dir) { /* the figure data */
-        FILE *f;
+        FILE *f = NULL;
         char tmpn[4096], dst[4096];
-        /* per-position acceptance */
-        if ((rc = open_data(c, P, "ngram-accept.dat", &f, tmpn, dst)) != 0)
-            goto done;
-        provenance(f, c, P, m);
-        fprintf(f, "# per-position acceptance 1 - TV(draft, target) on the sampled contexts "
-                   "(%g positions); density per bin\n# bin_centre\tbigram\tunigram\n", positions);
-        for (i = 0; i < HIST_BINS; i++) {
-            double cnt[ND] = {0, 0};
-            for (b = 0; b < B; b++)
-                for (d = 0; d < ND; d++)
-                    cnt[d] += S[b].hist[d][i];
-            fprintf(f, "%.4f\t%.6g\t%.6g\n", ((double)i + 0.5) / HIST_BINS,
-                    cnt[0] / positions * HIST_BINS, cnt[1] / positions * HIST_BINS);
-        }
-        if ((rc = close_data(c, f, tmpn, dst)) != 0)
-            goto done;
-        /* speed-up against gamma */
-        if ((rc = open_data(c, P, "ngram-speedup.dat", &f, tmpn, dst)) != 0)
-            goto done;
-        provenance(f, c, P, m);
-        fprintf(f, "# speed-up E[T] / E[calls + c draft steps] against gamma; one block per "
-                   "cost c (index = position in --cost); per draft (bigram, unigram):\n"
-                   "# exact on the path (trace) and its stderr, simulated SD and stderr, "
-                   "Leviathan's closed form with the mean acceptance, simulated block "
-                   "verification and stderr, the multi-draft bound with alpha*_%zu at the "
-                   "first draft (Leviathan form)\n", P->K);
-        for (e = 0; e < P->ncost; e++) {
-            double cst = P->cost[e];
-            fprintf(f, "# c = %g\n# gamma", cst);
-            for (d = 0; d < ND; d++)
-                fprintf(f, "\t%s_exact\tse\t%s_sim\tse\t%s_leviathan\t%s_block\tse\t"
-                        "%s_multidraft", draft_name[d], draft_name[d], draft_name[d],
-                        draft_name[d], draft_name[d]);
-            fputc('\n', f);
-            for (g = 1; g <= P->G; g++) {
-                fprintf(f, "%zu", g);
+        static const char *const files[] = {"ngram-accept.dat", "ngram-speedup.dat",
+                                            "ngram-table1.tsv", "ngram-nrej.dat"};
+        size_t fi;
+        for (fi = 0; fi < sizeof files / sizeof files[0] && rc == 0; fi++) {
+            if ((rc = open_data(c, P, m, files[fi], &f, tmpn, dst)) != 0)
+                break;
+            switch (fi) {
+            case 0: /* per-position acceptance */
+                fprintf(f,
+                        "# per-position acceptance 1 - TV(draft, target) on the sampled contexts "
+                        "(%g positions); density per bin\n# bin_centre\tbigram\tunigram\n",
+                        positions);
+                for (i = 0; i < HIST_BINS; i++) {
+                    double cnt[ND] = {0, 0};
+                    for (b = 0; b < B; b++)
+                        for (d = 0; d < ND; d++)
+                            cnt[d] += S[b].hist[d][i];
+                    fprintf(f, "%.4f\t%.6g\t%.6g\n", ((double)i + 0.5) / HIST_BINS,
+                            cnt[0] / positions * HIST_BINS, cnt[1] / positions * HIST_BINS);
+                }
+                break;
+            case 1: /* speed-up against gamma */
+                fprintf(f,
+                        "# speed-up E[T] / E[calls + c draft steps] against gamma; one block per "
+                        "cost c (index = position in --cost); per draft (bigram, unigram):\n"
+                        "# exact on the path (trace) and its stderr, simulated SD and stderr, "
+                        "Leviathan's closed form with the mean acceptance, simulated block "
+                        "verification and stderr, the multi-draft bound with alpha*_%zu at the "
+                        "first draft (Leviathan form); then per draft block verification exact on "
+                        "the path and its stderr\n",
+                        P->K);
+                for (e = 0; e < P->ncost; e++) {
+                    double cst = P->cost[e];
+                    fprintf(f, "# c = %g\n# gamma", cst);
+                    for (d = 0; d < ND; d++)
+                        fprintf(f,
+                                "\t%s_exact\tse\t%s_sim\tse\t%s_leviathan\t%s_block\tse\t"
+                                "%s_multidraft",
+                                draft_name[d], draft_name[d], draft_name[d], draft_name[d],
+                                draft_name[d]);
+                    for (d = 0; d < ND; d++)
+                        fprintf(f, "\t%s_block_exact\tse", draft_name[d]);
+                    fputc('\n', f);
+                    for (g = 1; g <= P->G; g++) {
+                        fprintf(f, "%zu", g);
+                        for (d = 0; d < ND; d++) {
+                            size_t si = find_set(set, nset, ALG_SD, d, g, 1);
+                            size_t bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
+                            double x, se, al = mean_acc[d], a0 = alpha_k[d][P->K];
+                            double lev = (1.0 - pow(al, (double)g + 1)) /
+                                         ((1.0 - al) * ((double)g * cst + 1.0));
+                            double mdb = (1.0 + a0 * (1.0 - pow(al, (double)g)) / (1.0 - al)) /
+                                         ((double)g * cst + 1.0);
+                            speedup_of(tc.T, tc.calls[d][g], tc.steps[d][g], B, cst, tmp, &x, &se);
+                            fprintf(f, "\t%.6f\t%.6f", x, se);
+                            speedup_of(ra[si].T, ra[si].calls, ra[si].steps, R, cst, tmp, &x, &se);
+                            fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, lev);
+                            speedup_of(ra[bi].T, ra[bi].calls, ra[bi].steps, R, cst, tmp, &x, &se);
+                            fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, mdb);
+                        }
+                        for (d = 0; d < ND; d++) {
+                            double x, se;
+                            speedup_of(tc.T, tc.bcalls[d][g], tc.bsteps[d][g], B, cst, tmp, &x,
+                                       &se);
+                            fprintf(f, "\t%.6f\t%.6f", x, se);
+                        }
+                        fputc('\n', f);
+                    }
+                    fputs("\n\n", f);
+                }
+                break;
+            case 2: /* Table 1 on the real model */
+                fprintf(
+                    f,
+                    "# over-acceptance b_eps = min(1, (Q+eps)/P) on the sampled target contexts "
+                    "(%g positions): rejection rate, speed-up 1/rate (tokens per rejection), "
+                    "per-step bias (OPT: resample from the optimal law; UNO: from the target); "
+                    "eps = 0 is SD\n",
+                    positions);
+                fputs("draft\teps\tdecoding\trejection_rate\tspeedup\tbias_per_step\n", f);
                 for (d = 0; d < ND; d++) {
-                    size_t si = find_set(set, nset, ALG_SD, d, g, 1);
-                    size_t bi = find_set(set, nset, ALG_BLOCK, d, g, 1);
-                    double x, se, al = mean_acc[d], a0 = alpha_k[d][P->K];
-                    double lev = (1.0 - pow(al, (double)g + 1)) / ((1.0 - al) * ((double)g * cst + 1.0));
-                    double mdb = (1.0 + a0 * (1.0 - pow(al, (double)g)) / (1.0 - al)) /
-                                 ((double)g * cst + 1.0);
-                    speedup_of(tc.T, tc.calls[d][g], tc.steps[d][g], B, cst, tmp, &x, &se);
-                    fprintf(f, "\t%.6f\t%.6f", x, se);
-                    speedup_of(ra[si].T, ra[si].calls, ra[si].steps, R, cst, tmp, &x, &se);
-                    fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, lev);
-                    speedup_of(ra[bi].T, ra[bi].calls, ra[bi].steps, R, cst, tmp, &x, &se);
-                    fprintf(f, "\t%.6f\t%.6f\t%.6f", x, se, mdb);
+                    fprintf(f, "%s\t0\tSD\t%.6f\t%.4f\t0\n", draft_name[d], 1.0 - mean_acc[d],
+                            1.0 / (1.0 - mean_acc[d]));
+                    for (e = 0; e < P->neps; e++) {
+                        double rj = 0.0, lo = 0.0, lu = 0.0;
+                        for (b = 0; b < B; b++) {
+                            rj += S[b].ea_rej[d][e];
+                            lo += S[b].ea_opt[d][e];
+                            lu += S[b].ea_uno[d][e];
+                        }
+                        if (rj < 1e-12 * positions) /* rounding of 1 - sum: nothing rejected */
+                            rj = 0.0;
+                        fprintf(f, "%s\t%g\tOPT\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
+                                rj / positions, rj > 0.0 ? positions / rj : INFINITY,
+                                lo / positions);
+                        fprintf(f, "%s\t%g\tUNO\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
+                                rj / positions, rj > 0.0 ? positions / rj : INFINITY,
+                                lu / positions);
+                    }
                 }
-                fputc('\n', f);
-            }
-            fputs("\n\n", f);
-        }
-        if ((rc = close_data(c, f, tmpn, dst)) != 0)
-            goto done;
-        /* Table 1 on the real model */
-        if ((rc = open_data(c, P, "ngram-table1.tsv", &f, tmpn, dst)) != 0)
-            goto done;
-        provenance(f, c, P, m);
-        fprintf(f, "# over-acceptance b_eps = min(1, (Q+eps)/P) on the sampled target contexts "
-                   "(%g positions): rejection rate, speed-up 1/rate (tokens per rejection), "
-                   "per-step bias (OPT: resample from the optimal law; UNO: from the target); "
-                   "eps = 0 is SD\n", positions);
-        fputs("draft\teps\tdecoding\trejection_rate\tspeedup\tbias_per_step\n", f);
-        for (d = 0; d < ND; d++) {
-            fprintf(f, "%s\t0\tSD\t%.6f\t%.4f\t0\n", draft_name[d], 1.0 - mean_acc[d],
-                    1.0 / (1.0 - mean_acc[d]));
-            for (e = 0; e < P->neps; e++) {
-                double rj = 0.0, lo = 0.0, lu = 0.0;
-                for (b = 0; b < B; b++) {
-                    rj += S[b].ea_rej[d][e];
-                    lo += S[b].ea_opt[d][e];
-                    lu += S[b].ea_uno[d][e];
+                break;
+            case 3: /* the law of the rejections of SD to the end */
+                fputs(
+                    "# rejections of SD drafting to the end: the mean over sequences of the "
+                    "Poisson-binomial law given the path, and the frequencies of the literal runs\n"
+                    "# n\tbigram_trace\tbigram_sim\tunigram_trace\tunigram_sim\n",
+                    f);
+                for (i = 0; i <= P->N; i++) {
+                    fprintf(f, "%zu", i);
+                    for (d = 0; d < ND; d++) {
+                        size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1), rr, cnt = 0;
+                        double pm = 0.0;
+                        for (b = 0; b < B; b++)
+                            pm += pmf_all[d][b * (P->N + 1) + i];
+                        for (rr = 0; rr < R; rr++)
+                            cnt += ra[s0].rej[rr] == (double)i;
+                        fprintf(f, "\t%.6g\t%.6g", pm / (double)B, (double)cnt / (double)R);
+                    }
+                    fputc('\n', f);
                 }
-                if (rj < 1e-12 * positions) /* rounding of 1 - sum: nothing rejected */
-                    rj = 0.0;
-                fprintf(f, "%s\t%g\tOPT\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
-                        rj / positions, rj > 0.0 ? positions / rj : INFINITY, lo / positions);
-                fprintf(f, "%s\t%g\tUNO\t%.3e\t%.4g\t%.6f\n", draft_name[d], P->eps[e],
-                        rj / positions, rj > 0.0 ? positions / rj : INFINITY, lu / positions);
+                break;
             }
+            rc = close_data(c, f, tmpn, dst);
         }
-        if ((rc = close_data(c, f, tmpn, dst)) != 0)
-            goto done;
-        /* the law of the rejections of SD to the end */
-        if ((rc = open_data(c, P, "ngram-nrej.dat", &f, tmpn, dst)) != 0)
-            goto done;
-        provenance(f, c, P, m);
-        fputs("# rejections of SD drafting to the end: the mean over sequences of the "
-              "Poisson-binomial law given the path, and the frequencies of the literal runs\n"
-              "# n\tbigram_trace\tbigram_sim\tunigram_trace\tunigram_sim\n", f);
-        for (i = 0; i <= P->N; i++) {
-            fprintf(f, "%zu", i);
-            for (d = 0; d < ND; d++) {
-                size_t s0 = find_set(set, nset, ALG_SD, d, 0, 1), rr, cnt = 0;
-                double pm = 0.0;
-                for (b = 0; b < B; b++)
-                    pm += pmf_all[d][b * (P->N + 1) + i];
-                for (rr = 0; rr < R; rr++)
-                    cnt += ra[s0].rej[rr] == (double)i;
-                fprintf(f, "\t%.6g\t%.6g", pm / (double)B, (double)cnt / (double)R);
-            }
-            fputc('\n', f);
-        }
-        if ((rc = close_data(c, f, tmpn, dst)) != 0)
+        if (rc != 0)
             goto done;
     }
     if (P->trace_out && (rc = trace_out(c, P, m, w, tokens, lens, err)) != 0)
@@ -1130,6 +1268,18 @@ done:
 
 /* ---- main ------------------------------------------------------------------ */
 
+/* Keep the first error of a parallel loop. */
+static void keep_error(sd_status *st, sd_error *err, sd_status s2, const sd_error *lerr)
+{
+#pragma omp critical
+    {
+        if (*st == SD_OK) {
+            *st = s2;
+            *err = *lerr;
+        }
+    }
+}
+
 
 /* The options checked together, before any work. */
 static int check(sd_cli *c, void *arg)
@@ -1142,9 +1292,8 @@ static int check(sd_cli *c, void *arg)
         return sd_cli_usage_error(c, "--drafts-max: at most %d", MAX_K);
     if (c->mc.runs < 2)
         return sd_cli_usage_error(c, "--runs: at least 2 (standard errors)");
-    if (P->rrs_gamma > P->G)
-        return sd_cli_usage_error(c, "--rrs-gamma %zu exceeds --gamma-max %zu", P->rrs_gamma,
-                                  P->G);
+    if (P->N > SD_TRACE_MAX_GAMMA)
+        return sd_cli_usage_error(c, "--length: at most %d", SD_TRACE_MAX_GAMMA);
     if (access(P->model, R_OK) != 0)
         return sd_cli_usage_error(c, "--model: cannot read %s: %s", P->model, strerror(errno));
     if (P->data_dir && (stat(P->data_dir, &sb) != 0 || !S_ISDIR(sb.st_mode) ||
@@ -1190,6 +1339,13 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
         sd_ngram_free(m);
         return 2;
     }
+    { /* RRS without replacement: k >= 3 only where its walk is affordable */
+        double active = 0.0;
+        for (i = 0; i < m->V; i++)
+            active += m->p1[i] > 0.0;
+        for (P.wor_k = 2; P.wor_k < P.K && pow(active, (double)P.wor_k + 1.0) <= WOR_WALK_MAX;)
+            P.wor_k++;
+    }
 #ifdef _OPENMP
     nthreads = c.mc.threads > 0 ? c.mc.threads : omp_get_max_threads();
 #endif
@@ -1213,68 +1369,29 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
             goto fail;
 
     /* 1. the trace */
-#pragma omp parallel num_threads(nthreads)
-    {
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nthreads)
+    for (b = 0; b < P.B; b++) {
         int tid = 0;
-        seq_bufs sb;
+        double *pmf[ND];
+        gsl_rng *rng;
         sd_error lerr;
-        size_t dd, kk;
-        int ok = 1;
+        sd_status s2 = SD_ENOMEM;
+        size_t dd;
 #ifdef _OPENMP
         tid = omp_get_thread_num();
 #endif
-        memset(&sb, 0, sizeof sb);
-        for (dd = 0; dd < ND; dd++) {
-            sb.r[dd] = sd_malloc(Nmax, sizeof(double));
-            ok &= sb.r[dd] != NULL;
-            for (kk = 0; kk <= P.K; kk++) {
-                sb.r0[dd][kk] = sd_malloc(Nmax, sizeof(double));
-                ok &= sb.r0[dd][kk] != NULL;
-            }
-        }
-        sb.pmf_tmp = sd_malloc(Nmax + 2, sizeof(double));
-        sb.pi = sd_malloc(Nmax + MAX_G + 2, sizeof(double));
-        ok &= sb.pmf_tmp != NULL && sb.pi != NULL;
-#pragma omp for schedule(dynamic, 1)
-        for (b = 0; b < P.B; b++) {
-            gsl_rng *rng;
-            sd_status s2;
-            if (!ok)
-                continue;
-            rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, b);
-            if (!rng) {
-                ok = 0;
-                continue;
-            }
-            for (dd = 0; dd < ND; dd++)
-                sb.pmf[dd] = pmf_all[dd] + b * (Nmax + 1);
-            s2 = trace_one(m, &P, &ws[tid], &sb, rng, &S[b], tokens + b * Nmax, &lerr);
-            lens[b] = S[b].T;
+        for (dd = 0; dd < ND; dd++)
+            pmf[dd] = pmf_all[dd] + b * (Nmax + 1);
+        rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, b);
+        if (rng == NULL)
+            sd_error_set(&lerr, SD_ENOMEM, "out of memory (generator)");
+        else
+            s2 = trace_one(m, &P, &ws[tid], rng, &S[b], pmf, tokens + b * Nmax, &lerr);
+        lens[b] = S[b].T;
+        if (rng)
             gsl_rng_free(rng);
-            if (s2 != SD_OK) {
-#pragma omp critical
-                {
-                    if (st == SD_OK) {
-                        st = s2;
-                        err = lerr;
-                    }
-                }
-            }
-        }
-        if (!ok) {
-#pragma omp critical
-            {
-                if (st == SD_OK)
-                    st = sd_error_set(&err, SD_ENOMEM, "out of memory (trace)");
-            }
-        }
-        for (dd = 0; dd < ND; dd++) {
-            sd_free(sb.r[dd]);
-            for (kk = 0; kk <= P.K; kk++)
-                sd_free(sb.r0[dd][kk]);
-        }
-        sd_free(sb.pmf_tmp);
-        sd_free(sb.pi);
+        if (s2 != SD_OK)
+            keep_error(&st, &err, s2, &lerr);
     }
     if (st != SD_OK)
         goto fail;
@@ -1282,7 +1399,7 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
     secs_trace = (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec);
 
     /* 2. literal runs */
-    set = sd_calloc(ND * (2 * MAX_G + 2 + MAX_K) + 4, sizeof *set);
+    set = sd_calloc(ND * (2 * MAX_G + 2 + 2 * MAX_K) + 4, sizeof *set);
     if (!set) {
         st = sd_error_set(&err, SD_ENOMEM, "out of memory");
         goto fail;
@@ -1293,9 +1410,12 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
         for (g = 1; g <= P.G; g++)
             set[nset++] = (setting){ALG_BLOCK, (int)d, g, 1};
         for (k = 2; k <= P.K; k++)
-            set[nset++] = (setting){ALG_RRS, (int)d, P.rrs_gamma, k};
+            set[nset++] = (setting){ALG_RRS, (int)d, 0, k};
     }
     set[nset++] = (setting){ALG_CONTROL, 1, 4 <= P.G ? 4 : P.G, 1};
+    for (d = 0; d < ND; d++) /* after the others: their streams stay as they were */
+        for (k = 2; k <= P.wor_k; k++)
+            set[nset++] = (setting){ALG_WOR, (int)d, 0, k};
     ra = sd_calloc(nset, sizeof *ra);
     lc = sd_calloc((size_t)nthreads * NALG, sizeof *lc);
     if (!ra || !lc) {
@@ -1303,14 +1423,14 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
         goto fail;
     }
     for (i = 0; i < nset; i++) {
-        ra[i].T = sd_malloc(c.mc.runs, sizeof(double));
-        ra[i].calls = sd_malloc(c.mc.runs, sizeof(double));
-        ra[i].rej = sd_malloc(c.mc.runs, sizeof(double));
-        ra[i].steps = sd_malloc(c.mc.runs, sizeof(double));
-        if (!ra[i].T || !ra[i].calls || !ra[i].rej || !ra[i].steps) {
+        if (!(ra[i].T = sd_malloc(5 * c.mc.runs, sizeof(double)))) {
             st = sd_error_set(&err, SD_ENOMEM, "out of memory");
             goto fail;
         }
+        ra[i].calls = ra[i].T + c.mc.runs;
+        ra[i].rej = ra[i].calls + c.mc.runs;
+        ra[i].steps = ra[i].rej + c.mc.runs;
+        ra[i].acc = ra[i].steps + c.mc.runs;
     }
     for (i = 0; i < (size_t)nthreads * NALG; i++)
         if (!(lc[i].first = sd_calloc(m->V, sizeof(uint64_t)))) {
@@ -1337,8 +1457,8 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
                 continue;
             rng = sd_rng_stream_alloc(c.mc.rng, c.mc.seed, P.B + (uint64_t)task);
             if (!rng) {
-#pragma omp critical
-                st = sd_error_set(&err, SD_ENOMEM, "out of memory (generator)");
+                keep_error(&st, &err, sd_error_set(&lerr, SD_ENOMEM, "out of memory (generator)"),
+                           &lerr);
                 continue;
             }
             R.m = m;
@@ -1350,19 +1470,14 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
             s2 = run_one(&R, set[si].alg, set[si].d, set[si].g, set[si].k, &res, &lerr);
             gsl_rng_free(rng);
             if (s2 != SD_OK) {
-#pragma omp critical
-                {
-                    if (st == SD_OK) {
-                        st = s2;
-                        err = lerr;
-                    }
-                }
+                keep_error(&st, &err, s2, &lerr);
                 continue;
             }
             ra[si].T[run] = res.T;
             ra[si].calls[run] = res.calls;
             ra[si].rej[run] = res.rej;
             ra[si].steps[run] = res.steps;
+            ra[si].acc[run] = res.acc;
 #pragma omp atomic
             done++;
             if (!c.quiet && tid == 0)
@@ -1390,12 +1505,8 @@ static int run(sd_cli *cp, const sd_model *unused, void *arg)
 fail:
     rc = sd_cli_fail(&c, &err);
 cleanup:
-    for (i = 0; ra && i < nset; i++) {
+    for (i = 0; ra && i < nset; i++)
         sd_free(ra[i].T);
-        sd_free(ra[i].calls);
-        sd_free(ra[i].rej);
-        sd_free(ra[i].steps);
-    }
     for (i = 0; lc && i < (size_t)nthreads * NALG; i++)
         sd_free(lc[i].first);
     for (i = 0; ws && i < (size_t)nthreads; i++)
@@ -1416,40 +1527,29 @@ cleanup:
     return rc;
 }
 
+/* The defaults, and the option table's two kinds of rows. */
+static const params defaults = {NGRAM_DEFAULT_MODEL, 300, 30, 0, 8, 4, 1, 2, {0.02, 0.1},
+                                {0.1, 0.2, 0.4, 0.8}, 2, 4, NULL, NULL};
+#define OPT_SIZE(name, dest, min) {name, SD_ARG_SIZE, dest, NULL, min, 0, 0, NULL, NULL}
+#define OPT_STRING(name, dest) {name, SD_ARG_STRING, dest, NULL, 0, 0, 0, NULL, NULL}
+
 int main(int argc, char **argv)
 {
-    params P;
+    params P = defaults;
     sd_cli c;
-    memset(&P, 0, sizeof P);
-    P.model = NGRAM_DEFAULT_MODEL;
-    P.B = 300;
-    P.N = 30;
-    P.G = 8;
-    P.K = 4;
-    P.rrs_gamma = 4;
-    P.trace_seq = 1;
-    P.cost[0] = 0.02;
-    P.cost[1] = 0.1;
-    P.ncost = 2;
-    P.eps[0] = 0.1;
-    P.eps[1] = 0.2;
-    P.eps[2] = 0.4;
-    P.eps[3] = 0.8;
-    P.neps = 4;
     {
         const sd_arg opts[] = {
-            {"model", SD_ARG_STRING, &P.model, NULL, 0, 0, 0, NULL, NULL},
-            {"sequences", SD_ARG_SIZE, &P.B, NULL, 2, 0, 0, NULL, NULL},
-            {"length", SD_ARG_SIZE, &P.N, NULL, 1, 0, 0, NULL, NULL},
-            {"vocab-limit", SD_ARG_SIZE, &P.vocab, NULL, 1, 0, 0, NULL, NULL},
-            {"gamma-max", SD_ARG_SIZE, &P.G, NULL, 1, 0, 0, NULL, NULL},
+            OPT_STRING("model", &P.model),
+            OPT_SIZE("sequences", &P.B, 2),
+            OPT_SIZE("length", &P.N, 1),
+            OPT_SIZE("vocab-limit", &P.vocab, 1),
+            OPT_SIZE("gamma-max", &P.G, 1),
             {"cost", SD_ARG_DOUBLE_LIST, P.cost, &P.ncost, MAX_COST, 0.0, 1e300, NULL, NULL},
             {"eps", SD_ARG_DOUBLE_LIST, P.eps, &P.neps, MAX_EPS, 0.0, 1.0, NULL, NULL},
-            {"drafts-max", SD_ARG_SIZE, &P.K, NULL, 2, 0, 0, NULL, NULL},
-            {"rrs-gamma", SD_ARG_SIZE, &P.rrs_gamma, NULL, 1, 0, 0, NULL, NULL},
-            {"data-dir", SD_ARG_STRING, &P.data_dir, NULL, 0, 0, 0, NULL, NULL},
-            {"trace-out", SD_ARG_STRING, &P.trace_out, NULL, 0, 0, 0, NULL, NULL},
-            {"trace-sequences", SD_ARG_SIZE, &P.trace_seq, NULL, 1, 0, 0, NULL, NULL},
+            OPT_SIZE("drafts-max", &P.K, 2),
+            OPT_STRING("data-dir", &P.data_dir),
+            OPT_STRING("trace-out", &P.trace_out),
+            OPT_SIZE("trace-sequences", &P.trace_seq, 1),
             SD_ARG_END};
         const sd_prog prog = {"ngram", help, SD_PROG_MC | SD_PROG_OUTPUT, 200, 0, 0, 0, opts,
                               check, run};

@@ -3,7 +3,7 @@
 # for draft/target cost ratios c = 0.02 (top) and 0.1 (bottom):
 # exact on the sampled paths (trace), the literal simulation (SD), the
 # closed form of Leviathan et al. with the mean acceptance, block
-# verification (simulated), and the multi-draft bound (alpha*_k at the
+# verification (exact on the paths, and simulated), and the multi-draft bound (alpha*_k at the
 # first draft, Leviathan form).  Data: ngram-speedup.dat (experiments/ngram).
 # Standalone: gnuplot -e "datadir='paper-figs'; outbase='paper-figs/ngram-speedup'; term='png'" plots/ngram-speedup.gp
 if (!exists("datadir")) datadir = "paper-figs"
@@ -32,12 +32,14 @@ do for [i = 0:1] {
     plot f index i using 1:2:3 with yerrorlines lw 2 pt 7 lc rgb "#1f77b4" title "bigram: exact on path", \
          f index i using 1:4:5 with yerrorbars pt 6 ps 1.5 lc rgb "#000000" title "bigram: simulated SD", \
          f index i using 1:6 with lines dt 2 lw 1.5 lc rgb "#1f77b4" title "bigram: Leviathan form", \
-         f index i using 1:7:8 with yerrorlines lw 1.5 pt 5 lc rgb "#2ca02c" title "bigram: block verification", \
+         f index i using 1:18:19 with yerrorlines lw 1.5 pt 5 lc rgb "#2ca02c" title "bigram: block, exact on path", \
+         f index i using 1:7:8 with yerrorbars pt 4 ps 1.5 lc rgb "#2ca02c" title "bigram: block, simulated", \
          f index i using 1:9 with lines dt 3 lw 1.5 lc rgb "#9467bd" title "bigram: multi-draft bound", \
          f index i using 1:10:11 with yerrorlines lw 2 pt 7 lc rgb "#d62728" title "unigram: exact on path", \
          f index i using 1:12:13 with yerrorbars pt 6 ps 1.5 lc rgb "#7f7f7f" title "unigram: simulated SD", \
          f index i using 1:14 with lines dt 2 lw 1.5 lc rgb "#d62728" title "unigram: Leviathan form", \
-         f index i using 1:15:16 with yerrorlines lw 1.5 pt 5 lc rgb "#ff7f0e" title "unigram: block verification", \
+         f index i using 1:20:21 with yerrorlines lw 1.5 pt 5 lc rgb "#ff7f0e" title "unigram: block, exact on path", \
+         f index i using 1:15:16 with yerrorbars pt 4 ps 1.5 lc rgb "#ff7f0e" title "unigram: block, simulated", \
          f index i using 1:17 with lines dt 3 lw 1.5 lc rgb "#8c564b" title "unigram: multi-draft bound"
 }
 unset multiplot

@@ -261,3 +261,52 @@ sd_status sd_block_token(const double *p, const double *q, size_t V, size_t gamm
     sd_model_free(&m);
     return SD_OK;
 }
+
+/* ---- on a recorded path ------------------------------------------------- */
+
+sd_status sd_block_path(const double *px, const double *qx, size_t T, size_t gamma,
+                        double *start, sd_block_path_row *out, sd_error *err)
+{
+    size_t s, t, j;
+    if (gamma == 0)
+        return sd_error_set(err, SD_EINVAL, "draft length gamma = 0: at least 1 draft token "
+                                            "per round");
+    for (t = 0; t < T; t++)
+        if (!(qx[t] > 0.0) || !(px[t] >= 0.0))
+            return sd_error_set(err, SD_EINVAL, "path position %zu: target probability %g "
+                                                "and draft probability %g of its token (the "
+                                                "target's must be > 0)", t + 1, qx[t], px[t]);
+    memset(out, 0, sizeof *out);
+    memset(start, 0, (T + 1) * sizeof *start);
+    start[0] = 1.0;
+    for (s = 0; s < T; s++) {
+        const double f = start[s];
+        const size_t g = gamma < T - s ? gamma : T - s;
+        double w = 1.0, pw = 1.0; /* prod P/Q of the kept drafts; p_{j-1} */
+        if (f <= 0.0)
+            continue;
+        out->calls += f;
+        out->draft_steps += f * (double)g;
+        for (j = 1; j <= g && w > 0.0; j++) {
+            /* tau = j - 1 and the token x_t from the residual: the next
+             * round starts after t */
+            const double a = px[s + j - 1], b = qx[s + j - 1];
+            const double e = f * w * fmax(pw * b - a, 0.0) / b;
+            out->rejections += e;
+            out->accepted += e * (double)(j - 1);
+            start[s + j] += e;
+            /* X_j = x_t drafted and kept for now */
+            if (a <= 0.0)
+                w = 0.0;
+            else {
+                w *= a / b;
+                pw = fmin(pw * b / a, 1.0);
+            }
+        }
+        /* tau = g: the bonus word (none when the block reaches the end) */
+        out->accepted += f * w * pw * (double)g;
+        if (s + g < T)
+            start[s + g + 1] += f * w * pw;
+    }
+    return SD_OK;
+}

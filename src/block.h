@@ -58,4 +58,37 @@ sd_status sd_block_first_call(const sd_model *m, size_t gamma, size_t s, double 
 sd_status sd_block_token(const double *p, const double *q, size_t V, size_t gamma,
                          double *block, double *token, sd_error *err);
 
+/* ---- on a recorded path (doc/theory.md, Block verification on a trace) ----
+ *
+ * Given the tokens x_1..x_T emitted along a path, with a_t = P_t(x_t)
+ * and b_t = Q_t(x_t) the draft and target probabilities of the path's
+ * token at each position (rows at the path's own prefix), the rounds of
+ * block verification are a Markov chain of round starts: from a start s
+ * with g = min(gamma, T - s + 1), the round emits x_s..x_{s+j-1} with
+ * tau = j - 1 and the last word from the residual with conditional
+ * probability
+ *   (prod_{i<j} a_i / b_i) [p_{j-1} b_j - a_j]_+ / b_j      (j = 1..g),
+ * and tau = g with probability (prod_{i<=g} a_i / b_i) p_g (then the bonus
+ * word x_{s+g}, or the end when the block reaches T), where p_0 = 1,
+ * p_i = min{p_{i-1} b_i / a_i, 1} and the index i runs over the block
+ * (i = 1 at position s).  This follows from P(tau >= i | X_1..X_i) = p_i
+ * (induction from i = gamma down, with h_i as in the algorithm): the
+ * joint law of (tau = j - 1, X_{<j}, Y) is P(X_{<j}) [p_{j-1} Q_j -
+ * P_j]_+ (Y), and dividing by the target's probability of the emitted
+ * words conditions on them.  Averaged over paths from the target these
+ * give sd_block_exact's values on a chain.  O(T gamma). */
+typedef struct {
+    double calls;       /* E[target calls | path] */
+    double draft_steps; /* E[draft steps | path]: sum over rounds of g */
+    double accepted;    /* E[sum of tau over the rounds | path]: drafts accepted */
+    double rejections;  /* E[rounds ending in a residual word | path] */
+} sd_block_path_row;
+
+/* The values above on one path of T positions: px[t], qx[t] (t = 0..T-1)
+ * the draft and target probabilities of its tokens; start: workspace of
+ * T + 1 doubles (on return, start[t] = P(a round starts at position
+ * t + 1)).  SD_EINVAL for gamma = 0, a qx[t] <= 0 or a px[t] < 0 (or NaN). */
+sd_status sd_block_path(const double *px, const double *qx, size_t T, size_t gamma,
+                        double *start, sd_block_path_row *out, sd_error *err);
+
 #endif

@@ -92,26 +92,17 @@ static sd_status read_file(const char *path, unsigned char **buf, size_t *len, s
 
 void sd_ngram_free(sd_ngram *m)
 {
+    size_t i;
     if (!m)
         return;
-    sd_free(m->words);
-    sd_free(m->wordbuf);
-    sd_free(m->p1);
-    sd_free(m->bo1);
-    sd_free(m->lp1);
-    sd_free(m->lbo1);
-    sd_free(m->b_off);
-    sd_free(m->b_word);
-    sd_free(m->b_prob);
-    sd_free(m->b_bo);
-    sd_free(m->b_lprob);
-    sd_free(m->b_lbo);
-    sd_free(m->t_off);
-    sd_free(m->t_word);
-    sd_free(m->t_prob);
-    sd_free(m->t_lprob);
-    sd_free(m->p1_sorted);
-    sd_free(m->p1_cum);
+    {
+        void *const tables[] = {m->words, m->wordbuf, m->p1, m->bo1, m->lp1, m->lbo1,
+                                m->b_off, m->b_word, m->b_prob, m->b_bo, m->b_lprob,
+                                m->b_lbo, m->t_off, m->t_word, m->t_prob, m->t_lprob,
+                                m->p1_sorted, m->p1_cum};
+        for (i = 0; i < sizeof tables / sizeof tables[0]; i++)
+            sd_free(tables[i]);
+    }
     if (m->p1_alias)
         gsl_ran_discrete_free(m->p1_alias);
     sd_free(m);
@@ -438,37 +429,35 @@ static sd_status read_trigrams(sd_ngram *m, const trie_view *t, const uint32_t *
     return SD_OK;
 }
 
-typedef struct {
-    double p;
-    uint32_t w;
-} word_prob;
-
-static int cmp_desc_prob(const void *a, const void *b)
+static int cmp_double(const void *a, const void *b)
 {
-    double x = ((const word_prob *)a)->p, y = ((const word_prob *)b)->p;
-    return (x < y) - (x > y);
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
 }
 
-
-/* Keep the limit most probable words and </s>: every other word's
- * probability becomes 0 everywhere. */
+/* Keep the limit (< V) most probable words (ties at the boundary: the
+ * lowest ids) and </s>: every other word's probability becomes 0
+ * everywhere. */
 static sd_status restrict_vocab(sd_ngram *m, size_t limit, sd_error *err)
 {
-    word_prob *ord = sd_malloc(m->V, sizeof *ord);
+    double *sorted = sd_malloc(m->V, sizeof *sorted), thr;
     unsigned char *keep = sd_calloc(m->V, 1);
-    size_t i;
-    if (!ord || !keep) {
-        sd_free(ord);
+    size_t i, ties = limit;
+    if (!sorted || !keep) {
+        sd_free(sorted);
         sd_free(keep);
         return sd_error_set(err, SD_ENOMEM, "out of memory (vocabulary limit)");
     }
-    for (i = 0; i < m->V; i++) {
-        ord[i].p = m->p1[i];
-        ord[i].w = (uint32_t)i;
-    }
-    qsort(ord, m->V, sizeof *ord, cmp_desc_prob);
-    for (i = 0; i < m->V && i < limit; i++)
-        keep[ord[i].w] = 1;
+    memcpy(sorted, m->p1, m->V * sizeof *sorted);
+    qsort(sorted, m->V, sizeof *sorted, cmp_double);
+    thr = sorted[m->V - limit]; /* the limit-th largest */
+    sd_free(sorted);
+    for (i = 0; i < m->V; i++)
+        if (m->p1[i] > thr)
+            ties--;
+    for (i = 0; i < m->V; i++)
+        if (m->p1[i] > thr || (m->p1[i] == thr && ties > 0 && ties--))
+            keep[i] = 1;
     if (m->eos != SIZE_MAX)
         keep[m->eos] = 1;
     for (i = 0; i < m->V; i++)
@@ -480,15 +469,8 @@ static sd_status restrict_vocab(sd_ngram *m, size_t limit, sd_error *err)
     for (i = 0; i < m->nt; i++)
         if (!keep[m->t_word[i]])
             m->t_prob[i] = 0.0;
-    sd_free(ord);
     sd_free(keep);
     return SD_OK;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
 }
 
 static sd_status unigram_tables(sd_ngram *m, sd_error *err)
@@ -628,17 +610,28 @@ sd_status sd_ngram_load(const char *path, size_t vocab_limit, sd_ngram **out, sd
 
 /* ---- rows ----------------------------------------------------------------- */
 
+/* A word list of V entries and nval values for rows and pairs. */
+static sd_status words_alloc(const sd_ngram *m, uint32_t **w, double **val, size_t nval,
+                             const char *what, sd_error *err)
+{
+    *w = sd_malloc(m->V, sizeof **w);
+    *val = sd_malloc(nval, sizeof **val);
+    if (*w && *val)
+        return SD_OK;
+    sd_free(*w);
+    sd_free(*val);
+    *w = NULL;
+    *val = NULL;
+    return sd_error_set(err, SD_ENOMEM, "out of memory (%s of %zu words)", what, m->V);
+}
+
 sd_status sd_ngram_row_alloc(const sd_ngram *m, sd_ngram_row *r, sd_error *err)
 {
+    sd_status st;
     memset(r, 0, sizeof *r);
-    r->w = sd_malloc(m->V, sizeof(uint32_t));
-    r->val = sd_malloc(m->V, sizeof(double));
-    if (!r->w || !r->val) {
-        sd_ngram_row_free(r);
-        return sd_error_set(err, SD_ENOMEM, "out of memory (row of %zu words)", m->V);
-    }
-    r->cap = m->V;
-    return SD_OK;
+    if ((st = words_alloc(m, &r->w, &r->val, m->V, "row", err)) == SD_OK)
+        r->cap = m->V;
+    return st;
 }
 
 void sd_ngram_row_free(sd_ngram_row *r)
@@ -738,23 +731,19 @@ void sd_ngram_row_dense(const sd_ngram *m, const sd_ngram_row *r, double *restri
 
 sd_status sd_ngram_pair_alloc(const sd_ngram *m, sd_ngram_pair *pr, sd_error *err)
 {
+    sd_status st;
     memset(pr, 0, sizeof *pr);
-    pr->w = sd_malloc(m->V, sizeof(uint32_t));
-    pr->p = sd_malloc(m->V + 1, sizeof(double));
-    pr->q = sd_malloc(m->V + 1, sizeof(double));
-    if (!pr->w || !pr->p || !pr->q) {
-        sd_ngram_pair_free(pr);
-        return sd_error_set(err, SD_ENOMEM, "out of memory (row pair of %zu words)", m->V);
+    if ((st = words_alloc(m, &pr->w, &pr->p, 2 * (m->V + 1), "row pair", err)) == SD_OK) {
+        pr->q = pr->p + m->V + 1;
+        pr->cap = m->V;
     }
-    pr->cap = m->V;
-    return SD_OK;
+    return st;
 }
 
 void sd_ngram_pair_free(sd_ngram_pair *pr)
 {
     sd_free(pr->w);
-    sd_free(pr->p);
-    sd_free(pr->q);
+    sd_free(pr->p); /* q lives in the same block */
     memset(pr, 0, sizeof *pr);
 }
 
@@ -817,44 +806,6 @@ void sd_ngram_pair_word(const sd_ngram *m, const sd_ngram_pair *pr, size_t w, do
     }
 }
 
-typedef struct {
-    double ratio, p, q;
-} ratio_item;
-
-static int cmp_ratio_desc(const void *a, const void *b)
-{
-    double x = ((const ratio_item *)a)->ratio, y = ((const ratio_item *)b)->ratio;
-    return (x < y) - (x > y);
-}
-
-void sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t K, double *ws,
-                         double *alpha)
-{
-    ratio_item *it = (ratio_item *)(void *)ws;
-    double P = 0.0, Q = 0.0;
-    size_t i, k;
-    for (i = 0; i < n1; i++) {
-        it[i].p = p[i];
-        it[i].q = q[i];
-        it[i].ratio = q[i] > 0.0 ? p[i] / q[i] : (p[i] > 0.0 ? INFINITY : 0.0);
-    }
-    qsort(it, n1, sizeof *it, cmp_ratio_desc);
-    for (k = 0; k < K; k++)
-        alpha[k] = 1.0; /* the empty set */
-    for (i = 0; i < n1; i++) {
-        double Pk = 1.0;
-        P += it[i].p;
-        Q += it[i].q;
-        for (k = 0; k < K; k++) {
-            double f;
-            Pk *= fmin(P, 1.0);
-            f = Q + 1.0 - Pk;
-            if (f < alpha[k])
-                alpha[k] = f;
-        }
-    }
-}
-
 /* Over all words: mass of p1 at or below thr, and count and mass above. */
 static void p1_split(const sd_ngram *m, double thr, double *le, double *cnt_gt, double *gt)
 {
@@ -910,6 +861,40 @@ void sd_ngram_overaccept(const sd_ngram *m, const sd_ngram_pair *pr, double eps,
     *rej = fmax(1.0 - acc, 0.0);
     *loss_opt = lopt;
     *loss_uno = 0.5 * uno;
+}
+
+/* (P(y) - Q(y)) [a - b / (1 - P(y))]_+ for a word y with P(y) > Q(y): its
+ * term of the k = 2 sum (a when y holds the whole draft mass: then no
+ * second draft, the residual r_2 is emitted). */
+static double wor2_term(double py, double qy, double a, double b)
+{
+    double rem = 1.0 - py;
+    return (py - qy) * (rem > 0.0 ? fmax(a - b / rem, 0.0) : a);
+}
+
+double sd_ngram_wor2_reject(const sd_ngram *m, const sd_ngram_pair *pr, size_t x)
+{
+    double px, qx, a, b, sum = 0.0;
+    const double sp = pr->sp, sq = pr->sq;
+    size_t i;
+    sd_ngram_pair_word(m, pr, x, &px, &qx);
+    if (!(pr->tv > 0.0) || !(qx > px))
+        return 0.0; /* x is never emitted from the residual */
+    a = (qx - px) / pr->tv; /* r_2(x) */
+    b = px;
+    /* only words with P > Q are rejected first, and x is not one of them */
+    for (i = 0; i < pr->n; i++)
+        if (pr->p[i] > pr->q[i])
+            sum += wor2_term(pr->p[i], pr->q[i], a, b);
+    if (sp > sq) { /* the rest: every word, ascending p1, minus the union */
+        const double cut = 1.0 - b / a; /* terms vanish once P(y) >= cut */
+        for (i = 0; i < m->V && sp * m->p1_sorted[i] < cut; i++)
+            sum += wor2_term(sp * m->p1_sorted[i], sq * m->p1_sorted[i], a, b);
+        for (i = 0; i < pr->n; i++)
+            if (sp * m->p1[pr->w[i]] < cut)
+                sum -= wor2_term(sp * m->p1[pr->w[i]], sq * m->p1[pr->w[i]], a, b);
+    }
+    return fmin(fmax(sum, 0.0) / qx, 1.0);
 }
 
 size_t sd_ngram_pair_draw(const sd_ngram *m, const sd_ngram_pair *pr, const double *lw,

@@ -15,8 +15,9 @@
  * with values, normaliser), built in O(listed) and expanded to a dense
  * row in O(V).  Two such rows differ from multiples of p1 only on the
  * union of their listed words, so TV, residuals, the sorted prefix of
- * alpha*_k and the over-acceptance sums need only that union plus one
- * block for the rest (the "compressed pair").
+ * alpha*_k (otbound.h, on the compressed pair) and the over-acceptance
+ * sums need only that union plus one block for the rest (the
+ * "compressed pair").
  *
  * `<s>` is the start context and is never emitted: its probability is 0
  * in every row.  The target is the trigram model, the drafts are the
@@ -159,14 +160,6 @@ size_t sd_ngram_pair_index(const sd_ngram_pair *pr, size_t w);
 void sd_ngram_pair_word(const sd_ngram *m, const sd_ngram_pair *pr, size_t w, double *p,
                         double *q);
 
-/* alpha*_k (SpecTr's optimal transport bound for k i.i.d. drafts) for
- * k = 1..K into alpha[k-1], by the sorted prefix over the n1 = n+1
- * compressed items p, q (one sort for every k; a block of equal ratio
- * P/Q is never split by the minimiser: the objective is concave along
- * it).  ws: workspace of 3 n1 doubles. */
-void sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t K, double *ws,
-                         double *alpha);
-
 /* Over-acceptance b_eps(x) = min{1, (Q(x)+eps)/P(x)} (Yin et al. 2024,
  * Theorems 4-5) on the pair: *rej = 1 - sum min(P, Q+eps), *loss_opt =
  * sum min([P-Q]_+, eps) (resampling from the optimal law), *loss_uno =
@@ -174,6 +167,19 @@ void sd_ngram_alpha_star(const double *p, const double *q, size_t n1, size_t K, 
  * block; exact there through the sorted prefix sums of p1.  O(n log V). */
 void sd_ngram_overaccept(const sd_ngram *m, const sd_ngram_pair *pr, double eps, double *rej,
                          double *loss_opt, double *loss_uno);
+
+/* RRS without replacement with k = 2 drafts (rrswor.h) at the pair's
+ * context: P(both drafts rejected and word x emitted) / Q(x), the
+ * probability that a round start rejects given that it emits x (0 when
+ * Q(x) <= P(x)).  Removing the first rejected draft y changes the second
+ * draft law to P / (1 - P(y)) off y while r_2 = [Q - P]_+ / TV does not
+ * depend on y, so with a = r_2(x):
+ *   P(reject both, x) = sum_{y: P(y) > Q(y)} (P(y) - Q(y)) [a - P(x) / (1 - P(y))]_+ .
+ * The rest block is not one token here (a rejected rest word removes
+ * itself only): its words are summed one by one in ascending p1 until
+ * the terms vanish.  O(n + V).  k >= 3 would sum over ordered pairs of
+ * rejected words: O(V^(k-1)) per position, out of reach at V = 72 547. */
+double sd_ngram_wor2_reject(const sd_ngram *m, const sd_ngram_pair *pr, size_t x);
 
 /* Draw a word from the compressed law lw[0..n] (not necessarily
  * normalised; lw[n] the weight of the rest block, spread as p1 over the

@@ -87,13 +87,16 @@ static void neumaier_add(double *s, double *c, double x)
     *s = t;
 }
 
-sd_status sd_ot_prefix(const double *p, const double *q, size_t V, size_t k, double *alpha,
-                       size_t *argmin_j, sd_error *err)
+/* alpha*_k for k = k0..k1 into alpha[k - k0] (and the size of a
+ * minimising prefix into argmin[k - k0] if not NULL): one sort, then one
+ * pass over the prefixes for every k. */
+static sd_status prefix_min(const double *p, const double *q, size_t V, size_t k0, size_t k1,
+                            double *alpha, size_t *argmin, sd_error *err)
 {
     prefix_item *it;
-    double ps = 0.0, pc = 0.0, qs = 0.0, qc = 0.0, best = 1.0; /* S_0 = {} gives 1 */
-    size_t j, x, bj = 0;
-    if (k == 0 || V == 0)
+    double ps = 0.0, pc = 0.0, qs = 0.0, qc = 0.0;
+    size_t j, x, k;
+    if (k0 == 0 || k1 < k0 || V == 0)
         return sd_error_set(err, SD_EINVAL, "alpha*_k needs k >= 1 drafts and V >= 1 tokens");
     it = sd_malloc(V, sizeof *it);
     if (it == NULL)
@@ -107,24 +110,43 @@ sd_status sd_ot_prefix(const double *p, const double *q, size_t V, size_t k, dou
             it[x].key = p[x] > 0.0 ? INFINITY : -1.0;
     }
     qsort(it, V, sizeof *it, prefix_cmp);
+    for (k = k0; k <= k1; k++) {
+        alpha[k - k0] = 1.0; /* S_0 = {} gives 1 */
+        if (argmin != NULL)
+            argmin[k - k0] = 0;
+    }
     for (j = 1; j <= V; j++) {
-        double v, pj;
+        double pj, qj;
         /* Neumaier-compensated running sums: with V ~ 1e5 plain sums
          * drift by ~1e-12, compensated ones stay within a few ulps. */
         neumaier_add(&ps, &pc, p[it[j - 1].x]);
         neumaier_add(&qs, &qc, q[it[j - 1].x]);
         pj = ps + pc;
-        v = (qs + qc) + 1.0 - gsl_pow_uint(pj < 1.0 ? pj : 1.0, (unsigned)k);
-        if (v < best) {
-            best = v;
-            bj = j;
+        pj = pj < 1.0 ? pj : 1.0;
+        qj = qs + qc;
+        for (k = k0; k <= k1; k++) {
+            double v = qj + 1.0 - gsl_pow_uint(pj, (unsigned)k);
+            if (v < alpha[k - k0]) {
+                alpha[k - k0] = v;
+                if (argmin != NULL)
+                    argmin[k - k0] = j;
+            }
         }
     }
     sd_free(it);
-    *alpha = best;
-    if (argmin_j != NULL)
-        *argmin_j = bj;
     return SD_OK;
+}
+
+sd_status sd_ot_prefix(const double *p, const double *q, size_t V, size_t k, double *alpha,
+                       size_t *argmin_j, sd_error *err)
+{
+    return prefix_min(p, q, V, k, k, alpha, argmin_j, err);
+}
+
+sd_status sd_ot_prefix_all(const double *p, const double *q, size_t V, size_t K, double *alpha,
+                           sd_error *err)
+{
+    return prefix_min(p, q, V, 1, K, alpha, NULL, err);
 }
 
 /* V^(k+1) as a double (exact for the sizes that matter). */

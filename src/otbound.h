@@ -50,6 +50,12 @@ sd_status sd_ot_mincut(const double *p, const double *q, size_t V, size_t k, dou
 sd_status sd_ot_prefix(const double *p, const double *q, size_t V, size_t k, double *alpha,
                        size_t *argmin_j, sd_error *err);
 
+/* alpha*_k for every k = 1..K into alpha[k-1], equal to sd_ot_prefix's
+ * values, from one sort: O(V log V + V K).  SD_EINVAL for K = 0 or
+ * V = 0, SD_ENOMEM. */
+sd_status sd_ot_prefix_all(const double *p, const double *q, size_t V, size_t K, double *alpha,
+                           sd_error *err);
+
 /* 1 if the linear program for (V, k) is within SD_OT_LP_MAX_VARS. */
 int sd_ot_lp_feasible(size_t V, size_t k);
 

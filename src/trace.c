@@ -110,8 +110,8 @@ sd_status sd_trace_pos_compute(const double *p, const double *q, size_t n, size_
         if (rc != SD_OK)
             return rc;
     }
-    for (k = 1; k <= K; k++) {
-        sd_status rc = sd_ot_prefix(p, q, n, k, &out->alpha[k - 1], NULL, err);
+    {
+        sd_status rc = sd_ot_prefix_all(p, q, n, K, out->alpha, err);
         if (rc != SD_OK)
             return rc;
     }
@@ -138,13 +138,13 @@ struct sd_trace_stats {
     double seq_tv, seq_r, seq_s, seq_h, seq_v;
     double *slot;             /* per gamma: gamma_max + 1 slot probabilities */
     double *ring;             /* per gamma: the last gamma round-start probabilities */
-    double *seq_calls, *seq_steps; /* per gamma */
+    double *seq_calls, *seq_steps, *seq_rej; /* per gamma */
     double bstart[SD_TRACE_MAX_DRAFTS], seq_batch[SD_TRACE_MAX_DRAFTS];
     gsl_rng *rng;             /* PIT uniforms of the open sequence */
     /* across sequences */
     gsl_rstat_workspace *rs_tv, *rs_r, **rs_calls, *rs_batch[SD_TRACE_MAX_DRAFTS];
     double tv_total, r_total, rej_var;
-    double *tot_calls, *tot_steps;
+    double *tot_calls, *tot_steps, *tot_rej;
     double md_sum[4][SD_TRACE_MAX_DRAFTS]; /* rrs, wor, kseq, alpha */
     int wor_missing[SD_TRACE_MAX_DRAFTS]; /* some position lacks RRS w/o replacement at k */
     double *pmf;              /* law of N_rej, positions + 1 entries, or NULL */
@@ -182,8 +182,10 @@ void sd_trace_stats_free(sd_trace_stats *st)
     sd_free(st->ring);
     sd_free(st->seq_calls);
     sd_free(st->seq_steps);
+    sd_free(st->seq_rej);
     sd_free(st->tot_calls);
     sd_free(st->tot_steps);
+    sd_free(st->tot_rej);
     sd_free(st->pmf);
     if (st->rng)
         gsl_rng_free(st->rng);
@@ -236,13 +238,16 @@ sd_status sd_trace_stats_alloc(sd_trace_stats **out, const sd_trace_opts *o, sd_
     st->ring = sd_malloc(G * (st->gmax + 1), sizeof(double));
     st->seq_calls = sd_malloc(G, sizeof(double));
     st->seq_steps = sd_malloc(G, sizeof(double));
+    st->seq_rej = sd_malloc(G, sizeof(double));
     st->tot_calls = sd_calloc(G, sizeof(double));
     st->tot_steps = sd_calloc(G, sizeof(double));
+    st->tot_rej = sd_calloc(G, sizeof(double));
     st->rs_calls = sd_calloc(G, sizeof *st->rs_calls);
     st->rs_tv = gsl_rstat_alloc();
     st->rs_r = gsl_rstat_alloc();
     if (st->slot == NULL || st->ring == NULL || st->seq_calls == NULL ||
-        st->seq_steps == NULL || st->tot_calls == NULL || st->tot_steps == NULL ||
+        st->seq_steps == NULL || st->seq_rej == NULL || st->tot_calls == NULL ||
+        st->tot_steps == NULL || st->tot_rej == NULL ||
         st->rs_calls == NULL || st->rs_tv == NULL || st->rs_r == NULL)
         goto oom;
     for (i = 0; i < o->ngamma; i++)
@@ -287,7 +292,7 @@ sd_status sd_trace_stats_begin(sd_trace_stats *st, sd_error *err)
         double *sl = st->slot + g * (st->gmax + 1);
         memset(sl, 0, (st->gmax + 1) * sizeof *sl);
         sl[0] = 1.0; /* the first round starts at position 1 */
-        st->seq_calls[g] = st->seq_steps[g] = 0.0;
+        st->seq_calls[g] = st->seq_steps[g] = st->seq_rej[g] = 0.0;
     }
     for (k = 0; k < st->o.K; k++) {
         st->bstart[k] = 1.0;
@@ -309,6 +314,7 @@ static void slot_step(sd_trace_stats *st, size_t g, double r)
     ring[st->t % G] = start;
     for (j = 0; j < G; j++)
         rej += sl[j];
+    st->seq_rej[g] += rej * r;
     rej = rej * r + sl[G]; /* a rejection, or the bonus slot, ends the round here */
     for (j = G; j > 0; j--)
         sl[j] = sl[j - 1] * (1.0 - r);
@@ -413,6 +419,7 @@ sd_status sd_trace_stats_end(sd_trace_stats *st, sd_error *err)
         gsl_rstat_add(st->seq_calls[g], st->rs_calls[g]);
         st->tot_calls[g] += st->seq_calls[g];
         st->tot_steps[g] += st->seq_steps[g];
+        st->tot_rej[g] += st->seq_rej[g];
     }
     for (k = 0; k < st->o.K; k++)
         gsl_rstat_add(st->seq_batch[k], st->rs_batch[k]);
@@ -539,6 +546,7 @@ sd_status sd_trace_stats_result(const sd_trace_stats *st, sd_trace_result *res,
         r->calls = st->tot_calls[g] / B;
         r->calls_stderr = st->b > 1 ? gsl_rstat_sd_mean(st->rs_calls[g]) : NAN;
         r->draft_steps = st->tot_steps[g] / B;
+        r->rejections = st->tot_rej[g] / B;
         r->wall_time = r->calls + st->o.cost * r->draft_steps;
         r->tokens_per_call = N / st->tot_calls[g];
         r->speedup = N / (st->tot_calls[g] + st->o.cost * st->tot_steps[g]);

@@ -101,6 +101,7 @@ typedef struct {
     double calls;             /* mean over sequences of E[target calls | path] */
     double calls_stderr;      /* its standard error across sequences (NaN if B = 1) */
     double draft_steps;       /* mean over sequences of E[draft steps | path] */
+    double rejections;        /* mean over sequences of E[rejections | path] (drafted slots) */
     double wall_time;         /* mean of calls + c draft steps */
     double tokens_per_call;   /* positions / total calls */
     double speedup;           /* positions / total wall time */

@@ -218,6 +218,67 @@ static void test_block_at_least_token(void **state)
     sd_model_free(&m);
 }
 
+/* Block verification on a path, averaged over every path of the target
+ * chain (weights pi0(x_0) prod Q_t(x_t | x_{t-1})), against the walk over
+ * the V^gamma blocks of sd_block_exact: calls, draft steps and accepted
+ * drafts.  Also: on every path the conditional law of the round ends sums
+ * to 1 (the round-start masses are those of a Markov chain), and gamma = 1
+ * is SD's slot recursion (independent rejections r_t). */
+static void test_block_on_paths(void **state)
+{
+    const size_t V = 3, T = 6, gammas[] = {1, 2, 3, 7};
+    sd_model m;
+    size_t gi, idx, t, npaths = 1;
+    (void)state;
+    random_model(&m, V, T, 0, 91);
+    for (t = 0; t < T + 1; t++)
+        npaths *= V;
+    for (gi = 0; gi < sizeof gammas / sizeof gammas[0]; gi++) {
+        const size_t g = gammas[gi];
+        double calls = 0.0, steps = 0.0, acc = 0.0, acc_exact;
+        sd_calls_row r;
+        for (idx = 0; idx < npaths; idx++) { /* x_0..x_T in base V */
+            size_t x[8], i = idx;
+            double w, px[7], qx[7], start[8];
+            sd_block_path_row row;
+            for (t = 0; t <= T; t++, i /= V)
+                x[t] = i % V;
+            w = m.pi0[x[0]];
+            for (t = 1; t <= T; t++) {
+                px[t - 1] = sd_model_p(&m, t, x[t - 1])[x[t]];
+                qx[t - 1] = sd_model_q(&m, t, x[t - 1])[x[t]];
+                w *= qx[t - 1];
+            }
+            assert_int_equal(sd_block_path(px, qx, T, g, start, &row, NULL), SD_OK);
+            if (g == 1) { /* SD: a round per position unless the previous was kept */
+                double c = 1.0, k = 1.0; /* P(slot 0 at t) */
+                for (t = 1; t < T; t++) {
+                    double rt = fmax(qx[t - 1] - px[t - 1], 0.0) / qx[t - 1];
+                    k = k * rt + (1.0 - k);
+                    c += k;
+                }
+                assert_close(row.calls, c, 1e-12);
+            }
+            calls += w * row.calls;
+            steps += w * row.draft_steps;
+            acc += w * row.accepted;
+        }
+        assert_int_equal(sd_block_exact(&m, g, 0.0, &r, &acc_exact, NULL), SD_OK);
+        assert_close(calls, r.calls, 1e-12);
+        assert_close(steps, r.draft_steps, 1e-12);
+        assert_close(acc, acc_exact * r.calls, 1e-12);
+    }
+    {
+        double px[2] = {0.5, 0.5}, qx[2] = {0.5, 0.0}, start[3];
+        sd_block_path_row row;
+        sd_error err;
+        assert_int_equal(sd_block_path(px, qx, 2, 0, start, &row, &err), SD_EINVAL);
+        assert_int_equal(sd_block_path(px, qx, 2, 2, start, &row, &err), SD_EINVAL);
+        assert_non_null(strstr(err.msg, "position 2"));
+    }
+    sd_model_free(&m);
+}
+
 /* The q-marginal of x_t for t = 1..T: mu[(t-1) V + y]. */
 static double *q_marginals(const sd_model *m)
 {
@@ -371,6 +432,7 @@ int main(void)
         cmocka_unit_test(test_leviathan_exact_with_constant_tv),
         cmocka_unit_test(test_optimal_policy),
         cmocka_unit_test(test_block_at_least_token),
+        cmocka_unit_test(test_block_on_paths),
         cmocka_unit_test(test_simulation_agrees),
         cmocka_unit_test(test_negative_control),
         cmocka_unit_test(test_bad_inputs),

@@ -26,10 +26,12 @@
 #include <sphinxbase/ngram_model.h>
 
 #include "alloc.h"
+#include "block.h"
 #include "ngram.h"
 #include "otbound.h"
 #include "rng.h"
 #include "rrs.h"
+#include "rrswor.h"
 
 static const char *src_dir(void)
 {
@@ -161,34 +163,61 @@ static void dense_pair(const double *p, const double *q, size_t V, double eps, d
     *luno = 0.5 * u;
 }
 
+/* The draft (order op) and target (order oq) rows after h at one
+ * context: dense p, q (V each, malloc'd) and their compressed pair. */
+typedef struct {
+    sd_ngram_row rp, rq;
+    sd_ngram_pair pr;
+    double *p, *q;
+} pair_case;
+
+static void pair_case_init(pair_case *pc, const sd_ngram *m, int op, int oq, const uint32_t *h,
+                           size_t nh)
+{
+    sd_error e;
+    pc->p = malloc(m->V * sizeof(double));
+    pc->q = malloc(m->V * sizeof(double));
+    assert_non_null(pc->p);
+    assert_non_null(pc->q);
+    assert_int_equal(sd_ngram_row_alloc(m, &pc->rp, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_alloc(m, &pc->rq, &e), SD_OK);
+    assert_int_equal(sd_ngram_pair_alloc(m, &pc->pr, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_build(m, op, h, nh, &pc->rp, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_build(m, oq, h, nh, &pc->rq, &e), SD_OK);
+    sd_ngram_row_dense(m, &pc->rp, pc->p);
+    sd_ngram_row_dense(m, &pc->rq, pc->q);
+    sd_ngram_compare(m, &pc->rp, &pc->rq, &pc->pr);
+}
+
+static void pair_case_free(pair_case *pc)
+{
+    sd_ngram_row_free(&pc->rp);
+    sd_ngram_row_free(&pc->rq);
+    sd_ngram_pair_free(&pc->pr);
+    free(pc->p);
+    free(pc->q);
+}
+
 /* The O(listed) comparison against dense rows, on one pair of contexts. */
 static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, size_t nh,
                         int with_mincut)
 {
-    sd_ngram_row rp, rq;
-    sd_ngram_pair pr;
+    pair_case pc;
+    const sd_ngram_pair *const pr = &pc.pr;
+    const double *p, *q;
     sd_error e;
-    double *p = malloc(m->V * sizeof(double)), *q = malloc(m->V * sizeof(double));
-    double *ws = malloc(3 * (m->V + 1) * sizeof(double)), *tmp = malloc(2 * (m->V + 1) * sizeof(double));
+    double *tmp = malloc(2 * (m->V + 1) * sizeof(double));
     const double eps[] = {0.0, 0.1, 0.4, 0.8};
     size_t i, k;
-    assert_non_null(p);
-    assert_non_null(q);
-    assert_non_null(ws);
     assert_non_null(tmp);
-    assert_int_equal(sd_ngram_row_alloc(m, &rp, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_alloc(m, &rq, &e), SD_OK);
-    assert_int_equal(sd_ngram_pair_alloc(m, &pr, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_build(m, op, h, nh, &rp, &e), SD_OK);
-    assert_int_equal(sd_ngram_row_build(m, oq, h, nh, &rq, &e), SD_OK);
-    sd_ngram_row_dense(m, &rp, p);
-    sd_ngram_row_dense(m, &rq, q);
-    sd_ngram_compare(m, &rp, &rq, &pr);
+    pair_case_init(&pc, m, op, oq, h, nh);
+    p = pc.p;
+    q = pc.q;
     for (i = 0; i < 4; i++) {
         double tv, rej, lo, lu, crej, clo, clu;
         dense_pair(p, q, m->V, eps[i], &tv, &rej, &lo, &lu);
-        assert_close(pr.tv, tv, 1e-12);
-        sd_ngram_overaccept(m, &pr, eps[i], &crej, &clo, &clu);
+        assert_close(pr->tv, tv, 1e-12);
+        sd_ngram_overaccept(m, pr, eps[i], &crej, &clo, &clu);
         assert_close(crej, rej, 1e-12);
         assert_close(clo, lo, 1e-12);
         assert_close(clu, lu, 1e-12);
@@ -196,23 +225,20 @@ static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, si
     for (i = 0; i < 50 && i < m->V; i++) { /* single words */
         size_t w = (i * 7919u) % m->V;
         double a, b;
-        sd_ngram_pair_word(m, &pr, w, &a, &b);
+        sd_ngram_pair_word(m, pr, w, &a, &b);
         assert_close(a, p[w], 1e-12);
         assert_close(b, q[w], 1e-12);
     }
     for (k = 1; k <= 4; k++) {
         /* alpha*_k: compressed sorted prefix = dense sorted prefix (= min-cut) */
         double ac4[4], ad4[4], ac, ad;
-        double *wsd = malloc(3 * m->V * sizeof(double));
-        assert_non_null(wsd);
-        sd_ngram_alpha_star(pr.p, pr.q, pr.n + 1, 4, ws, ac4);
-        sd_ngram_alpha_star(p, q, m->V, 4, wsd, ad4);
-        free(wsd);
+        assert_int_equal(sd_ot_prefix_all(pr->p, pr->q, pr->n + 1, 4, ac4, &e), SD_OK);
+        assert_int_equal(sd_ot_prefix_all(p, q, m->V, 4, ad4, &e), SD_OK);
         ac = ac4[k - 1];
         ad = ad4[k - 1];
         assert_close(ac, ad, 1e-12);
         if (k == 1)
-            assert_close(ac, 1.0 - pr.tv, 1e-12); /* alpha*_1 = 1 - TV */
+            assert_close(ac, 1.0 - pr->tv, 1e-12); /* alpha*_1 = 1 - TV */
         if (with_mincut) {
             double mc;
             assert_int_equal(sd_ot_mincut(p, q, m->V, k, &mc, &e), SD_OK);
@@ -222,31 +248,231 @@ static void compare_one(const sd_ngram *m, int op, int oq, const uint32_t *h, si
         {
             double *tmpd = malloc(2 * m->V * sizeof(double));
             assert_non_null(tmpd);
-            assert_close(sd_rrs_rho(pr.p, pr.q, pr.n + 1, k, tmp),
+            assert_close(sd_rrs_rho(pr->p, pr->q, pr->n + 1, k, tmp),
                          sd_rrs_rho(p, q, m->V, k, tmpd), 1e-12);
             free(tmpd);
         }
     }
-    sd_ngram_row_free(&rp);
-    sd_ngram_row_free(&rq);
-    sd_ngram_pair_free(&pr);
-    free(p);
-    free(q);
-    free(ws);
+    pair_case_free(&pc);
     free(tmp);
+}
+
+/* RRS without replacement with 2 drafts at one context: the O(V) form on
+ * the compressed pair against rrswor.h's walk over the rejection paths
+ * on the dense rows (restricted to their support, where the walk is
+ * cheap), for every word of the support.  Returns the number of words
+ * where the value is positive. */
+static size_t check_wor2(const sd_ngram *m, int op, int oq, const uint32_t *h, size_t nh)
+{
+    pair_case pc;
+    sd_error e;
+    sd_step stp;
+    sd_rrs_wor_ws *ws;
+    double *p, *q;
+    size_t *id = malloc(m->V * sizeof(size_t)), n = 0, i, positive = 0;
+    assert_non_null(id);
+    pair_case_init(&pc, m, op, oq, h, nh);
+    p = pc.p;
+    q = pc.q;
+    for (i = 0; i < m->V; i++)
+        if (p[i] > 0.0 || q[i] > 0.0) {
+            id[n] = i;
+            p[n] = p[i];
+            q[n++] = q[i];
+        }
+    assert_true(sd_rrs_wor_cost(p, q, n, 2) < 1e9);
+    ws = sd_rrs_wor_ws_alloc(n, 2);
+    assert_non_null(ws);
+    assert_int_equal(sd_step_alloc(&stp, n, &e), SD_OK);
+    assert_int_equal(sd_rrs_wor_step(p, q, n, 2, ws, &stp, &e), SD_OK);
+    for (i = 0; i < n; i++) {
+        double want = q[i] > 0.0 ? stp.rej * stp.res[i] / q[i] : 0.0;
+        double got = sd_ngram_wor2_reject(m, &pc.pr, id[i]);
+        assert_close(got, want, 1e-11);
+        positive += want > 0.0;
+    }
+    sd_step_free(&stp);
+    sd_rrs_wor_ws_free(ws);
+    pair_case_free(&pc);
+    free(id);
+    return positive; /* words with a positive value */
+}
+
+/* ---- block verification along a path, by brute force ------------------ */
+
+/* Dense rows of the draft (order od) and the target after hist[0..len-1]. */
+static void rows_at(const sd_ngram *m, int od, const uint32_t *hist, size_t len, double *p,
+                    double *q)
+{
+    sd_ngram_row r;
+    sd_error e;
+    assert_int_equal(sd_ngram_row_alloc(m, &r, &e), SD_OK);
+    assert_int_equal(sd_ngram_row_build(m, od, hist, len, &r, &e), SD_OK);
+    sd_ngram_row_dense(m, &r, p);
+    assert_int_equal(sd_ngram_row_build(m, 3, hist, len, &r, &e), SD_OK);
+    sd_ngram_row_dense(m, &r, q);
+    sd_ngram_row_free(&r);
+}
+
+#define BF_MAXV 5
+#define BF_MAXG 3
+
+typedef struct {
+    const sd_ngram *m;
+    int od;
+    size_t gamma, T;
+    uint32_t hist[16]; /* <s> and the path */
+} brute;
+
+/* Every execution of block verification from the round start s (0-based
+ * word of the path) on: the drafts enumerated word by word (drafting stops
+ * at </s>), the last passing index tau with its probability, the word Y
+ * after it.  Only executions emitting the path's words count.  *F = their
+ * probability, *Cw = that weighted by the calls, *Aw by the drafts accepted
+ * (sums over the rounds from s). */
+static void brute_from(brute *bf, size_t s, double *F, double *Cw, double *Aw)
+{
+    const sd_ngram *m = bf->m;
+    const size_t V = m->V;
+    uint32_t blk[16];
+    double P[BF_MAXG + 2][BF_MAXV], Q[BF_MAXG + 2][BF_MAXV];
+    size_t idx[BF_MAXG + 1] = {0}, h, i, tau, x;
+    *F = *Cw = *Aw = 0.0;
+    if (s == bf->T) {
+        *F = 1.0;
+        return;
+    }
+    memcpy(blk, bf->hist, (s + 1) * sizeof *blk);
+    /* odometer over draft blocks X_1..X_h, h <= gamma (shorter after </s>) */
+    for (;;) {
+        double wb = 1.0, pw[BF_MAXG + 1], hh[BF_MAXG + 1];
+        int stop = 0;
+        for (h = 0; h < bf->gamma && !stop; h++) {
+            rows_at(m, bf->od, blk, s + 1 + h, P[h], Q[h]);
+            blk[s + 1 + h] = (uint32_t)idx[h];
+            wb *= P[h][idx[h]];
+            stop = idx[h] == m->eos;
+        }
+        if (!stop)
+            rows_at(m, bf->od, blk, s + 1 + h, P[h], Q[h]);
+        pw[0] = 1.0;
+        for (i = 1; i <= h; i++)
+            pw[i] = fmin(pw[i - 1] * Q[i - 1][blk[s + i]] / P[i - 1][blk[s + i]], 1.0);
+        hh[0] = 1.0;
+        for (i = 1; i <= h; i++) {
+            double rho = 0.0, den;
+            for (x = 0; x < V; x++)
+                rho += fmax(pw[i] * Q[i][x] - P[i][x], 0.0);
+            den = rho + 1.0 - pw[i];
+            hh[i] = i == h ? pw[h] : den > 0.0 ? rho / den : 1.0;
+        }
+        for (tau = 0; wb > 0.0 && tau <= h; tau++) {
+            double pt = hh[tau], py = 1.0, f, c, a;
+            size_t next = s + tau, ok = 1;
+            for (i = tau + 1; i <= h; i++)
+                pt *= 1.0 - hh[i];
+            for (i = 1; i <= tau; i++)
+                ok &= next <= bf->T && blk[s + i] == bf->hist[s + i];
+            if (!ok || pt <= 0.0)
+                continue;
+            if (!(tau == h && stop)) { /* Y: the bonus or from the residual */
+                double tot = 0.0, yv;
+                const uint32_t y = next < bf->T ? bf->hist[next + 1] : 0;
+                if (next >= bf->T)
+                    continue;
+                for (x = 0; x < V; x++)
+                    tot += tau == h ? Q[tau][x] : fmax(pw[tau] * Q[tau][x] - P[tau][x], 0.0);
+                yv = tau == h ? Q[tau][y] : fmax(pw[tau] * Q[tau][y] - P[tau][y], 0.0);
+                py = tot > 0.0 ? yv / tot : 0.0;
+                next++;
+            } else if (next != bf->T) {
+                continue; /* the block ended the sequence before the path did */
+            }
+            if (py <= 0.0)
+                continue;
+            brute_from(bf, next, &f, &c, &a);
+            *F += wb * pt * py * f;
+            *Cw += wb * pt * py * (c + f);
+            *Aw += wb * pt * py * (a + (double)tau * f);
+        }
+        /* next block */
+        for (i = h; i-- > 0;) {
+            if (++idx[i] < V) {
+                size_t j;
+                for (j = i + 1; j <= BF_MAXG; j++)
+                    idx[j] = 0;
+                break;
+            }
+            idx[i] = 0;
+        }
+        if (i == SIZE_MAX)
+            break;
+    }
+}
+
+/* On every path of tiny.arpa of up to 4 words ending in </s>, and draft
+ * lengths 1..3: block verification's expected calls and accepted drafts
+ * given the path, by brute force over the executions, equal
+ * sd_block_path's values from the path words' probabilities; and the
+ * executions that emit the path have its target probability (lossless). */
+static void tiny_block_on_paths(void **state)
+{
+    sd_ngram *m = load_tiny();
+    const uint32_t words[3] = {A, B, C};
+    size_t len, code, g, t, od, cases = 0;
+    (void)state;
+    assert_true(m->V <= BF_MAXV);
+    for (len = 1; len <= 4; len++)
+        for (code = 0; code < (size_t)pow(3.0, (double)len - 1); code++)
+            for (od = 1; od <= 2; od++)
+                for (g = 1; g <= BF_MAXG; g++) {
+                    brute bf;
+                    double px[4], qx[4], start[5], qpath = 1.0, F, Cw, Aw;
+                    sd_block_path_row row;
+                    size_t c = code;
+                    bf.m = m;
+                    bf.od = (int)od;
+                    bf.gamma = g;
+                    bf.T = len;
+                    bf.hist[0] = BOS;
+                    for (t = 1; t < len; t++, c /= 3)
+                        bf.hist[t] = words[c % 3];
+                    bf.hist[len] = EOS;
+                    for (t = 0; t < len; t++) {
+                        double p[BF_MAXV], q[BF_MAXV];
+                        rows_at(m, (int)od, bf.hist, t + 1, p, q);
+                        px[t] = p[bf.hist[t + 1]];
+                        qx[t] = q[bf.hist[t + 1]];
+                        qpath *= qx[t];
+                    }
+                    if (!(qpath > 0.0))
+                        continue;
+                    brute_from(&bf, 0, &F, &Cw, &Aw);
+                    assert_close(F, qpath, 1e-12);
+                    assert_int_equal(sd_block_path(px, qx, len, g, start, &row, NULL), SD_OK);
+                    assert_close(row.calls, Cw / F, 1e-12);
+                    assert_close(row.accepted, Aw / F, 1e-12);
+                    cases++;
+                }
+    assert_true(cases >= 100);
+    sd_ngram_free(m);
 }
 
 static void tiny_compare_dense(void **state)
 {
     sd_ngram *m = load_tiny();
     const uint32_t hs[][2] = {{BOS, A}, {A, B}, {C, A}, {B, C}, {A, EOS}};
-    size_t i;
+    size_t i, positive = 0;
     (void)state;
     for (i = 0; i < 5; i++) {
         compare_one(m, 2, 3, hs[i], 2, 1);
         compare_one(m, 1, 3, hs[i], 2, 1);
         compare_one(m, 1, 2, hs[i], 2, 1);
+        positive += check_wor2(m, 2, 3, hs[i], 2);
+        positive += check_wor2(m, 1, 3, hs[i], 2);
+        positive += check_wor2(m, 1, 2, hs[i], 2);
     }
+    assert_true(positive > 0);
     sd_ngram_free(m);
 }
 
@@ -452,6 +678,12 @@ static void cmu_vocab_limit(void **state)
     for (x = 0; x < m->V; x++)
         if (m->p1[x] == 0.0)
             assert_true(d[x] == 0.0);
+    /* RRS without replacement, 2 drafts: the rest block is many words */
+    kept = check_wor2(m, 2, 3, h, 2) + check_wor2(m, 1, 3, h, 2);
+    h[0] = (uint32_t)sd_ngram_id(m, "in");
+    h[1] = (uint32_t)sd_ngram_id(m, "a");
+    kept += check_wor2(m, 2, 3, h, 2) + check_wor2(m, 1, 3, h, 2);
+    assert_true(kept > 10);
     sd_ngram_row_free(&r);
     free(d);
     sd_ngram_free(m);
@@ -540,6 +772,7 @@ int main(void)
         cmocka_unit_test(tiny_vocabulary),
         cmocka_unit_test(tiny_rows_by_hand),
         cmocka_unit_test(tiny_compare_dense),
+        cmocka_unit_test(tiny_block_on_paths),
         cmocka_unit_test(tiny_lookups),
         cmocka_unit_test(bad_files),
         cmocka_unit_test(alloc_failures),

@@ -166,7 +166,7 @@ static void test_prefix_large_vocabulary(void **state)
     size_t V = 128000, x, k;
     double *p = malloc(V * sizeof *p), *q = malloc(V * sizeof *q), *tmp = malloc(2 * V * sizeof *tmp);
     gsl_rng *r = sd_rng_stream_alloc(NULL, 34, 0);
-    double prev = 0.0;
+    double prev = 0.0, all[8];
     (void)state;
     assert_non_null(p), assert_non_null(q), assert_non_null(tmp);
     for (x = 0; x < V; x++) {
@@ -180,9 +180,11 @@ static void test_prefix_large_vocabulary(void **state)
     }
     ti_row(r, p, V, 0.3);
     ti_row(r, q, V, 0.3);
+    assert_int_equal(sd_ot_prefix_all(p, q, V, 8, all, NULL), SD_OK);
     for (k = 1; k <= 8; k++) {
         double a, rrs = 1.0 - sd_rrs_rho(p, q, V, k, tmp);
         assert_int_equal(sd_ot_prefix(p, q, V, k, &a, NULL, NULL), SD_OK);
+        assert_true(all[k - 1] == a); /* one sort for every k: the same values */
         assert_true(rrs <= a + 1e-12);
         assert_true(a <= sd_ot_upper(p, q, V, k) + 1e-12);
         assert_true(a >= prev - 1e-12);
@@ -214,6 +216,7 @@ static void test_refusals(void **state)
     assert_int_equal(sd_ot_lp(p, q, 0, 2, &a, &err), SD_EINVAL);
     assert_int_equal(sd_ot_prefix(p, q, 2, 0, &a, NULL, &err), SD_EINVAL);
     assert_int_equal(sd_ot_prefix(p, q, 0, 2, &a, NULL, &err), SD_EINVAL);
+    assert_int_equal(sd_ot_prefix_all(p, q, 2, 0, &a, &err), SD_EINVAL);
 }
 
 static sd_status ot_attempt(void *ctx, int which)

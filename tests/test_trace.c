@@ -47,14 +47,15 @@ static void test_position_by_hand(void **state)
     sd_trace_pos_ws_free(ws);
 }
 
-/* Expected calls and draft steps by enumerating every rejection pattern
- * and running the round structure literally. */
-static void enum_calls(const double *r, size_t N, size_t G, double *calls, double *steps)
+/* Expected calls, draft steps and rejections by enumerating every
+ * rejection pattern and running the round structure literally. */
+static void enum_calls(const double *r, size_t N, size_t G, double *calls, double *steps,
+                       double *rej)
 {
     size_t mask, t;
-    *calls = *steps = 0;
+    *calls = *steps = *rej = 0;
     for (mask = 0; mask < ((size_t)1 << N); mask++) {
-        double w = 1.0, c = 0, s = 0;
+        double w = 1.0, c = 0, s = 0, x = 0;
         for (t = 0; t < N; t++)
             w *= (mask >> t & 1) ? r[t] : 1 - r[t];
         t = 0;
@@ -67,6 +68,7 @@ static void enum_calls(const double *r, size_t N, size_t G, double *calls, doubl
                 if (mask >> t & 1) {
                     t++;
                     rejected = 1;
+                    x += 1;
                     break;
                 }
             if (!rejected && t < N)
@@ -74,6 +76,7 @@ static void enum_calls(const double *r, size_t N, size_t G, double *calls, doubl
         }
         *calls += w * c;
         *steps += w * s;
+        *rej += w * x;
     }
 }
 
@@ -149,9 +152,10 @@ static void test_stats_against_enumeration(void **state)
     assert_close(res.tv_sum_stderr, fabs(tvs[0] - tvs[1]) / 2, 1e-12);
     assert_close(res.mean_acceptance, 1 - (tvs[0] + tvs[1]) / 11, 1e-14);
     for (gi = 0; gi < 4; gi++) {
-        double c0, s0, c1, s1, calls, steps;
-        enum_calls(rs[0], 7, o.gamma[gi], &c0, &s0);
-        enum_calls(rs[1], 4, o.gamma[gi], &c1, &s1);
+        double c0, s0, x0, c1, s1, x1, calls, steps;
+        enum_calls(rs[0], 7, o.gamma[gi], &c0, &s0, &x0);
+        enum_calls(rs[1], 4, o.gamma[gi], &c1, &s1, &x1);
+        assert_close(res.rows[gi].rejections, (x0 + x1) / 2, 1e-13);
         calls = (c0 + c1) / 2;
         steps = (s0 + s1) / 2;
         assert_close(res.rows[gi].calls, calls, 1e-13);
