@@ -1539,7 +1539,7 @@ int main(int argc, char **argv)
     sd_cli c;
     {
         const sd_arg opts[] = {
-            OPT_STRING("model", &P.model),
+            {"model", SD_ARG_INPUT, &P.model, NULL, 0, 0, 0, NULL, NULL},
             OPT_SIZE("sequences", &P.B, 2),
             OPT_SIZE("length", &P.N, 1),
             OPT_SIZE("vocab-limit", &P.vocab, 1),
