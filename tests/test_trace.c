@@ -319,27 +319,26 @@ static void test_bad_use(void **state)
     sd_trace_stats_free(st);
 }
 
+static sd_status stats_attempt(void *ctx, int which)
+{
+    sd_trace_stats *st = NULL;
+    sd_status rc = sd_trace_stats_alloc(&st, ctx, NULL);
+    (void)which;
+    if (rc == SD_OK)
+        sd_trace_stats_free(st);
+    else
+        assert_null(st);
+    return rc;
+}
+
 static void test_alloc_failures(void **state)
 {
     sd_trace_opts o;
-    sd_error err;
     unsigned long n;
     (void)state;
     sd_trace_opts_default(&o);
     o.K = 2;
-    for (n = 1;; n++) {
-        sd_trace_stats *st = NULL;
-        sd_status rc;
-        sd_alloc_fail_at(n, 0);
-        rc = sd_trace_stats_alloc(&st, &o, &err);
-        sd_alloc_fail_at(0, 0);
-        if (rc == SD_OK) {
-            sd_trace_stats_free(st);
-            break;
-        }
-        assert_int_equal(rc, SD_ENOMEM);
-        assert_null(st);
-    }
+    sd_test_alloc_sweep(stats_attempt, &o, 1, 1000);
     for (n = 1; n <= 5; n++) {
         sd_alloc_fail_at(n, 0);
         assert_null(sd_trace_pos_ws_alloc(4, 2));
