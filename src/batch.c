@@ -154,31 +154,6 @@ SD_RNG_INLINE void lanes_fill(sd_rng_lanes *g, uint64_t *u, size_t w)
         sd_rng_lanes_next(g, u + k);
 }
 
-/* gsl_ran_discrete's draw on flattened cells, as a select (alias.h). */
-SD_RNG_INLINE size_t cell_pick(const sd_alias_cell *cells, size_t V, double u)
-{
-    size_t c = (size_t)(u * (double)V);
-    double F;
-    size_t A;
-    c = c < V ? c : V - 1;
-    F = cells[c].F;
-    A = cells[c].A;
-    return ((u < F) | (F == 1.0)) ? c : A;
-}
-
-/* The same on sd_sim_sd's cells: draft (which = 0) or rejection-law
- * (which = 1) fields. */
-SD_RNG_INLINE size_t sim_pick(const sd_sim_cell *cells, size_t V, double u, int which)
-{
-    size_t c = (size_t)(u * (double)V);
-    double F;
-    size_t A;
-    c = c < V ? c : V - 1;
-    F = which ? cells[c].rF : cells[c].dF;
-    A = which ? cells[c].rA : cells[c].dA;
-    return ((u < F) | (F == 1.0)) ? c : A;
-}
-
 /* Batch SD with the default generator: runs advance in waves of WAVE,
  * position by position, drawing from xoshiro256** lanes seeded from r.
  * Every position draws three uniforms per run for the SD step; at a
@@ -205,7 +180,7 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
         size_t base = 0;
         lanes_fill(&g, u1, w);
         for (j = 0; j < w; j++) {
-            s[j] = sim_pick(D->start_cells, V, sd_rng_u01(u1[j]), 0);
+            s[j] = sd_sim_draft_draw(D->start_cells, V, sd_rng_u01(u1[j]));
             nrej[j] = 0;
             start[j] = 1;
         }
@@ -224,7 +199,7 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
                 lanes_fill(&g, u2, wa);
                 for (q = 0, kept = 0; q < na; q++) {
                     const size_t jj = act[q], i = base + s[jj];
-                    const size_t x = cell_pick(R->draft + i * V, V, sd_rng_u01(u1[q]));
+                    const size_t x = sd_alias_draw(R->draft + i * V, V, sd_rng_u01(u1[q]));
                     const int acc = sd_rng_u01(u2[q]) < R->thr[(i * M + m) * V + x];
                     xr[jj] = acc ? x : xr[jj];
                     act[kept] = jj;
@@ -242,9 +217,9 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
             for (j = 0; j < w; j++) {
                 const size_t i = base + s[j];
                 const sd_sim_cell *row = D->cells + i * V;
-                const size_t x = sim_pick(row, V, sd_rng_u01(u1[j]), 0);
-                const size_t y = sim_pick(row, V, sd_rng_u01(u3[j]), 1);
-                const size_t z = cell_pick(R->resid + i * V, V, sd_rng_u01(u3[j]));
+                const size_t x = sd_sim_draft_draw(row, V, sd_rng_u01(u1[j]));
+                const size_t y = sd_sim_resid_draw(row, V, sd_rng_u01(u3[j]));
+                const size_t z = sd_alias_draw(R->resid + i * V, V, sd_rng_u01(u3[j]));
                 const int rej = !(sd_rng_u01(u2[j]) < row[x].ratio);
                 const size_t sd_next = rej ? y : x;
                 const size_t rs_next = active[j] ? z : xr[j];
@@ -297,7 +272,7 @@ static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tal
     usrc u;
     usrc_init(&u, r);
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(D, V, unext(&u)), base = 0, t, nrej = 0, x;
+        size_t s = sd_sim_draft_draw(D->start_cells, V, unext(&u)), base = 0, t, nrej = 0, x;
         int start = 1;
         for (t = 1; t <= T; t++, base += rowstep) {
             if (start) {
@@ -305,9 +280,9 @@ static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tal
                 nrej += (size_t)start;
             } else {
                 const sd_sim_cell *row = D->cells + (base + s) * V;
-                x = sd_rs_draft_draw(row, V, unext(&u));
+                x = sd_sim_draft_draw(row, V, unext(&u));
                 if (!(unext(&u) < row[x].ratio)) {
-                    x = sd_rs_resid_draw(row, V, unext(&u));
+                    x = sd_sim_resid_draw(row, V, unext(&u));
                     nrej++;
                     start = 1;
                 }
@@ -358,11 +333,11 @@ static void tree_serial(const sd_batch_sim *B, size_t *tok, gsl_rng *r, size_t n
     usrc u;
     usrc_init(&u, r);
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(D, V, unext(&u)), base = 0, t, nrej = 0, x, i, k = M, live;
+        size_t s = sd_sim_draft_draw(D->start_cells, V, unext(&u)), base = 0, t, nrej = 0, x, i, k = M, live;
         for (t = 1; t <= T; t++, base += rowstep) {
             const sd_sim_cell *row = D->cells + (base + s) * V;
             for (i = 0; i < k; i++)
-                tok[i] = sd_rs_draft_draw(row, V, unext(&u));
+                tok[i] = sd_sim_draft_draw(row, V, unext(&u));
             if (rrs_fast(&B->rrs, base + s, k, tok, &u, &x)) {
                 for (i = 0, live = 0; i < k; i++)
                     live += tok[i] == x;

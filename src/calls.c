@@ -350,14 +350,11 @@ sd_status sd_calls_sim_alloc(sd_calls_sim *s, const sd_model *m, sd_calls_verify
     }
     for (row = 0; row < nrows; row++) {
         size_t t = sd_model_stationary(m) ? 1 : row / V + 1;
-        gsl_ran_discrete_t *g = sd_alias_alloc(sd_model_q(m, t, row % V), V);
-        if (g == NULL) {
+        if (!sd_alias_build(sd_model_q(m, t, row % V), V, s->qcells + row * V)) {
             sd_calls_sim_free(s);
             return sd_error_set(err, SD_ENOMEM, "out of memory for the target sampling "
                                                 "tables");
         }
-        sd_alias_flatten(g, s->qcells + row * V);
-        gsl_ran_discrete_free(g);
     }
     return SD_OK;
 }
@@ -412,9 +409,9 @@ static size_t round_token(const sd_calls_sim *S, size_t t, size_t *s, size_t g, 
     size_t j, x;
     for (j = 0; j < g; j++, t++) {
         const sd_sim_cell *row = pcells(S, t, *s);
-        x = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
+        x = sd_sim_draft_draw(row, V, gsl_rng_uniform(r));
         if (!(gsl_rng_uniform(r) < row[x].ratio)) {
-            x = sd_rs_resid_draw(row, V, gsl_rng_uniform(r));
+            x = sd_sim_resid_draw(row, V, gsl_rng_uniform(r));
             sd_tally_token(tl, t, x);
             *s = x;
             return t + 1;
@@ -445,7 +442,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
         const size_t u = t0 + i - 1;
         const double *P = sd_model_p(m, u, w->X[i - 1]), *Q = sd_model_q(m, u, w->X[i - 1]);
         double pi;
-        x = sd_rs_draft_draw(pcells(S, u, w->X[i - 1]), V, gsl_rng_uniform(r));
+        x = sd_sim_draft_draw(pcells(S, u, w->X[i - 1]), V, gsl_rng_uniform(r));
         w->X[i] = x;
         pi = w->p[i - 1] * Q[x] / P[x];
         w->p[i] = pi < 1.0 ? pi : 1.0;
@@ -510,7 +507,7 @@ static sd_status calls_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
     size_t n;
     (void)err;
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(&S->sd, V, gsl_rng_uniform(r)), t = 1, calls = 0,
+        size_t s = sd_sim_draft_draw(S->sd.start_cells, V, gsl_rng_uniform(r)), t = 1, calls = 0,
                steps = 0;
         while (t <= T) {
             size_t g = S->policy != NULL ? S->policy[(t - 1) * V + s] : S->gamma;

@@ -113,7 +113,7 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
     size_t n;
     (void)err;
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(D, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x;
+        size_t s = sd_sim_draft_draw(D->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x;
         int start = 1;
         for (t = 1; t <= T; t++, base += rowstep) {
             if (start) {
@@ -124,9 +124,9 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
                 /* inside a round: the SD step along the accepted draft,
                  * drawn as gsl_ran_discrete would from sd_sim_sd's tables */
                 const sd_sim_cell *row = D->cells + (base + s) * V;
-                x = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
+                x = sd_sim_draft_draw(row, V, gsl_rng_uniform(r));
                 if (!(gsl_rng_uniform(r) < row[x].ratio)) {
-                    x = sd_rs_resid_draw(row, V, gsl_rng_uniform(r));
+                    x = sd_sim_resid_draw(row, V, gsl_rng_uniform(r));
                     nrej++;
                     start = 1;
                 }

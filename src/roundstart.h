@@ -58,39 +58,6 @@ static inline size_t sd_rs_nrows(const sd_model *m)
     return sd_model_stationary(m) ? m->V : m->T * m->V;
 }
 
-/* gsl_ran_discrete's draw for uniform u (alias.h) on the flattened
- * tables of sd_sim_sd (sim_sd.h): the start law, the draft law of a row
- * (cells of row (t, s)) and its rejection law.  The same numbers as
- * gsl_ran_discrete on the same u, without a call. */
-static inline size_t sd_rs_cell(double F, size_t A, size_t c, double u)
-{
-    return ((u < F) | (F == 1.0)) ? c : A; /* no short circuit: a select, not a branch */
-}
-
-static inline size_t sd_rs_col(size_t V, double u)
-{
-    size_t c = (size_t)(u * (double)V);
-    return c < V ? c : V - 1;
-}
-
-static inline size_t sd_rs_start_draw(const sd_sim_sd *D, size_t V, double u)
-{
-    size_t c = sd_rs_col(V, u);
-    return sd_rs_cell(D->start_cells[c].dF, D->start_cells[c].dA, c, u);
-}
-
-static inline size_t sd_rs_draft_draw(const sd_sim_cell *row, size_t V, double u)
-{
-    size_t c = sd_rs_col(V, u);
-    return sd_rs_cell(row[c].dF, row[c].dA, c, u);
-}
-
-static inline size_t sd_rs_resid_draw(const sd_sim_cell *row, size_t V, double u)
-{
-    size_t c = sd_rs_col(V, u);
-    return sd_rs_cell(row[c].rF, row[c].rA, c, u);
-}
-
 /* Exact E[N_rej] of round-start decoding of m with the rule step (its
  * workspace ws, M drafts per round), by the recursion above, in
  * O(T V^2) plus T V calls of step.  Optional outputs (NULL to skip):

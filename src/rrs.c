@@ -172,17 +172,6 @@ void sd_rrs_sim_free(sd_rrs_sim *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Flatten the alias table of w (V entries) into cells; 0 on failure. */
-static int flat_alias(const double *w, size_t V, sd_alias_cell *cells)
-{
-    gsl_ran_discrete_t *g = sd_alias_alloc(w, V);
-    if (g == NULL)
-        return 0;
-    sd_alias_flatten(g, cells);
-    gsl_ran_discrete_free(g);
-    return 1;
-}
-
 /* Tables of row i: thresholds of trials 1..M and residual alias tables.
  * Once some TV(P, r_j) is 0, r_j = P up to rounding and trial j+1
  * accepts every draft, so its threshold (and every later one) is
@@ -194,7 +183,7 @@ static int rrs_row(sd_rrs_sim *S, size_t i, const double *p, const double *q, do
     const size_t V = S->m->V, M = S->M, K = S->all_k ? M : 1;
     size_t mm, x;
     int frozen = 0;
-    if (!flat_alias(p, V, S->draft + i * V))
+    if (!sd_alias_build(p, V, S->draft + i * V))
         return 0;
     sd_rrs_residuals(p, q, V, M, r, tv);
     for (mm = 0; mm < M; mm++) {
@@ -206,7 +195,7 @@ static int rrs_row(sd_rrs_sim *S, size_t i, const double *p, const double *q, do
         /* r_{mm+1} is drawn from when trials 1..mm+1 all reject */
         if (!frozen && (S->all_k || mm + 1 == M)) {
             size_t j = i * K + (S->all_k ? mm : 0);
-            if (!flat_alias(r + (mm + 1) * V, V, S->resid + j * V))
+            if (!sd_alias_build(r + (mm + 1) * V, V, S->resid + j * V))
                 return 0;
             S->has_resid[j] = 1;
         }

@@ -27,18 +27,6 @@ const char *sd_sim_variant_name(sd_sim_variant v)
     }
 }
 
-gsl_ran_discrete_t *sd_alias_alloc(const double *w, size_t V)
-{
-    double sum = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        sum += w[x];
-    if (!(sum > 0.0))
-        return NULL;
-    sd_gsl_quiet();
-    return gsl_ran_discrete_preproc(V, w);
-}
-
 void sd_sim_sd_free(sd_sim_sd *s)
 {
     size_t i;
@@ -204,31 +192,6 @@ fail:
                         m->V, m->T);
 }
 
-/* The column of an alias table of V entries that uniform u selects,
- * clamped for a u so close to 1 that u*V rounds to V. */
-SD_RNG_INLINE size_t alias_col(size_t V, double u)
-{
-    size_t c = (size_t)(u * (double)V);
-    return c < V ? c : V - 1;
-}
-
-/* gsl_ran_discrete's logic (Knuth convention) with uniform u on the
- * draft fields of a flattened row: column c gives c if u < F[c], else
- * A[c].  (gsl_ran_discrete also returns c when F[c] == 1; u < 1 makes
- * that test redundant.) */
-SD_RNG_INLINE size_t alias_draft(const sd_sim_cell *cells, size_t V, double u)
-{
-    const size_t c = alias_col(V, u);
-    return u < cells[c].dF ? c : cells[c].dA;
-}
-
-/* The same on the rejection-law fields. */
-SD_RNG_INLINE size_t alias_resid(const sd_sim_cell *cells, size_t V, double u)
-{
-    const size_t c = alias_col(V, u);
-    return u < cells[c].rF ? c : cells[c].rA;
-}
-
 /* Any generator: one run after the other, drawing from r exactly as
  * gsl_ran_discrete and gsl_rng_uniform would (start state; per position
  * the draft, the test, and on rejection the rejection-law draw). */
@@ -238,12 +201,12 @@ static void run_serial(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *t
     const size_t rowstep = sd_model_stationary(S->m) ? 0 : V;
     size_t n;
     for (n = 0; n < nruns; n++) {
-        size_t s = alias_draft(S->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0;
+        size_t s = sd_sim_draft_draw(S->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0;
         for (t = 1; t <= T; t++, base += rowstep) {
             const sd_sim_cell *row = S->cells + (base + s) * V;
-            size_t x = alias_draft(row, V, gsl_rng_uniform(r));
+            size_t x = sd_sim_draft_draw(row, V, gsl_rng_uniform(r));
             if (!(gsl_rng_uniform(r) < row[x].ratio)) {
-                x = alias_resid(row, V, gsl_rng_uniform(r));
+                x = sd_sim_resid_draw(row, V, gsl_rng_uniform(r));
                 nrej++;
             }
             sd_tally_token(tally, t, x);
@@ -292,7 +255,7 @@ SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_t
         for (k = 0; k < w; k += L)
             sd_rng_lanes_next(&g, u1 + k);
         for (j = 0; j < w; j++) {
-            s[j] = alias_draft(S->start_cells, V, sd_rng_u01(u1[j]));
+            s[j] = sd_sim_draft_draw(S->start_cells, V, sd_rng_u01(u1[j]));
             nrej[j] = 0;
         }
         for (t = 1; t <= T; t++, base += rowstep) {

@@ -173,13 +173,13 @@ static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
     const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
     size_t n;
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(D, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x, i;
+        size_t s = sd_sim_draft_draw(D->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x, i;
         size_t k = M, live;
         for (t = 1; t <= T; t++, base += rowstep) {
             const sd_sim_cell *row = D->cells + (base + s) * V;
             /* lazy drafting: each live draft's token at t, i.i.d. from P(s, .) */
             for (i = 0; i < k; i++)
-                tok[i] = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
+                tok[i] = sd_sim_draft_draw(row, V, gsl_rng_uniform(r));
             if (S->v.verify(S->v.ctx, w->rule_ws, t, s, k, tok, r, &x)) {
                 for (i = 0, live = 0; i < k; i++)
                     if (tok[i] == x)
