@@ -168,7 +168,7 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
     const sd_sim_sd *D = &B->rs.sd;
     const sd_rrs_sim *R = &B->rrs;
     const size_t V = D->m->V, T = D->m->T, M = R->M;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(D->m);
     sd_rng_lanes g;
     uint64_t u1[WAVE], u2[WAVE], u3[WAVE];
     size_t s[WAVE], nrej[WAVE], xr[WAVE], act[WAVE], n, t, j, m;
@@ -267,7 +267,7 @@ static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tal
 {
     const sd_sim_sd *D = &B->rs.sd;
     const size_t V = D->m->V, T = D->m->T;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(D->m);
     size_t n;
     usrc u;
     usrc_init(&u, r);
@@ -328,7 +328,7 @@ static void tree_serial(const sd_batch_sim *B, size_t *tok, gsl_rng *r, size_t n
 {
     const sd_sim_sd *D = &B->ts.sd;
     const size_t V = D->m->V, T = D->m->T, M = B->rrs.M;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(D->m);
     size_t n;
     usrc u;
     usrc_init(&u, r);

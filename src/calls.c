@@ -313,7 +313,7 @@ void sd_calls_sim_free(sd_calls_sim *s)
 sd_status sd_calls_sim_alloc(sd_calls_sim *s, const sd_model *m, sd_calls_verify verify,
                              size_t gamma, const uint16_t *policy, sd_error *err)
 {
-    size_t row, nrows = sd_rs_nrows(m), V = m->V, i, hs;
+    size_t row, nrows = sd_model_nrows(m), V = m->V, i, hs;
     sd_status rc;
     memset(s, 0, sizeof *s);
     s->m = m;
@@ -349,7 +349,7 @@ sd_status sd_calls_sim_alloc(sd_calls_sim *s, const sd_model *m, sd_calls_verify
         return sd_error_set(err, SD_ENOMEM, "out of memory for the target sampling tables");
     }
     for (row = 0; row < nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1;
+        size_t t = sd_model_row_t(m, row);
         if (!sd_alias_build(sd_model_q(m, t, row % V), V, s->qcells + row * V)) {
             sd_calls_sim_free(s);
             return sd_error_set(err, SD_ENOMEM, "out of memory for the target sampling "
@@ -397,7 +397,7 @@ static sd_status calls_ws_alloc(const void *ctx, void **out, sd_error *err)
 
 static inline const sd_sim_cell *pcells(const sd_calls_sim *S, size_t t, size_t s)
 {
-    return S->sd.cells + sd_rs_row(S->m, t, s) * S->m->V;
+    return S->sd.cells + sd_model_row(S->m, t, s) * S->m->V;
 }
 
 /* A token-by-token round from (t, *s) with g drafts; returns the next
@@ -420,7 +420,7 @@ static size_t round_token(const sd_calls_sim *S, size_t t, size_t *s, size_t g, 
         *s = x;
     }
     if (t <= T) { /* the bonus token */
-        x = sd_alias_draw(S->qcells + sd_rs_row(S->m, t, *s) * V, V, gsl_rng_uniform(r));
+        x = sd_alias_draw(S->qcells + sd_model_row(S->m, t, *s) * V, V, gsl_rng_uniform(r));
         sd_tally_token(tl, t, x);
         *s = x;
         t++;
@@ -481,7 +481,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
         }
         /* tot = 0 only when h_tau = 1 came from 0/0, a probability-0 path */
         x = tot > 0.0 ? sd_scan_draw(w->w, V, tot, gsl_rng_uniform(r))
-                      : sd_alias_draw(S->qcells + sd_rs_row(m, u, w->X[tau]) * V, V,
+                      : sd_alias_draw(S->qcells + sd_model_row(m, u, w->X[tau]) * V, V,
                                       gsl_rng_uniform(r));
         sd_tally_token(tl, u, x);
         *s = x;
@@ -490,7 +490,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
     *s = w->X[g];
     if (t0 + g <= T) {
         const size_t u = t0 + g;
-        x = sd_alias_draw(S->qcells + sd_rs_row(m, u, *s) * V, V, gsl_rng_uniform(r));
+        x = sd_alias_draw(S->qcells + sd_model_row(m, u, *s) * V, V, gsl_rng_uniform(r));
         sd_tally_token(tl, u, x);
         *s = x;
         return u + 1;

@@ -348,7 +348,7 @@ static sd_status sim_build(sd_kseq_sim *s, const sd_model *m, size_t M, int all_
     s->m = m;
     s->M = M;
     s->nk = all_k ? M : 1;
-    s->nrows = sd_rs_nrows(m);
+    s->nrows = sd_model_nrows(m);
     if ((double)s->nrows * (double)s->nk * 3.0 * (double)V > (double)SD_KSEQ_SIM_MAX_TABLE)
         return sd_error_set(err, SD_ERANGE, "K-SEQ sampling tables for V = %zu, %zu rows and "
                                             "%zu draft counts exceed %zu doubles",
@@ -357,7 +357,7 @@ static sd_status sim_build(sd_kseq_sim *s, const sd_model *m, size_t M, int all_
     if (s->smp == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory for K-SEQ sampling tables");
     for (row = 0; rc == SD_OK && row < s->nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, st = row % V;
+        size_t t = sd_model_row_t(m, row), st = row % V;
         const double *p = sd_model_p(m, t, st), *q = sd_model_q(m, t, st);
         for (j = 0; rc == SD_OK && j < s->nk; j++) {
             size_t k = all_k ? j + 1 : M;
@@ -387,7 +387,7 @@ static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, 
     const sd_kseq_sim *S = ctx;
     size_t trial;
     (void)ws;
-    *y = sd_kseq_sampler_draw(&S->smp[sd_rs_row(S->m, t, s) * S->nk + S->nk - 1], r, &trial);
+    *y = sd_kseq_sampler_draw(&S->smp[sd_model_row(S->m, t, s) * S->nk + S->nk - 1], r, &trial);
     return trial > 0;
 }
 
@@ -396,7 +396,7 @@ static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
 {
     const sd_kseq_sim *S = ctx;
     (void)ws;
-    return sd_kseq_sampler_verify(&S->smp[sd_rs_row(S->m, t, s) * S->nk + k - 1], tok, r, y);
+    return sd_kseq_sampler_verify(&S->smp[sd_model_row(S->m, t, s) * S->nk + k - 1], tok, r, y);
 }
 
 sd_rs_verifier sd_kseq_rs_verifier(const sd_kseq_sim *s)

@@ -109,7 +109,7 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
     const sd_roundstart_sim *S = ctx;
     const sd_sim_sd *D = &S->sd;
     const size_t V = D->m->V, T = D->m->T;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(D->m);
     size_t n;
     (void)err;
     for (n = 0; n < nruns; n++) {

@@ -44,20 +44,6 @@
 #include "step.h"
 #include "sim_sd.h"
 
-/* Index of the sampling-table row of (t, s): s for a model whose two
- * chains are stationary, (t-1) V + s otherwise (the layout of
- * sd_sim_sd's tables). */
-static inline size_t sd_rs_row(const sd_model *m, size_t t, size_t s)
-{
-    return sd_model_stationary(m) ? s : (t - 1) * m->V + s;
-}
-
-/* Number of sampling-table rows of m (V or T V). */
-static inline size_t sd_rs_nrows(const sd_model *m)
-{
-    return sd_model_stationary(m) ? m->V : m->T * m->V;
-}
-
 /* Exact E[N_rej] of round-start decoding of m with the rule step (its
  * workspace ws, M drafts per round), by the recursion above, in
  * O(T V^2) plus T V calls of step.  Optional outputs (NULL to skip):

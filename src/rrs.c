@@ -207,7 +207,7 @@ sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k
                            sd_error *err)
 {
     const size_t V = m->V;
-    size_t i, t, s, K, nrows = sd_rs_nrows(m);
+    size_t i, t, s, K, nrows = sd_model_nrows(m);
     double *r = NULL, *tv = NULL;
     memset(S, 0, sizeof *S);
     if (M == 0)
@@ -232,7 +232,7 @@ sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k
     if (!S->draft || !S->resid || !S->has_resid || !S->thr || !r || !tv)
         goto fail;
     for (i = 0; i < nrows; i++) {
-        t = sd_model_stationary(m) ? 1 : i / V + 1;
+        t = sd_model_row_t(m, i);
         s = i % V;
         if (!rrs_row(S, i, sd_model_p(m, t, s), sd_model_q(m, t, s), r, tv))
             goto fail;
@@ -274,7 +274,7 @@ static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, 
 {
     const sd_rrs_sim *S = ctx;
     (void)ws;
-    return rrs_verify_row(S, sd_rs_row(S->m, t, s), S->M, NULL, r, y);
+    return rrs_verify_row(S, sd_model_row(S->m, t, s), S->M, NULL, r, y);
 }
 
 static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
@@ -282,7 +282,7 @@ static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
 {
     const sd_rrs_sim *S = ctx;
     (void)ws;
-    return rrs_verify_row(S, sd_rs_row(S->m, t, s), k, tok, r, y);
+    return rrs_verify_row(S, sd_model_row(S->m, t, s), k, tok, r, y);
 }
 
 sd_rs_verifier sd_rrs_rs_verifier(const sd_rrs_sim *s)

@@ -40,7 +40,7 @@ sd_status sd_sim_biased_alloc(sd_sim_biased *S, const sd_tradeoff *tr, sd_error 
     for (i = 0; i < S->nrows; i++) {
         const double *p, *w = tr->w + i * V;
         double *b = S->accept + i * V;
-        t = S->nrows == V ? 1 : i / V + 1;
+        t = sd_model_row_t(m, i);
         s = i % V;
         p = sd_model_p(m, t, s);
         for (x = 0; x < V; x++)
@@ -70,7 +70,7 @@ static sd_status biased_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 {
     const sd_sim_biased *S = ctx;
     const size_t V = S->tr->m->V, T = S->tr->m->T;
-    const size_t rowstep = S->nrows == V ? 0 : V;
+    const size_t rowstep = sd_model_row_step(S->tr->m);
     size_t n;
     (void)ws;
     (void)err;

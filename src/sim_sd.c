@@ -155,7 +155,7 @@ sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
     memset(S, 0, sizeof *S);
     S->m = m;
     S->variant = v;
-    S->nrows = sd_model_stationary(m) ? V : m->T * V;
+    S->nrows = sd_model_nrows(m);
     S->draft = sd_calloc(S->nrows, sizeof *S->draft);
     S->resid = sd_calloc(S->nrows, sizeof *S->resid);
     if (V > UINT32_MAX)
@@ -175,7 +175,7 @@ sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
         !tmp || !S->start || (V <= SD_SIM_PACK_MAX_V && S->pack_mem == NULL))
         goto fail;
     for (i = 0; i < S->nrows; i++) {
-        t = sd_model_stationary(m) ? 1 : i / V + 1;
+        t = sd_model_row_t(m, i);
         s = i % V;
         if (!build_row(S, i, sd_model_p(m, t, s), sd_model_q(m, t, s), tmp))
             goto fail;
@@ -198,7 +198,7 @@ fail:
 static void run_serial(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
 {
     const size_t V = S->m->V, T = S->m->T;
-    const size_t rowstep = sd_model_stationary(S->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(S->m);
     size_t n;
     for (n = 0; n < nruns; n++) {
         size_t s = sd_sim_draft_draw(S->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0;
@@ -242,7 +242,7 @@ SD_RNG_INLINE uint64_t packed_draw(const uint64_t *row, uint64_t V, uint64_t k)
 SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
 {
     const size_t V = S->m->V, T = S->m->T;
-    const size_t rowstep = sd_model_stationary(S->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(S->m);
     sd_rng_lanes g;
     uint64_t u1[WAVE], u2[WAVE], u3[WAVE];
     uint64_t s[WAVE], nrej[WAVE];

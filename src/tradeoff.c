@@ -28,10 +28,10 @@ sd_status sd_tradeoff_alloc(sd_tradeoff *tr, const sd_model *m, sd_error *err)
     if (V == 0 || m->T == 0)
         return sd_error_set(err, SD_EINVAL, "tradeoff tables need V >= 1 and T >= 1");
     if ((!sd_model_stationary(m) && m->T > SIZE_MAX / V) ||
-        (sd_model_stationary(m) ? V : m->T * V) > SIZE_MAX / V / 4 / sizeof(double))
+        (sd_model_nrows(m)) > SIZE_MAX / V / 4 / sizeof(double))
         return sd_error_set(err, SD_ERANGE, "tradeoff tables for V = %zu, T = %zu are too large",
                             V, m->T);
-    tr->nrows = sd_model_stationary(m) ? V : m->T * V;
+    tr->nrows = sd_model_nrows(m);
     n = tr->nrows * V;
     tr->w = sd_calloc(n, sizeof(double));
     tr->r = sd_calloc(n, sizeof(double));
@@ -52,15 +52,14 @@ sd_status sd_tradeoff_alloc(sd_tradeoff *tr, const sd_model *m, sd_error *err)
 
 size_t sd_tradeoff_row(const sd_tradeoff *tr, size_t t, size_t s)
 {
-    return (tr->nrows == tr->m->V ? 0 : (t - 1) * tr->m->V) + s;
+    return sd_model_row(tr->m, t, s);
 }
 
 /* The (t, s) of a row, for the model's P and Q rows. */
 static void row_ts(const sd_tradeoff *tr, size_t row, size_t *t, size_t *s)
 {
-    size_t V = tr->m->V;
-    *t = tr->nrows == V ? 1 : row / V + 1;
-    *s = row % V;
+    *t = sd_model_row_t(tr->m, row);
+    *s = row % tr->m->V;
 }
 
 void sd_tradeoff_set_row(sd_tradeoff *tr, size_t row, const double *w, sd_resample resample)

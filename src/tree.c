@@ -170,7 +170,7 @@ static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
     tree_ws *w = wsp;
     size_t *tok = w->tok;
     const size_t V = D->m->V, T = D->m->T, M = S->M;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(D->m);
     size_t n;
     for (n = 0; n < nruns; n++) {
         size_t s = sd_sim_draft_draw(D->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x, i;

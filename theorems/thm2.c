@@ -24,7 +24,7 @@ static void set_random_rule(sd_tradeoff *tr, gsl_rng *r, double depth, double *w
     const sd_model *m = tr->m;
     size_t row, x, V = m->V;
     for (row = 0; row < tr->nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, s = row % V;
+        size_t t = sd_model_row_t(m, row), s = row % V;
         const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
         for (x = 0; x < V; x++)
             w[x] = (r != NULL ? 1.0 - depth * gsl_rng_uniform(r) : 1.0) * fmin(p[x], q[x]);
@@ -41,7 +41,7 @@ static void row_stats(const sd_tradeoff *tr, double *max_bias, double *min_gap)
     *max_bias = 0.0;
     *min_gap = INFINITY;
     for (row = 0; row < tr->nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, s = row % V;
+        size_t t = sd_model_row_t(m, row), s = row % V;
         const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
         const double *o = tr->o + row * V;
         double d = 0.0;

@@ -76,7 +76,7 @@ static sd_status token_row(const double *p, const double *q, size_t V, size_t km
 
 static sd_status token_checks(const sd_model *m, size_t kmax, sd_checklist *l, sd_error *err)
 {
-    const size_t V = m->V, nrows = sd_rs_nrows(m);
+    const size_t V = m->V, nrows = sd_model_nrows(m);
     double *tmp = sd_malloc(2 * V, sizeof(double));
     sd_ersd_ws *ws = NULL;
     worst w;
@@ -90,7 +90,7 @@ static sd_status token_checks(const sd_model *m, size_t kmax, sd_checklist *l, s
     rc = sd_ersd_ws_alloc(&ws, V, 1, SD_ERSD_CHAIN_EPSABS, SD_ERSD_CHAIN_EPSREL,
                           SD_ERSD_CHAIN_LIMIT, err);
     for (row = 0; rc == SD_OK && row < nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, s = row % V;
+        size_t t = sd_model_row_t(m, row), s = row % V;
         rc = token_row(sd_model_p(m, t, s), sd_model_q(m, t, s), V, kmax, t == 1, tmp, ws, &w,
                        err);
     }
