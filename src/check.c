@@ -9,6 +9,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "alloc.h"
+#include "tol.h"
 
 void sd_checklist_init(sd_checklist *l)
 {
@@ -79,10 +80,10 @@ sd_status sd_check_z(sd_checklist *l, const char *name, double exact,
         c->pass = fabs(c->z) <= z_max;
         snprintf(c->detail, sizeof c->detail, c->pass ? "|z| <= %g" : "|z| > %g", z_max);
     } else {
-        c->pass = fabs(estimate - exact) <= 1e-12 * fmax(1.0, fabs(exact));
+        c->pass = fabs(estimate - exact) <= SD_TOL_EXACT * fmax(1.0, fabs(exact));
         c->z = c->pass ? 0.0 : (estimate > exact ? INFINITY : -INFINITY);
         snprintf(c->detail, sizeof c->detail,
-                 "no spread in the sample: equal to 1e-12 required");
+                 "no spread in the sample: equal to %g required", SD_TOL_EXACT);
     }
     return SD_OK;
 }

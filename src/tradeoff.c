@@ -11,6 +11,7 @@
 
 #include "alloc.h"
 #include "step.h"
+#include "tol.h"
 
 void sd_tradeoff_free(sd_tradeoff *tr)
 {
@@ -188,7 +189,7 @@ sd_status sd_tradeoff_token_laws(const sd_tradeoff *tr, size_t npos, const size_
 
 int sd_tradeoff_enumerable(const sd_model *m, double max_sequences)
 {
-    return (double)m->T * log((double)m->V) <= log(max_sequences) + 1e-12;
+    return (double)m->T * log((double)m->V) <= log(max_sequences) + SD_TOL_EXACT;
 }
 
 /* Depth-first enumeration of x_{1:T} from prompt state x0.  At depth d
