@@ -6,16 +6,93 @@
 #include "alloc.h"
 #include "rng.h"
 
+struct sd_batch_ws {
+    size_t V, M;          /* vocabulary and most tree drafts it serves */
+    double *rrs;          /* RRS's step workspace */
+    sd_roundstart_ws *rs; /* the round-start engine's */
+    sd_tree_ws *tree;     /* the tree engine's */
+};
+
+sd_batch_ws *sd_batch_ws_alloc(size_t V, size_t M)
+{
+    sd_batch_ws *w = sd_calloc(1, sizeof *w);
+    if (w == NULL)
+        return NULL;
+    w->V = V;
+    w->M = M;
+    w->rrs = sd_rrs_ws_alloc(V);
+    w->rs = sd_roundstart_ws_alloc(V);
+    w->tree = M > 0 ? sd_tree_ws_alloc(V, M) : NULL;
+    if (w->rrs == NULL || w->rs == NULL || (M > 0 && w->tree == NULL)) {
+        sd_batch_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sd_batch_ws_free(sd_batch_ws *w)
+{
+    if (w == NULL)
+        return;
+    sd_rrs_ws_free(w->rrs);
+    sd_roundstart_ws_free(w->rs);
+    sd_tree_ws_free(w->tree);
+    sd_free(w);
+}
+
+/* SD_EINVAL for M = 0 or a workspace that does not serve (m, M) (tree:
+ * tree verification). */
+static sd_status ws_check(const sd_model *m, size_t M, int tree, const sd_batch_ws *w,
+                          sd_error *err)
+{
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    if (w->V != m->V || (tree && w->M < M))
+        return sd_error_set(err, SD_EINVAL,
+                            "batch workspace for V = %zu, M = %zu used on V = %zu, M = %zu",
+                            w->V, w->M, m->V, M);
+    return SD_OK;
+}
+
+sd_status sd_batch_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, double *mean,
+                            double *fstart, sd_error *err)
+{
+    sd_status rc = ws_check(m, M, 0, w, err);
+    return rc != SD_OK ? rc
+                       : sd_roundstart_exact_ws(m, sd_rrs_step, w->rrs, M, w->rs, mean, fstart,
+                                                err);
+}
+
+sd_status sd_batch_tree_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, double *mean,
+                                 double *live, sd_error *err)
+{
+    sd_status rc = ws_check(m, M, 1, w, err);
+    return rc != SD_OK ? rc
+                       : sd_tree_exact_ws(m, sd_rrs_tree_step, w->rrs, M, w->tree, mean, live,
+                                          err);
+}
+
+/* The exact value of batch SD (tree = 0) or tree verification with a
+ * workspace for this call. */
+static sd_status exact_once(const sd_model *m, size_t M, int tree, double *mean, double *out,
+                            sd_error *err)
+{
+    sd_batch_ws *w;
+    sd_status rc;
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    if ((w = sd_batch_ws_alloc(m->V, tree ? M : 0)) == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu, M = %zu)", m->V, M);
+    rc = tree ? sd_batch_tree_exact_ws(m, M, w, mean, out, err)
+              : sd_batch_exact_ws(m, M, w, mean, out, err);
+    sd_batch_ws_free(w);
+    return rc;
+}
+
 sd_status sd_batch_exact(const sd_model *m, size_t M, double *mean, double *fstart,
                          sd_error *err)
 {
-    double *ws = sd_rrs_ws_alloc(m->V);
-    sd_status rc;
-    if (ws == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", m->V);
-    rc = sd_roundstart_exact(m, sd_rrs_step, ws, M, mean, fstart, err);
-    sd_rrs_ws_free(ws);
-    return rc;
+    return exact_once(m, M, 0, mean, fstart, err);
 }
 
 sd_status sd_batch_limit(const sd_model *m, double *mean, sd_error *err)
@@ -26,13 +103,7 @@ sd_status sd_batch_limit(const sd_model *m, double *mean, sd_error *err)
 sd_status sd_batch_tree_exact(const sd_model *m, size_t M, double *mean, double *live,
                               sd_error *err)
 {
-    double *ws = sd_rrs_ws_alloc(m->V);
-    sd_status rc;
-    if (ws == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", m->V);
-    rc = sd_tree_exact(m, sd_rrs_tree_step, ws, M, mean, live, err);
-    sd_rrs_ws_free(ws);
-    return rc;
+    return exact_once(m, M, 1, mean, live, err);
 }
 
 struct sd_batch_sim {

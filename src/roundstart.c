@@ -40,41 +40,78 @@ static sd_status roundstart_position(const sd_model *m, size_t t, sd_step_fn ste
     return SD_OK;
 }
 
+struct sd_roundstart_ws {
+    size_t V;     /* vocabulary it serves */
+    double *buf;  /* 4 V doubles: f, g and their successors */
+    sd_step st;   /* the rule's step laws */
+};
+
+sd_roundstart_ws *sd_roundstart_ws_alloc(size_t V)
+{
+    sd_roundstart_ws *w = sd_calloc(1, sizeof *w);
+    sd_error err;
+    if (w == NULL)
+        return NULL;
+    w->V = V;
+    w->buf = sd_malloc(V, 4 * sizeof(double));
+    if (w->buf == NULL || sd_step_alloc(&w->st, V, &err) != SD_OK) {
+        sd_roundstart_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sd_roundstart_ws_free(sd_roundstart_ws *w)
+{
+    if (w == NULL)
+        return;
+    sd_free(w->buf);
+    sd_step_free(&w->st);
+    sd_free(w);
+}
+
 sd_status sd_roundstart_exact(const sd_model *m, sd_step_fn step, void *ws, size_t M,
                               double *mean, double *fstart, sd_error *err)
 {
-    const size_t V = m->V;
-    double *buf, *f, *g, *fn, *gn, *sw, E = 0.0;
-    sd_step st;
+    sd_roundstart_ws *w;
     sd_status rc;
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    if ((w = sd_roundstart_ws_alloc(m->V)) == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", m->V);
+    rc = sd_roundstart_exact_ws(m, step, ws, M, w, mean, fstart, err);
+    sd_roundstart_ws_free(w);
+    return rc;
+}
+
+sd_status sd_roundstart_exact_ws(const sd_model *m, sd_step_fn step, void *ws, size_t M,
+                                 sd_roundstart_ws *w, double *mean, double *fstart,
+                                 sd_error *err)
+{
+    const size_t V = m->V;
+    double *f, *g, *fn, *gn, *sw, E = 0.0;
+    sd_status rc = SD_OK;
     size_t t;
     if (M == 0)
         return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
-    buf = sd_malloc(4 * V, sizeof(double));
-    if (buf == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", V);
-    rc = sd_step_alloc(&st, V, err);
-    if (rc != SD_OK) {
-        sd_free(buf);
-        return rc;
-    }
-    f = buf;
-    g = buf + V;
-    fn = buf + 2 * V;
-    gn = buf + 3 * V;
+    if (w->V != V)
+        return sd_error_set(err, SD_EINVAL, "round-start workspace for V = %zu used on V = %zu",
+                            w->V, V);
+    f = w->buf;
+    g = f + V;
+    fn = f + 2 * V;
+    gn = f + 3 * V;
     memcpy(f, m->pi0, V * sizeof(double));
     memcpy(g, m->pi0, V * sizeof(double));
     for (t = 1; t <= m->T; t++) {
         if (fstart != NULL)
             memcpy(fstart + (t - 1) * V, f, V * sizeof(double));
-        rc = roundstart_position(m, t, step, ws, M, f, g, fn, gn, &st, &E, err);
+        rc = roundstart_position(m, t, step, ws, M, f, g, fn, gn, &w->st, &E, err);
         if (rc != SD_OK)
             break;
         sw = f; f = fn; fn = sw;
         sw = g; g = gn; gn = sw;
     }
-    sd_step_free(&st);
-    sd_free(buf);
     if (rc == SD_OK)
         *mean = E;
     return rc;

@@ -53,6 +53,17 @@
 sd_status sd_roundstart_exact(const sd_model *m, sd_step_fn step, void *ws, size_t M,
                               double *mean, double *fstart, sd_error *err);
 
+/* The engine's own workspace for V tokens (the laws f, g and a step):
+ * NULL on allocation failure.  sd_roundstart_exact_ws computes in it
+ * without allocating (SD_EINVAL if it serves another V);
+ * sd_roundstart_exact above allocates one for the call. */
+typedef struct sd_roundstart_ws sd_roundstart_ws;
+sd_roundstart_ws *sd_roundstart_ws_alloc(size_t V);
+void sd_roundstart_ws_free(sd_roundstart_ws *w);
+sd_status sd_roundstart_exact_ws(const sd_model *m, sd_step_fn step, void *ws, size_t M,
+                                 sd_roundstart_ws *w, double *mean, double *fstart,
+                                 sd_error *err);
+
 /* A rule's literal first-position procedure for the Monte Carlo engine. */
 typedef struct {
     const void *ctx; /* read-only, shared by all threads (tables, M, ...) */

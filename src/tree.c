@@ -49,7 +49,7 @@ static sd_status tree_position(const sd_model *m, size_t t, sd_tree_step_fn step
                 return rc;
             *E += w * st->rej;
             for (y = 0; y < V; y++) {
-                const double *a = st->acc + y * W;
+                const double *a = st->acc + y * (st->K + 1);
                 double *out = hn + y * W;
                 for (L = 1; L <= k; L++)
                     out[L] += w * a[L];
@@ -60,28 +60,69 @@ static sd_status tree_position(const sd_model *m, size_t t, sd_tree_step_fn step
     return SD_OK;
 }
 
+struct sd_tree_ws {
+    size_t V, M;      /* vocabulary and most drafts it serves */
+    double *buf;      /* 2 V (M + 1) doubles: h and its successor */
+    sd_tree_step st;  /* the rule's step laws */
+};
+
+sd_tree_ws *sd_tree_ws_alloc(size_t V, size_t M)
+{
+    sd_tree_ws *w = M > 0 ? sd_calloc(1, sizeof *w) : NULL;
+    sd_error err;
+    if (w == NULL)
+        return NULL;
+    w->V = V;
+    w->M = M;
+    w->buf = M + 1 > (size_t)-1 / 2 / (V ? V : 1) ? NULL : sd_malloc(2 * V * (M + 1),
+                                                                     sizeof(double));
+    if (w->buf == NULL || sd_tree_step_alloc(&w->st, V, M, &err) != SD_OK) {
+        sd_tree_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sd_tree_ws_free(sd_tree_ws *w)
+{
+    if (w == NULL)
+        return;
+    sd_free(w->buf);
+    sd_tree_step_free(&w->st);
+    sd_free(w);
+}
+
 sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
                         double *mean, double *live, sd_error *err)
 {
-    const size_t V = m->V;
-    size_t t, s, k, W;
-    double *buf, *h, *hn, *sw, E = 0.0;
-    sd_tree_step st;
+    sd_tree_ws *w;
     sd_status rc;
     if (M == 0)
         return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
-    W = M + 1;
-    buf = W > (size_t)-1 / 2 / V ? NULL : sd_calloc(2 * V * W, sizeof(double));
-    if (buf == NULL)
+    if ((w = sd_tree_ws_alloc(m->V, M)) == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory for the tree DP (V = %zu, M = %zu)",
-                            V, M);
-    h = buf;
-    hn = buf + V * W;
-    rc = sd_tree_step_alloc(&st, V, M, err);
-    if (rc != SD_OK) {
-        sd_free(buf);
-        return rc;
-    }
+                            m->V, M);
+    rc = sd_tree_exact_ws(m, step, ws, M, w, mean, live, err);
+    sd_tree_ws_free(w);
+    return rc;
+}
+
+sd_status sd_tree_exact_ws(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
+                           sd_tree_ws *w, double *mean, double *live, sd_error *err)
+{
+    const size_t V = m->V, W = M + 1;
+    size_t t, s, k;
+    double *h, *hn, *sw, E = 0.0;
+    sd_status rc = SD_OK;
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    if (w->V != V || w->M < M)
+        return sd_error_set(err, SD_EINVAL,
+                            "tree workspace for V = %zu, M = %zu used on V = %zu, M = %zu",
+                            w->V, w->M, V, M);
+    h = w->buf;
+    hn = h + V * W;
+    memset(h, 0, V * W * sizeof(double));
     for (s = 0; s < V; s++)
         h[s * W + M] = m->pi0[s];
     for (t = 1; t <= m->T; t++) {
@@ -92,13 +133,11 @@ sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_
                 for (k = 1; k <= M; k++)
                     row[k] += h[s * W + k];
         }
-        rc = tree_position(m, t, step, ws, M, h, hn, &st, &E, err);
+        rc = tree_position(m, t, step, ws, M, h, hn, &w->st, &E, err);
         if (rc != SD_OK)
             break;
         sw = h; h = hn; hn = sw;
     }
-    sd_tree_step_free(&st);
-    sd_free(buf);
     if (rc == SD_OK)
         *mean = E;
     return rc;

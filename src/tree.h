@@ -65,6 +65,16 @@ typedef sd_status (*sd_tree_step_fn)(const double *p, const double *q, size_t V,
 sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
                         double *mean, double *live, sd_error *err);
 
+/* The engine's own workspace for V tokens and up to M drafts (the law h
+ * and a step): NULL on allocation failure or M = 0.  sd_tree_exact_ws
+ * computes in it without allocating (SD_EINVAL if it serves another V or
+ * fewer drafts); sd_tree_exact above allocates one for the call. */
+typedef struct sd_tree_ws sd_tree_ws;
+sd_tree_ws *sd_tree_ws_alloc(size_t V, size_t M);
+void sd_tree_ws_free(sd_tree_ws *w);
+sd_status sd_tree_exact_ws(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
+                           sd_tree_ws *w, double *mean, double *live, sd_error *err);
+
 /* A rule's literal verification of k live drafts for the simulation. */
 typedef struct {
     const void *ctx; /* read-only, shared by all threads */

@@ -437,6 +437,42 @@ static void test_reproducible(void **state)
 }
 
 /* M = 0 is refused; every allocation failure is clean (SD_ENOMEM). */
+/* One caller-owned workspace serves batch SD with any M and trees up to
+ * its own M, with the conveniences' numbers bit for bit; a workspace of
+ * another V, or of fewer tree drafts, is refused. */
+static void test_workspace(void **state)
+{
+    sd_model m;
+    sd_error err;
+    sd_batch_ws *w = sd_batch_ws_alloc(5, 3), *w0 = sd_batch_ws_alloc(5, 0);
+    double a, b;
+    size_t M;
+    (void)state;
+    assert_non_null(w);
+    assert_non_null(w0);
+    assert_int_equal(sd_model_random(&m, 5, 12, SD_FAMILY_PAPER, 1.0, 0, 4, &err), SD_OK);
+    for (M = 1; M <= 6; M++) {
+        assert_int_equal(sd_batch_exact_ws(&m, M, w0, &a, NULL, &err), SD_OK);
+        assert_int_equal(sd_batch_exact(&m, M, &b, NULL, &err), SD_OK);
+        assert_true(a == b);
+        if (M > 3) {
+            assert_int_equal(sd_batch_tree_exact_ws(&m, M, w, &a, NULL, &err), SD_EINVAL);
+            continue;
+        }
+        assert_int_equal(sd_batch_tree_exact_ws(&m, M, w, &a, NULL, &err), SD_OK);
+        assert_int_equal(sd_batch_tree_exact(&m, M, &b, NULL, &err), SD_OK);
+        assert_true(a == b);
+    }
+    assert_int_equal(sd_batch_exact_ws(&m, 0, w, &a, NULL, &err), SD_EINVAL);
+    sd_model_free(&m);
+    assert_int_equal(sd_model_random(&m, 4, 12, SD_FAMILY_PAPER, 1.0, 0, 4, &err), SD_OK);
+    assert_int_equal(sd_batch_exact_ws(&m, 2, w, &a, NULL, &err), SD_EINVAL);
+    sd_model_free(&m);
+    sd_batch_ws_free(w);
+    sd_batch_ws_free(w0);
+    sd_batch_ws_free(NULL);
+}
+
 static void test_errors(void **state)
 {
     sd_model m;
@@ -485,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_monte_carlo),
         cmocka_unit_test(test_other_implementations),
         cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_workspace),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("batch", tests, NULL, NULL);

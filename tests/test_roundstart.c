@@ -371,6 +371,38 @@ static void test_errors(void **state)
     sd_model_free(&m);
 }
 
+/* One caller-owned workspace serves many rules and numbers of drafts,
+ * with the convenience's numbers bit for bit; a workspace of another V is
+ * refused. */
+static void test_workspace(void **state)
+{
+    sd_model m;
+    sd_error err;
+    sd_roundstart_ws *w = sd_roundstart_ws_alloc(4);
+    double ws[8], f[9 * 4], f2[9 * 4], a, b;
+    size_t M;
+    (void)state;
+    assert_non_null(w);
+    assert_int_equal(sd_model_random(&m, 4, 9, SD_FAMILY_DIRICHLET, 0.5, 0, 8, &err), SD_OK);
+    for (M = 1; M <= 4; M++) {
+        assert_int_equal(sd_roundstart_exact_ws(&m, sd_rrs_step, ws, M, w, &a, f, &err), SD_OK);
+        assert_int_equal(sd_roundstart_exact(&m, sd_rrs_step, ws, M, &b, f2, &err), SD_OK);
+        assert_true(a == b);
+        assert_memory_equal(f, f2, sizeof f);
+        assert_int_equal(sd_roundstart_exact_ws(&m, smallest_step, NULL, M, w, &a, NULL, &err),
+                         SD_OK);
+        assert_int_equal(sd_roundstart_exact(&m, smallest_step, NULL, M, &b, NULL, &err), SD_OK);
+        assert_true(a == b);
+    }
+    sd_model_free(&m);
+    assert_int_equal(sd_model_random(&m, 3, 9, SD_FAMILY_PAPER, 1.0, 0, 8, &err), SD_OK);
+    assert_int_equal(sd_roundstart_exact_ws(&m, sd_rrs_step, ws, 2, w, &a, NULL, &err),
+                     SD_EINVAL);
+    sd_model_free(&m);
+    sd_roundstart_ws_free(w);
+    sd_roundstart_ws_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -378,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_hand_computed),
         cmocka_unit_test(test_theorem1_and_limit),
         cmocka_unit_test(test_monte_carlo),
+        cmocka_unit_test(test_workspace),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("roundstart", tests, NULL, NULL);

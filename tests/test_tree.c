@@ -358,6 +358,37 @@ static void test_errors(void **state)
     sd_model_free(&m);
 }
 
+/* One caller-owned workspace serves every M up to its own, with the
+ * convenience's numbers bit for bit; a workspace of another V or fewer
+ * drafts is refused. */
+static void test_workspace(void **state)
+{
+    sd_model m;
+    sd_error err;
+    sd_tree_ws *w = sd_tree_ws_alloc(4, 3);
+    double ws[8], live[9 * 4], live2[9 * 4], a, b;
+    size_t M;
+    (void)state;
+    assert_non_null(w);
+    assert_null(sd_tree_ws_alloc(4, 0));
+    assert_int_equal(sd_model_random(&m, 4, 9, SD_FAMILY_PAPER, 1.0, 0, 8, &err), SD_OK);
+    for (M = 3; M >= 1; M--) {
+        assert_int_equal(sd_tree_exact_ws(&m, sd_rrs_tree_step, ws, M, w, &a, live, &err), SD_OK);
+        assert_int_equal(sd_tree_exact(&m, sd_rrs_tree_step, ws, M, &b, live2, &err), SD_OK);
+        assert_true(a == b);
+        assert_memory_equal(live, live2, 9 * (M + 1) * sizeof(double));
+    }
+    assert_int_equal(sd_tree_exact_ws(&m, sd_rrs_tree_step, ws, 4, w, &a, NULL, &err),
+                     SD_EINVAL);
+    sd_model_free(&m);
+    assert_int_equal(sd_model_random(&m, 3, 9, SD_FAMILY_PAPER, 1.0, 0, 8, &err), SD_OK);
+    assert_int_equal(sd_tree_exact_ws(&m, sd_rrs_tree_step, ws, 2, w, &a, NULL, &err),
+                     SD_EINVAL);
+    sd_model_free(&m);
+    sd_tree_ws_free(w);
+    sd_tree_ws_free(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -366,6 +397,7 @@ int main(void)
         cmocka_unit_test(test_theorem1),
         cmocka_unit_test(test_live_law),
         cmocka_unit_test(test_monte_carlo),
+        cmocka_unit_test(test_workspace),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("tree", tests, NULL, NULL);
