@@ -19,31 +19,24 @@ struct sd_exact_ws {
 
 sd_exact_ws *sd_exact_ws_alloc(size_t V, size_t T)
 {
-    sd_exact_ws *w = sd_calloc(1, sizeof *w);
-    if (w == NULL)
-        return NULL;
-    w->V = V;
-    w->T = T;
-    w->vec = sd_malloc(V, 5 * sizeof(double));
-    if (T > 0) {
-        w->law = T < (size_t)-1 / 3 / (V ? V : 1) - 1 ? sd_malloc(3 * V * (T + 1), sizeof(double))
-                                                      : NULL;
-        w->jump = V < (size_t)-1 / 2 / (V ? V : 1) ? sd_malloc(2 * V * V, sizeof(double)) : NULL;
-    }
-    if (w->vec == NULL || (T > 0 && (w->law == NULL || w->jump == NULL))) {
-        sd_exact_ws_free(w);
-        return NULL;
+    /* 5 V, then 3 V (T + 1) + 2 V^2 for the law */
+    const size_t law = T > 0 ? sd_size_mad(V, sd_size_mad(3, T, 3), 0) : 0;
+    const size_t jump = T > 0 ? sd_size_mad(2 * V, V, 0) : 0;
+    double *d;
+    sd_exact_ws *w = sd_alloc_with_doubles(sizeof *w, sd_size_mad(5, V, sd_size_mad(1, law, jump)),
+                                           &d);
+    if (w != NULL) {
+        w->V = V;
+        w->T = T;
+        w->vec = d;
+        w->law = d + 5 * V;
+        w->jump = w->law + law;
     }
     return w;
 }
 
 void sd_exact_ws_free(sd_exact_ws *w)
 {
-    if (w == NULL)
-        return;
-    sd_free(w->vec);
-    sd_free(w->law);
-    sd_free(w->jump);
     sd_free(w);
 }
 

@@ -43,30 +43,24 @@ static sd_status roundstart_position(const sd_model *m, size_t t, sd_step_fn ste
 struct sd_roundstart_ws {
     size_t V;     /* vocabulary it serves */
     double *buf;  /* 4 V doubles: f, g and their successors */
-    sd_step st;   /* the rule's step laws */
+    sd_step st;   /* the rule's step laws (arrays in the same block) */
 };
 
 sd_roundstart_ws *sd_roundstart_ws_alloc(size_t V)
 {
-    sd_roundstart_ws *w = sd_calloc(1, sizeof *w);
-    sd_error err;
-    if (w == NULL)
-        return NULL;
-    w->V = V;
-    w->buf = sd_malloc(V, 4 * sizeof(double));
-    if (w->buf == NULL || sd_step_alloc(&w->st, V, &err) != SD_OK) {
-        sd_roundstart_ws_free(w);
-        return NULL;
+    double *d;
+    sd_roundstart_ws *w = sd_alloc_with_doubles(sizeof *w, sd_size_mad(6, V, 0), &d);
+    if (w != NULL) {
+        w->V = w->st.V = V;
+        w->buf = d;
+        w->st.acc = d + 4 * V;
+        w->st.res = d + 5 * V;
     }
     return w;
 }
 
 void sd_roundstart_ws_free(sd_roundstart_ws *w)
 {
-    if (w == NULL)
-        return;
-    sd_free(w->buf);
-    sd_step_free(&w->st);
     sd_free(w);
 }
 

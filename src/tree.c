@@ -63,32 +63,27 @@ static sd_status tree_position(const sd_model *m, size_t t, sd_tree_step_fn step
 struct sd_tree_ws {
     size_t V, M;      /* vocabulary and most drafts it serves */
     double *buf;      /* 2 V (M + 1) doubles: h and its successor */
-    sd_tree_step st;  /* the rule's step laws */
+    sd_tree_step st;  /* the rule's step laws (arrays in the same block) */
 };
 
 sd_tree_ws *sd_tree_ws_alloc(size_t V, size_t M)
 {
-    sd_tree_ws *w = M > 0 ? sd_calloc(1, sizeof *w) : NULL;
-    sd_error err;
-    if (w == NULL)
-        return NULL;
-    w->V = V;
-    w->M = M;
-    w->buf = M + 1 > (size_t)-1 / 2 / (V ? V : 1) ? NULL : sd_malloc(2 * V * (M + 1),
-                                                                     sizeof(double));
-    if (w->buf == NULL || sd_tree_step_alloc(&w->st, V, M, &err) != SD_OK) {
-        sd_tree_ws_free(w);
-        return NULL;
+    /* h and its successor, 2 V (M + 1); the step's acc V (M + 1) and res V */
+    const size_t vw = sd_size_mad(V, M, V);
+    double *d;
+    sd_tree_ws *w = M > 0 ? sd_alloc_with_doubles(sizeof *w, sd_size_mad(3, vw, V), &d) : NULL;
+    if (w != NULL) {
+        w->V = w->st.V = V;
+        w->M = w->st.K = M;
+        w->buf = d;
+        w->st.acc = d + 2 * vw;
+        w->st.res = d + 3 * vw;
     }
     return w;
 }
 
 void sd_tree_ws_free(sd_tree_ws *w)
 {
-    if (w == NULL)
-        return;
-    sd_free(w->buf);
-    sd_tree_step_free(&w->st);
     sd_free(w);
 }
 
