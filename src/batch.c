@@ -8,22 +8,23 @@
 
 struct sd_batch_ws {
     size_t V, M;          /* vocabulary and most tree drafts it serves */
-    double *rrs;          /* RRS's step workspace */
+    double *rrs;          /* RRS's step workspace, 2 V doubles (same block) */
     sd_roundstart_ws *rs; /* the round-start engine's */
     sd_tree_ws *tree;     /* the tree engine's */
 };
 
 sd_batch_ws *sd_batch_ws_alloc(size_t V, size_t M)
 {
-    sd_batch_ws *w = sd_calloc(1, sizeof *w);
+    double *d;
+    sd_batch_ws *w = sd_alloc_with_doubles(sizeof *w, sd_size_mad(2, V, 0), &d);
     if (w == NULL)
         return NULL;
     w->V = V;
     w->M = M;
-    w->rrs = sd_rrs_ws_alloc(V);
+    w->rrs = d;
     w->rs = sd_roundstart_ws_alloc(V);
     w->tree = M > 0 ? sd_tree_ws_alloc(V, M) : NULL;
-    if (w->rrs == NULL || w->rs == NULL || (M > 0 && w->tree == NULL)) {
+    if (w->rs == NULL || (M > 0 && w->tree == NULL)) {
         sd_batch_ws_free(w);
         return NULL;
     }
@@ -34,7 +35,6 @@ void sd_batch_ws_free(sd_batch_ws *w)
 {
     if (w == NULL)
         return;
-    sd_rrs_ws_free(w->rrs);
     sd_roundstart_ws_free(w->rs);
     sd_tree_ws_free(w->tree);
     sd_free(w);
@@ -77,14 +77,11 @@ sd_status sd_batch_tree_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, do
 static sd_status exact_once(const sd_model *m, size_t M, int tree, double *mean, double *out,
                             sd_error *err)
 {
-    sd_batch_ws *w;
-    sd_status rc;
-    if (M == 0)
-        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
-    if ((w = sd_batch_ws_alloc(m->V, tree ? M : 0)) == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu, M = %zu)", m->V, M);
-    rc = tree ? sd_batch_tree_exact_ws(m, M, w, mean, out, err)
-              : sd_batch_exact_ws(m, M, w, mean, out, err);
+    sd_batch_ws *w = sd_batch_ws_alloc(m->V, tree ? M : 0);
+    sd_status rc = w == NULL ? sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu, M = %zu)",
+                                            m->V, M)
+                   : tree    ? sd_batch_tree_exact_ws(m, M, w, mean, out, err)
+                             : sd_batch_exact_ws(m, M, w, mean, out, err);
     sd_batch_ws_free(w);
     return rc;
 }

@@ -73,17 +73,21 @@ void sd_exact_tv_rows(const sd_model *m, size_t t, double *tau)
     }
 }
 
-/* mu_next = mu Q_t (a row vector times the kernel): one dgemv. */
-static void propagate(const sd_model *m, size_t t, const double *mu, double *next)
+void sd_exact_propagate(const double *K, size_t V, const double *mu, double *next)
 {
-    size_t V = m->V;
-    gsl_matrix_const_view Q = gsl_matrix_const_view_array(sd_model_q(m, t, 0), V, V);
+    gsl_matrix_const_view k = gsl_matrix_const_view_array(K, V, V);
     gsl_vector_const_view x = gsl_vector_const_view_array(mu, V);
     gsl_vector_view y = gsl_vector_view_array(next, V);
-    gsl_blas_dgemv(CblasTrans, 1.0, &Q.matrix, &x.vector, 0.0, &y.vector);
+    gsl_blas_dgemv(CblasTrans, 1.0, &k.matrix, &x.vector, 0.0, &y.vector);
 }
 
-static double dot(const double *a, const double *b, size_t V)
+/* mu_next = mu Q_t. */
+static void propagate(const sd_model *m, size_t t, const double *mu, double *next)
+{
+    sd_exact_propagate(sd_model_q(m, t, 0), m->V, mu, next);
+}
+
+double sd_exact_dot(const double *a, const double *b, size_t V)
 {
     double r;
     gsl_vector_const_view x = gsl_vector_const_view_array(a, V);
@@ -114,7 +118,7 @@ sd_status sd_exact_sd_mean_ws(const sd_model *m, sd_exact_ws *w, double *mean, s
         double *sw;
         if (t == 1 || !sd_model_stationary(m))
             sd_exact_tv_rows(m, t, tau);
-        E += dot(mu, tau, V);
+        E += sd_exact_dot(mu, tau, V);
         if (t == m->T)
             break;
         propagate(m, t, mu, next);
@@ -176,8 +180,8 @@ sd_status sd_exact_sd_moments_ws(const sd_model *m, sd_exact_ws *w, double *mean
         sw = m1; m1 = n1; n1 = sw;
         sw = m2; m2 = n2; n2 = sw;
     }
-    E = dot(m->pi0, m1, V);
-    E2 = dot(m->pi0, m2, V);
+    E = sd_exact_dot(m->pi0, m1, V);
+    E2 = sd_exact_dot(m->pi0, m2, V);
     if (mean != NULL)
         *mean = E;
     if (var != NULL)

@@ -23,6 +23,13 @@ sd_exact_ws *sd_exact_ws_alloc(size_t V, size_t T);
 /* Release it (NULL is a no-op). */
 void sd_exact_ws_free(sd_exact_ws *w);
 
+/* next = mu K for a row vector mu and a V x V row-major kernel K (one
+ * dgemv): the law of the next state. */
+void sd_exact_propagate(const double *K, size_t V, const double *mu, double *next);
+
+/* The dot product of a and b (V entries, BLAS ddot). */
+double sd_exact_dot(const double *a, const double *b, size_t V);
+
 /* tau[s] = TV(P_t(s,.), Q_t(s,.)) for s in [V] (1 <= t <= T). */
 void sd_exact_tv_rows(const sd_model *m, size_t t, double *tau);
 

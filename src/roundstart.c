@@ -50,12 +50,8 @@ sd_roundstart_ws *sd_roundstart_ws_alloc(size_t V)
 {
     double *d;
     sd_roundstart_ws *w = sd_alloc_with_doubles(sizeof *w, sd_size_mad(6, V, 0), &d);
-    if (w != NULL) {
-        w->V = w->st.V = V;
-        w->buf = d;
-        w->st.acc = d + 4 * V;
-        w->st.res = d + 5 * V;
-    }
+    if (w != NULL)
+        *w = (sd_roundstart_ws){V, d, {V, 0.0, d + 4 * V, d + 5 * V}};
     return w;
 }
 
@@ -67,13 +63,9 @@ void sd_roundstart_ws_free(sd_roundstart_ws *w)
 sd_status sd_roundstart_exact(const sd_model *m, sd_step_fn step, void *ws, size_t M,
                               double *mean, double *fstart, sd_error *err)
 {
-    sd_roundstart_ws *w;
-    sd_status rc;
-    if (M == 0)
-        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
-    if ((w = sd_roundstart_ws_alloc(m->V)) == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", m->V);
-    rc = sd_roundstart_exact_ws(m, step, ws, M, w, mean, fstart, err);
+    sd_roundstart_ws *w = sd_roundstart_ws_alloc(m->V);
+    sd_status rc = w == NULL ? sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", m->V)
+                             : sd_roundstart_exact_ws(m, step, ws, M, w, mean, fstart, err);
     sd_roundstart_ws_free(w);
     return rc;
 }

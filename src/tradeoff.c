@@ -5,11 +5,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <gsl/gsl_blas.h>
-#include <gsl/gsl_matrix.h>
-#include <gsl/gsl_vector.h>
-
 #include "alloc.h"
+#include "exact.h"
 #include "step.h"
 #include "tol.h"
 
@@ -115,20 +112,7 @@ void sd_tradeoff_set_typical(sd_tradeoff *tr, double eps, double delta, sd_resam
 static void propagate(const sd_tradeoff *tr, size_t t, const double *nu, double *next)
 {
     size_t V = tr->m->V;
-    gsl_matrix_const_view O =
-        gsl_matrix_const_view_array(tr->o + sd_tradeoff_row(tr, t, 0) * V, V, V);
-    gsl_vector_const_view x = gsl_vector_const_view_array(nu, V);
-    gsl_vector_view y = gsl_vector_view_array(next, V);
-    gsl_blas_dgemv(CblasTrans, 1.0, &O.matrix, &x.vector, 0.0, &y.vector);
-}
-
-static double dot(const double *a, const double *b, size_t V)
-{
-    double r;
-    gsl_vector_const_view x = gsl_vector_const_view_array(a, V);
-    gsl_vector_const_view y = gsl_vector_const_view_array(b, V);
-    gsl_blas_ddot(&x.vector, &y.vector, &r);
-    return r;
+    sd_exact_propagate(tr->o + sd_tradeoff_row(tr, t, 0) * V, V, nu, next);
 }
 
 sd_status sd_tradeoff_exact(const sd_tradeoff *tr, sd_tradeoff_result *res, sd_error *err)
@@ -143,10 +127,10 @@ sd_status sd_tradeoff_exact(const sd_tradeoff *tr, sd_tradeoff_result *res, sd_e
     memset(res, 0, sizeof *res);
     for (t = 1; t <= tr->m->T; t++) {
         r0 = sd_tradeoff_row(tr, t, 0);
-        res->expected_rejections += dot(nu, tr->rej + r0, V);
-        res->bias_sum += dot(nu, tr->loss + r0, V);
-        res->loss_star_sum += dot(nu, tr->loss_star + r0, V);
-        res->tv_sum += dot(nu, tr->tv + r0, V);
+        res->expected_rejections += sd_exact_dot(nu, tr->rej + r0, V);
+        res->bias_sum += sd_exact_dot(nu, tr->loss + r0, V);
+        res->loss_star_sum += sd_exact_dot(nu, tr->loss_star + r0, V);
+        res->tv_sum += sd_exact_dot(nu, tr->tv + r0, V);
         if (t == tr->m->T)
             break;
         propagate(tr, t, nu, next);

@@ -72,13 +72,8 @@ sd_tree_ws *sd_tree_ws_alloc(size_t V, size_t M)
     const size_t vw = sd_size_mad(V, M, V);
     double *d;
     sd_tree_ws *w = M > 0 ? sd_alloc_with_doubles(sizeof *w, sd_size_mad(3, vw, V), &d) : NULL;
-    if (w != NULL) {
-        w->V = w->st.V = V;
-        w->M = w->st.K = M;
-        w->buf = d;
-        w->st.acc = d + 2 * vw;
-        w->st.res = d + 3 * vw;
-    }
+    if (w != NULL)
+        *w = (sd_tree_ws){V, M, d, {V, M, 0.0, d + 3 * vw, d + 2 * vw}};
     return w;
 }
 
@@ -90,14 +85,10 @@ void sd_tree_ws_free(sd_tree_ws *w)
 sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
                         double *mean, double *live, sd_error *err)
 {
-    sd_tree_ws *w;
-    sd_status rc;
-    if (M == 0)
-        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
-    if ((w = sd_tree_ws_alloc(m->V, M)) == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory for the tree DP (V = %zu, M = %zu)",
-                            m->V, M);
-    rc = sd_tree_exact_ws(m, step, ws, M, w, mean, live, err);
+    sd_tree_ws *w = sd_tree_ws_alloc(m->V, M > 0 ? M : 1); /* M = 0 is refused by _ws */
+    sd_status rc = w == NULL ? sd_error_set(err, SD_ENOMEM, "out of memory for the tree DP "
+                                            "(V = %zu, M = %zu)", m->V, M)
+                             : sd_tree_exact_ws(m, step, ws, M, w, mean, live, err);
     sd_tree_ws_free(w);
     return rc;
 }
