@@ -190,25 +190,16 @@ static inline double unext(usrc *u)
     return sd_rng_u01(u->buf[u->pos++]);
 }
 
-/* RRS on k drafts at table row i (tok = NULL: drawn lazily from P);
- * 1 and the token if one is accepted, else 0 and the token from r_k. */
+static double usrc_uniform(void *u)
+{
+    return unext(u);
+}
+
+/* RRS on k drafts at table row i (rrs.h) with uniforms from u. */
 static inline int rrs_fast(const sd_rrs_sim *R, size_t i, size_t k, const size_t *tok,
                            usrc *u, size_t *y)
 {
-    const size_t V = R->m->V, M = R->M;
-    const double *thr = R->thr + i * M * V;
-    const sd_alias_cell *draft = R->draft + i * V;
-    size_t mm, j;
-    for (mm = 0; mm < k; mm++, thr += V) {
-        size_t x = tok != NULL ? tok[mm] : sd_alias_draw(draft, V, unext(u));
-        if (unext(u) < thr[x]) {
-            *y = x;
-            return 1;
-        }
-    }
-    j = R->all_k ? i * M + k - 1 : i;
-    *y = sd_alias_draw(R->resid + j * V, V, unext(u));
-    return 0;
+    return sd_rrs_verify_row(R, i, k, tok, usrc_uniform, u, y);
 }
 
 #define LN SD_RNG_LANES

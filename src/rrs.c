@@ -248,33 +248,16 @@ fail:
                         "M = %zu)", V, M);
 }
 
-/* RRS on the tokens of k drafts at row i; tok = NULL draws them lazily. */
-static int rrs_verify_row(const sd_rrs_sim *S, size_t i, size_t k, const size_t *tok,
-                          gsl_rng *r, size_t *y)
+static double rng_uniform(void *r)
 {
-    const size_t V = S->m->V, M = S->M;
-    const double *thr = S->thr + i * M * V;
-    const sd_alias_cell *draft = S->draft + i * V;
-    size_t mm, j;
-    for (mm = 0; mm < k; mm++, thr += V) {
-        size_t x = tok != NULL ? tok[mm] : sd_alias_draw(draft, V, gsl_rng_uniform(r));
-        if (gsl_rng_uniform(r) < thr[x]) {
-            *y = x;
-            return 1;
-        }
-    }
-    /* Reaching here means every threshold met was finite, so every
-     * TV(P, r_j), j < k, was positive and the table of r_k exists. */
-    j = S->all_k ? i * M + k - 1 : i;
-    *y = sd_alias_draw(S->resid + j * V, V, gsl_rng_uniform(r));
-    return 0;
+    return gsl_rng_uniform(r);
 }
 
 static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, size_t *y)
 {
     const sd_rrs_sim *S = ctx;
     (void)ws;
-    return rrs_verify_row(S, sd_model_row(S->m, t, s), S->M, NULL, r, y);
+    return sd_rrs_verify_row(S, sd_model_row(S->m, t, s), S->M, NULL, rng_uniform, r, y);
 }
 
 static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
@@ -282,7 +265,7 @@ static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
 {
     const sd_rrs_sim *S = ctx;
     (void)ws;
-    return rrs_verify_row(S, sd_model_row(S->m, t, s), k, tok, r, y);
+    return sd_rrs_verify_row(S, sd_model_row(S->m, t, s), k, tok, rng_uniform, r, y);
 }
 
 sd_rs_verifier sd_rrs_rs_verifier(const sd_rrs_sim *s)
