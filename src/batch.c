@@ -298,28 +298,8 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
     }
 }
 
-static void batch_lanes(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
-{
-    batch_lanes_body(B, r, nruns, tally);
-}
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SD_SIM_NO_SIMD)
-/* The same compiled for AVX-512 (x86-64-v4), chosen at run time (the
- * same IEEE operations in the same order, as in sim_sd.c). */
-#define SD_BATCH_HAVE_V4 1
-__attribute__((target("arch=x86-64-v4,tune=icelake-server,prefer-vector-width=512")))
-static void batch_lanes_v4(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
-{
-    batch_lanes_body(B, r, nruns, tally);
-}
-
-static int have_v4(void)
-{
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512cd");
-}
-#endif
+/* batch_lanes_body for the build's target and for AVX-512 (mc.h) */
+SD_MC_KERNEL(batch_lanes, batch_lanes_body, sd_batch_sim)
 
 /* Any other generator: one run after the other, drawing from r. */
 static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
@@ -361,10 +341,6 @@ static sd_status batch_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
     (void)err;
     if (r->type != sd_rng_xoshiro256ss)
         batch_serial(B, r, nruns, tally);
-#ifdef SD_BATCH_HAVE_V4
-    else if (have_v4())
-        batch_lanes_v4(B, r, nruns, tally);
-#endif
     else
         batch_lanes(B, r, nruns, tally);
     return SD_OK;

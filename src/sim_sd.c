@@ -288,30 +288,8 @@ SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_t
 #undef WAVE
 #undef L
 
-static void run_lanes(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
-{
-    lanes_body(S, r, nruns, tally);
-}
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SD_SIM_NO_SIMD)
-/* The same compiled for AVX-512 (x86-64-v4) with gathers enabled, chosen
- * at run time; the arithmetic is the same IEEE operations, so both give
- * bit-identical tallies. */
-#define SD_SIM_HAVE_V4 1
-__attribute__((target("arch=x86-64-v4,tune=icelake-server,prefer-vector-width=512")))
-static void run_lanes_v4(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
-{
-    lanes_body(S, r, nruns, tally);
-}
-
-static int have_v4(void)
-{
-    __builtin_cpu_init(); /* idempotent; needed if called before constructors ran */
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512cd");
-}
-#endif
+/* lanes_body for the build's target and for AVX-512 with gathers (mc.h) */
+SD_MC_KERNEL(run_lanes, lanes_body, sd_sim_sd)
 
 static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
                         sd_tally *tally, sd_error *err)
@@ -319,15 +297,9 @@ static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
     const sd_sim_sd *S = ctx;
     (void)ws;
     (void)err;
-    if (r->type == sd_rng_xoshiro256ss && S->packed != NULL) {
-#ifdef SD_SIM_HAVE_V4
-        if (have_v4()) {
-            run_lanes_v4(S, r, nruns, tally);
-            return SD_OK;
-        }
-#endif
+    if (r->type == sd_rng_xoshiro256ss && S->packed != NULL)
         run_lanes(S, r, nruns, tally);
-    } else
+    else
         run_serial(S, r, nruns, tally);
     return SD_OK;
 }
