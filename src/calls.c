@@ -67,7 +67,7 @@ static _gsl_matrix_const_view qmat(const sd_model *m, size_t t)
     return gsl_matrix_const_view_array(sd_model_q(m, t, 0), m->V, m->V);
 }
 
-static sd_status check_args(size_t gamma, double c, sd_error *err)
+sd_status sd_calls_check_args(size_t gamma, double c, sd_error *err)
 {
     if (gamma == 0)
         return sd_error_set(err, SD_EINVAL, "draft length gamma = 0: at least 1 draft token "
@@ -92,7 +92,7 @@ static sd_status slot_dp(const sd_model *m, size_t gamma, double c, sd_calls_row
     double *buf, *H, *Hn, *S, calls = 0.0, steps = 0.0, nrej = 0.0, tok = 0.0;
     size_t t, j, s;
     sd_status rc;
-    if ((rc = check_args(gamma, c, err)) != SD_OK)
+    if ((rc = sd_calls_check_args(gamma, c, err)) != SD_OK)
         return rc;
     if ((rc = kernels_alloc(&k, m, err)) != SD_OK)
         return rc;
@@ -200,7 +200,7 @@ static sd_status backward(const sd_model *m, size_t gmax, double c, const uint16
     double *J, *wR, *wB, *v, *vn, *best, cost, tot = 0.0;
     size_t t, s, g, j;
     sd_status rc;
-    if ((rc = check_args(gmax, c, err)) != SD_OK)
+    if ((rc = sd_calls_check_args(gmax, c, err)) != SD_OK)
         return rc;
     cost = sd_calls_policy_cost(m, gmax);
     if (cost > SD_CALLS_MAX_WORK)
@@ -328,7 +328,7 @@ sd_status sd_calls_sim_alloc(sd_calls_sim *s, const sd_model *m, sd_calls_verify
         if (s->gmax == 0)
             return sd_error_set(err, SD_EINVAL, "the policy has no draft length >= 1");
     } else {
-        if ((rc = check_args(gamma, 0.0, err)) != SD_OK)
+        if ((rc = sd_calls_check_args(gamma, 0.0, err)) != SD_OK)
             return rc;
         s->gmax = gamma;
     }
