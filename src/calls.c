@@ -525,12 +525,17 @@ static sd_status calls_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_calls_sim_sim(const sd_calls_sim *s)
 {
-    sd_sim sim;
-    sim.ctx = s;
-    sim.ws_alloc = calls_ws_alloc;
-    sim.ws_free = calls_ws_free;
-    sim.run = calls_run;
+    sd_sim sim = {s, calls_ws_alloc, calls_ws_free, calls_run};
     return sim;
+}
+
+/* The (calls, draft steps, wall time) of histogram bin idx (idx = calls +
+ * (T + 1) steps, calls_run's encoding). */
+static void bin_values(size_t idx, size_t T, double c, double v[3])
+{
+    v[0] = (double)(idx % (T + 1));
+    v[1] = (double)(idx / (T + 1));
+    v[2] = v[0] + c * v[1];
 }
 
 void sd_calls_estimate_from(const sd_mc_result *res, size_t T, double c,
@@ -542,9 +547,7 @@ void sd_calls_estimate_from(const sd_mc_result *res, size_t T, double c,
         double h = (double)res->hist[idx], v[3];
         if (h == 0.0)
             continue;
-        v[0] = (double)(idx % (T + 1));
-        v[1] = (double)(idx / (T + 1));
-        v[2] = v[0] + c * v[1];
+        bin_values(idx, T, c, v);
         n += h;
         for (i = 0; i < 3; i++)
             s1[i] += h * v[i];
@@ -555,9 +558,7 @@ void sd_calls_estimate_from(const sd_mc_result *res, size_t T, double c,
         double h = (double)res->hist[idx], v[3];
         if (h == 0.0)
             continue;
-        v[0] = (double)(idx % (T + 1));
-        v[1] = (double)(idx / (T + 1));
-        v[2] = v[0] + c * v[1];
+        bin_values(idx, T, c, v);
         for (i = 0; i < 3; i++)
             ss[i] += h * (v[i] - mean[i]) * (v[i] - mean[i]);
     }

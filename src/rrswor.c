@@ -246,10 +246,6 @@ static int wor_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r,
 
 sd_rs_verifier sd_rrs_wor_rs_verifier(const sd_rrs_wor_sim *s)
 {
-    sd_rs_verifier v;
-    v.ctx = s;
-    v.ws_alloc = wor_ws_alloc;
-    v.ws_free = wor_ws_free;
-    v.verify = wor_verify;
+    sd_rs_verifier v = {s, wor_ws_alloc, wor_ws_free, wor_verify};
     return v;
 }
