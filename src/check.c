@@ -116,6 +116,21 @@ sd_status sd_check_bound(sd_checklist *l, const char *name, double bound,
     return SD_OK;
 }
 
+/* Fill the common fields of a law check: the empirical TV, the largest
+ * bin |z|, the chi-square over bins cells with its p-value, and the
+ * draws in bins of probability 0. */
+static void law_result(sd_check *c, double tv, double maxz, double chi2, size_t bins,
+                       size_t empty)
+{
+    c->exact = 0.0;
+    c->estimate = tv;
+    c->z = maxz;
+    c->chi2 = chi2;
+    c->df = bins > 1 ? bins - 1 : 0;
+    c->p_value = c->df > 0 ? gsl_cdf_chisq_Q(chi2, (double)c->df) : 1.0;
+    c->empty_violations = empty;
+}
+
 sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts,
                        const double *probs, size_t K, double z_max, double p_min,
                        sd_error *err)
@@ -152,13 +167,7 @@ sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts
         chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
         bins++;
     }
-    c->exact = 0.0;
-    c->estimate = tv;
-    c->z = maxz;
-    c->chi2 = chi2;
-    c->df = bins > 1 ? bins - 1 : 0;
-    c->p_value = c->df > 0 ? gsl_cdf_chisq_Q(chi2, (double)c->df) : 1.0;
-    c->empty_violations = empty;
+    law_result(c, tv, maxz, chi2, bins, empty);
     c->pass = maxz <= z_max && empty == 0 && c->p_value >= p_min;
     if (empty)
         snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", empty);
@@ -269,13 +278,7 @@ sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *
         small_e += pool_e;
         chi2 += (small_o - small_e) * (small_o - small_e) / small_e;
     }
-    c->exact = 0.0;
-    c->estimate = tv;
-    c->z = maxz;
-    c->chi2 = chi2;
-    c->df = bins > 1 ? bins - 1 : 0;
-    c->p_value = c->df > 0 ? gsl_cdf_chisq_Q(chi2, (double)c->df) : 1.0;
-    c->empty_violations = empty;
+    law_result(c, tv, maxz, chi2, bins, empty);
     c->pass = minp >= alpha_bin && empty == 0 && c->p_value >= p_min;
     if (empty)
         snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", empty);
