@@ -6,24 +6,6 @@
 
 #include "alloc.h"
 
-/* nxt := res(cur, p) = [cur - p]_+ / TV; returns TV = sum [cur - p]_+.
- * When TV = 0 (cur = p up to rounding) nxt := cur. */
-static double residual_next(const double *p, const double *cur, double *nxt, size_t V)
-{
-    double d = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++) {
-        nxt[x] = cur[x] > p[x] ? cur[x] - p[x] : 0.0;
-        d += nxt[x];
-    }
-    if (d > 0.0)
-        for (x = 0; x < V; x++)
-            nxt[x] /= d;
-    else
-        memcpy(nxt, cur, V * sizeof(double));
-    return d;
-}
-
 double sd_rrs_residuals(const double *p, const double *q, size_t V, size_t k, double *r,
                         double *tv)
 {
@@ -31,7 +13,7 @@ double sd_rrs_residuals(const double *p, const double *q, size_t V, size_t k, do
     size_t m;
     memcpy(r, q, V * sizeof(double));
     for (m = 0; m < k; m++) {
-        double d = residual_next(p, r + m * V, r + (m + 1) * V, V);
+        double d = sd_residual(p, r + m * V, V, r + (m + 1) * V);
         if (tv != NULL)
             tv[m] = d;
         rho *= d;
@@ -45,7 +27,7 @@ double sd_rrs_rho(const double *p, const double *q, size_t V, size_t k, double *
     size_t m;
     memcpy(cur, q, V * sizeof(double));
     for (m = 0; m < k && rho > 0.0; m++) {
-        rho *= residual_next(p, cur, nxt, V);
+        rho *= sd_residual(p, cur, V, nxt);
         sw = cur; cur = nxt; nxt = sw;
     }
     return rho;
@@ -78,7 +60,7 @@ double sd_rrs_accept_law(const double *p, const double *q, size_t V, size_t k, d
         double *row = law + (m - 1) * V;
         for (y = 0; y < V; y++)
             row[y] = reach * fmin(p[y], cur[y]);
-        reach *= residual_next(p, cur, nxt, V);
+        reach *= sd_residual(p, cur, V, nxt);
         sw = cur; cur = nxt; nxt = sw;
     }
     return reach;
@@ -105,7 +87,7 @@ sd_status sd_rrs_step(const double *p, const double *q, size_t V, size_t k, void
     for (m = 1; m <= k && reach > 0.0; m++) {
         for (y = 0; y < V; y++)
             out->acc[y] += reach * fmin(p[y], cur[y]);
-        reach *= residual_next(p, cur, nxt, V);
+        reach *= sd_residual(p, cur, V, nxt);
         sw = cur; cur = nxt; nxt = sw;
     }
     out->rej = reach;
@@ -152,7 +134,7 @@ sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k,
             for (L = 1; L <= k - m + 1; L++)
                 row[L] += a * gsl_ran_binomial_pdf((unsigned)(L - 1), p[y], (unsigned)(k - m));
         }
-        reach *= residual_next(p, cur, nxt, V);
+        reach *= sd_residual(p, cur, V, nxt);
         sw = cur; cur = nxt; nxt = sw;
     }
     out->rej = reach;
