@@ -525,8 +525,7 @@ static sd_status calls_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_calls_sim_sim(const sd_calls_sim *s)
 {
-    sd_sim sim = {s, calls_ws_alloc, calls_ws_free, calls_run};
-    return sim;
+    return (sd_sim){s, calls_ws_alloc, calls_ws_free, calls_run};
 }
 
 /* The (calls, draft steps, wall time) of histogram bin idx (idx = calls +

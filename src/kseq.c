@@ -401,12 +401,10 @@ static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
 
 sd_rs_verifier sd_kseq_rs_verifier(const sd_kseq_sim *s)
 {
-    sd_rs_verifier v = {s, NULL, NULL, rs_verify};
-    return v;
+    return (sd_rs_verifier){s, NULL, NULL, rs_verify};
 }
 
 sd_tree_verifier sd_kseq_tree_verifier(const sd_kseq_sim *s)
 {
-    sd_tree_verifier v = {s, NULL, NULL, tree_verify};
-    return v;
+    return (sd_tree_verifier){s, NULL, NULL, tree_verify};
 }

@@ -164,6 +164,5 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
 
 sd_sim sd_roundstart_sim_sim(const sd_roundstart_sim *s)
 {
-    sd_sim sim = {s, rs_ws_alloc, s->v.ws_free, rs_run};
-    return sim;
+    return (sd_sim){s, rs_ws_alloc, s->v.ws_free, rs_run};
 }

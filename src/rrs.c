@@ -76,10 +76,33 @@ void sd_rrs_ws_free(double *ws)
     sd_free(ws);
 }
 
+/* After a trial reached with probability reach on residual *cur: the
+ * next residual into *nxt (then swapped with *cur); returns the
+ * probability of reaching the next trial. */
+static double next_trial(const double *p, size_t V, double reach, double **cur, double **nxt)
+{
+    double *sw;
+    reach *= sd_residual(p, *cur, V, *nxt);
+    sw = *cur;
+    *cur = *nxt;
+    *nxt = sw;
+    return reach;
+}
+
+/* The rejection law after the last trial: rho_k = reach and r_k = cur
+ * (zero if rho_k = 0). */
+static void rejection_law(double reach, const double *cur, size_t V, double *rej, double *res)
+{
+    size_t y;
+    *rej = reach;
+    for (y = 0; y < V; y++)
+        res[y] = reach > 0.0 ? cur[y] : 0.0;
+}
+
 sd_status sd_rrs_step(const double *p, const double *q, size_t V, size_t k, void *ws,
                       sd_step *out, sd_error *err)
 {
-    double *cur = ws, *nxt = cur + V, *sw, reach = 1.0;
+    double *cur = ws, *nxt = cur + V, reach = 1.0;
     size_t m, y;
     (void)err;
     memset(out->acc, 0, V * sizeof(double));
@@ -87,12 +110,9 @@ sd_status sd_rrs_step(const double *p, const double *q, size_t V, size_t k, void
     for (m = 1; m <= k && reach > 0.0; m++) {
         for (y = 0; y < V; y++)
             out->acc[y] += reach * fmin(p[y], cur[y]);
-        reach *= sd_residual(p, cur, V, nxt);
-        sw = cur; cur = nxt; nxt = sw;
+        reach = next_trial(p, V, reach, &cur, &nxt);
     }
-    out->rej = reach;
-    for (y = 0; y < V; y++)
-        out->res[y] = reach > 0.0 ? cur[y] : 0.0;
+    rejection_law(reach, cur, V, &out->rej, out->res);
     return SD_OK;
 }
 
@@ -116,7 +136,7 @@ sd_status sd_rrs_limit_step(const double *p, const double *q, size_t V, size_t k
 sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k, void *ws,
                            sd_tree_step *out, sd_error *err)
 {
-    double *cur = ws, *nxt = cur + V, *sw, reach = 1.0;
+    double *cur = ws, *nxt = cur + V, reach = 1.0;
     const size_t W = out->K + 1;
     size_t m, y, L;
     if (k == 0 || k > out->K)
@@ -134,12 +154,9 @@ sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k,
             for (L = 1; L <= k - m + 1; L++)
                 row[L] += a * gsl_ran_binomial_pdf((unsigned)(L - 1), p[y], (unsigned)(k - m));
         }
-        reach *= sd_residual(p, cur, V, nxt);
-        sw = cur; cur = nxt; nxt = sw;
+        reach = next_trial(p, V, reach, &cur, &nxt);
     }
-    out->rej = reach;
-    for (y = 0; y < V; y++)
-        out->res[y] = reach > 0.0 ? cur[y] : 0.0;
+    rejection_law(reach, cur, V, &out->rej, out->res);
     return SD_OK;
 }
 
@@ -252,12 +269,10 @@ static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
 
 sd_rs_verifier sd_rrs_rs_verifier(const sd_rrs_sim *s)
 {
-    sd_rs_verifier v = {s, NULL, NULL, rs_verify};
-    return v;
+    return (sd_rs_verifier){s, NULL, NULL, rs_verify};
 }
 
 sd_tree_verifier sd_rrs_tree_verifier(const sd_rrs_sim *s)
 {
-    sd_tree_verifier v = {s, NULL, NULL, tree_verify};
-    return v;
+    return (sd_tree_verifier){s, NULL, NULL, tree_verify};
 }

@@ -246,6 +246,5 @@ static int wor_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r,
 
 sd_rs_verifier sd_rrs_wor_rs_verifier(const sd_rrs_wor_sim *s)
 {
-    sd_rs_verifier v = {s, wor_ws_alloc, wor_ws_free, wor_verify};
-    return v;
+    return (sd_rs_verifier){s, wor_ws_alloc, wor_ws_free, wor_verify};
 }

@@ -93,6 +93,5 @@ static sd_status biased_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_sim_biased_sim(const sd_sim_biased *S)
 {
-    sd_sim sim = {S, NULL, NULL, biased_run};
-    return sim;
+    return (sd_sim){S, NULL, NULL, biased_run};
 }

@@ -306,6 +306,5 @@ static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_sim_sd_sim(const sd_sim_sd *s)
 {
-    sd_sim sim = {s, NULL, NULL, sd_run};
-    return sim;
+    return (sd_sim){s, NULL, NULL, sd_run};
 }

@@ -228,6 +228,5 @@ static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
 
 sd_sim sd_tree_sim_sim(const sd_tree_sim *s)
 {
-    sd_sim sim = {s, tree_ws_alloc, tree_ws_free, tree_run};
-    return sim;
+    return (sd_sim){s, tree_ws_alloc, tree_ws_free, tree_run};
 }
