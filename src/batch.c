@@ -106,8 +106,7 @@ sd_status sd_batch_tree_exact(const sd_model *m, size_t M, double *mean, double 
 struct sd_batch_sim {
     int tree;              /* which scheme */
     sd_rrs_sim rrs;        /* RRS tables */
-    sd_roundstart_sim rs;  /* batch: the round-start engine */
-    sd_tree_sim ts;        /* tree: the tree engine */
+    sd_engine_sim eng;     /* the round-start (batch) or tree engine */
 };
 
 sd_status sd_batch_sim_alloc(sd_batch_sim **out, const sd_model *m, size_t M, int tree,
@@ -121,14 +120,9 @@ sd_status sd_batch_sim_alloc(sd_batch_sim **out, const sd_model *m, size_t M, in
     s->tree = tree != 0;
     rc = sd_rrs_sim_alloc(&s->rrs, m, M, s->tree, err);
     if (rc == SD_OK) {
-        if (s->tree) {
-            sd_tree_verifier v = sd_rrs_tree_verifier(&s->rrs);
-            rc = sd_tree_sim_alloc(&s->ts, m, &v, M, err);
-        } else {
-            sd_rs_verifier v = sd_rrs_rs_verifier(&s->rrs);
-            rc = sd_roundstart_sim_alloc(&s->rs, m, &v, err);
-        }
-        if (rc != SD_OK)
+        const sd_rs_verifier rv = sd_rrs_rs_verifier(&s->rrs);
+        const sd_tree_verifier tv = sd_rrs_tree_verifier(&s->rrs);
+        if ((rc = sd_engine_sim_init(&s->eng, m, M, &rv, s->tree ? &tv : NULL, err)) != SD_OK)
             sd_rrs_sim_free(&s->rrs);
     }
     if (rc != SD_OK) {
@@ -143,10 +137,7 @@ void sd_batch_sim_free(sd_batch_sim *s)
 {
     if (s == NULL)
         return;
-    if (s->tree)
-        sd_tree_sim_free(&s->ts);
-    else
-        sd_roundstart_sim_free(&s->rs);
+    sd_engine_sim_free(&s->eng);
     sd_rrs_sim_free(&s->rrs);
     sd_free(s);
 }
@@ -224,7 +215,7 @@ SD_RNG_INLINE void lanes_fill(sd_rng_lanes *g, uint64_t *u, size_t w)
 SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nruns,
                                     sd_tally *tally)
 {
-    const sd_sim_sd *D = &B->rs.sd;
+    const sd_sim_sd *D = &B->eng.rs.sd;
     const sd_rrs_sim *R = &B->rrs;
     const size_t V = D->m->V, T = D->m->T, M = R->M;
     const size_t rowstep = sd_model_row_step(D->m);
@@ -304,7 +295,7 @@ SD_MC_KERNEL(batch_lanes, batch_lanes_body, sd_batch_sim)
 /* Any other generator: one run after the other, drawing from r. */
 static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
 {
-    const sd_sim_sd *D = &B->rs.sd;
+    const sd_sim_sd *D = &B->eng.rs.sd;
     const size_t V = D->m->V, T = D->m->T;
     const size_t rowstep = sd_model_row_step(D->m);
     size_t n;
@@ -361,7 +352,7 @@ static sd_status tree_ws_alloc(const void *ctx, void **ws, sd_error *err)
 static void tree_serial(const sd_batch_sim *B, size_t *tok, gsl_rng *r, size_t nruns,
                         sd_tally *tally)
 {
-    const sd_sim_sd *D = &B->ts.sd;
+    const sd_sim_sd *D = &B->eng.ts.sd;
     const size_t V = D->m->V, T = D->m->T, M = B->rrs.M;
     const size_t rowstep = sd_model_row_step(D->m);
     size_t n;
@@ -405,5 +396,5 @@ sd_sim sd_batch_sim_sim(const sd_batch_sim *s)
 
 sd_sim sd_batch_sim_generic(const sd_batch_sim *s)
 {
-    return s->tree ? sd_tree_sim_sim(&s->ts) : sd_roundstart_sim_sim(&s->rs);
+    return sd_engine_sim_get(&s->eng);
 }

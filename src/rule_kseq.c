@@ -37,10 +37,8 @@ static double tree_cost(const sd_model *m, size_t M)
 
 /* The simulation: K-SEQ tables and the engine they plug into. */
 typedef struct {
-    int tree;
     sd_kseq_sim ks;
-    sd_roundstart_sim rs; /* kseq */
-    sd_tree_sim ts;       /* kseq-tree */
+    sd_engine_sim eng; /* round starts (kseq) or trees (kseq-tree) */
 } kseq_state;
 
 /* Control 1 of the round-start form is K-SEQ with rho = 1. */
@@ -52,18 +50,12 @@ static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *
     sd_status rc;
     if (s == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
-    s->tree = tree;
     rc = rho1 ? sd_kseq_sim_alloc_rho1(&s->ks, m, M, err)
               : sd_kseq_sim_alloc(&s->ks, m, M, tree, err);
     if (rc == SD_OK) {
-        if (tree) {
-            sd_tree_verifier v = sd_kseq_tree_verifier(&s->ks);
-            rc = sd_tree_sim_alloc(&s->ts, m, &v, M, err);
-        } else {
-            sd_rs_verifier v = sd_kseq_rs_verifier(&s->ks);
-            rc = sd_roundstart_sim_alloc(&s->rs, m, &v, err);
-        }
-        if (rc != SD_OK)
+        const sd_rs_verifier rv = sd_kseq_rs_verifier(&s->ks);
+        const sd_tree_verifier tv = sd_kseq_tree_verifier(&s->ks);
+        if ((rc = sd_engine_sim_init(&s->eng, m, M, &rv, tree ? &tv : NULL, err)) != SD_OK)
             sd_kseq_sim_free(&s->ks);
     }
     if (rc != SD_OK) {
@@ -77,16 +69,13 @@ static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *
 static sd_sim sim_get(const void *state)
 {
     const kseq_state *s = state;
-    return s->tree ? sd_tree_sim_sim(&s->ts) : sd_roundstart_sim_sim(&s->rs);
+    return sd_engine_sim_get(&s->eng);
 }
 
 static void sim_free(void *state)
 {
     kseq_state *s = state;
-    if (s->tree)
-        sd_tree_sim_free(&s->ts);
-    else
-        sd_roundstart_sim_free(&s->rs);
+    sd_engine_sim_free(&s->eng);
     sd_kseq_sim_free(&s->ks);
     sd_free(s);
 }

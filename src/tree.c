@@ -230,3 +230,26 @@ sd_sim sd_tree_sim_sim(const sd_tree_sim *s)
 {
     return (sd_sim){s, tree_ws_alloc, tree_ws_free, tree_run};
 }
+
+sd_status sd_engine_sim_init(sd_engine_sim *e, const sd_model *m, size_t M,
+                             const sd_rs_verifier *rv, const sd_tree_verifier *tv,
+                             sd_error *err)
+{
+    memset(e, 0, sizeof *e);
+    e->tree = tv != NULL;
+    return e->tree ? sd_tree_sim_alloc(&e->ts, m, tv, M, err)
+                   : sd_roundstart_sim_alloc(&e->rs, m, rv, err);
+}
+
+void sd_engine_sim_free(sd_engine_sim *e)
+{
+    if (e->tree)
+        sd_tree_sim_free(&e->ts);
+    else
+        sd_roundstart_sim_free(&e->rs);
+}
+
+sd_sim sd_engine_sim_get(const sd_engine_sim *e)
+{
+    return e->tree ? sd_tree_sim_sim(&e->ts) : sd_roundstart_sim_sim(&e->rs);
+}

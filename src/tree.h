@@ -36,6 +36,7 @@
 #include "error.h"
 #include "mc.h"
 #include "model.h"
+#include "roundstart.h"
 #include "sim_sd.h"
 
 /* The laws of one tree-verification step with k <= K live drafts. */
@@ -105,5 +106,26 @@ void sd_tree_sim_free(sd_tree_sim *s);
 
 /* Its sd_sim interface for sd_mc_run. */
 sd_sim sd_tree_sim_sim(const sd_tree_sim *s);
+
+/* A literal multi-draft simulation on one of the two engines: round
+ * starts (roundstart.h) or trees, as a rule file or batch.c builds it
+ * from its verifiers. */
+typedef struct {
+    int tree;              /* which engine */
+    sd_roundstart_sim rs;  /* round starts (tree = 0) */
+    sd_tree_sim ts;        /* trees (tree != 0) */
+} sd_engine_sim;
+
+/* Build the tree engine with tv if tv is not NULL, else the round-start
+ * engine with rv, for m with M drafts (the verifiers are copied; their
+ * ctx must outlive the simulation).  Errors of the engine's _alloc, with
+ * everything released. */
+sd_status sd_engine_sim_init(sd_engine_sim *e, const sd_model *m, size_t M,
+                             const sd_rs_verifier *rv, const sd_tree_verifier *tv,
+                             sd_error *err);
+/* Release it (safe on a zeroed struct after a failed init). */
+void sd_engine_sim_free(sd_engine_sim *e);
+/* Its sd_sim interface for sd_mc_run. */
+sd_sim sd_engine_sim_get(const sd_engine_sim *e);
 
 #endif
