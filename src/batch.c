@@ -278,14 +278,9 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
                 nrej[j] += (size_t)(rs_rej | sd_rej);
                 start[j] = rs_rej | sd_rej;
             }
-            if (tally->pos_index[t] >= 0) {
-                uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * V;
-                for (j = 0; j < live; j++)
-                    tok[s[j]]++;
-            }
+            sd_tally_wave_tokens(tally, t, s, live);
         }
-        for (j = 0; j < live; j++)
-            tally->hist[nrej[j]]++;
+        sd_tally_wave_end(tally, nrej, live);
     }
 }
 

@@ -40,6 +40,26 @@ static inline void sd_tally_token(sd_tally *tally, size_t t, size_t x)
         tally->tokens[(size_t)tally->pos_index[t] * tally->V + x]++;
 }
 
+/* Tally a wave of n runs advanced side by side: their tokens s[0..n-1]
+ * at position t (if tracked), or their rejection counts nrej[0..n-1]
+ * when they end. */
+static inline void sd_tally_wave_tokens(sd_tally *tally, size_t t, const size_t *s, size_t n)
+{
+    size_t j;
+    if (tally->pos_index[t] >= 0) {
+        uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * tally->V;
+        for (j = 0; j < n; j++)
+            tok[s[j]]++;
+    }
+}
+
+static inline void sd_tally_wave_end(sd_tally *tally, const size_t *nrej, size_t n)
+{
+    size_t j;
+    for (j = 0; j < n; j++)
+        tally->hist[nrej[j]]++;
+}
+
 /* Run-time dispatched simulation kernels.  SD_MC_KERNEL(name, body, Ctx)
  * defines static void name(const Ctx *c, gsl_rng *r, size_t n,
  * sd_tally *t) that calls body(c, r, n, t) (an SD_RNG_INLINE function)

@@ -90,6 +90,17 @@ double sd_rule_cost_tvv(const sd_model *m)
     return (double)m->T * (double)m->V * (double)m->V;
 }
 
+double sd_rule_cost_tvvm(const sd_model *m, size_t M)
+{
+    return sd_rule_cost_tvv(m) * (double)M;
+}
+
+double sd_rule_cost_tvvm3(const sd_model *m, size_t M)
+{
+    double k = (double)M;
+    return sd_rule_cost_tvv(m) * k * k * k;
+}
+
 double sd_rule_cost(const sd_rule_type *T, const sd_model *m, size_t M, const char **formula)
 {
     if (formula != NULL)

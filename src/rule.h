@@ -138,5 +138,8 @@ void sd_rule_engine_free(void *state);
 
 /* Cost building blocks for the rules' cost functions: T V^2 and M. */
 double sd_rule_cost_tvv(const sd_model *m);
+/* T V^2 M and T V^2 M^3, usable as a rule's cost. */
+double sd_rule_cost_tvvm(const sd_model *m, size_t M);
+double sd_rule_cost_tvvm3(const sd_model *m, size_t M);
 
 #endif

@@ -23,16 +23,10 @@ static void tree_ws_free(void *ws)
     sd_free(ws);
 }
 
-static double kseq_cost(const sd_model *m, size_t M)
-{
-    return sd_rule_cost_tvv(m) * (double)M;
-}
-
 /* measured about ten times the RRS tree's cost per unit */
 static double tree_cost(const sd_model *m, size_t M)
 {
-    double k = (double)M;
-    return 10.0 * sd_rule_cost_tvv(m) * k * k * k;
+    return 10.0 * sd_rule_cost_tvvm3(m, M);
 }
 
 static void tables_free(void *ks)
@@ -68,7 +62,7 @@ static const char *const kseq_controls[] = {"kseq-rho1", NULL};
 const sd_rule_type sd_rule_kseq = {
     .name = "kseq", .summary = "SpecTr K-SEQ at round starts", .title = "K-SEQ at round starts",
     .exact_ref = "round-start recursion", .flags = SD_RULE_ROUNDSTART | SD_RULE_M1_IS_SD,
-    .step = sd_kseq_step, .cost_formula = "T V^2 M", .cost = kseq_cost,
+    .step = sd_kseq_step, .cost_formula = "T V^2 M", .cost = sd_rule_cost_tvvm,
     .controls = kseq_controls, .sim_alloc = sim_alloc, .sim_get = sd_rule_engine_get,
     .sim_free = sd_rule_engine_free,
 };

@@ -245,7 +245,7 @@ SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_t
     const size_t rowstep = sd_model_row_step(S->m);
     sd_rng_lanes g;
     uint64_t u1[WAVE], u2[WAVE], u3[WAVE];
-    uint64_t s[WAVE], nrej[WAVE];
+    size_t s[WAVE], nrej[WAVE];
     size_t n, t, j, k;
     sd_rng_lanes_seed(&g, r);
     for (n = 0; n < nruns; n += WAVE) {
@@ -274,14 +274,9 @@ SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_t
                 s[j] = rej ? y : x;
                 nrej[j] += rej;
             }
-            if (tally->pos_index[t] >= 0) {
-                uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * V;
-                for (j = 0; j < live; j++)
-                    tok[s[j]]++;
-            }
+            sd_tally_wave_tokens(tally, t, s, live);
         }
-        for (j = 0; j < live; j++)
-            tally->hist[nrej[j]]++;
+        sd_tally_wave_end(tally, nrej, live);
     }
 }
 
