@@ -341,37 +341,35 @@ static sd_status tree_ws_alloc(const void *ctx, void **ws, sd_error *err)
                        : sd_error_set(err, SD_ENOMEM, "out of memory for a tree workspace");
 }
 
+/* RRS on the live drafts at a table row, uniforms from the run's source. */
+typedef struct {
+    const sd_rrs_sim *R;
+    usrc *u;
+} tree_ctx;
+
+static int tree_verify(void *vctx, size_t t, size_t s, size_t row, size_t k, const size_t *tok,
+                       size_t *y)
+{
+    const tree_ctx *c = vctx;
+    (void)t;
+    (void)s;
+    return rrs_fast(c->R, row, k, tok, c->u, y);
+}
+
 /* Tree verification, one run after the other (uniforms from usrc).  A
  * wave kernel like batch_lanes_body was tried and gained nothing: the
- * k live drafts make the work per run and position uneven. */
+ * k live drafts make the work per run and position uneven.  RRS never
+ * accepts a token no live draft holds. */
 static void tree_serial(const sd_batch_sim *B, size_t *tok, gsl_rng *r, size_t nruns,
                         sd_tally *tally)
 {
-    const sd_sim_sd *D = &B->eng.ts.sd;
-    const size_t V = D->m->V, T = D->m->T, M = B->rrs.M;
-    const size_t rowstep = sd_model_row_step(D->m);
-    size_t n;
     usrc u;
+    tree_ctx c = {&B->rrs, &u};
+    size_t n, x, t;
     usrc_init(&u, r);
-    for (n = 0; n < nruns; n++) {
-        size_t s = sd_sim_draft_draw(D->start_cells, V, unext(&u)), base = 0, t, nrej = 0, x, i, k = M, live;
-        for (t = 1; t <= T; t++, base += rowstep) {
-            const sd_sim_cell *row = D->cells + (base + s) * V;
-            for (i = 0; i < k; i++)
-                tok[i] = sd_sim_draft_draw(row, V, unext(&u));
-            if (rrs_fast(&B->rrs, base + s, k, tok, &u, &x)) {
-                for (i = 0, live = 0; i < k; i++)
-                    live += tok[i] == x;
-                k = live; /* every draft holding x stays live (>= 1: x is one of them) */
-            } else {
-                nrej++;
-                k = M;
-            }
-            sd_tally_token(tally, t, x);
-            s = x;
-        }
-        tally->hist[nrej]++;
-    }
+    for (n = 0; n < nruns; n++)
+        tally->hist[sd_tree_run_one(&B->eng.ts.sd, B->rrs.M, tok, usrc_uniform, &u, tree_verify,
+                                    &c, tally, &x, &t)]++;
 }
 
 static sd_status tree_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,

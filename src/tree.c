@@ -187,40 +187,40 @@ static sd_status tree_ws_alloc(const void *ctx, void **ws, sd_error *err)
     return SD_OK;
 }
 
+static double rng_uniform(void *r)
+{
+    return gsl_rng_uniform(r);
+}
+
+/* The rule's verifier on the live drafts, with the run's generator. */
+typedef struct {
+    const sd_tree_sim *S;
+    void *rule_ws;
+    gsl_rng *r;
+} verify_ctx;
+
+static int rule_verify(void *vctx, size_t t, size_t s, size_t row, size_t k, const size_t *tok,
+                       size_t *y)
+{
+    const verify_ctx *c = vctx;
+    (void)row;
+    return c->S->v.verify(c->S->v.ctx, c->rule_ws, t, s, k, tok, c->r, y);
+}
+
 static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
                           sd_tally *tally, sd_error *err)
 {
     const sd_tree_sim *S = ctx;
-    const sd_sim_sd *D = &S->sd;
     tree_ws *w = wsp;
-    size_t *tok = w->tok;
-    const size_t V = D->m->V, T = D->m->T, M = S->M;
-    const size_t rowstep = sd_model_row_step(D->m);
-    size_t n;
+    verify_ctx c = {S, w->rule_ws, r};
+    size_t n, x = 0, t = 0;
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_sim_draft_draw(D->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x, i;
-        size_t k = M, live;
-        for (t = 1; t <= T; t++, base += rowstep) {
-            const sd_sim_cell *row = D->cells + (base + s) * V;
-            /* lazy drafting: each live draft's token at t, i.i.d. from P(s, .) */
-            for (i = 0; i < k; i++)
-                tok[i] = sd_sim_draft_draw(row, V, gsl_rng_uniform(r));
-            if (S->v.verify(S->v.ctx, w->rule_ws, t, s, k, tok, r, &x)) {
-                for (i = 0, live = 0; i < k; i++)
-                    if (tok[i] == x)
-                        tok[live++] = tok[i];
-                if (live == 0)
-                    return sd_error_set(err, SD_EINTERNAL,
-                                        "tree verifier accepted token %zu that no live draft "
-                                        "holds (t = %zu)", x, t);
-                k = live;
-            } else {
-                nrej++;
-                k = M;
-            }
-            sd_tally_token(tally, t, x);
-            s = x;
-        }
+        size_t nrej = sd_tree_run_one(&S->sd, S->M, w->tok, rng_uniform, r, rule_verify, &c,
+                                      tally, &x, &t);
+        if (nrej == (size_t)-1)
+            return sd_error_set(err, SD_EINTERNAL,
+                                "tree verifier accepted token %zu that no live draft holds "
+                                "(t = %zu)", x, t);
         tally->hist[nrej]++;
     }
     return SD_OK;

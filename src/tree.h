@@ -107,6 +107,49 @@ void sd_tree_sim_free(sd_tree_sim *s);
 /* Its sd_sim interface for sd_mc_run. */
 sd_sim sd_tree_sim_sim(const sd_tree_sim *s);
 
+/* One run of tree verification with M drafts per round on the draft
+ * tables of D, uniforms from uniform(src): the start state, then at
+ * every position the k live drafts' tokens (tok, M entries) drawn from
+ * P, and verify(vctx, t, s, row, k, tok, y) run on them (row: the table
+ * row of (t, s)), which returns 1 with the accepted token or 0 with the
+ * emitted one.  Drafts holding the accepted token stay live; a rejection
+ * is counted and brings M fresh drafts.  Tallies the tokens and returns
+ * N_rej, or (size_t)-1 (tallying nothing more) if verify accepted a
+ * token no live draft holds, with that token in *bad and its position in
+ * *bad_t.  Inline so that the simulators' own sources cost no call. */
+static inline size_t sd_tree_run_one(const sd_sim_sd *D, size_t M, size_t *tok,
+                                     double (*uniform)(void *src), void *src,
+                                     int (*verify)(void *vctx, size_t t, size_t s, size_t row,
+                                                   size_t k, const size_t *tok, size_t *y),
+                                     void *vctx, sd_tally *tally, size_t *bad, size_t *bad_t)
+{
+    const size_t V = D->m->V, T = D->m->T, rowstep = sd_model_row_step(D->m);
+    size_t s = sd_sim_draft_draw(D->start_cells, V, uniform(src)), base = 0, t, nrej = 0, x, i;
+    size_t k = M, live;
+    for (t = 1; t <= T; t++, base += rowstep) {
+        const sd_sim_cell *row = D->cells + (base + s) * V;
+        /* lazy drafting: each live draft's token at t, i.i.d. from P(s, .) */
+        for (i = 0; i < k; i++)
+            tok[i] = sd_sim_draft_draw(row, V, uniform(src));
+        if (verify(vctx, t, s, base + s, k, tok, &x)) {
+            for (i = 0, live = 0; i < k; i++)
+                live += tok[i] == x;
+            if (live == 0) {
+                *bad = x;
+                *bad_t = t;
+                return (size_t)-1;
+            }
+            k = live;
+        } else {
+            nrej++;
+            k = M;
+        }
+        sd_tally_token(tally, t, x);
+        s = x;
+    }
+    return nrej;
+}
+
 /* A literal multi-draft simulation on one of the two engines: round
  * starts (roundstart.h) or trees, as a rule file or batch.c builds it
  * from its verifiers. */
