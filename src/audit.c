@@ -13,6 +13,7 @@
 #include "rrs.h"
 #include "rrswor.h"
 #include "rule.h"
+#include "names.h"
 
 /* The probability the near-one-hot kind leaves off its main token, and
  * the tiny entries of the tiny kind. */
@@ -27,35 +28,27 @@ static const char *const algo_names[] = {"sd", "rrs", "rrs-wor", "kseq"};
 
 int sd_audit_family_parse(const char *name)
 {
-    size_t i;
-    for (i = 0; i < sizeof family_names / sizeof family_names[0]; i++)
-        if (strcmp(name, family_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return sd_names_find(family_names, SD_NAMES_N(family_names), name);
 }
 
 const char *sd_audit_family_name(sd_audit_family f)
 {
-    return (size_t)f < sizeof family_names / sizeof family_names[0] ? family_names[f] : "?";
+    return sd_names_of(family_names, SD_NAMES_N(family_names), (size_t)f);
 }
 
 const char *sd_audit_kind_name(sd_audit_kind k)
 {
-    return (size_t)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
+    return sd_names_of(kind_names, SD_NAMES_N(kind_names), (size_t)k);
 }
 
 int sd_audit_algo_parse(const char *name)
 {
-    size_t i;
-    for (i = 0; i < sizeof algo_names / sizeof algo_names[0]; i++)
-        if (strcmp(name, algo_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return sd_names_find(algo_names, SD_NAMES_N(algo_names), name);
 }
 
 const char *sd_audit_algo_name(sd_audit_algo a)
 {
-    return (size_t)a < sizeof algo_names / sizeof algo_names[0] ? algo_names[a] : "?";
+    return sd_names_of(algo_names, SD_NAMES_N(algo_names), (size_t)a);
 }
 
 /* Normalise w[0..V-1] (its sum is positive). */

@@ -1,16 +1,16 @@
 /* biased.c - biased token rules (b, R) at one step (doc/theory.md §4). */
 #include "biased.h"
 
+#include "names.h"
+
 #include <math.h>
 #include <string.h>
 
+static const char *const resample_names[] = {"opt", "uno"}; /* by sd_resample */
+
 int sd_resample_parse(const char *name)
 {
-    if (strcmp(name, "opt") == 0)
-        return SD_RESAMPLE_OPT;
-    if (strcmp(name, "uno") == 0)
-        return SD_RESAMPLE_UNO;
-    return -1;
+    return sd_names_find(resample_names, SD_NAMES_N(resample_names), name);
 }
 
 const char *sd_resample_name(sd_resample r)

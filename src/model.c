@@ -14,6 +14,7 @@
 #include "alloc.h"
 #include "rng.h"
 #include "tol.h"
+#include "names.h"
 
 sd_status sd_model_alloc(sd_model *m, size_t V, size_t T, size_t nP,
                          size_t nQ, sd_error *err)
@@ -155,13 +156,11 @@ sd_status sd_model_validate(sd_model *m, const char *dname, const char *qname,
     return rc;
 }
 
+static const char *const family_names[] = {"paper", "dirichlet"}; /* by sd_family */
+
 int sd_family_parse(const char *name)
 {
-    if (strcmp(name, "paper") == 0)
-        return SD_FAMILY_PAPER;
-    if (strcmp(name, "dirichlet") == 0)
-        return SD_FAMILY_DIRICHLET;
-    return -1;
+    return sd_names_find(family_names, SD_NAMES_N(family_names), name);
 }
 
 const char *sd_family_name(sd_family f)

@@ -6,25 +6,19 @@
 
 #include "alloc.h"
 #include "rng.h"
+#include "names.h"
+
+/* by sd_sim_variant */
+static const char *const variant_names[] = {"none", "resample-q", "accept-p-over-q"};
 
 int sd_sim_variant_parse(const char *name)
 {
-    if (strcmp(name, "none") == 0)
-        return SD_SIM_CORRECT;
-    if (strcmp(name, "resample-q") == 0)
-        return SD_SIM_RESAMPLE_Q;
-    if (strcmp(name, "accept-p-over-q") == 0)
-        return SD_SIM_ACCEPT_P_OVER_Q;
-    return -1;
+    return sd_names_find(variant_names, SD_NAMES_N(variant_names), name);
 }
 
 const char *sd_sim_variant_name(sd_sim_variant v)
 {
-    switch (v) {
-    case SD_SIM_RESAMPLE_Q: return "resample-q";
-    case SD_SIM_ACCEPT_P_OVER_Q: return "accept-p-over-q";
-    default: return "none";
-    }
+    return (size_t)v < SD_NAMES_N(variant_names) ? variant_names[v] : "none";
 }
 
 void sd_sim_sd_free(sd_sim_sd *s)

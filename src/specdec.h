@@ -15,6 +15,7 @@
 #include "sim_sd.h"
 #include "check.h"
 #include "tol.h"
+#include "names.h"
 #include "biased.h"
 #include "tradeoff.h"
 #include "sim_biased.h"
