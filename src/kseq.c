@@ -149,6 +149,23 @@ sd_status sd_kseq_accept(const double *p, const double *q, size_t V, size_t k,
     return SD_OK;
 }
 
+/* The rejection law res[0..V-1] from the unnormalised residual (total
+ * tot) when the step rejects with probability rej: zero if rej = 0, else
+ * normalised, or q itself when rounding left no residual mass (only q
+ * keeps the output law). */
+static void rejection_law(double rej, double tot, const double *q, size_t V, double *res)
+{
+    size_t x;
+    for (x = 0; x < V; x++) {
+        if (!(rej > 0.0))
+            res[x] = 0.0;
+        else if (tot > 0.0)
+            res[x] /= tot;
+        else
+            res[x] = q[x];
+    }
+}
+
 void sd_kseq_step_at(const double *p, const double *q, size_t V, size_t k, double rho,
                      sd_step *out)
 {
@@ -163,15 +180,8 @@ void sd_kseq_step_at(const double *p, const double *q, size_t V, size_t k, doubl
         out->res[x] = w > 0.0 ? w : 0.0;
         tot += out->res[x];
     }
+    rejection_law(rej, tot, q, V, out->res);
     out->rej = rej;
-    for (x = 0; x < V; x++) {
-        if (!(out->rej > 0.0))
-            out->res[x] = 0.0;
-        else if (tot > 0.0)
-            out->res[x] /= tot;
-        else /* rounding left no residual mass: only q keeps the output law */
-            out->res[x] = q[x];
-    }
 }
 
 sd_status sd_kseq_step(const double *p, const double *q, size_t V, size_t k, void *ws,
@@ -235,15 +245,8 @@ sd_status sd_kseq_tree_step(const double *p, const double *q, size_t V, size_t k
                     out->acc[y * W + 1 + j1 + j2] += w * b1[j1] * b2[j2];
         }
     }
+    rejection_law(rej, tot, q, V, out->res);
     out->rej = rej;
-    for (y = 0; y < V; y++) {
-        if (!(out->rej > 0.0))
-            out->res[y] = 0.0;
-        else if (tot > 0.0)
-            out->res[y] /= tot;
-        else
-            out->res[y] = q[y];
-    }
     return SD_OK;
 }
 
