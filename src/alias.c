@@ -1,6 +1,7 @@
 /* alias.c - building Walker alias tables with GSL (alias.h). */
 #include "alias.h"
 
+#include "alloc.h"
 #include "error.h"
 
 gsl_ran_discrete_t *sd_alias_alloc(const double *w, size_t V)
@@ -13,6 +14,15 @@ gsl_ran_discrete_t *sd_alias_alloc(const double *w, size_t V)
         return NULL;
     sd_gsl_quiet();
     return gsl_ran_discrete_preproc(V, w);
+}
+
+void sd_alias_free_array(gsl_ran_discrete_t **g, size_t n)
+{
+    size_t i;
+    for (i = 0; g != NULL && i < n; i++)
+        if (g[i] != NULL)
+            gsl_ran_discrete_free(g[i]);
+    sd_free(g);
 }
 
 void sd_alias_flatten(const gsl_ran_discrete_t *g, sd_alias_cell *cells, size_t V)

@@ -34,6 +34,10 @@ typedef struct {
  * Free with gsl_ran_discrete_free. */
 gsl_ran_discrete_t *sd_alias_alloc(const double *w, size_t V);
 
+/* Free an array of n tables of sd_alias_alloc (NULL entries are
+ * skipped) and the array itself (sd_malloc'd; NULL is a no-op). */
+void sd_alias_free_array(gsl_ran_discrete_t **g, size_t n);
+
 /* Copy the V columns of g into cells[0..V-1]; g = NULL gives the
  * identity table (F = 1, A = c: every column returns itself). */
 void sd_alias_flatten(const gsl_ran_discrete_t *g, sd_alias_cell *cells, size_t V);

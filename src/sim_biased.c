@@ -8,17 +8,10 @@
 
 void sd_sim_biased_free(sd_sim_biased *S)
 {
-    size_t i;
     if (S->start)
         gsl_ran_discrete_free(S->start);
-    for (i = 0; S->draft && i < S->nrows; i++)
-        if (S->draft[i])
-            gsl_ran_discrete_free(S->draft[i]);
-    for (i = 0; S->resid && i < S->nrows; i++)
-        if (S->resid[i])
-            gsl_ran_discrete_free(S->resid[i]);
-    sd_free(S->draft);
-    sd_free(S->resid);
+    sd_alias_free_array(S->draft, S->nrows);
+    sd_alias_free_array(S->resid, S->nrows);
     sd_free(S->accept);
     memset(S, 0, sizeof *S);
 }

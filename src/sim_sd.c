@@ -23,17 +23,10 @@ const char *sd_sim_variant_name(sd_sim_variant v)
 
 void sd_sim_sd_free(sd_sim_sd *s)
 {
-    size_t i;
     if (s->start)
         gsl_ran_discrete_free(s->start);
-    for (i = 0; s->draft && i < s->nrows; i++)
-        if (s->draft[i])
-            gsl_ran_discrete_free(s->draft[i]);
-    for (i = 0; s->resid && i < s->nrows; i++)
-        if (s->resid[i])
-            gsl_ran_discrete_free(s->resid[i]);
-    sd_free(s->draft);
-    sd_free(s->resid);
+    sd_alias_free_array(s->draft, s->nrows);
+    sd_alias_free_array(s->resid, s->nrows);
     sd_free(s->ratio);
     sd_free(s->cells_mem);
     sd_free(s->pack_mem);
