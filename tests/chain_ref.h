@@ -158,23 +158,26 @@ static inline void cr_rrs_literal(const double *p, const double *q, size_t V, co
     memcpy(res, r, V * sizeof(double));
 }
 
-/* Call check(m, M, j, arg) on seeded random chains (rows with and
- * without zeros) of every size (V, M, T) small enough to enumerate
- * (V, M <= 3, T <= 4, V^M T small), for rules j = 0..nrules-1. */
-static inline void cr_sweep(uint64_t seed, size_t nrules,
-                            void (*check)(const sd_model *m, size_t M, size_t j))
+/* Sizes (V, M, T) small enough to enumerate the literal algorithms. */
+static const size_t cr_small_sizes[][3] = {{2, 2, 4}, {2, 3, 3}, {3, 2, 3}, {3, 3, 2},
+                                           {1, 2, 3}, {3, 1, 4}, {2, 1, 2}, {2, 3, 4}};
+#define CR_NSMALL (sizeof cr_small_sizes / sizeof cr_small_sizes[0])
+
+/* Call check(m, M, j) on seeded random chains of each size (V, M, T) of
+ * sizes[0..nsizes-1], four per size (rows with and without zeros), for
+ * rules j = 0..nrules-1. */
+static inline void cr_sweep(uint64_t seed, const size_t (*sizes)[3], size_t nsizes,
+                            size_t nrules, void (*check)(const sd_model *m, size_t M, size_t j))
 {
-    static const size_t cfg[][3] = {{2, 2, 4}, {2, 3, 3}, {3, 2, 3}, {3, 3, 2},
-                                    {1, 2, 3}, {3, 1, 4}, {2, 1, 2}, {2, 3, 4}};
     gsl_rng *r = sd_rng_stream_alloc(NULL, seed, 0);
     size_t i, j;
     int rep;
-    for (i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
+    for (i = 0; i < nsizes; i++)
         for (rep = 0; rep < 4; rep++)
             for (j = 0; j < nrules; j++) {
                 sd_model m;
-                cr_chain(&m, r, cfg[i][0], cfg[i][2], rep % 2 ? 0.4 : 0.0);
-                check(&m, cfg[i][1], j);
+                cr_chain(&m, r, sizes[i][0], sizes[i][2], rep % 2 ? 0.4 : 0.0);
+                check(&m, sizes[i][1], j);
                 sd_model_free(&m);
             }
     gsl_rng_free(r);

@@ -114,28 +114,22 @@ static double bf_mean(const sd_model *m, size_t M, int tree)
 
 /* Exact batch and tree E[N_rej] against the enumerated literal
  * algorithms, over sizes, M and rows with zeros. */
+/* batch (j = 0) and tree (j = 1) against the enumerated literal algorithm */
+static void against_enumeration(const sd_model *m, size_t M, size_t j)
+{
+    sd_error err;
+    double e;
+    assert_int_equal(j ? sd_batch_tree_exact(m, M, &e, NULL, &err)
+                       : sd_batch_exact(m, M, &e, NULL, &err), SD_OK);
+    assert_close(e, bf_mean(m, M, (int)j), 1e-12);
+}
+
 static void test_against_enumeration(void **state)
 {
     static const size_t cfg[][3] = {{2, 2, 5}, {2, 3, 4}, {3, 2, 4}, {3, 3, 3}, {2, 4, 3},
                                     {1, 3, 3}, {3, 1, 5}, {4, 2, 3}};
-    gsl_rng *r = sd_rng_stream_alloc(NULL, 21, 0);
-    sd_error err;
-    size_t i;
-    int rep;
     (void)state;
-    for (i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
-        for (rep = 0; rep < 4; rep++) {
-            sd_model m;
-            double eb, et;
-            size_t V = cfg[i][0], M = cfg[i][1], T = cfg[i][2];
-            cr_chain(&m, r, V, T, rep % 2 ? 0.4 : 0.0);
-            assert_int_equal(sd_batch_exact(&m, M, &eb, NULL, &err), SD_OK);
-            assert_int_equal(sd_batch_tree_exact(&m, M, &et, NULL, &err), SD_OK);
-            assert_close(eb, bf_mean(&m, M, 0), 1e-12);
-            assert_close(et, bf_mean(&m, M, 1), 1e-12);
-            sd_model_free(&m);
-        }
-    gsl_rng_free(r);
+    cr_sweep(21, cfg, sizeof cfg / sizeof cfg[0], 2, against_enumeration);
 }
 
 /* M = 1: batch and tree are Algorithm SD, so Theorem 1's value, on

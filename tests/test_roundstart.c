@@ -165,7 +165,7 @@ static void against_enumeration(const sd_model *m, size_t M, size_t j)
 static void test_exact_against_enumeration(void **state)
 {
     (void)state;
-    cr_sweep(43, 2, against_enumeration);
+    cr_sweep(43, cr_small_sizes, CR_NSMALL, 2, against_enumeration);
 }
 
 /* By hand on the two-token chain.  RRS: draft 1 fails only holding token

@@ -147,7 +147,7 @@ static void against_enumeration(const sd_model *m, size_t M, size_t j)
 static void test_exact_against_enumeration(void **state)
 {
     (void)state;
-    cr_sweep(41, 2, against_enumeration);
+    cr_sweep(41, cr_small_sizes, CR_NSMALL, 2, against_enumeration);
 }
 
 /* By hand, on the stationary two-token chain P = (3/4, 1/4), Q = (1/4,
