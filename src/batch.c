@@ -104,9 +104,8 @@ sd_status sd_batch_tree_exact(const sd_model *m, size_t M, double *mean, double 
 }
 
 struct sd_batch_sim {
-    int tree;              /* which scheme */
     sd_rrs_sim rrs;        /* RRS tables */
-    sd_engine_sim eng;     /* the round-start (batch) or tree engine */
+    sd_engine_sim eng;     /* the round-start (batch) or tree engine (eng.tree) */
 };
 
 sd_status sd_batch_sim_alloc(sd_batch_sim **out, const sd_model *m, size_t M, int tree,
@@ -117,20 +116,16 @@ sd_status sd_batch_sim_alloc(sd_batch_sim **out, const sd_model *m, size_t M, in
     *out = NULL;
     if (s == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
-    s->tree = tree != 0;
-    rc = sd_rrs_sim_alloc(&s->rrs, m, M, s->tree, err);
-    if (rc == SD_OK) {
+    if ((rc = sd_rrs_sim_alloc(&s->rrs, m, M, tree != 0, err)) == SD_OK) {
         const sd_rs_verifier rv = sd_rrs_rs_verifier(&s->rrs);
         const sd_tree_verifier tv = sd_rrs_tree_verifier(&s->rrs);
-        if ((rc = sd_engine_sim_init(&s->eng, m, M, &rv, s->tree ? &tv : NULL, err)) != SD_OK)
-            sd_rrs_sim_free(&s->rrs);
+        rc = sd_engine_sim_init(&s->eng, m, M, &rv, tree ? &tv : NULL, err);
     }
-    if (rc != SD_OK) {
-        sd_free(s);
-        return rc;
-    }
-    *out = s;
-    return SD_OK;
+    if (rc == SD_OK)
+        *out = s;
+    else
+        sd_batch_sim_free(s); /* safe on what a failed build leaves */
+    return rc;
 }
 
 void sd_batch_sim_free(sd_batch_sim *s)
@@ -382,8 +377,8 @@ static sd_status tree_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_batch_sim_sim(const sd_batch_sim *s)
 {
-    sd_sim sim = {s, s->tree ? tree_ws_alloc : NULL, s->tree ? sd_free : NULL,
-                  s->tree ? tree_run : batch_run};
+    sd_sim sim = {s, s->eng.tree ? tree_ws_alloc : NULL, s->eng.tree ? sd_free : NULL,
+                  s->eng.tree ? tree_run : batch_run};
     return sim;
 }
 

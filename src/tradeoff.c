@@ -12,10 +12,7 @@
 
 void sd_tradeoff_free(sd_tradeoff *tr)
 {
-    sd_free(tr->w);
-    sd_free(tr->r);
-    sd_free(tr->o);
-    sd_free(tr->rej);
+    sd_free(tr->w); /* the one block behind every table */
     memset(tr, 0, sizeof *tr);
 }
 
@@ -31,16 +28,16 @@ sd_status sd_tradeoff_alloc(sd_tradeoff *tr, const sd_model *m, sd_error *err)
                             V, m->T);
     tr->nrows = sd_model_nrows(m);
     n = tr->nrows * V;
-    tr->w = sd_calloc(n, sizeof(double));
-    tr->r = sd_calloc(n, sizeof(double));
-    tr->o = sd_calloc(n, sizeof(double));
-    /* the four per-row scalars share one block */
-    tr->rej = sd_calloc(4 * tr->nrows, sizeof(double));
-    if (!tr->w || !tr->r || !tr->o || !tr->rej) {
+    /* one block: w, r, o (n each), then the four per-row scalars */
+    tr->w = sd_calloc(sd_size_mad(tr->nrows, 3 * V + 4, 0), sizeof(double));
+    if (tr->w == NULL) {
         sd_tradeoff_free(tr);
         return sd_error_set(err, SD_ENOMEM, "out of memory for tradeoff tables (V = %zu, T = %zu)",
                             V, m->T);
     }
+    tr->r = tr->w + n;
+    tr->o = tr->r + n;
+    tr->rej = tr->o + n;
     tr->m = m;
     tr->loss = tr->rej + tr->nrows;
     tr->loss_star = tr->rej + 2 * tr->nrows;
