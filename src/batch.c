@@ -40,10 +40,10 @@ void sd_batch_ws_free(sd_batch_ws *w)
     sd_free(w);
 }
 
-/* SD_EINVAL for M = 0 or a workspace that does not serve (m, M) (tree:
- * tree verification). */
-static sd_status ws_check(const sd_model *m, size_t M, int tree, const sd_batch_ws *w,
-                          sd_error *err)
+/* Batch SD (tree = 0: out gets f_t) or tree verification (out gets the
+ * live-draft law) in w, after checking that w serves (m, M). */
+static sd_status exact_in(const sd_model *m, size_t M, int tree, sd_batch_ws *w, double *mean,
+                          double *out, sd_error *err)
 {
     if (M == 0)
         return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
@@ -51,25 +51,20 @@ static sd_status ws_check(const sd_model *m, size_t M, int tree, const sd_batch_
         return sd_error_set(err, SD_EINVAL,
                             "batch workspace for V = %zu, M = %zu used on V = %zu, M = %zu",
                             w->V, w->M, m->V, M);
-    return SD_OK;
+    return tree ? sd_tree_exact_ws(m, sd_rrs_tree_step, w->rrs, M, w->tree, mean, out, err)
+                : sd_roundstart_exact_ws(m, sd_rrs_step, w->rrs, M, w->rs, mean, out, err);
 }
 
 sd_status sd_batch_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, double *mean,
                             double *fstart, sd_error *err)
 {
-    sd_status rc = ws_check(m, M, 0, w, err);
-    return rc != SD_OK ? rc
-                       : sd_roundstart_exact_ws(m, sd_rrs_step, w->rrs, M, w->rs, mean, fstart,
-                                                err);
+    return exact_in(m, M, 0, w, mean, fstart, err);
 }
 
 sd_status sd_batch_tree_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, double *mean,
                                  double *live, sd_error *err)
 {
-    sd_status rc = ws_check(m, M, 1, w, err);
-    return rc != SD_OK ? rc
-                       : sd_tree_exact_ws(m, sd_rrs_tree_step, w->rrs, M, w->tree, mean, live,
-                                          err);
+    return exact_in(m, M, 1, w, mean, live, err);
 }
 
 /* The exact value of batch SD (tree = 0) or tree verification with a
@@ -80,8 +75,7 @@ static sd_status exact_once(const sd_model *m, size_t M, int tree, double *mean,
     sd_batch_ws *w = sd_batch_ws_alloc(m->V, tree ? M : 0);
     sd_status rc = w == NULL ? sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu, M = %zu)",
                                             m->V, M)
-                   : tree    ? sd_batch_tree_exact_ws(m, M, w, mean, out, err)
-                             : sd_batch_exact_ws(m, M, w, mean, out, err);
+                             : exact_in(m, M, tree, w, mean, out, err);
     sd_batch_ws_free(w);
     return rc;
 }
