@@ -183,10 +183,11 @@ static inline void cr_sweep(uint64_t seed, const size_t (*sizes)[3], size_t nsiz
     gsl_rng_free(r);
 }
 
-/* Simulate sim for runs runs and require its mean N_rej within
- * SD_Z_MAX_DEFAULT standard errors of exact. */
-static inline void cr_mc_mean(const sd_sim *sim, const sd_model *m, double exact, size_t runs,
-                              uint64_t seed)
+/* Simulate sim for runs runs (seed, 2 threads) and require its mean
+ * N_rej within SD_Z_MAX_DEFAULT standard errors of exact; the result
+ * goes to *keep (the caller frees it) or is freed (keep = NULL). */
+static inline void cr_mc_mean_keep(const sd_sim *sim, const sd_model *m, double exact,
+                                   size_t runs, uint64_t seed, sd_mc_result *keep)
 {
     sd_mc_config cfg;
     sd_mc_result res;
@@ -201,9 +202,19 @@ static inline void cr_mc_mean(const sd_sim *sim, const sd_model *m, double exact
     assert_int_equal(sd_check_z(&l, "mean", exact, res.mean, res.stderr_mean,
                                 SD_Z_MAX_DEFAULT, &err), SD_OK);
     if (!l.v[0].pass)
-        fail_msg("mean %.6g against exact %.6g: z = %.3g", res.mean, exact, l.v[0].z);
+        fail_msg("mean %.6g +- %.3g against exact %.6g: z = %.3g", res.mean, res.stderr_mean,
+                 exact, l.v[0].z);
     sd_checklist_free(&l);
-    sd_mc_result_free(&res);
+    if (keep != NULL)
+        *keep = res;
+    else
+        sd_mc_result_free(&res);
+}
+
+static inline void cr_mc_mean(const sd_sim *sim, const sd_model *m, double exact, size_t runs,
+                              uint64_t seed)
+{
+    cr_mc_mean_keep(sim, m, exact, runs, seed, NULL);
 }
 
 /* A draw from the law w[0..V-1] (summing to 1 up to rounding) by

@@ -4,6 +4,7 @@
  * (output law, acceptance, tree live-draft law), the SD rule at k = 1,
  * and Monte Carlo of the literal sampler and of both chain forms. */
 #include "testutil.h"
+#include "chain_ref.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -366,12 +367,10 @@ static void chain_mc(int tree, size_t M)
 {
     sd_model m;
     sd_kseq_sim ks;
-    sd_roundstart_sim rs;
-    sd_tree_sim ts;
+    sd_engine_sim eng;
+    sd_rs_verifier rv;
+    sd_tree_verifier tv;
     sd_sim sim;
-    sd_mc_config cfg;
-    sd_mc_result res;
-    sd_checklist l;
     double exact, *ws = sd_kseq_tree_ws_alloc(M);
     small_model(&m, 4, 10, 5);
     if (tree)
@@ -380,30 +379,12 @@ static void chain_mc(int tree, size_t M)
         assert_int_equal(sd_roundstart_exact(&m, sd_kseq_step, NULL, M, &exact, NULL, NULL),
                          SD_OK);
     assert_int_equal(sd_kseq_sim_alloc(&ks, &m, M, tree, NULL), SD_OK);
-    if (tree) {
-        sd_tree_verifier v = sd_kseq_tree_verifier(&ks);
-        assert_int_equal(sd_tree_sim_alloc(&ts, &m, &v, M, NULL), SD_OK);
-        sim = sd_tree_sim_sim(&ts);
-    } else {
-        sd_rs_verifier v = sd_kseq_rs_verifier(&ks);
-        assert_int_equal(sd_roundstart_sim_alloc(&rs, &m, &v, NULL), SD_OK);
-        sim = sd_roundstart_sim_sim(&rs);
-    }
-    memset(&cfg, 0, sizeof cfg);
-    cfg.runs = 200000;
-    cfg.seed = 77;
-    cfg.threads = 2;
-    assert_int_equal(sd_mc_run(&cfg, m.T, m.V, &sim, &res, NULL), SD_OK);
-    sd_checklist_init(&l);
-    assert_int_equal(sd_check_z(&l, "mean", exact, res.mean, res.stderr_mean, 4.5, NULL), SD_OK);
-    if (!l.v[0].pass)
-        fail_msg("exact %g, Monte Carlo %g +- %g", exact, res.mean, res.stderr_mean);
-    sd_checklist_free(&l);
-    sd_mc_result_free(&res);
-    if (tree)
-        sd_tree_sim_free(&ts);
-    else
-        sd_roundstart_sim_free(&rs);
+    rv = sd_kseq_rs_verifier(&ks);
+    tv = sd_kseq_tree_verifier(&ks);
+    assert_int_equal(sd_engine_sim_init(&eng, &m, M, &rv, tree ? &tv : NULL, NULL), SD_OK);
+    sim = sd_engine_sim_get(&eng);
+    cr_mc_mean(&sim, &m, exact, 200000, 77);
+    sd_engine_sim_free(&eng);
     sd_kseq_sim_free(&ks);
     sd_free(ws);
     sd_model_free(&m);
