@@ -14,6 +14,7 @@
 #include "rrswor.h"
 #include "rule.h"
 #include "names.h"
+#include "step.h"
 
 /* The probability the near-one-hot kind leaves off its main token, and
  * the tiny entries of the tiny kind. */
@@ -51,17 +52,6 @@ const char *sd_audit_algo_name(sd_audit_algo a)
     return sd_names_of(algo_names, SD_NAMES_N(algo_names), (size_t)a);
 }
 
-/* Normalise w[0..V-1] (its sum is positive). */
-static void normalise(double *w, size_t V)
-{
-    double s = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        s += w[x];
-    for (x = 0; x < V; x++)
-        w[x] /= s;
-}
-
 /* A paper-family row: i.i.d. U(0,1) entries, normalised (U(0,1) of the
  * default generator can be 0; a zero sum falls back to uniform). */
 static void paper_row(gsl_rng *r, double *w, size_t V)
@@ -81,7 +71,7 @@ static void masked_row(gsl_rng *r, double *w, const unsigned char *mask, size_t 
     size_t x;
     for (x = 0; x < V; x++)
         w[x] = mask[x] ? gsl_rng_uniform_pos(r) : 0.0;
-    normalise(w, V);
+    sd_normalise(w, V);
 }
 
 /* A random token. */
@@ -124,7 +114,7 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
         rest = 1.0 - q[y];
         for (x = 0; x < V; x++)
             p[x] = x == y ? c * q[y] : q[x] * (1.0 + moved / rest);
-        normalise(p, V);
+        sd_normalise(p, V);
         break;
     }
     case SD_AUDIT_NEAR_ONE_HOT: {
@@ -136,8 +126,8 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
             p[x] = AUDIT_NEAR_EPS * p[x] + (x == a ? 1.0 - AUDIT_NEAR_EPS : 0.0);
             q[x] = AUDIT_NEAR_EPS * q[x] + (x == b ? 1.0 - AUDIT_NEAR_EPS : 0.0);
         }
-        normalise(p, V);
-        normalise(q, V);
+        sd_normalise(p, V);
+        sd_normalise(q, V);
         break;
     }
     case SD_AUDIT_TINY:
@@ -154,8 +144,8 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
             if (c & 2)
                 q[x] = AUDIT_TINY;
         }
-        normalise(p, V);
-        normalise(q, V);
+        sd_normalise(p, V);
+        sd_normalise(q, V);
         break;
     case SD_AUDIT_SPARSE:
         for (x = 0; x < V; x++)

@@ -35,6 +35,16 @@ double sd_tv(const double *p, const double *q, size_t V)
     return tv;
 }
 
+void sd_normalise(double *w, size_t V)
+{
+    double s = 0.0;
+    size_t x;
+    for (x = 0; x < V; x++)
+        s += w[x];
+    for (x = 0; x < V; x++)
+        w[x] /= s;
+}
+
 double sd_residual(const double *p, const double *q, size_t V, double *out)
 {
     double d = 0.0;
