@@ -330,19 +330,13 @@ static sd_status tree_ws_alloc(const void *ctx, void **ws, sd_error *err)
                        : sd_error_set(err, SD_ENOMEM, "out of memory for a tree workspace");
 }
 
-/* RRS on the live drafts at a table row, uniforms from the run's source. */
-typedef struct {
-    const sd_rrs_sim *R;
-    usrc *u;
-} tree_ctx;
-
-static int tree_verify(void *vctx, size_t t, size_t s, size_t row, size_t k, const size_t *tok,
-                       size_t *y)
+/* RRS (the tables R) on the live drafts at a table row, uniforms from u. */
+static int tree_verify(const void *R, void *u, size_t t, size_t s, size_t row, size_t k,
+                       const size_t *tok, size_t *y)
 {
-    const tree_ctx *c = vctx;
     (void)t;
     (void)s;
-    return rrs_fast(c->R, row, k, tok, c->u, y);
+    return rrs_fast(R, row, k, tok, u, y);
 }
 
 /* Tree verification, one run after the other (uniforms from usrc).  A
@@ -353,12 +347,11 @@ static void tree_serial(const sd_batch_sim *B, size_t *tok, gsl_rng *r, size_t n
                         sd_tally *tally)
 {
     usrc u;
-    tree_ctx c = {&B->rrs, &u};
     size_t n, x, t;
     usrc_init(&u, r);
     for (n = 0; n < nruns; n++)
         tally->hist[sd_tree_run_one(&B->eng.ts.sd, B->rrs.M, tok, usrc_uniform, &u, tree_verify,
-                                    &c, tally, &x, &t)]++;
+                                    &B->rrs, tally, &x, &t)]++;
 }
 
 static sd_status tree_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,

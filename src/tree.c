@@ -192,19 +192,19 @@ static double rng_uniform(void *r)
     return gsl_rng_uniform(r);
 }
 
-/* The rule's verifier on the live drafts, with the run's generator. */
+/* The rule's verifier on the live drafts (vctx: the simulation and the
+ * thread's workspace), with the run's generator. */
 typedef struct {
     const sd_tree_sim *S;
     void *rule_ws;
-    gsl_rng *r;
 } verify_ctx;
 
-static int rule_verify(void *vctx, size_t t, size_t s, size_t row, size_t k, const size_t *tok,
-                       size_t *y)
+static int rule_verify(const void *vctx, void *r, size_t t, size_t s, size_t row, size_t k,
+                       const size_t *tok, size_t *y)
 {
     const verify_ctx *c = vctx;
     (void)row;
-    return c->S->v.verify(c->S->v.ctx, c->rule_ws, t, s, k, tok, c->r, y);
+    return c->S->v.verify(c->S->v.ctx, c->rule_ws, t, s, k, tok, r, y);
 }
 
 static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
@@ -212,7 +212,7 @@ static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
 {
     const sd_tree_sim *S = ctx;
     tree_ws *w = wsp;
-    verify_ctx c = {S, w->rule_ws, r};
+    const verify_ctx c = {S, w->rule_ws};
     size_t n, x = 0, t = 0;
     for (n = 0; n < nruns; n++) {
         size_t nrej = sd_tree_run_one(&S->sd, S->M, w->tok, rng_uniform, r, rule_verify, &c,

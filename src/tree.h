@@ -110,18 +110,20 @@ sd_sim sd_tree_sim_sim(const sd_tree_sim *s);
 /* One run of tree verification with M drafts per round on the draft
  * tables of D, uniforms from uniform(src): the start state, then at
  * every position the k live drafts' tokens (tok, M entries) drawn from
- * P, and verify(vctx, t, s, row, k, tok, y) run on them (row: the table
- * row of (t, s)), which returns 1 with the accepted token or 0 with the
- * emitted one.  Drafts holding the accepted token stay live; a rejection
+ * P, and verify(vctx, src, t, s, row, k, tok, y) run on them (row: the
+ * table row of (t, s); src: the uniform source, for its own draws), which
+ * returns 1 with the accepted token or 0 with the emitted one.  Drafts holding the accepted token stay live; a rejection
  * is counted and brings M fresh drafts.  Tallies the tokens and returns
  * N_rej, or (size_t)-1 (tallying nothing more) if verify accepted a
  * token no live draft holds, with that token in *bad and its position in
  * *bad_t.  Inline so that the simulators' own sources cost no call. */
 static inline size_t sd_tree_run_one(const sd_sim_sd *D, size_t M, size_t *tok,
                                      double (*uniform)(void *src), void *src,
-                                     int (*verify)(void *vctx, size_t t, size_t s, size_t row,
-                                                   size_t k, const size_t *tok, size_t *y),
-                                     void *vctx, sd_tally *tally, size_t *bad, size_t *bad_t)
+                                     int (*verify)(const void *vctx, void *src, size_t t,
+                                                   size_t s, size_t row, size_t k,
+                                                   const size_t *tok, size_t *y),
+                                     const void *vctx, sd_tally *tally, size_t *bad,
+                                     size_t *bad_t)
 {
     const size_t V = D->m->V, T = D->m->T, rowstep = sd_model_row_step(D->m);
     size_t s = sd_sim_draft_draw(D->start_cells, V, uniform(src)), base = 0, t, nrej = 0, x, i;
@@ -131,7 +133,7 @@ static inline size_t sd_tree_run_one(const sd_sim_sd *D, size_t M, size_t *tok,
         /* lazy drafting: each live draft's token at t, i.i.d. from P(s, .) */
         for (i = 0; i < k; i++)
             tok[i] = sd_sim_draft_draw(row, V, uniform(src));
-        if (verify(vctx, t, s, base + s, k, tok, &x)) {
+        if (verify(vctx, src, t, s, base + s, k, tok, &x)) {
             for (i = 0, live = 0; i < k; i++)
                 live += tok[i] == x;
             if (live == 0) {
