@@ -29,22 +29,27 @@ static sd_status write_curve(FILE *f, void *arg, sd_error *err)
     const args *a = arg;
     double E1, lim, eb, et;
     size_t M;
+    sd_batch_ws *w;
     sd_status rc = sd_exact_sd_mean(a->m, &E1, err);
     if (rc == SD_OK)
         rc = sd_batch_limit(a->m, &lim, err);
     if (rc != SD_OK)
         return rc;
+    /* one workspace for every M */
+    if ((w = sd_batch_ws_alloc(a->m->V, a->maxM)) == NULL)
+        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu, M = %zu)", a->m->V, a->maxM);
     fprintf(f, "# figure panel (c): exact E[N_rej] of batch SD (Theorem 3) against M\n");
     fprintf(f, "# SD (Theorem 1) = %.10f, limit M -> infinity (Proposition 1) = %.10f\n", E1,
             lim);
     fprintf(f, "# columns: M batch_exact tree_exact limit sd\n");
     for (M = 1; rc == SD_OK && M <= a->maxM; M++) {
-        rc = sd_batch_exact(a->m, M, &eb, NULL, err);
+        rc = sd_batch_exact_ws(a->m, M, w, &eb, NULL, err);
         if (rc == SD_OK)
-            rc = sd_batch_tree_exact(a->m, M, &et, NULL, err);
+            rc = sd_batch_tree_exact_ws(a->m, M, w, &et, NULL, err);
         if (rc == SD_OK)
             fprintf(f, "%zu %.10f %.10f %.10f %.10f\n", M, eb, et, lim, E1);
     }
+    sd_batch_ws_free(w);
     return rc;
 }
 

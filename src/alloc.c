@@ -38,6 +38,21 @@ void *sd_calloc(size_t n, size_t size)
     return calloc(n == 0 ? 1 : n, size == 0 ? 1 : size);
 }
 
+size_t sd_size_mad(size_t a, size_t b, size_t c)
+{
+    if (b != 0 && a > (SIZE_MAX - c) / b)
+        return SIZE_MAX;
+    return a * b + c;
+}
+
+void *sd_alloc_with_doubles(size_t hsize, size_t n, double **data)
+{
+    const size_t h = (hsize + sizeof(double) - 1) / sizeof(double); /* header in doubles */
+    double *block = n < SIZE_MAX - h ? sd_calloc(h + n, sizeof(double)) : NULL;
+    *data = block != NULL ? block + h : NULL;
+    return block;
+}
+
 void sd_free(void *p)
 {
     free(p);

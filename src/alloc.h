@@ -13,6 +13,14 @@
 void *sd_malloc(size_t n, size_t size);
 /* calloc(n, size), or NULL likewise. */
 void *sd_calloc(size_t n, size_t size);
+/* a * b + c, or SIZE_MAX when that overflows (a size no allocation
+ * then gets): for sizing workspaces. */
+size_t sd_size_mad(size_t a, size_t b, size_t c);
+/* One zeroed allocation of a header of hsize bytes (a workspace struct)
+ * followed by n doubles, *data pointing at the doubles: a workspace and
+ * its arrays in one block, freed with one sd_free.  NULL on overflow or
+ * exhaustion. */
+void *sd_alloc_with_doubles(size_t hsize, size_t n, double **data);
 /* free(p); p may be NULL. */
 void sd_free(void *p);
 

@@ -13,6 +13,8 @@
 #include "rrs.h"
 #include "rrswor.h"
 #include "rule.h"
+#include "names.h"
+#include "step.h"
 
 /* The probability the near-one-hot kind leaves off its main token, and
  * the tiny entries of the tiny kind. */
@@ -27,46 +29,27 @@ static const char *const algo_names[] = {"sd", "rrs", "rrs-wor", "kseq"};
 
 int sd_audit_family_parse(const char *name)
 {
-    size_t i;
-    for (i = 0; i < sizeof family_names / sizeof family_names[0]; i++)
-        if (strcmp(name, family_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return sd_names_find(family_names, SD_NAMES_N(family_names), name);
 }
 
 const char *sd_audit_family_name(sd_audit_family f)
 {
-    return (size_t)f < sizeof family_names / sizeof family_names[0] ? family_names[f] : "?";
+    return sd_names_of(family_names, SD_NAMES_N(family_names), (size_t)f);
 }
 
 const char *sd_audit_kind_name(sd_audit_kind k)
 {
-    return (size_t)k < sizeof kind_names / sizeof kind_names[0] ? kind_names[k] : "?";
+    return sd_names_of(kind_names, SD_NAMES_N(kind_names), (size_t)k);
 }
 
 int sd_audit_algo_parse(const char *name)
 {
-    size_t i;
-    for (i = 0; i < sizeof algo_names / sizeof algo_names[0]; i++)
-        if (strcmp(name, algo_names[i]) == 0)
-            return (int)i;
-    return -1;
+    return sd_names_find(algo_names, SD_NAMES_N(algo_names), name);
 }
 
 const char *sd_audit_algo_name(sd_audit_algo a)
 {
-    return (size_t)a < sizeof algo_names / sizeof algo_names[0] ? algo_names[a] : "?";
-}
-
-/* Normalise w[0..V-1] (its sum is positive). */
-static void normalise(double *w, size_t V)
-{
-    double s = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        s += w[x];
-    for (x = 0; x < V; x++)
-        w[x] /= s;
+    return sd_names_of(algo_names, SD_NAMES_N(algo_names), (size_t)a);
 }
 
 /* A paper-family row: i.i.d. U(0,1) entries, normalised (U(0,1) of the
@@ -88,7 +71,7 @@ static void masked_row(gsl_rng *r, double *w, const unsigned char *mask, size_t 
     size_t x;
     for (x = 0; x < V; x++)
         w[x] = mask[x] ? gsl_rng_uniform_pos(r) : 0.0;
-    normalise(w, V);
+    sd_normalise(w, V);
 }
 
 /* A random token. */
@@ -131,7 +114,7 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
         rest = 1.0 - q[y];
         for (x = 0; x < V; x++)
             p[x] = x == y ? c * q[y] : q[x] * (1.0 + moved / rest);
-        normalise(p, V);
+        sd_normalise(p, V);
         break;
     }
     case SD_AUDIT_NEAR_ONE_HOT: {
@@ -143,8 +126,8 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
             p[x] = AUDIT_NEAR_EPS * p[x] + (x == a ? 1.0 - AUDIT_NEAR_EPS : 0.0);
             q[x] = AUDIT_NEAR_EPS * q[x] + (x == b ? 1.0 - AUDIT_NEAR_EPS : 0.0);
         }
-        normalise(p, V);
-        normalise(q, V);
+        sd_normalise(p, V);
+        sd_normalise(q, V);
         break;
     }
     case SD_AUDIT_TINY:
@@ -161,8 +144,8 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
             if (c & 2)
                 q[x] = AUDIT_TINY;
         }
-        normalise(p, V);
-        normalise(q, V);
+        sd_normalise(p, V);
+        sd_normalise(q, V);
         break;
     case SD_AUDIT_SPARSE:
         for (x = 0; x < V; x++)

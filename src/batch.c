@@ -6,16 +6,84 @@
 #include "alloc.h"
 #include "rng.h"
 
+struct sd_batch_ws {
+    size_t V, M;          /* vocabulary and most tree drafts it serves */
+    double *rrs;          /* RRS's step workspace, 2 V doubles (same block) */
+    sd_roundstart_ws *rs; /* the round-start engine's */
+    sd_tree_ws *tree;     /* the tree engine's */
+};
+
+sd_batch_ws *sd_batch_ws_alloc(size_t V, size_t M)
+{
+    double *d;
+    sd_batch_ws *w = sd_alloc_with_doubles(sizeof *w, sd_size_mad(2, V, 0), &d);
+    if (w == NULL)
+        return NULL;
+    w->V = V;
+    w->M = M;
+    w->rrs = d;
+    w->rs = sd_roundstart_ws_alloc(V);
+    w->tree = M > 0 ? sd_tree_ws_alloc(V, M) : NULL;
+    if (w->rs == NULL || (M > 0 && w->tree == NULL)) {
+        sd_batch_ws_free(w);
+        return NULL;
+    }
+    return w;
+}
+
+void sd_batch_ws_free(sd_batch_ws *w)
+{
+    if (w == NULL)
+        return;
+    sd_roundstart_ws_free(w->rs);
+    sd_tree_ws_free(w->tree);
+    sd_free(w);
+}
+
+/* Batch SD (tree = 0: out gets f_t) or tree verification (out gets the
+ * live-draft law) in w, after checking that w serves (m, M). */
+static sd_status exact_in(const sd_model *m, size_t M, int tree, sd_batch_ws *w, double *mean,
+                          double *out, sd_error *err)
+{
+    if (M == 0)
+        return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
+    if (w->V != m->V || (tree && w->M < M))
+        return sd_error_set(err, SD_EINVAL,
+                            "batch workspace for V = %zu, M = %zu used on V = %zu, M = %zu",
+                            w->V, w->M, m->V, M);
+    return tree ? sd_tree_exact_ws(m, sd_rrs_tree_step, w->rrs, M, w->tree, mean, out, err)
+                : sd_roundstart_exact_ws(m, sd_rrs_step, w->rrs, M, w->rs, mean, out, err);
+}
+
+sd_status sd_batch_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, double *mean,
+                            double *fstart, sd_error *err)
+{
+    return exact_in(m, M, 0, w, mean, fstart, err);
+}
+
+sd_status sd_batch_tree_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, double *mean,
+                                 double *live, sd_error *err)
+{
+    return exact_in(m, M, 1, w, mean, live, err);
+}
+
+/* The exact value of batch SD (tree = 0) or tree verification with a
+ * workspace for this call. */
+static sd_status exact_once(const sd_model *m, size_t M, int tree, double *mean, double *out,
+                            sd_error *err)
+{
+    sd_batch_ws *w = sd_batch_ws_alloc(m->V, tree ? M : 0);
+    sd_status rc = w == NULL ? sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu, M = %zu)",
+                                            m->V, M)
+                             : exact_in(m, M, tree, w, mean, out, err);
+    sd_batch_ws_free(w);
+    return rc;
+}
+
 sd_status sd_batch_exact(const sd_model *m, size_t M, double *mean, double *fstart,
                          sd_error *err)
 {
-    double *ws = sd_rrs_ws_alloc(m->V);
-    sd_status rc;
-    if (ws == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", m->V);
-    rc = sd_roundstart_exact(m, sd_rrs_step, ws, M, mean, fstart, err);
-    sd_rrs_ws_free(ws);
-    return rc;
+    return exact_once(m, M, 0, mean, fstart, err);
 }
 
 sd_status sd_batch_limit(const sd_model *m, double *mean, sd_error *err)
@@ -26,20 +94,12 @@ sd_status sd_batch_limit(const sd_model *m, double *mean, sd_error *err)
 sd_status sd_batch_tree_exact(const sd_model *m, size_t M, double *mean, double *live,
                               sd_error *err)
 {
-    double *ws = sd_rrs_ws_alloc(m->V);
-    sd_status rc;
-    if (ws == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", m->V);
-    rc = sd_tree_exact(m, sd_rrs_tree_step, ws, M, mean, live, err);
-    sd_rrs_ws_free(ws);
-    return rc;
+    return exact_once(m, M, 1, mean, live, err);
 }
 
 struct sd_batch_sim {
-    int tree;              /* which scheme */
     sd_rrs_sim rrs;        /* RRS tables */
-    sd_roundstart_sim rs;  /* batch: the round-start engine */
-    sd_tree_sim ts;        /* tree: the tree engine */
+    sd_engine_sim eng;     /* the round-start (batch) or tree engine (eng.tree) */
 };
 
 sd_status sd_batch_sim_alloc(sd_batch_sim **out, const sd_model *m, size_t M, int tree,
@@ -50,35 +110,23 @@ sd_status sd_batch_sim_alloc(sd_batch_sim **out, const sd_model *m, size_t M, in
     *out = NULL;
     if (s == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
-    s->tree = tree != 0;
-    rc = sd_rrs_sim_alloc(&s->rrs, m, M, s->tree, err);
-    if (rc == SD_OK) {
-        if (s->tree) {
-            sd_tree_verifier v = sd_rrs_tree_verifier(&s->rrs);
-            rc = sd_tree_sim_alloc(&s->ts, m, &v, M, err);
-        } else {
-            sd_rs_verifier v = sd_rrs_rs_verifier(&s->rrs);
-            rc = sd_roundstart_sim_alloc(&s->rs, m, &v, err);
-        }
-        if (rc != SD_OK)
-            sd_rrs_sim_free(&s->rrs);
+    if ((rc = sd_rrs_sim_alloc(&s->rrs, m, M, tree != 0, err)) == SD_OK) {
+        const sd_rs_verifier rv = sd_rrs_rs_verifier(&s->rrs);
+        const sd_tree_verifier tv = sd_rrs_tree_verifier(&s->rrs);
+        rc = sd_engine_sim_init(&s->eng, m, M, &rv, tree ? &tv : NULL, err);
     }
-    if (rc != SD_OK) {
-        sd_free(s);
-        return rc;
-    }
-    *out = s;
-    return SD_OK;
+    if (rc == SD_OK)
+        *out = s;
+    else
+        sd_batch_sim_free(s); /* safe on what a failed build leaves */
+    return rc;
 }
 
 void sd_batch_sim_free(sd_batch_sim *s)
 {
     if (s == NULL)
         return;
-    if (s->tree)
-        sd_tree_sim_free(&s->ts);
-    else
-        sd_roundstart_sim_free(&s->rs);
+    sd_engine_sim_free(&s->eng);
     sd_rrs_sim_free(&s->rrs);
     sd_free(s);
 }
@@ -122,25 +170,16 @@ static inline double unext(usrc *u)
     return sd_rng_u01(u->buf[u->pos++]);
 }
 
-/* RRS on k drafts at table row i (tok = NULL: drawn lazily from P);
- * 1 and the token if one is accepted, else 0 and the token from r_k. */
+static double usrc_uniform(void *u)
+{
+    return unext(u);
+}
+
+/* RRS on k drafts at table row i (rrs.h) with uniforms from u. */
 static inline int rrs_fast(const sd_rrs_sim *R, size_t i, size_t k, const size_t *tok,
                            usrc *u, size_t *y)
 {
-    const size_t V = R->m->V, M = R->M;
-    const double *thr = R->thr + i * M * V;
-    const sd_alias_cell *draft = R->draft + i * V;
-    size_t mm, j;
-    for (mm = 0; mm < k; mm++, thr += V) {
-        size_t x = tok != NULL ? tok[mm] : sd_alias_draw(draft, V, unext(u));
-        if (unext(u) < thr[x]) {
-            *y = x;
-            return 1;
-        }
-    }
-    j = R->all_k ? i * M + k - 1 : i;
-    *y = sd_alias_draw(R->resid + j * V, V, unext(u));
-    return 0;
+    return sd_rrs_verify_row(R, i, k, tok, usrc_uniform, u, y);
 }
 
 #define LN SD_RNG_LANES
@@ -154,31 +193,6 @@ SD_RNG_INLINE void lanes_fill(sd_rng_lanes *g, uint64_t *u, size_t w)
         sd_rng_lanes_next(g, u + k);
 }
 
-/* gsl_ran_discrete's draw on flattened cells, as a select (alias.h). */
-SD_RNG_INLINE size_t cell_pick(const sd_alias_cell *cells, size_t V, double u)
-{
-    size_t c = (size_t)(u * (double)V);
-    double F;
-    size_t A;
-    c = c < V ? c : V - 1;
-    F = cells[c].F;
-    A = cells[c].A;
-    return ((u < F) | (F == 1.0)) ? c : A;
-}
-
-/* The same on sd_sim_sd's cells: draft (which = 0) or rejection-law
- * (which = 1) fields. */
-SD_RNG_INLINE size_t sim_pick(const sd_sim_cell *cells, size_t V, double u, int which)
-{
-    size_t c = (size_t)(u * (double)V);
-    double F;
-    size_t A;
-    c = c < V ? c : V - 1;
-    F = which ? cells[c].rF : cells[c].dF;
-    A = which ? cells[c].rA : cells[c].dA;
-    return ((u < F) | (F == 1.0)) ? c : A;
-}
-
 /* Batch SD with the default generator: runs advance in waves of WAVE,
  * position by position, drawing from xoshiro256** lanes seeded from r.
  * Every position draws three uniforms per run for the SD step; at a
@@ -190,10 +204,10 @@ SD_RNG_INLINE size_t sim_pick(const sd_sim_cell *cells, size_t V, double u, int 
 SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nruns,
                                     sd_tally *tally)
 {
-    const sd_sim_sd *D = &B->rs.sd;
+    const sd_sim_sd *D = &B->eng.rs.sd;
     const sd_rrs_sim *R = &B->rrs;
     const size_t V = D->m->V, T = D->m->T, M = R->M;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(D->m);
     sd_rng_lanes g;
     uint64_t u1[WAVE], u2[WAVE], u3[WAVE];
     size_t s[WAVE], nrej[WAVE], xr[WAVE], act[WAVE], n, t, j, m;
@@ -205,7 +219,7 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
         size_t base = 0;
         lanes_fill(&g, u1, w);
         for (j = 0; j < w; j++) {
-            s[j] = sim_pick(D->start_cells, V, sd_rng_u01(u1[j]), 0);
+            s[j] = sd_sim_draft_draw(D->start_cells, V, sd_rng_u01(u1[j]));
             nrej[j] = 0;
             start[j] = 1;
         }
@@ -224,7 +238,7 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
                 lanes_fill(&g, u2, wa);
                 for (q = 0, kept = 0; q < na; q++) {
                     const size_t jj = act[q], i = base + s[jj];
-                    const size_t x = cell_pick(R->draft + i * V, V, sd_rng_u01(u1[q]));
+                    const size_t x = sd_alias_draw(R->draft + i * V, V, sd_rng_u01(u1[q]));
                     const int acc = sd_rng_u01(u2[q]) < R->thr[(i * M + m) * V + x];
                     xr[jj] = acc ? x : xr[jj];
                     act[kept] = jj;
@@ -242,9 +256,9 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
             for (j = 0; j < w; j++) {
                 const size_t i = base + s[j];
                 const sd_sim_cell *row = D->cells + i * V;
-                const size_t x = sim_pick(row, V, sd_rng_u01(u1[j]), 0);
-                const size_t y = sim_pick(row, V, sd_rng_u01(u3[j]), 1);
-                const size_t z = cell_pick(R->resid + i * V, V, sd_rng_u01(u3[j]));
+                const size_t x = sd_sim_draft_draw(row, V, sd_rng_u01(u1[j]));
+                const size_t y = sd_sim_resid_draw(row, V, sd_rng_u01(u3[j]));
+                const size_t z = sd_alias_draw(R->resid + i * V, V, sd_rng_u01(u3[j]));
                 const int rej = !(sd_rng_u01(u2[j]) < row[x].ratio);
                 const size_t sd_next = rej ? y : x;
                 const size_t rs_next = active[j] ? z : xr[j];
@@ -253,51 +267,26 @@ SD_RNG_INLINE void batch_lanes_body(const sd_batch_sim *B, gsl_rng *r, size_t nr
                 nrej[j] += (size_t)(rs_rej | sd_rej);
                 start[j] = rs_rej | sd_rej;
             }
-            if (tally->pos_index[t] >= 0) {
-                uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * V;
-                for (j = 0; j < live; j++)
-                    tok[s[j]]++;
-            }
+            sd_tally_wave_tokens(tally, t, s, live);
         }
-        for (j = 0; j < live; j++)
-            tally->hist[nrej[j]]++;
+        sd_tally_wave_end(tally, nrej, live);
     }
 }
 
-static void batch_lanes(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
-{
-    batch_lanes_body(B, r, nruns, tally);
-}
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SD_SIM_NO_SIMD)
-/* The same compiled for AVX-512 (x86-64-v4), chosen at run time (the
- * same IEEE operations in the same order, as in sim_sd.c). */
-#define SD_BATCH_HAVE_V4 1
-__attribute__((target("arch=x86-64-v4,tune=icelake-server,prefer-vector-width=512")))
-static void batch_lanes_v4(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
-{
-    batch_lanes_body(B, r, nruns, tally);
-}
-
-static int have_v4(void)
-{
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512cd");
-}
-#endif
+/* batch_lanes_body for the build's target and for AVX-512 (mc.h) */
+SD_MC_KERNEL(batch_lanes, batch_lanes_body, sd_batch_sim)
 
 /* Any other generator: one run after the other, drawing from r. */
 static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tally *tally)
 {
-    const sd_sim_sd *D = &B->rs.sd;
+    const sd_sim_sd *D = &B->eng.rs.sd;
     const size_t V = D->m->V, T = D->m->T;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(D->m);
     size_t n;
     usrc u;
     usrc_init(&u, r);
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(D, V, unext(&u)), base = 0, t, nrej = 0, x;
+        size_t s = sd_sim_draft_draw(D->start_cells, V, unext(&u)), base = 0, t, nrej = 0, x;
         int start = 1;
         for (t = 1; t <= T; t++, base += rowstep) {
             if (start) {
@@ -305,9 +294,9 @@ static void batch_serial(const sd_batch_sim *B, gsl_rng *r, size_t nruns, sd_tal
                 nrej += (size_t)start;
             } else {
                 const sd_sim_cell *row = D->cells + (base + s) * V;
-                x = sd_rs_draft_draw(row, V, unext(&u));
+                x = sd_sim_draft_draw(row, V, unext(&u));
                 if (!(unext(&u) < row[x].ratio)) {
-                    x = sd_rs_resid_draw(row, V, unext(&u));
+                    x = sd_sim_resid_draw(row, V, unext(&u));
                     nrej++;
                     start = 1;
                 }
@@ -327,10 +316,6 @@ static sd_status batch_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
     (void)err;
     if (r->type != sd_rng_xoshiro256ss)
         batch_serial(B, r, nruns, tally);
-#ifdef SD_BATCH_HAVE_V4
-    else if (have_v4())
-        batch_lanes_v4(B, r, nruns, tally);
-#endif
     else
         batch_lanes(B, r, nruns, tally);
     return SD_OK;
@@ -345,37 +330,28 @@ static sd_status tree_ws_alloc(const void *ctx, void **ws, sd_error *err)
                        : sd_error_set(err, SD_ENOMEM, "out of memory for a tree workspace");
 }
 
+/* RRS (the tables R) on the live drafts at a table row, uniforms from u. */
+static int tree_verify(const void *R, void *u, size_t t, size_t s, size_t row, size_t k,
+                       const size_t *tok, size_t *y)
+{
+    (void)t;
+    (void)s;
+    return rrs_fast(R, row, k, tok, u, y);
+}
+
 /* Tree verification, one run after the other (uniforms from usrc).  A
  * wave kernel like batch_lanes_body was tried and gained nothing: the
- * k live drafts make the work per run and position uneven. */
+ * k live drafts make the work per run and position uneven.  RRS never
+ * accepts a token no live draft holds. */
 static void tree_serial(const sd_batch_sim *B, size_t *tok, gsl_rng *r, size_t nruns,
                         sd_tally *tally)
 {
-    const sd_sim_sd *D = &B->ts.sd;
-    const size_t V = D->m->V, T = D->m->T, M = B->rrs.M;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
-    size_t n;
     usrc u;
+    size_t n, x, t;
     usrc_init(&u, r);
-    for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(D, V, unext(&u)), base = 0, t, nrej = 0, x, i, k = M, live;
-        for (t = 1; t <= T; t++, base += rowstep) {
-            const sd_sim_cell *row = D->cells + (base + s) * V;
-            for (i = 0; i < k; i++)
-                tok[i] = sd_rs_draft_draw(row, V, unext(&u));
-            if (rrs_fast(&B->rrs, base + s, k, tok, &u, &x)) {
-                for (i = 0, live = 0; i < k; i++)
-                    live += tok[i] == x;
-                k = live; /* every draft holding x stays live (>= 1: x is one of them) */
-            } else {
-                nrej++;
-                k = M;
-            }
-            sd_tally_token(tally, t, x);
-            s = x;
-        }
-        tally->hist[nrej]++;
-    }
+    for (n = 0; n < nruns; n++)
+        tally->hist[sd_tree_run_one(&B->eng.ts.sd, B->rrs.M, tok, usrc_uniform, &u, tree_verify,
+                                    &B->rrs, tally, &x, &t)]++;
 }
 
 static sd_status tree_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
@@ -388,12 +364,12 @@ static sd_status tree_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_batch_sim_sim(const sd_batch_sim *s)
 {
-    sd_sim sim = {s, s->tree ? tree_ws_alloc : NULL, s->tree ? sd_free : NULL,
-                  s->tree ? tree_run : batch_run};
+    sd_sim sim = {s, s->eng.tree ? tree_ws_alloc : NULL, s->eng.tree ? sd_free : NULL,
+                  s->eng.tree ? tree_run : batch_run};
     return sim;
 }
 
 sd_sim sd_batch_sim_generic(const sd_batch_sim *s)
 {
-    return s->tree ? sd_tree_sim_sim(&s->ts) : sd_roundstart_sim_sim(&s->rs);
+    return sd_engine_sim_get(&s->eng);
 }

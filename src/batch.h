@@ -35,6 +35,20 @@ sd_status sd_batch_limit(const sd_model *m, double *mean, sd_error *err);
 sd_status sd_batch_tree_exact(const sd_model *m, size_t M, double *mean, double *live,
                               sd_error *err);
 
+/* Workspace of the exact computations above for V tokens (RRS's step
+ * workspace and the engines' own), serving batch SD with any number of
+ * drafts and tree verification with up to M (M = 0: none): NULL on
+ * allocation failure.  The _ws functions compute in it without
+ * allocating (SD_EINVAL if it serves another V or fewer tree drafts);
+ * those without the suffix allocate one for the call. */
+typedef struct sd_batch_ws sd_batch_ws;
+sd_batch_ws *sd_batch_ws_alloc(size_t V, size_t M);
+void sd_batch_ws_free(sd_batch_ws *w);
+sd_status sd_batch_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, double *mean,
+                            double *fstart, sd_error *err);
+sd_status sd_batch_tree_exact_ws(const sd_model *m, size_t M, sd_batch_ws *w, double *mean,
+                                 double *live, sd_error *err);
+
 /* A literal simulation of batch SD or tree verification (opaque). */
 typedef struct sd_batch_sim sd_batch_sim;
 

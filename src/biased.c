@@ -1,16 +1,16 @@
 /* biased.c - biased token rules (b, R) at one step (doc/theory.md §4). */
 #include "biased.h"
 
+#include "names.h"
+
 #include <math.h>
 #include <string.h>
 
+static const char *const resample_names[] = {"opt", "uno"}; /* by sd_resample */
+
 int sd_resample_parse(const char *name)
 {
-    if (strcmp(name, "opt") == 0)
-        return SD_RESAMPLE_OPT;
-    if (strcmp(name, "uno") == 0)
-        return SD_RESAMPLE_UNO;
-    return -1;
+    return sd_names_find(resample_names, SD_NAMES_N(resample_names), name);
 }
 
 const char *sd_resample_name(sd_resample r)
@@ -54,12 +54,7 @@ double sd_biased_accept(const double *w, size_t V)
 
 double sd_biased_loss_star(const double *w, const double *q, size_t V)
 {
-    double l = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        if (w[x] > q[x])
-            l += w[x] - q[x];
-    return l;
+    return sd_tv(q, w, V); /* sum [w - q]_+ */
 }
 
 double sd_biased_front(const double *w, const double *q, size_t V)
@@ -73,18 +68,7 @@ double sd_biased_front(const double *w, const double *q, size_t V)
 
 double sd_biased_r_star(const double *w, const double *q, size_t V, double *r)
 {
-    double mass = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++) {
-        r[x] = q[x] > w[x] ? q[x] - w[x] : 0.0;
-        mass += r[x];
-    }
-    if (mass > 0.0)
-        for (x = 0; x < V; x++)
-            r[x] /= mass;
-    else
-        memcpy(r, q, V * sizeof(double));
-    return mass;
+    return sd_residual(w, q, V, r);
 }
 
 void sd_biased_output(const double *w, const double *r, size_t V, double *o)

@@ -31,6 +31,52 @@ typedef struct {
     double tau_sum;  /* sum over paths of weight * tau */
 } walk_ctx;
 
+static void walk_free(walk_ctx *w)
+{
+    sd_free(w->X);
+    sd_free(w->p);
+    sd_free(w->res);
+    sd_free(w->fnext);
+}
+
+/* Set up a walk over m for blocks of up to g drafts, from t = 1 (the
+ * caller moves t0 and g for later round starts).  SD_ENOMEM with
+ * nothing allocated. */
+static sd_status walk_init(walk_ctx *w, const sd_model *m, size_t g, sd_error *err)
+{
+    const size_t V = m->V;
+    memset(w, 0, sizeof *w);
+    w->m = m;
+    w->V = V;
+    w->t0 = 1;
+    w->g = g;
+    w->X = sd_malloc(g + 1, sizeof(size_t));
+    w->p = sd_malloc(g + 1, sizeof(double));
+    w->res = sd_malloc((g + 1) * V, sizeof(double));
+    w->fnext = sd_calloc((m->T + 2) * V, sizeof(double));
+    if (!w->X || !w->p || !w->res || !w->fnext) {
+        walk_free(w);
+        return sd_error_set(err, SD_ENOMEM, "out of memory for block verification");
+    }
+    return SD_OK;
+}
+
+/* SD_EINVAL for gamma outside 1..SD_CALLS_MAX_GAMMA, SD_ERANGE when the
+ * V^(g+1) blocks of one round start (g = gamma cut at the horizon) are
+ * too many to enumerate. */
+static sd_status first_call_args(size_t V, size_t gamma, size_t g, sd_error *err)
+{
+    if (gamma == 0 || gamma > SD_CALLS_MAX_GAMMA)
+        return sd_error_set(err, SD_EINVAL, "draft length gamma = %zu: must be in 1..%d",
+                            gamma, SD_CALLS_MAX_GAMMA);
+    if (pow((double)V, (double)g + 1.0) > SD_BLOCK_MAX_WORK)
+        return sd_error_set(err, SD_ERANGE, "exact block verification enumerates V^gamma "
+                                            "blocks: V^(gamma+1) = %.3g for V = %zu, gamma = "
+                                            "%zu, above the limit of %.3g",
+                            pow((double)V, (double)g + 1.0), V, g, SD_BLOCK_MAX_WORK);
+    return SD_OK;
+}
+
 /* Node at depth i reached with probability w; returns
  * E[prod_{j=i+1..g} (1 - h_j) | the block so far]. */
 static double walk(walk_ctx *c, size_t i, double w)
@@ -94,14 +140,8 @@ sd_status sd_block_exact(const sd_model *m, size_t gamma, double c, sd_calls_row
     walk_ctx w;
     double cost, calls = 0.0, steps = 0.0;
     size_t t, s;
-    if (gamma == 0)
-        return sd_error_set(err, SD_EINVAL, "draft length gamma = 0: at least 1 draft token "
-                                            "per round");
-    if (gamma > SD_CALLS_MAX_GAMMA)
-        return sd_error_set(err, SD_EINVAL, "draft length gamma = %zu is above the limit "
-                                            "%d", gamma, SD_CALLS_MAX_GAMMA);
-    if (!(c >= 0.0) || !isfinite(c))
-        return sd_error_set(err, SD_EINVAL, "cost ratio c = %g: must be finite and >= 0", c);
+    if (sd_calls_check_args(gamma, c, err) != SD_OK)
+        return SD_EINVAL;
     cost = sd_block_cost(m, gamma);
     if (cost > SD_BLOCK_MAX_WORK)
         return sd_error_set(err, SD_ERANGE, "exact block verification enumerates the V^gamma "
@@ -109,17 +149,8 @@ sd_status sd_block_exact(const sd_model *m, size_t gamma, double c, sd_calls_row
                                             "operations for V = %zu, T = %zu, gamma = %zu, "
                                             "above the limit of %.3g (simulate instead)",
                             cost, V, T, gamma, SD_BLOCK_MAX_WORK);
-    memset(&w, 0, sizeof w);
-    w.m = m;
-    w.V = V;
-    w.X = sd_malloc(G + 1, sizeof(size_t));
-    w.p = sd_malloc(G + 1, sizeof(double));
-    w.res = sd_malloc((G + 1) * V, sizeof(double));
-    w.fnext = sd_calloc((T + 2) * V, sizeof(double));
-    if (!w.X || !w.p || !w.res || !w.fnext) {
-        sd_free(w.X), sd_free(w.p), sd_free(w.res), sd_free(w.fnext);
-        return sd_error_set(err, SD_ENOMEM, "out of memory for exact block verification");
-    }
+    if (walk_init(&w, m, G, err) != SD_OK)
+        return SD_ENOMEM;
     memcpy(w.fnext, m->pi0, V * sizeof(double)); /* row 0: starts at t = 1 */
     for (t = 1; t <= T; t++) {
         size_t g = gamma < T - t + 1 ? gamma : T - t + 1;
@@ -147,7 +178,7 @@ sd_status sd_block_exact(const sd_model *m, size_t gamma, double c, sd_calls_row
     }
     if (accepted != NULL)
         *accepted = w.tau_sum / calls;
-    sd_free(w.X), sd_free(w.p), sd_free(w.res), sd_free(w.fnext);
+    walk_free(&w);
     return SD_OK;
 }
 
@@ -158,28 +189,14 @@ sd_status sd_block_first_call(const sd_model *m, size_t gamma, size_t s, double 
     walk_ctx w;
     double *a, *an, tok = 0.0;
     size_t j, x, y;
+    sd_status rc;
     if (s >= V)
         return sd_error_set(err, SD_EINVAL, "start state %zu is not below V = %zu", s, V);
-    if (gamma == 0 || gamma > SD_CALLS_MAX_GAMMA)
-        return sd_error_set(err, SD_EINVAL, "draft length gamma = %zu: must be in 1..%d",
-                            gamma, SD_CALLS_MAX_GAMMA);
-    if (pow((double)V, (double)g + 1.0) > SD_BLOCK_MAX_WORK)
-        return sd_error_set(err, SD_ERANGE, "exact block verification enumerates V^gamma "
-                                            "blocks: V^(gamma+1) = %.3g for V = %zu, gamma = "
-                                            "%zu, above the limit of %.3g",
-                            pow((double)V, (double)g + 1.0), V, g, SD_BLOCK_MAX_WORK);
-    memset(&w, 0, sizeof w);
-    w.m = m;
-    w.V = V;
-    w.t0 = 1;
-    w.g = g;
-    w.X = sd_malloc(g + 1, sizeof(size_t));
-    w.p = sd_malloc(g + 1, sizeof(double));
-    w.res = sd_malloc((g + 1) * V, sizeof(double));
-    w.fnext = sd_calloc((T + 2) * V, sizeof(double));
-    a = sd_malloc(2 * V, sizeof(double));
-    if (!w.X || !w.p || !w.res || !w.fnext || !a) {
-        sd_free(w.X), sd_free(w.p), sd_free(w.res), sd_free(w.fnext), sd_free(a);
+    if ((rc = first_call_args(V, gamma, g, err)) != SD_OK ||
+        (rc = walk_init(&w, m, g, err)) != SD_OK)
+        return rc;
+    if ((a = sd_malloc(2 * V, sizeof(double))) == NULL) {
+        walk_free(&w);
         return sd_error_set(err, SD_ENOMEM, "out of memory for block verification");
     }
     w.X[0] = s;
@@ -204,7 +221,8 @@ sd_status sd_block_first_call(const sd_model *m, size_t gamma, size_t s, double 
             tok += a[y];
     }
     *token = tok;
-    sd_free(w.X), sd_free(w.p), sd_free(w.res), sd_free(w.fnext), sd_free(a);
+    walk_free(&w);
+    sd_free(a);
     return SD_OK;
 }
 
@@ -218,14 +236,8 @@ sd_status sd_block_token(const double *p, const double *q, size_t V, size_t gamm
     sd_status rc;
     if (V == 0)
         return sd_error_set(err, SD_EINVAL, "block verification needs V >= 1 tokens");
-    if (gamma == 0 || gamma > SD_CALLS_MAX_GAMMA)
-        return sd_error_set(err, SD_EINVAL, "draft length gamma = %zu: must be in 1..%d",
-                            gamma, SD_CALLS_MAX_GAMMA);
-    if (pow((double)V, (double)gamma + 1.0) > SD_BLOCK_MAX_WORK)
-        return sd_error_set(err, SD_ERANGE, "exact block verification enumerates V^gamma "
-                                            "blocks: V^(gamma+1) = %.3g for V = %zu, gamma = "
-                                            "%zu, above the limit of %.3g",
-                            pow((double)V, (double)gamma + 1.0), V, gamma, SD_BLOCK_MAX_WORK);
+    if ((rc = first_call_args(V, gamma, gamma, err)) != SD_OK)
+        return rc;
     /* one state is enough: the rows do not depend on it; T = gamma + 1
      * leaves room for the bonus so no block is cut at the horizon */
     if ((rc = sd_model_alloc(&m, V, gamma + 1, 1, 1, err)) != SD_OK)
@@ -234,19 +246,9 @@ sd_status sd_block_token(const double *p, const double *q, size_t V, size_t gamm
         memcpy(m.P + s * V, p, V * sizeof(double));
         memcpy(m.Q + s * V, q, V * sizeof(double));
     }
-    memset(&w, 0, sizeof w);
-    w.m = &m;
-    w.V = V;
-    w.t0 = 1;
-    w.g = gamma;
-    w.X = sd_malloc(gamma + 1, sizeof(size_t));
-    w.p = sd_malloc(gamma + 1, sizeof(double));
-    w.res = sd_malloc((gamma + 1) * V, sizeof(double));
-    w.fnext = sd_calloc((gamma + 3) * V, sizeof(double));
-    if (!w.X || !w.p || !w.res || !w.fnext) {
-        sd_free(w.X), sd_free(w.p), sd_free(w.res), sd_free(w.fnext);
+    if ((rc = walk_init(&w, &m, gamma, err)) != SD_OK) {
         sd_model_free(&m);
-        return sd_error_set(err, SD_ENOMEM, "out of memory for block verification");
+        return rc;
     }
     w.X[0] = 0;
     w.p[0] = 1.0;
@@ -257,7 +259,7 @@ sd_status sd_block_token(const double *p, const double *q, size_t V, size_t gamm
         a *= 1.0 - tv;
         *token += a;
     }
-    sd_free(w.X), sd_free(w.p), sd_free(w.res), sd_free(w.fnext);
+    walk_free(&w);
     sd_model_free(&m);
     return SD_OK;
 }

@@ -67,7 +67,7 @@ static _gsl_matrix_const_view qmat(const sd_model *m, size_t t)
     return gsl_matrix_const_view_array(sd_model_q(m, t, 0), m->V, m->V);
 }
 
-static sd_status check_args(size_t gamma, double c, sd_error *err)
+sd_status sd_calls_check_args(size_t gamma, double c, sd_error *err)
 {
     if (gamma == 0)
         return sd_error_set(err, SD_EINVAL, "draft length gamma = 0: at least 1 draft token "
@@ -92,7 +92,7 @@ static sd_status slot_dp(const sd_model *m, size_t gamma, double c, sd_calls_row
     double *buf, *H, *Hn, *S, calls = 0.0, steps = 0.0, nrej = 0.0, tok = 0.0;
     size_t t, j, s;
     sd_status rc;
-    if ((rc = check_args(gamma, c, err)) != SD_OK)
+    if ((rc = sd_calls_check_args(gamma, c, err)) != SD_OK)
         return rc;
     if ((rc = kernels_alloc(&k, m, err)) != SD_OK)
         return rc;
@@ -200,7 +200,7 @@ static sd_status backward(const sd_model *m, size_t gmax, double c, const uint16
     double *J, *wR, *wB, *v, *vn, *best, cost, tot = 0.0;
     size_t t, s, g, j;
     sd_status rc;
-    if ((rc = check_args(gmax, c, err)) != SD_OK)
+    if ((rc = sd_calls_check_args(gmax, c, err)) != SD_OK)
         return rc;
     cost = sd_calls_policy_cost(m, gmax);
     if (cost > SD_CALLS_MAX_WORK)
@@ -313,7 +313,7 @@ void sd_calls_sim_free(sd_calls_sim *s)
 sd_status sd_calls_sim_alloc(sd_calls_sim *s, const sd_model *m, sd_calls_verify verify,
                              size_t gamma, const uint16_t *policy, sd_error *err)
 {
-    size_t row, nrows = sd_rs_nrows(m), V = m->V, i, hs;
+    size_t row, nrows = sd_model_nrows(m), V = m->V, i, hs;
     sd_status rc;
     memset(s, 0, sizeof *s);
     s->m = m;
@@ -328,7 +328,7 @@ sd_status sd_calls_sim_alloc(sd_calls_sim *s, const sd_model *m, sd_calls_verify
         if (s->gmax == 0)
             return sd_error_set(err, SD_EINVAL, "the policy has no draft length >= 1");
     } else {
-        if ((rc = check_args(gamma, 0.0, err)) != SD_OK)
+        if ((rc = sd_calls_check_args(gamma, 0.0, err)) != SD_OK)
             return rc;
         s->gmax = gamma;
     }
@@ -349,15 +349,12 @@ sd_status sd_calls_sim_alloc(sd_calls_sim *s, const sd_model *m, sd_calls_verify
         return sd_error_set(err, SD_ENOMEM, "out of memory for the target sampling tables");
     }
     for (row = 0; row < nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1;
-        gsl_ran_discrete_t *g = sd_alias_alloc(sd_model_q(m, t, row % V), V);
-        if (g == NULL) {
+        size_t t = sd_model_row_t(m, row);
+        if (!sd_alias_build(sd_model_q(m, t, row % V), V, s->qcells + row * V)) {
             sd_calls_sim_free(s);
             return sd_error_set(err, SD_ENOMEM, "out of memory for the target sampling "
                                                 "tables");
         }
-        sd_alias_flatten(g, s->qcells + row * V);
-        gsl_ran_discrete_free(g);
     }
     return SD_OK;
 }
@@ -400,7 +397,7 @@ static sd_status calls_ws_alloc(const void *ctx, void **out, sd_error *err)
 
 static inline const sd_sim_cell *pcells(const sd_calls_sim *S, size_t t, size_t s)
 {
-    return S->sd.cells + sd_rs_row(S->m, t, s) * S->m->V;
+    return S->sd.cells + sd_model_row(S->m, t, s) * S->m->V;
 }
 
 /* A token-by-token round from (t, *s) with g drafts; returns the next
@@ -412,9 +409,9 @@ static size_t round_token(const sd_calls_sim *S, size_t t, size_t *s, size_t g, 
     size_t j, x;
     for (j = 0; j < g; j++, t++) {
         const sd_sim_cell *row = pcells(S, t, *s);
-        x = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
+        x = sd_sim_draft_draw(row, V, gsl_rng_uniform(r));
         if (!(gsl_rng_uniform(r) < row[x].ratio)) {
-            x = sd_rs_resid_draw(row, V, gsl_rng_uniform(r));
+            x = sd_sim_resid_draw(row, V, gsl_rng_uniform(r));
             sd_tally_token(tl, t, x);
             *s = x;
             return t + 1;
@@ -423,7 +420,7 @@ static size_t round_token(const sd_calls_sim *S, size_t t, size_t *s, size_t g, 
         *s = x;
     }
     if (t <= T) { /* the bonus token */
-        x = sd_alias_draw(S->qcells + sd_rs_row(S->m, t, *s) * V, V, gsl_rng_uniform(r));
+        x = sd_alias_draw(S->qcells + sd_model_row(S->m, t, *s) * V, V, gsl_rng_uniform(r));
         sd_tally_token(tl, t, x);
         *s = x;
         t++;
@@ -445,7 +442,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
         const size_t u = t0 + i - 1;
         const double *P = sd_model_p(m, u, w->X[i - 1]), *Q = sd_model_q(m, u, w->X[i - 1]);
         double pi;
-        x = sd_rs_draft_draw(pcells(S, u, w->X[i - 1]), V, gsl_rng_uniform(r));
+        x = sd_sim_draft_draw(pcells(S, u, w->X[i - 1]), V, gsl_rng_uniform(r));
         w->X[i] = x;
         pi = w->p[i - 1] * Q[x] / P[x];
         w->p[i] = pi < 1.0 ? pi : 1.0;
@@ -484,7 +481,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
         }
         /* tot = 0 only when h_tau = 1 came from 0/0, a probability-0 path */
         x = tot > 0.0 ? sd_scan_draw(w->w, V, tot, gsl_rng_uniform(r))
-                      : sd_alias_draw(S->qcells + sd_rs_row(m, u, w->X[tau]) * V, V,
+                      : sd_alias_draw(S->qcells + sd_model_row(m, u, w->X[tau]) * V, V,
                                       gsl_rng_uniform(r));
         sd_tally_token(tl, u, x);
         *s = x;
@@ -493,7 +490,7 @@ static size_t round_block(const sd_calls_sim *S, calls_ws *w, size_t t0, size_t 
     *s = w->X[g];
     if (t0 + g <= T) {
         const size_t u = t0 + g;
-        x = sd_alias_draw(S->qcells + sd_rs_row(m, u, *s) * V, V, gsl_rng_uniform(r));
+        x = sd_alias_draw(S->qcells + sd_model_row(m, u, *s) * V, V, gsl_rng_uniform(r));
         sd_tally_token(tl, u, x);
         *s = x;
         return u + 1;
@@ -510,7 +507,7 @@ static sd_status calls_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
     size_t n;
     (void)err;
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(&S->sd, V, gsl_rng_uniform(r)), t = 1, calls = 0,
+        size_t s = sd_sim_draft_draw(S->sd.start_cells, V, gsl_rng_uniform(r)), t = 1, calls = 0,
                steps = 0;
         while (t <= T) {
             size_t g = S->policy != NULL ? S->policy[(t - 1) * V + s] : S->gamma;
@@ -528,12 +525,16 @@ static sd_status calls_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_calls_sim_sim(const sd_calls_sim *s)
 {
-    sd_sim sim;
-    sim.ctx = s;
-    sim.ws_alloc = calls_ws_alloc;
-    sim.ws_free = calls_ws_free;
-    sim.run = calls_run;
-    return sim;
+    return (sd_sim){s, calls_ws_alloc, calls_ws_free, calls_run};
+}
+
+/* The (calls, draft steps, wall time) of histogram bin idx (idx = calls +
+ * (T + 1) steps, calls_run's encoding). */
+static void bin_values(size_t idx, size_t T, double c, double v[3])
+{
+    v[0] = (double)(idx % (T + 1));
+    v[1] = (double)(idx / (T + 1));
+    v[2] = v[0] + c * v[1];
 }
 
 void sd_calls_estimate_from(const sd_mc_result *res, size_t T, double c,
@@ -545,9 +546,7 @@ void sd_calls_estimate_from(const sd_mc_result *res, size_t T, double c,
         double h = (double)res->hist[idx], v[3];
         if (h == 0.0)
             continue;
-        v[0] = (double)(idx % (T + 1));
-        v[1] = (double)(idx / (T + 1));
-        v[2] = v[0] + c * v[1];
+        bin_values(idx, T, c, v);
         n += h;
         for (i = 0; i < 3; i++)
             s1[i] += h * v[i];
@@ -558,9 +557,7 @@ void sd_calls_estimate_from(const sd_mc_result *res, size_t T, double c,
         double h = (double)res->hist[idx], v[3];
         if (h == 0.0)
             continue;
-        v[0] = (double)(idx % (T + 1));
-        v[1] = (double)(idx / (T + 1));
-        v[2] = v[0] + c * v[1];
+        bin_values(idx, T, c, v);
         for (i = 0; i < 3; i++)
             ss[i] += h * (v[i] - mean[i]) * (v[i] - mean[i]);
     }

@@ -39,6 +39,11 @@
  * 16 bits; nobody drafts more than a few dozen tokens). */
 #define SD_CALLS_MAX_GAMMA 1024
 
+/* SD_EINVAL unless 1 <= gamma <= SD_CALLS_MAX_GAMMA and the cost ratio c
+ * is finite and >= 0 (the arguments of every draft-length computation,
+ * token or block verification). */
+sd_status sd_calls_check_args(size_t gamma, double c, sd_error *err);
+
 /* Largest operation count of an exact policy solve (about a minute). */
 #define SD_CALLS_MAX_WORK 1e11
 

@@ -9,6 +9,7 @@
 #include <gsl/gsl_cdf.h>
 
 #include "alloc.h"
+#include "tol.h"
 
 void sd_checklist_init(sd_checklist *l)
 {
@@ -79,10 +80,10 @@ sd_status sd_check_z(sd_checklist *l, const char *name, double exact,
         c->pass = fabs(c->z) <= z_max;
         snprintf(c->detail, sizeof c->detail, c->pass ? "|z| <= %g" : "|z| > %g", z_max);
     } else {
-        c->pass = fabs(estimate - exact) <= 1e-12 * fmax(1.0, fabs(exact));
+        c->pass = fabs(estimate - exact) <= SD_TOL_EXACT * fmax(1.0, fabs(exact));
         c->z = c->pass ? 0.0 : (estimate > exact ? INFINITY : -INFINITY);
         snprintf(c->detail, sizeof c->detail,
-                 "no spread in the sample: equal to 1e-12 required");
+                 "no spread in the sample: equal to %g required", SD_TOL_EXACT);
     }
     return SD_OK;
 }
@@ -113,6 +114,21 @@ sd_status sd_check_bound(sd_checklist *l, const char *name, double bound,
     snprintf(c->detail, sizeof c->detail, "value %s bound %s %g",
              below ? (c->pass ? "<=" : ">") : (c->pass ? ">=" : "<"), below ? "+" : "-", tol);
     return SD_OK;
+}
+
+/* Fill the common fields of a law check: the empirical TV, the largest
+ * bin |z|, the chi-square over bins cells with its p-value, and the
+ * draws in bins of probability 0. */
+static void law_result(sd_check *c, double tv, double maxz, double chi2, size_t bins,
+                       size_t empty)
+{
+    c->exact = 0.0;
+    c->estimate = tv;
+    c->z = maxz;
+    c->chi2 = chi2;
+    c->df = bins > 1 ? bins - 1 : 0;
+    c->p_value = c->df > 0 ? gsl_cdf_chisq_Q(chi2, (double)c->df) : 1.0;
+    c->empty_violations = empty;
 }
 
 sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts,
@@ -151,13 +167,7 @@ sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts
         chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
         bins++;
     }
-    c->exact = 0.0;
-    c->estimate = tv;
-    c->z = maxz;
-    c->chi2 = chi2;
-    c->df = bins > 1 ? bins - 1 : 0;
-    c->p_value = c->df > 0 ? gsl_cdf_chisq_Q(chi2, (double)c->df) : 1.0;
-    c->empty_violations = empty;
+    law_result(c, tv, maxz, chi2, bins, empty);
     c->pass = maxz <= z_max && empty == 0 && c->p_value >= p_min;
     if (empty)
         snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", empty);
@@ -268,13 +278,7 @@ sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *
         small_e += pool_e;
         chi2 += (small_o - small_e) * (small_o - small_e) / small_e;
     }
-    c->exact = 0.0;
-    c->estimate = tv;
-    c->z = maxz;
-    c->chi2 = chi2;
-    c->df = bins > 1 ? bins - 1 : 0;
-    c->p_value = c->df > 0 ? gsl_cdf_chisq_Q(chi2, (double)c->df) : 1.0;
-    c->empty_violations = empty;
+    law_result(c, tv, maxz, chi2, bins, empty);
     c->pass = minp >= alpha_bin && empty == 0 && c->p_value >= p_min;
     if (empty)
         snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", empty);

@@ -17,6 +17,7 @@
 #include "npy.h"
 #include "par.h"
 #include "rng.h"
+#include "tol.h"
 
 const char sd_cli_help_model[] =
     "Model (a draft/target pair of Markov chains):\n"
@@ -72,8 +73,8 @@ void sd_cli_init(sd_cli *c, const char *prog, int argc, char **argv, size_t runs
 #else
     c->mc.threads = 1;
 #endif
-    c->mc.z_max = 4.5;
-    c->mc.p_min = 1e-6;
+    c->mc.z_max = SD_Z_MAX_DEFAULT;
+    c->mc.p_min = SD_P_MIN_DEFAULT;
     c->mc.progress = sd_cli_progress;
     c->mc.progress_arg = c;
     c->mc.team = sd_par_team(); /* NULL unless this is one process of an MPI job */

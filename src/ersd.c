@@ -291,6 +291,5 @@ static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, 
 
 sd_rs_verifier sd_ersd_rs_verifier(const sd_ersd_sim *s)
 {
-    sd_rs_verifier v = {s, rs_ws_alloc, sd_free, rs_verify};
-    return v;
+    return (sd_rs_verifier){s, rs_ws_alloc, sd_free, rs_verify};
 }

@@ -33,16 +33,10 @@
 #include "model.h"
 #include "roundstart.h"
 #include "step.h"
+#include "tol.h"
 
 /* k = 1 closed form of the acceptance probability (doc/theory.md §6.4). */
 double sd_ersd_accept_k1(const double *p, const double *q, size_t V);
-
-/* Quadrature tolerances of the chain computations (per piece of each
- * acc[y]/Q(y)) and the subinterval limit per piece: the acceptance law of
- * each row is then accurate to about 1e-12. */
-#define SD_ERSD_CHAIN_EPSABS 1e-13
-#define SD_ERSD_CHAIN_EPSREL 1e-12
-#define SD_ERSD_CHAIN_LIMIT 1000
 
 /* Workspace of the quadrature; tolerances are the caller's. */
 typedef struct {

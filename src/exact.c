@@ -9,6 +9,57 @@
 
 #include "alloc.h"
 
+struct sd_exact_ws {
+    size_t V;      /* vocabulary it serves */
+    size_t T;      /* longest horizon of the law of N_rej it serves (0: none) */
+    double *vec;   /* 5 V doubles: the vectors of the recursions */
+    double *law;   /* 3 V (T + 1) doubles: the law's DP over (state, count) */
+    double *jump;  /* 2 V^2 doubles: the law's accept and reject kernels */
+};
+
+sd_exact_ws *sd_exact_ws_alloc(size_t V, size_t T)
+{
+    /* 5 V, then 3 V (T + 1) + 2 V^2 for the law */
+    const size_t law = T > 0 ? sd_size_mad(V, sd_size_mad(3, T, 3), 0) : 0;
+    const size_t jump = T > 0 ? sd_size_mad(2 * V, V, 0) : 0;
+    double *d;
+    sd_exact_ws *w = sd_alloc_with_doubles(sizeof *w, sd_size_mad(5, V, sd_size_mad(1, law, jump)),
+                                           &d);
+    if (w != NULL) {
+        w->V = V;
+        w->T = T;
+        w->vec = d;
+        w->law = d + 5 * V;
+        w->jump = w->law + law;
+    }
+    return w;
+}
+
+void sd_exact_ws_free(sd_exact_ws *w)
+{
+    sd_free(w);
+}
+
+/* SD_EINVAL unless w serves m (and, with law != 0, its law of N_rej). */
+static sd_status ws_check(const sd_model *m, const sd_exact_ws *w, int law, sd_error *err)
+{
+    if (w->V != m->V || (law && w->T < m->T))
+        return sd_error_set(err, SD_EINVAL,
+                            "exact workspace for V = %zu, T = %zu used on V = %zu, T = %zu",
+                            w->V, w->T, m->V, m->T);
+    return SD_OK;
+}
+
+/* A workspace for m (law: with the law of N_rej), or NULL with SD_ENOMEM
+ * in err. */
+static sd_exact_ws *ws_for(const sd_model *m, int law, sd_error *err)
+{
+    sd_exact_ws *w = sd_exact_ws_alloc(m->V, law ? m->T : 0);
+    if (w == NULL)
+        sd_error_set(err, SD_ENOMEM, "out of memory for exact workspace (V = %zu)", m->V);
+    return w;
+}
+
 void sd_exact_tv_rows(const sd_model *m, size_t t, double *tau)
 {
     size_t s, x, V = m->V;
@@ -22,17 +73,21 @@ void sd_exact_tv_rows(const sd_model *m, size_t t, double *tau)
     }
 }
 
-/* mu_next = mu Q_t (a row vector times the kernel): one dgemv. */
-static void propagate(const sd_model *m, size_t t, const double *mu, double *next)
+void sd_exact_propagate(const double *K, size_t V, const double *mu, double *next)
 {
-    size_t V = m->V;
-    gsl_matrix_const_view Q = gsl_matrix_const_view_array(sd_model_q(m, t, 0), V, V);
+    gsl_matrix_const_view k = gsl_matrix_const_view_array(K, V, V);
     gsl_vector_const_view x = gsl_vector_const_view_array(mu, V);
     gsl_vector_view y = gsl_vector_view_array(next, V);
-    gsl_blas_dgemv(CblasTrans, 1.0, &Q.matrix, &x.vector, 0.0, &y.vector);
+    gsl_blas_dgemv(CblasTrans, 1.0, &k.matrix, &x.vector, 0.0, &y.vector);
 }
 
-static double dot(const double *a, const double *b, size_t V)
+/* mu_next = mu Q_t. */
+static void propagate(const sd_model *m, size_t t, const double *mu, double *next)
+{
+    sd_exact_propagate(sd_model_q(m, t, 0), m->V, mu, next);
+}
+
+double sd_exact_dot(const double *a, const double *b, size_t V)
 {
     double r;
     gsl_vector_const_view x = gsl_vector_const_view_array(a, V);
@@ -43,11 +98,19 @@ static double dot(const double *a, const double *b, size_t V)
 
 sd_status sd_exact_sd_mean(const sd_model *m, double *mean, sd_error *err)
 {
+    sd_exact_ws *w = ws_for(m, 0, err);
+    sd_status rc = w != NULL ? sd_exact_sd_mean_ws(m, w, mean, err) : SD_ENOMEM;
+    sd_exact_ws_free(w);
+    return rc;
+}
+
+sd_status sd_exact_sd_mean_ws(const sd_model *m, sd_exact_ws *w, double *mean, sd_error *err)
+{
     size_t V = m->V, t;
-    double *base = sd_malloc(3 * V, sizeof(double)), *mu = base, *next, *tau;
+    double *mu = w->vec, *next, *tau;
     double E = 0.0;
-    if (base == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", V);
+    if (ws_check(m, w, 0, err) != SD_OK)
+        return SD_EINVAL;
     next = mu + V;
     tau = mu + 2 * V;
     memcpy(mu, m->pi0, V * sizeof(double));
@@ -55,7 +118,7 @@ sd_status sd_exact_sd_mean(const sd_model *m, double *mean, sd_error *err)
         double *sw;
         if (t == 1 || !sd_model_stationary(m))
             sd_exact_tv_rows(m, t, tau);
-        E += dot(mu, tau, V);
+        E += sd_exact_dot(mu, tau, V);
         if (t == m->T)
             break;
         propagate(m, t, mu, next);
@@ -63,7 +126,6 @@ sd_status sd_exact_sd_mean(const sd_model *m, double *mean, sd_error *err)
         mu = next;
         next = sw;
     }
-    sd_free(base);
     *mean = E;
     return SD_OK;
 }
@@ -71,11 +133,21 @@ sd_status sd_exact_sd_mean(const sd_model *m, double *mean, sd_error *err)
 sd_status sd_exact_sd_moments(const sd_model *m, double *mean, double *var,
                               sd_error *err)
 {
+    sd_exact_ws *w = ws_for(m, 0, err);
+    sd_status rc = w != NULL ? sd_exact_sd_moments_ws(m, w, mean, var, err) : SD_ENOMEM;
+    sd_exact_ws_free(w);
+    return rc;
+}
+
+sd_status sd_exact_sd_moments_ws(const sd_model *m, sd_exact_ws *w, double *mean, double *var,
+                                 sd_error *err)
+{
     size_t V = m->V, t, s, y;
-    double *buf = sd_calloc(5 * V, sizeof(double));
+    double *buf = w->vec;
     double *m1, *m2, *n1, *n2, *u, E, E2;
-    if (buf == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", V);
+    if (ws_check(m, w, 0, err) != SD_OK)
+        return SD_EINVAL;
+    memset(buf, 0, 5 * V * sizeof(double));
     m1 = buf;
     m2 = buf + V;
     n1 = buf + 2 * V;
@@ -108,35 +180,53 @@ sd_status sd_exact_sd_moments(const sd_model *m, double *mean, double *var,
         sw = m1; m1 = n1; n1 = sw;
         sw = m2; m2 = n2; n2 = sw;
     }
-    E = dot(m->pi0, m1, V);
-    E2 = dot(m->pi0, m2, V);
+    E = sd_exact_dot(m->pi0, m1, V);
+    E2 = sd_exact_dot(m->pi0, m2, V);
     if (mean != NULL)
         *mean = E;
     if (var != NULL)
         *var = E2 - E * E > 0.0 ? E2 - E * E : 0.0;
-    sd_free(buf);
+    return SD_OK;
+}
+
+/* SD_ERANGE when the law of N_rej of m costs more than max_work. */
+static sd_status pmf_work(const sd_model *m, double max_work, sd_error *err)
+{
+    double work = (double)m->T * (double)m->T * (double)m->V * (double)m->V;
+    if (work > max_work)
+        return sd_error_set(err, SD_ERANGE,
+                            "the exact law of N_rej costs T^2 V^2 = %.3g operations, "
+                            "over the limit %.3g (use a smaller T or V)", work, max_work);
     return SD_OK;
 }
 
 sd_status sd_exact_sd_pmf(const sd_model *m, double *pmf, double max_work,
                           sd_error *err)
 {
+    sd_exact_ws *w;
+    sd_status rc = pmf_work(m, max_work, err);
+    if (rc != SD_OK)
+        return rc;
+    w = ws_for(m, 1, err);
+    rc = w != NULL ? sd_exact_sd_pmf_ws(m, w, pmf, max_work, err) : SD_ENOMEM;
+    sd_exact_ws_free(w);
+    return rc;
+}
+
+sd_status sd_exact_sd_pmf_ws(const sd_model *m, sd_exact_ws *w, double *pmf, double max_work,
+                             sd_error *err)
+{
     size_t V = m->V, T = m->T, C = T + 1, t, s, y, c;
-    double work = (double)T * (double)T * (double)V * (double)V;
     double *F, *A, *R, *J0, *J1;
-    if (work > max_work)
-        return sd_error_set(err, SD_ERANGE,
-                            "the exact law of N_rej costs T^2 V^2 = %.3g operations, "
-                            "over the limit %.3g (use a smaller T or V)", work, max_work);
-    F = sd_calloc(V * C, sizeof(double));
-    A = sd_calloc(V * C, sizeof(double));
-    R = sd_calloc(V * C, sizeof(double));
-    J0 = sd_malloc(V * V, sizeof(double));
-    J1 = sd_malloc(V * V, sizeof(double));
-    if (!F || !A || !R || !J0 || !J1) {
-        sd_free(F); sd_free(A); sd_free(R); sd_free(J0); sd_free(J1);
-        return sd_error_set(err, SD_ENOMEM, "out of memory for the law of N_rej");
-    }
+    sd_status rc = pmf_work(m, max_work, err);
+    if (rc != SD_OK || (rc = ws_check(m, w, 1, err)) != SD_OK)
+        return rc;
+    F = w->law;
+    A = F + V * C;
+    R = A + V * C;
+    J0 = w->jump;
+    J1 = J0 + V * V;
+    memset(F, 0, V * C * sizeof(double));
     /* F[s*C + c] = P(x_{t-1} = s, c rejections so far) */
     for (s = 0; s < V; s++)
         F[s * C] = m->pi0[s];
@@ -170,20 +260,27 @@ sd_status sd_exact_sd_pmf(const sd_model *m, double *pmf, double max_work,
             sum += F[s * C + c];
         pmf[c] = sum;
     }
-    sd_free(F); sd_free(A); sd_free(R); sd_free(J0); sd_free(J1);
     return SD_OK;
 }
 
 sd_status sd_exact_token_laws(const sd_model *m, size_t npos, const size_t *pos,
                               double *out, sd_error *err)
 {
+    sd_exact_ws *w = ws_for(m, 0, err);
+    sd_status rc = w != NULL ? sd_exact_token_laws_ws(m, w, npos, pos, out, err) : SD_ENOMEM;
+    sd_exact_ws_free(w);
+    return rc;
+}
+
+sd_status sd_exact_token_laws_ws(const sd_model *m, sd_exact_ws *w, size_t npos,
+                                 const size_t *pos, double *out, sd_error *err)
+{
     size_t V = m->V, t, i = 0;
-    double *mu = sd_malloc(2 * V, sizeof(double)), *next, *base = mu;
-    if (mu == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", V);
+    double *mu = w->vec, *next;
+    if (ws_check(m, w, 0, err) != SD_OK)
+        return SD_EINVAL;
     for (t = 0; t < npos; t++)
         if (pos[t] < 1 || pos[t] > m->T || (t > 0 && pos[t] <= pos[t - 1])) {
-            sd_free(base);
             return sd_error_set(err, SD_EINVAL,
                                 "positions must be ascending in 1..%zu (got %zu)",
                                 m->T, pos[t]);
@@ -197,6 +294,5 @@ sd_status sd_exact_token_laws(const sd_model *m, size_t npos, const size_t *pos,
         if (pos[i] == t)
             memcpy(out + V * i++, mu, V * sizeof(double));
     }
-    sd_free(base);
     return SD_OK;
 }

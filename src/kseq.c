@@ -149,6 +149,23 @@ sd_status sd_kseq_accept(const double *p, const double *q, size_t V, size_t k,
     return SD_OK;
 }
 
+/* The rejection law res[0..V-1] from the unnormalised residual (total
+ * tot) when the step rejects with probability rej: zero if rej = 0, else
+ * normalised, or q itself when rounding left no residual mass (only q
+ * keeps the output law). */
+static void rejection_law(double rej, double tot, const double *q, size_t V, double *res)
+{
+    size_t x;
+    for (x = 0; x < V; x++) {
+        if (!(rej > 0.0))
+            res[x] = 0.0;
+        else if (tot > 0.0)
+            res[x] /= tot;
+        else
+            res[x] = q[x];
+    }
+}
+
 void sd_kseq_step_at(const double *p, const double *q, size_t V, size_t k, double rho,
                      sd_step *out)
 {
@@ -163,15 +180,8 @@ void sd_kseq_step_at(const double *p, const double *q, size_t V, size_t k, doubl
         out->res[x] = w > 0.0 ? w : 0.0;
         tot += out->res[x];
     }
+    rejection_law(rej, tot, q, V, out->res);
     out->rej = rej;
-    for (x = 0; x < V; x++) {
-        if (!(out->rej > 0.0))
-            out->res[x] = 0.0;
-        else if (tot > 0.0)
-            out->res[x] /= tot;
-        else /* rounding left no residual mass: only q keeps the output law */
-            out->res[x] = q[x];
-    }
 }
 
 sd_status sd_kseq_step(const double *p, const double *q, size_t V, size_t k, void *ws,
@@ -235,15 +245,8 @@ sd_status sd_kseq_tree_step(const double *p, const double *q, size_t V, size_t k
                     out->acc[y * W + 1 + j1 + j2] += w * b1[j1] * b2[j2];
         }
     }
+    rejection_law(rej, tot, q, V, out->res);
     out->rej = rej;
-    for (y = 0; y < V; y++) {
-        if (!(out->rej > 0.0))
-            out->res[y] = 0.0;
-        else if (tot > 0.0)
-            out->res[y] /= tot;
-        else
-            out->res[y] = q[y];
-    }
     return SD_OK;
 }
 
@@ -348,7 +351,7 @@ static sd_status sim_build(sd_kseq_sim *s, const sd_model *m, size_t M, int all_
     s->m = m;
     s->M = M;
     s->nk = all_k ? M : 1;
-    s->nrows = sd_rs_nrows(m);
+    s->nrows = sd_model_nrows(m);
     if ((double)s->nrows * (double)s->nk * 3.0 * (double)V > (double)SD_KSEQ_SIM_MAX_TABLE)
         return sd_error_set(err, SD_ERANGE, "K-SEQ sampling tables for V = %zu, %zu rows and "
                                             "%zu draft counts exceed %zu doubles",
@@ -357,7 +360,7 @@ static sd_status sim_build(sd_kseq_sim *s, const sd_model *m, size_t M, int all_
     if (s->smp == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory for K-SEQ sampling tables");
     for (row = 0; rc == SD_OK && row < s->nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, st = row % V;
+        size_t t = sd_model_row_t(m, row), st = row % V;
         const double *p = sd_model_p(m, t, st), *q = sd_model_q(m, t, st);
         for (j = 0; rc == SD_OK && j < s->nk; j++) {
             size_t k = all_k ? j + 1 : M;
@@ -387,7 +390,7 @@ static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, 
     const sd_kseq_sim *S = ctx;
     size_t trial;
     (void)ws;
-    *y = sd_kseq_sampler_draw(&S->smp[sd_rs_row(S->m, t, s) * S->nk + S->nk - 1], r, &trial);
+    *y = sd_kseq_sampler_draw(&S->smp[sd_model_row(S->m, t, s) * S->nk + S->nk - 1], r, &trial);
     return trial > 0;
 }
 
@@ -396,17 +399,15 @@ static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
 {
     const sd_kseq_sim *S = ctx;
     (void)ws;
-    return sd_kseq_sampler_verify(&S->smp[sd_rs_row(S->m, t, s) * S->nk + k - 1], tok, r, y);
+    return sd_kseq_sampler_verify(&S->smp[sd_model_row(S->m, t, s) * S->nk + k - 1], tok, r, y);
 }
 
 sd_rs_verifier sd_kseq_rs_verifier(const sd_kseq_sim *s)
 {
-    sd_rs_verifier v = {s, NULL, NULL, rs_verify};
-    return v;
+    return (sd_rs_verifier){s, NULL, NULL, rs_verify};
 }
 
 sd_tree_verifier sd_kseq_tree_verifier(const sd_kseq_sim *s)
 {
-    sd_tree_verifier v = {s, NULL, NULL, tree_verify};
-    return v;
+    return (sd_tree_verifier){s, NULL, NULL, tree_verify};
 }

@@ -11,6 +11,16 @@
 #include "alloc.h"
 #include "rng.h"
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SD_SIM_NO_SIMD)
+int sd_mc_cpu_v4(void)
+{
+    __builtin_cpu_init(); /* idempotent; needed if called before constructors ran */
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512cd");
+}
+#endif
+
 size_t sd_mc_nchunks(const sd_mc_config *cfg)
 {
     size_t chunk = cfg->chunk ? cfg->chunk : SD_MC_CHUNK;

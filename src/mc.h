@@ -40,6 +40,58 @@ static inline void sd_tally_token(sd_tally *tally, size_t t, size_t x)
         tally->tokens[(size_t)tally->pos_index[t] * tally->V + x]++;
 }
 
+/* Tally a wave of n runs advanced side by side: their tokens s[0..n-1]
+ * at position t (if tracked), or their rejection counts nrej[0..n-1]
+ * when they end. */
+static inline void sd_tally_wave_tokens(sd_tally *tally, size_t t, const size_t *s, size_t n)
+{
+    size_t j;
+    if (tally->pos_index[t] >= 0) {
+        uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * tally->V;
+        for (j = 0; j < n; j++)
+            tok[s[j]]++;
+    }
+}
+
+static inline void sd_tally_wave_end(sd_tally *tally, const size_t *nrej, size_t n)
+{
+    size_t j;
+    for (j = 0; j < n; j++)
+        tally->hist[nrej[j]]++;
+}
+
+/* Run-time dispatched simulation kernels.  SD_MC_KERNEL(name, body, Ctx)
+ * defines static void name(const Ctx *c, gsl_rng *r, size_t n,
+ * sd_tally *t) that calls body(c, r, n, t) (an SD_RNG_INLINE function)
+ * compiled twice where GCC targets x86-64: for the build's target and
+ * for AVX-512 (x86-64-v4, with gathers), the latter chosen when the CPU
+ * has it (sd_mc_cpu_v4).  Both are the same IEEE operations in the same
+ * order, so the tallies are bit-identical on any CPU.  Define
+ * SD_SIM_NO_SIMD to build the first alone. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SD_SIM_NO_SIMD)
+int sd_mc_cpu_v4(void);
+#define SD_MC_KERNEL(name, body, Ctx)                                                      \
+    static void name##_base(const Ctx *c, gsl_rng *r, size_t n, sd_tally *t)               \
+    {                                                                                      \
+        body(c, r, n, t);                                                                  \
+    }                                                                                      \
+    __attribute__((target("arch=x86-64-v4,tune=icelake-server,prefer-vector-width=512")))  \
+    static void name##_v4(const Ctx *c, gsl_rng *r, size_t n, sd_tally *t)                 \
+    {                                                                                      \
+        body(c, r, n, t);                                                                  \
+    }                                                                                      \
+    static void name(const Ctx *c, gsl_rng *r, size_t n, sd_tally *t)                      \
+    {                                                                                      \
+        (sd_mc_cpu_v4() ? name##_v4 : name##_base)(c, r, n, t);                            \
+    }
+#else
+#define SD_MC_KERNEL(name, body, Ctx)                                                      \
+    static void name(const Ctx *c, gsl_rng *r, size_t n, sd_tally *t)                      \
+    {                                                                                      \
+        body(c, r, n, t);                                                                  \
+    }
+#endif
+
 /* A simulation: ctx is read-only and shared by all threads; each thread
  * gets its own workspace from ws_alloc (NULL ws_alloc: no workspace). */
 typedef struct {

@@ -13,6 +13,8 @@
 
 #include "alloc.h"
 #include "rng.h"
+#include "tol.h"
+#include "names.h"
 
 sd_status sd_model_alloc(sd_model *m, size_t V, size_t T, size_t nP,
                          size_t nQ, sd_error *err)
@@ -150,17 +152,15 @@ sd_status sd_model_validate(sd_model *m, const char *dname, const char *qname,
     if (rc == SD_OK)
         rc = check_kernels(m->Q, m->nQ, m->V, qtol, qname, err);
     if (rc == SD_OK)
-        rc = check_row(m->pi0, m->V, 1e-6, "start law", "pi0", err);
+        rc = check_row(m->pi0, m->V, SD_TOL_ROW_F64, "start law", "pi0", err);
     return rc;
 }
 
+static const char *const family_names[] = {"paper", "dirichlet"}; /* by sd_family */
+
 int sd_family_parse(const char *name)
 {
-    if (strcmp(name, "paper") == 0)
-        return SD_FAMILY_PAPER;
-    if (strcmp(name, "dirichlet") == 0)
-        return SD_FAMILY_DIRICHLET;
-    return -1;
+    return sd_names_find(family_names, SD_NAMES_N(family_names), name);
 }
 
 const char *sd_family_name(sd_family f)
@@ -214,7 +214,7 @@ sd_status sd_model_set_start(sd_model *m, const char *start, sd_error *err)
             return SD_EINVAL;
         }
         memcpy(m->pi0, a.data, m->V * sizeof(double));
-        rc = check_row(m->pi0, m->V, a.was_float32 ? 1e-4 : 1e-6, start, "start law", err);
+        rc = check_row(m->pi0, m->V, a.was_float32 ? SD_TOL_ROW_F32 : SD_TOL_ROW_F64, start, "start law", err);
         sd_array_free(&a);
         return rc;
     }
@@ -313,8 +313,8 @@ sd_status sd_model_load(sd_model *m, const char *draft, const char *target,
     m->Q = qa.data;
     rc = sd_model_set_start(m, start, err);
     if (rc == SD_OK)
-        rc = sd_model_validate(m, draft, target, pa.was_float32 ? 1e-4 : 1e-6,
-                               qa.was_float32 ? 1e-4 : 1e-6, err);
+        rc = sd_model_validate(m, draft, target, pa.was_float32 ? SD_TOL_ROW_F32 : SD_TOL_ROW_F64,
+                               qa.was_float32 ? SD_TOL_ROW_F32 : SD_TOL_ROW_F64, err);
     if (rc != SD_OK)
         sd_model_free(m);
     return rc;

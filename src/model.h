@@ -44,6 +44,31 @@ static inline int sd_model_stationary(const sd_model *m)
     return m->nP == 1 && m->nQ == 1;
 }
 
+/* Tables built per row (t, s) of a model (sampling tables, thresholds,
+ * verifiers) hold one row per state when both chains are stationary and
+ * one per (t, s) otherwise: sd_model_nrows rows, (t, s) at index
+ * sd_model_row = (t - 1) sd_model_row_step + s, and row i at position
+ * sd_model_row_t(m, i), state i % V. */
+static inline size_t sd_model_nrows(const sd_model *m)
+{
+    return sd_model_stationary(m) ? m->V : m->T * m->V;
+}
+
+static inline size_t sd_model_row_step(const sd_model *m)
+{
+    return sd_model_stationary(m) ? 0 : m->V;
+}
+
+static inline size_t sd_model_row(const sd_model *m, size_t t, size_t s)
+{
+    return sd_model_stationary(m) ? s : (t - 1) * m->V + s;
+}
+
+static inline size_t sd_model_row_t(const sd_model *m, size_t row)
+{
+    return sd_model_stationary(m) ? 1 : row / m->V + 1;
+}
+
 /* Allocate an uninitialised model: nP, nQ in {1, T}; pi0 set uniform.
  * Returns SD_EINVAL for V = 0, T = 0 or bad nP/nQ, SD_ERANGE when the
  * sizes overflow, SD_ENOMEM on allocation failure (nothing leaked). */

@@ -323,34 +323,43 @@ static sd_status convert_data(const unsigned char *src, sd_array *out,
     return SD_OK;
 }
 
-sd_status sd_npy_read(const char *path, sd_array *out, sd_error *err)
+/* Open path for reading, which must be a regular file: *fd and its
+ * length *len.  A missing or unreadable file is the user's input error
+ * (SD_EINVAL, exit 2); other failures are SD_EIO. */
+static sd_status open_regular(const char *path, int *fd, size_t *len, sd_error *err)
 {
-    int fd;
     struct stat st;
-    size_t len, off = 0;
-    unsigned char *buf = NULL;
-    sd_status rc;
-
-    memset(out, 0, sizeof *out);
-    fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        /* a missing or unreadable file is the user's input error (exit 2) */
+    *fd = open(path, O_RDONLY);
+    if (*fd < 0) {
         int e = errno;
         int user = e == ENOENT || e == ENOTDIR || e == EACCES || e == EISDIR ||
                    e == ELOOP || e == ENAMETOOLONG;
         return sd_error_set(err, user ? SD_EINVAL : SD_EIO, "%s: cannot open: %s", path,
                             strerror(e));
     }
-    if (fstat(fd, &st) != 0) {
+    if (fstat(*fd, &st) != 0) {
         int e = errno;
-        close(fd);
+        close(*fd);
         return sd_error_set(err, SD_EIO, "%s: cannot stat: %s", path, strerror(e));
     }
     if (!S_ISREG(st.st_mode)) {
-        close(fd);
+        close(*fd);
         return sd_error_set(err, SD_EINVAL, "%s: not a regular file", path);
     }
-    len = (size_t)st.st_size;
+    *len = (size_t)st.st_size;
+    return SD_OK;
+}
+
+sd_status sd_npy_read(const char *path, sd_array *out, sd_error *err)
+{
+    int fd;
+    size_t len, off = 0;
+    unsigned char *buf = NULL;
+    sd_status rc;
+
+    memset(out, 0, sizeof *out);
+    if ((rc = open_regular(path, &fd, &len, err)) != SD_OK)
+        return rc;
     if (len >= SD_NPY_MMAP_MIN) {
         void *map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
         if (map != MAP_FAILED) {
@@ -570,30 +579,13 @@ sd_status sd_npy_view_image(const unsigned char *buf, size_t len, const char *na
 sd_status sd_npy_view_open(const char *path, unsigned accept, sd_npy_view *v, sd_error *err)
 {
     int fd;
-    struct stat st;
     size_t len;
     void *map;
     sd_status rc;
 
     memset(v, 0, sizeof *v);
-    fd = open(path, O_RDONLY);
-    if (fd < 0) {
-        int e = errno;
-        int user = e == ENOENT || e == ENOTDIR || e == EACCES || e == EISDIR ||
-                   e == ELOOP || e == ENAMETOOLONG;
-        return sd_error_set(err, user ? SD_EINVAL : SD_EIO, "%s: cannot open: %s", path,
-                            strerror(e));
-    }
-    if (fstat(fd, &st) != 0) {
-        int e = errno;
-        close(fd);
-        return sd_error_set(err, SD_EIO, "%s: cannot stat: %s", path, strerror(e));
-    }
-    if (!S_ISREG(st.st_mode)) {
-        close(fd);
-        return sd_error_set(err, SD_EINVAL, "%s: not a regular file", path);
-    }
-    len = (size_t)st.st_size;
+    if ((rc = open_regular(path, &fd, &len, err)) != SD_OK)
+        return rc;
     if (len == 0) {
         close(fd);
         return sd_error_set(err, SD_EFORMAT, "%s: not a .npy file (empty)", path);

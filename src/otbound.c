@@ -9,6 +9,7 @@
 #include <gsl/gsl_math.h>
 
 #include "alloc.h"
+#include "tol.h"
 
 /* sums[mask] = sum of w[i] over the bits i of mask, for masks < 2^n;
  * each sum is accumulated along at most n additions (no drift). */
@@ -230,8 +231,8 @@ sd_status sd_ot_lp(const double *p, const double *q, size_t V, size_t k, double 
     /* Coupling entries can be as small as P^k(x) ~ 1e-20: GLPK's default
      * feasibility tolerances (1e-7) then leave the optimum off by ~1e-7,
      * tight ones reach ~1e-15 (checked against the min-cut form). */
-    parm.tol_bnd = 1e-12;
-    parm.tol_dj = 1e-12;
+    parm.tol_bnd = SD_TOL_GLPK;
+    parm.tol_dj = SD_TOL_GLPK;
     st = glp_simplex(lp, &parm);
     ok = st == 0 && glp_get_status(lp) == GLP_OPT;
     if (ok)

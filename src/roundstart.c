@@ -40,41 +40,64 @@ static sd_status roundstart_position(const sd_model *m, size_t t, sd_step_fn ste
     return SD_OK;
 }
 
+struct sd_roundstart_ws {
+    size_t V;     /* vocabulary it serves */
+    double *buf;  /* 4 V doubles: f, g and their successors */
+    sd_step st;   /* the rule's step laws (arrays in the same block) */
+};
+
+sd_roundstart_ws *sd_roundstart_ws_alloc(size_t V)
+{
+    double *d;
+    sd_roundstart_ws *w = sd_alloc_with_doubles(sizeof *w, sd_size_mad(6, V, 0), &d);
+    if (w != NULL)
+        *w = (sd_roundstart_ws){V, d, {V, 0.0, d + 4 * V, d + 5 * V}};
+    return w;
+}
+
+void sd_roundstart_ws_free(sd_roundstart_ws *w)
+{
+    sd_free(w);
+}
+
 sd_status sd_roundstart_exact(const sd_model *m, sd_step_fn step, void *ws, size_t M,
                               double *mean, double *fstart, sd_error *err)
 {
+    sd_roundstart_ws *w = sd_roundstart_ws_alloc(m->V);
+    sd_status rc = w == NULL ? sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", m->V)
+                             : sd_roundstart_exact_ws(m, step, ws, M, w, mean, fstart, err);
+    sd_roundstart_ws_free(w);
+    return rc;
+}
+
+sd_status sd_roundstart_exact_ws(const sd_model *m, sd_step_fn step, void *ws, size_t M,
+                                 sd_roundstart_ws *w, double *mean, double *fstart,
+                                 sd_error *err)
+{
     const size_t V = m->V;
-    double *buf, *f, *g, *fn, *gn, *sw, E = 0.0;
-    sd_step st;
-    sd_status rc;
+    double *f, *g, *fn, *gn, *sw, E = 0.0;
+    sd_status rc = SD_OK;
     size_t t;
     if (M == 0)
         return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
-    buf = sd_malloc(4 * V, sizeof(double));
-    if (buf == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory (V = %zu)", V);
-    rc = sd_step_alloc(&st, V, err);
-    if (rc != SD_OK) {
-        sd_free(buf);
-        return rc;
-    }
-    f = buf;
-    g = buf + V;
-    fn = buf + 2 * V;
-    gn = buf + 3 * V;
+    if (w->V != V)
+        return sd_error_set(err, SD_EINVAL, "round-start workspace for V = %zu used on V = %zu",
+                            w->V, V);
+    f = w->buf;
+    g = f + V;
+    fn = f + 2 * V;
+    gn = f + 3 * V;
     memcpy(f, m->pi0, V * sizeof(double));
     memcpy(g, m->pi0, V * sizeof(double));
     for (t = 1; t <= m->T; t++) {
         if (fstart != NULL)
             memcpy(fstart + (t - 1) * V, f, V * sizeof(double));
-        rc = roundstart_position(m, t, step, ws, M, f, g, fn, gn, &st, &E, err);
+        rc = roundstart_position(m, t, step, ws, M, f, g, fn, gn, &w->st, &E, err);
         if (rc != SD_OK)
             break;
         sw = f; f = fn; fn = sw;
         sw = g; g = gn; gn = sw;
     }
-    sd_step_free(&st);
-    sd_free(buf);
     if (rc == SD_OK)
         *mean = E;
     return rc;
@@ -109,11 +132,11 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
     const sd_roundstart_sim *S = ctx;
     const sd_sim_sd *D = &S->sd;
     const size_t V = D->m->V, T = D->m->T;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(D->m);
     size_t n;
     (void)err;
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(D, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x;
+        size_t s = sd_sim_draft_draw(D->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x;
         int start = 1;
         for (t = 1; t <= T; t++, base += rowstep) {
             if (start) {
@@ -124,9 +147,9 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
                 /* inside a round: the SD step along the accepted draft,
                  * drawn as gsl_ran_discrete would from sd_sim_sd's tables */
                 const sd_sim_cell *row = D->cells + (base + s) * V;
-                x = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
+                x = sd_sim_draft_draw(row, V, gsl_rng_uniform(r));
                 if (!(gsl_rng_uniform(r) < row[x].ratio)) {
-                    x = sd_rs_resid_draw(row, V, gsl_rng_uniform(r));
+                    x = sd_sim_resid_draw(row, V, gsl_rng_uniform(r));
                     nrej++;
                     start = 1;
                 }
@@ -141,6 +164,5 @@ static sd_status rs_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns, sd_
 
 sd_sim sd_roundstart_sim_sim(const sd_roundstart_sim *s)
 {
-    sd_sim sim = {s, rs_ws_alloc, s->v.ws_free, rs_run};
-    return sim;
+    return (sd_sim){s, rs_ws_alloc, s->v.ws_free, rs_run};
 }

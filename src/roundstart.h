@@ -44,53 +44,6 @@
 #include "step.h"
 #include "sim_sd.h"
 
-/* Index of the sampling-table row of (t, s): s for a model whose two
- * chains are stationary, (t-1) V + s otherwise (the layout of
- * sd_sim_sd's tables). */
-static inline size_t sd_rs_row(const sd_model *m, size_t t, size_t s)
-{
-    return sd_model_stationary(m) ? s : (t - 1) * m->V + s;
-}
-
-/* Number of sampling-table rows of m (V or T V). */
-static inline size_t sd_rs_nrows(const sd_model *m)
-{
-    return sd_model_stationary(m) ? m->V : m->T * m->V;
-}
-
-/* gsl_ran_discrete's draw for uniform u (alias.h) on the flattened
- * tables of sd_sim_sd (sim_sd.h): the start law, the draft law of a row
- * (cells of row (t, s)) and its rejection law.  The same numbers as
- * gsl_ran_discrete on the same u, without a call. */
-static inline size_t sd_rs_cell(double F, size_t A, size_t c, double u)
-{
-    return ((u < F) | (F == 1.0)) ? c : A; /* no short circuit: a select, not a branch */
-}
-
-static inline size_t sd_rs_col(size_t V, double u)
-{
-    size_t c = (size_t)(u * (double)V);
-    return c < V ? c : V - 1;
-}
-
-static inline size_t sd_rs_start_draw(const sd_sim_sd *D, size_t V, double u)
-{
-    size_t c = sd_rs_col(V, u);
-    return sd_rs_cell(D->start_cells[c].dF, D->start_cells[c].dA, c, u);
-}
-
-static inline size_t sd_rs_draft_draw(const sd_sim_cell *row, size_t V, double u)
-{
-    size_t c = sd_rs_col(V, u);
-    return sd_rs_cell(row[c].dF, row[c].dA, c, u);
-}
-
-static inline size_t sd_rs_resid_draw(const sd_sim_cell *row, size_t V, double u)
-{
-    size_t c = sd_rs_col(V, u);
-    return sd_rs_cell(row[c].rF, row[c].rA, c, u);
-}
-
 /* Exact E[N_rej] of round-start decoding of m with the rule step (its
  * workspace ws, M drafts per round), by the recursion above, in
  * O(T V^2) plus T V calls of step.  Optional outputs (NULL to skip):
@@ -99,6 +52,17 @@ static inline size_t sd_rs_resid_draw(const sd_sim_cell *row, size_t V, double u
  * or SD_OK. */
 sd_status sd_roundstart_exact(const sd_model *m, sd_step_fn step, void *ws, size_t M,
                               double *mean, double *fstart, sd_error *err);
+
+/* The engine's own workspace for V tokens (the laws f, g and a step):
+ * NULL on allocation failure.  sd_roundstart_exact_ws computes in it
+ * without allocating (SD_EINVAL if it serves another V);
+ * sd_roundstart_exact above allocates one for the call. */
+typedef struct sd_roundstart_ws sd_roundstart_ws;
+sd_roundstart_ws *sd_roundstart_ws_alloc(size_t V);
+void sd_roundstart_ws_free(sd_roundstart_ws *w);
+sd_status sd_roundstart_exact_ws(const sd_model *m, sd_step_fn step, void *ws, size_t M,
+                                 sd_roundstart_ws *w, double *mean, double *fstart,
+                                 sd_error *err);
 
 /* A rule's literal first-position procedure for the Monte Carlo engine. */
 typedef struct {

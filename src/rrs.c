@@ -6,24 +6,6 @@
 
 #include "alloc.h"
 
-/* nxt := res(cur, p) = [cur - p]_+ / TV; returns TV = sum [cur - p]_+.
- * When TV = 0 (cur = p up to rounding) nxt := cur. */
-static double residual_next(const double *p, const double *cur, double *nxt, size_t V)
-{
-    double d = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++) {
-        nxt[x] = cur[x] > p[x] ? cur[x] - p[x] : 0.0;
-        d += nxt[x];
-    }
-    if (d > 0.0)
-        for (x = 0; x < V; x++)
-            nxt[x] /= d;
-    else
-        memcpy(nxt, cur, V * sizeof(double));
-    return d;
-}
-
 double sd_rrs_residuals(const double *p, const double *q, size_t V, size_t k, double *r,
                         double *tv)
 {
@@ -31,7 +13,7 @@ double sd_rrs_residuals(const double *p, const double *q, size_t V, size_t k, do
     size_t m;
     memcpy(r, q, V * sizeof(double));
     for (m = 0; m < k; m++) {
-        double d = residual_next(p, r + m * V, r + (m + 1) * V, V);
+        double d = sd_residual(p, r + m * V, V, r + (m + 1) * V);
         if (tv != NULL)
             tv[m] = d;
         rho *= d;
@@ -45,7 +27,7 @@ double sd_rrs_rho(const double *p, const double *q, size_t V, size_t k, double *
     size_t m;
     memcpy(cur, q, V * sizeof(double));
     for (m = 0; m < k && rho > 0.0; m++) {
-        rho *= residual_next(p, cur, nxt, V);
+        rho *= sd_residual(p, cur, V, nxt);
         sw = cur; cur = nxt; nxt = sw;
     }
     return rho;
@@ -78,7 +60,7 @@ double sd_rrs_accept_law(const double *p, const double *q, size_t V, size_t k, d
         double *row = law + (m - 1) * V;
         for (y = 0; y < V; y++)
             row[y] = reach * fmin(p[y], cur[y]);
-        reach *= residual_next(p, cur, nxt, V);
+        reach *= sd_residual(p, cur, V, nxt);
         sw = cur; cur = nxt; nxt = sw;
     }
     return reach;
@@ -94,10 +76,33 @@ void sd_rrs_ws_free(double *ws)
     sd_free(ws);
 }
 
+/* After a trial reached with probability reach on residual *cur: the
+ * next residual into *nxt (then swapped with *cur); returns the
+ * probability of reaching the next trial. */
+static double next_trial(const double *p, size_t V, double reach, double **cur, double **nxt)
+{
+    double *sw;
+    reach *= sd_residual(p, *cur, V, *nxt);
+    sw = *cur;
+    *cur = *nxt;
+    *nxt = sw;
+    return reach;
+}
+
+/* The rejection law after the last trial: rho_k = reach and r_k = cur
+ * (zero if rho_k = 0). */
+static void rejection_law(double reach, const double *cur, size_t V, double *rej, double *res)
+{
+    size_t y;
+    *rej = reach;
+    for (y = 0; y < V; y++)
+        res[y] = reach > 0.0 ? cur[y] : 0.0;
+}
+
 sd_status sd_rrs_step(const double *p, const double *q, size_t V, size_t k, void *ws,
                       sd_step *out, sd_error *err)
 {
-    double *cur = ws, *nxt = cur + V, *sw, reach = 1.0;
+    double *cur = ws, *nxt = cur + V, reach = 1.0;
     size_t m, y;
     (void)err;
     memset(out->acc, 0, V * sizeof(double));
@@ -105,12 +110,9 @@ sd_status sd_rrs_step(const double *p, const double *q, size_t V, size_t k, void
     for (m = 1; m <= k && reach > 0.0; m++) {
         for (y = 0; y < V; y++)
             out->acc[y] += reach * fmin(p[y], cur[y]);
-        reach *= residual_next(p, cur, nxt, V);
-        sw = cur; cur = nxt; nxt = sw;
+        reach = next_trial(p, V, reach, &cur, &nxt);
     }
-    out->rej = reach;
-    for (y = 0; y < V; y++)
-        out->res[y] = reach > 0.0 ? cur[y] : 0.0;
+    rejection_law(reach, cur, V, &out->rej, out->res);
     return SD_OK;
 }
 
@@ -134,7 +136,7 @@ sd_status sd_rrs_limit_step(const double *p, const double *q, size_t V, size_t k
 sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k, void *ws,
                            sd_tree_step *out, sd_error *err)
 {
-    double *cur = ws, *nxt = cur + V, *sw, reach = 1.0;
+    double *cur = ws, *nxt = cur + V, reach = 1.0;
     const size_t W = out->K + 1;
     size_t m, y, L;
     if (k == 0 || k > out->K)
@@ -152,12 +154,9 @@ sd_status sd_rrs_tree_step(const double *p, const double *q, size_t V, size_t k,
             for (L = 1; L <= k - m + 1; L++)
                 row[L] += a * gsl_ran_binomial_pdf((unsigned)(L - 1), p[y], (unsigned)(k - m));
         }
-        reach *= residual_next(p, cur, nxt, V);
-        sw = cur; cur = nxt; nxt = sw;
+        reach = next_trial(p, V, reach, &cur, &nxt);
     }
-    out->rej = reach;
-    for (y = 0; y < V; y++)
-        out->res[y] = reach > 0.0 ? cur[y] : 0.0;
+    rejection_law(reach, cur, V, &out->rej, out->res);
     return SD_OK;
 }
 
@@ -172,17 +171,6 @@ void sd_rrs_sim_free(sd_rrs_sim *s)
     memset(s, 0, sizeof *s);
 }
 
-/* Flatten the alias table of w (V entries) into cells; 0 on failure. */
-static int flat_alias(const double *w, size_t V, sd_alias_cell *cells)
-{
-    gsl_ran_discrete_t *g = sd_alias_alloc(w, V);
-    if (g == NULL)
-        return 0;
-    sd_alias_flatten(g, cells);
-    gsl_ran_discrete_free(g);
-    return 1;
-}
-
 /* Tables of row i: thresholds of trials 1..M and residual alias tables.
  * Once some TV(P, r_j) is 0, r_j = P up to rounding and trial j+1
  * accepts every draft, so its threshold (and every later one) is
@@ -194,7 +182,7 @@ static int rrs_row(sd_rrs_sim *S, size_t i, const double *p, const double *q, do
     const size_t V = S->m->V, M = S->M, K = S->all_k ? M : 1;
     size_t mm, x;
     int frozen = 0;
-    if (!flat_alias(p, V, S->draft + i * V))
+    if (!sd_alias_build(p, V, S->draft + i * V))
         return 0;
     sd_rrs_residuals(p, q, V, M, r, tv);
     for (mm = 0; mm < M; mm++) {
@@ -206,7 +194,7 @@ static int rrs_row(sd_rrs_sim *S, size_t i, const double *p, const double *q, do
         /* r_{mm+1} is drawn from when trials 1..mm+1 all reject */
         if (!frozen && (S->all_k || mm + 1 == M)) {
             size_t j = i * K + (S->all_k ? mm : 0);
-            if (!flat_alias(r + (mm + 1) * V, V, S->resid + j * V))
+            if (!sd_alias_build(r + (mm + 1) * V, V, S->resid + j * V))
                 return 0;
             S->has_resid[j] = 1;
         }
@@ -218,7 +206,7 @@ sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k
                            sd_error *err)
 {
     const size_t V = m->V;
-    size_t i, t, s, K, nrows = sd_rs_nrows(m);
+    size_t i, t, s, K, nrows = sd_model_nrows(m);
     double *r = NULL, *tv = NULL;
     memset(S, 0, sizeof *S);
     if (M == 0)
@@ -243,7 +231,7 @@ sd_status sd_rrs_sim_alloc(sd_rrs_sim *S, const sd_model *m, size_t M, int all_k
     if (!S->draft || !S->resid || !S->has_resid || !S->thr || !r || !tv)
         goto fail;
     for (i = 0; i < nrows; i++) {
-        t = sd_model_stationary(m) ? 1 : i / V + 1;
+        t = sd_model_row_t(m, i);
         s = i % V;
         if (!rrs_row(S, i, sd_model_p(m, t, s), sd_model_q(m, t, s), r, tv))
             goto fail;
@@ -259,33 +247,16 @@ fail:
                         "M = %zu)", V, M);
 }
 
-/* RRS on the tokens of k drafts at row i; tok = NULL draws them lazily. */
-static int rrs_verify_row(const sd_rrs_sim *S, size_t i, size_t k, const size_t *tok,
-                          gsl_rng *r, size_t *y)
+static double rng_uniform(void *r)
 {
-    const size_t V = S->m->V, M = S->M;
-    const double *thr = S->thr + i * M * V;
-    const sd_alias_cell *draft = S->draft + i * V;
-    size_t mm, j;
-    for (mm = 0; mm < k; mm++, thr += V) {
-        size_t x = tok != NULL ? tok[mm] : sd_alias_draw(draft, V, gsl_rng_uniform(r));
-        if (gsl_rng_uniform(r) < thr[x]) {
-            *y = x;
-            return 1;
-        }
-    }
-    /* Reaching here means every threshold met was finite, so every
-     * TV(P, r_j), j < k, was positive and the table of r_k exists. */
-    j = S->all_k ? i * M + k - 1 : i;
-    *y = sd_alias_draw(S->resid + j * V, V, gsl_rng_uniform(r));
-    return 0;
+    return gsl_rng_uniform(r);
 }
 
 static int rs_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r, size_t *y)
 {
     const sd_rrs_sim *S = ctx;
     (void)ws;
-    return rrs_verify_row(S, sd_rs_row(S->m, t, s), S->M, NULL, r, y);
+    return sd_rrs_verify_row(S, sd_model_row(S->m, t, s), S->M, NULL, rng_uniform, r, y);
 }
 
 static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
@@ -293,17 +264,15 @@ static int tree_verify(const void *ctx, void *ws, size_t t, size_t s, size_t k,
 {
     const sd_rrs_sim *S = ctx;
     (void)ws;
-    return rrs_verify_row(S, sd_rs_row(S->m, t, s), k, tok, r, y);
+    return sd_rrs_verify_row(S, sd_model_row(S->m, t, s), k, tok, rng_uniform, r, y);
 }
 
 sd_rs_verifier sd_rrs_rs_verifier(const sd_rrs_sim *s)
 {
-    sd_rs_verifier v = {s, NULL, NULL, rs_verify};
-    return v;
+    return (sd_rs_verifier){s, NULL, NULL, rs_verify};
 }
 
 sd_tree_verifier sd_rrs_tree_verifier(const sd_rrs_sim *s)
 {
-    sd_tree_verifier v = {s, NULL, NULL, tree_verify};
-    return v;
+    return (sd_tree_verifier){s, NULL, NULL, tree_verify};
 }

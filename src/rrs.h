@@ -97,6 +97,33 @@ typedef struct {
     unsigned char *has_resid;   /* [row*K + k']: 1 if that table exists (rho_k > 0) */
 } sd_rrs_sim;
 
+/* RRS on the tokens of k <= M drafts at table row i (tok = NULL: each
+ * drawn from P when its trial comes), with uniforms in [0, 1) from
+ * uniform(src), consumed in this order: per trial the draft (if drawn)
+ * and the test; if every trial fails, the draw from r_k.  Returns 1 with
+ * the accepted token in *y, or 0 with the token drawn from r_k.  Inline,
+ * so that a simulator's own uniform source costs no call. */
+static inline int sd_rrs_verify_row(const sd_rrs_sim *S, size_t i, size_t k, const size_t *tok,
+                                    double (*uniform)(void *src), void *src, size_t *y)
+{
+    const size_t V = S->m->V, M = S->M;
+    const double *thr = S->thr + i * M * V;
+    const sd_alias_cell *draft = S->draft + i * V;
+    size_t mm, j;
+    for (mm = 0; mm < k; mm++, thr += V) {
+        size_t x = tok != NULL ? tok[mm] : sd_alias_draw(draft, V, uniform(src));
+        if (uniform(src) < thr[x]) {
+            *y = x;
+            return 1;
+        }
+    }
+    /* Reaching here means every threshold met was finite, so every
+     * TV(P, r_j), j < k, was positive and the table of r_k exists. */
+    j = S->all_k ? i * M + k - 1 : i;
+    *y = sd_alias_draw(S->resid + j * V, V, uniform(src));
+    return 0;
+}
+
 /* Build the tables for m (which must outlive them) with M >= 1 drafts;
  * all_k != 0 for tree verification.  SD_EINVAL for M = 0, SD_ERANGE when
  * the tables would exceed SD_RRS_SIM_MAX_TABLE doubles, SD_ENOMEM; on

@@ -18,30 +18,18 @@ struct sd_rrs_wor_ws {
 
 sd_rrs_wor_ws *sd_rrs_wor_ws_alloc(size_t V, size_t k)
 {
-    sd_rrs_wor_ws *w;
-    if (V == 0 || k == 0)
-        return NULL;
-    w = sd_malloc(1, sizeof *w);
-    if (w == NULL)
-        return NULL;
-    w->V = V;
-    w->k = k;
-    w->r = sd_malloc((k + 2) * V, sizeof(double));
-    w->removed = sd_calloc(V, 1);
-    if (w->r == NULL || w->removed == NULL) {
-        sd_rrs_wor_ws_free(w);
-        return NULL;
-    }
-    w->d = w->r + (k + 1) * V;
+    /* (k + 2) V doubles, then the V bytes of removed in whole doubles */
+    const size_t nd = sd_size_mad(k + 2, V, (V + sizeof(double) - 1) / sizeof(double));
+    double *d;
+    sd_rrs_wor_ws *w = V > 0 && k > 0 && k < (size_t)-2 ? sd_alloc_with_doubles(sizeof *w, nd, &d)
+                                                         : NULL;
+    if (w != NULL)
+        *w = (sd_rrs_wor_ws){V, k, d, d + (k + 1) * V, (unsigned char *)(d + (k + 2) * V)};
     return w;
 }
 
 void sd_rrs_wor_ws_free(sd_rrs_wor_ws *ws)
 {
-    if (ws == NULL)
-        return;
-    sd_free(ws->r);
-    sd_free(ws->removed);
     sd_free(ws);
 }
 
@@ -246,10 +234,5 @@ static int wor_verify(const void *ctx, void *ws, size_t t, size_t s, gsl_rng *r,
 
 sd_rs_verifier sd_rrs_wor_rs_verifier(const sd_rrs_wor_sim *s)
 {
-    sd_rs_verifier v;
-    v.ctx = s;
-    v.ws_alloc = wor_ws_alloc;
-    v.ws_free = wor_ws_free;
-    v.verify = wor_verify;
-    return v;
+    return (sd_rs_verifier){s, wor_ws_alloc, wor_ws_free, wor_verify};
 }

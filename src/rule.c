@@ -90,6 +90,17 @@ double sd_rule_cost_tvv(const sd_model *m)
     return (double)m->T * (double)m->V * (double)m->V;
 }
 
+double sd_rule_cost_tvvm(const sd_model *m, size_t M)
+{
+    return sd_rule_cost_tvv(m) * (double)M;
+}
+
+double sd_rule_cost_tvvm3(const sd_model *m, size_t M)
+{
+    double k = (double)M;
+    return sd_rule_cost_tvv(m) * k * k * k;
+}
+
 double sd_rule_cost(const sd_rule_type *T, const sd_model *m, size_t M, const char **formula)
 {
     if (formula != NULL)
@@ -137,5 +148,47 @@ void sd_rule_sim_free(sd_rule_sim *s)
     if (s == NULL)
         return;
     s->type->sim_free(s->state);
+    sd_free(s);
+}
+
+typedef struct {
+    sd_engine_sim eng;            /* the engine */
+    void *tables;                 /* the rule's verifier tables */
+    void (*tables_free)(void *);  /* and how to release them */
+} engine_state;
+
+sd_status sd_rule_engine_new(void **state, const sd_model *m, size_t M, void *tables,
+                             void (*tables_free)(void *), const sd_rs_verifier *rv,
+                             const sd_tree_verifier *tv, sd_error *err)
+{
+    engine_state *s = sd_calloc(1, sizeof *s);
+    sd_status rc;
+    *state = NULL;
+    if (s == NULL) {
+        tables_free(tables);
+        return sd_error_set(err, SD_ENOMEM, "out of memory for the simulation");
+    }
+    s->tables = tables;
+    s->tables_free = tables_free;
+    if ((rc = sd_engine_sim_init(&s->eng, m, M, rv, tv, err)) != SD_OK) {
+        sd_rule_engine_free(s);
+        return rc;
+    }
+    *state = s;
+    return SD_OK;
+}
+
+sd_sim sd_rule_engine_get(const void *state)
+{
+    return sd_engine_sim_get(&((const engine_state *)state)->eng);
+}
+
+void sd_rule_engine_free(void *state)
+{
+    engine_state *s = state;
+    if (s == NULL)
+        return;
+    sd_engine_sim_free(&s->eng);
+    s->tables_free(s->tables);
     sd_free(s);
 }

@@ -123,7 +123,23 @@ sd_sim sd_rule_sim_get(const sd_rule_sim *s);
 /* Release it (NULL is a no-op). */
 void sd_rule_sim_free(sd_rule_sim *s);
 
+/* The simulation of a rule that plugs verifier tables into an engine
+ * (tree.h): the rule builds its tables (on the heap: the verifiers point
+ * at them), and sd_rule_engine_new wraps them with the round-start engine
+ * (tv = NULL) or the tree engine into *state, which the rule type's
+ * sim_get and sim_free serve as sd_rule_engine_get and
+ * sd_rule_engine_free.  tables_free(tables) releases the tables, also
+ * when sd_rule_engine_new fails (SD_ENOMEM, the engine's errors). */
+sd_status sd_rule_engine_new(void **state, const sd_model *m, size_t M, void *tables,
+                             void (*tables_free)(void *), const sd_rs_verifier *rv,
+                             const sd_tree_verifier *tv, sd_error *err);
+sd_sim sd_rule_engine_get(const void *state);
+void sd_rule_engine_free(void *state);
+
 /* Cost building blocks for the rules' cost functions: T V^2 and M. */
 double sd_rule_cost_tvv(const sd_model *m);
+/* T V^2 M and T V^2 M^3, usable as a rule's cost. */
+double sd_rule_cost_tvvm(const sd_model *m, size_t M);
+double sd_rule_cost_tvvm3(const sd_model *m, size_t M);
 
 #endif

@@ -29,44 +29,20 @@ static double cost(const sd_model *m, size_t M)
     return sd_rule_cost_tvv(m) * (double)m->V * 10.0;
 }
 
-typedef struct {
-    sd_ersd_sim es;
-    sd_roundstart_sim rs;
-} ersd_state;
-
 static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
                            size_t control, sd_error *err)
 {
-    ersd_state *s = sd_calloc(1, sizeof *s);
+    sd_ersd_sim *es = sd_calloc(1, sizeof *es);
     sd_rs_verifier v;
-    sd_status rc;
     (void)T;
     (void)control;
-    if (s == NULL)
+    *state = NULL;
+    if (es == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
-    s->es.m = m;
-    s->es.M = M;
-    v = sd_ersd_rs_verifier(&s->es);
-    rc = sd_roundstart_sim_alloc(&s->rs, m, &v, err);
-    if (rc != SD_OK) {
-        sd_free(s);
-        return rc;
-    }
-    *state = s;
-    return SD_OK;
-}
-
-static sd_sim sim_get(const void *state)
-{
-    const ersd_state *s = state;
-    return sd_roundstart_sim_sim(&s->rs);
-}
-
-static void sim_free(void *state)
-{
-    ersd_state *s = state;
-    sd_roundstart_sim_free(&s->rs);
-    sd_free(s);
+    es->m = m;
+    es->M = M;
+    v = sd_ersd_rs_verifier(es);
+    return sd_rule_engine_new(state, m, M, es, sd_free, &v, NULL, err);
 }
 
 const sd_rule_type sd_rule_ersd = {
@@ -74,5 +50,5 @@ const sd_rule_type sd_rule_ersd = {
     .title = "exponential races at round starts", .exact_ref = "round-start recursion",
     .flags = SD_RULE_ROUNDSTART, .step = sd_ersd_step, .ws_alloc = ws_alloc, .ws_free = ws_free,
     .cost_formula = "T V^3 (quadrature)", .cost = cost, .sim_alloc = sim_alloc,
-    .sim_get = sim_get, .sim_free = sim_free,
+    .sim_get = sd_rule_engine_get, .sim_free = sd_rule_engine_free,
 };

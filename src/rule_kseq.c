@@ -23,72 +23,38 @@ static void tree_ws_free(void *ws)
     sd_free(ws);
 }
 
-static double kseq_cost(const sd_model *m, size_t M)
-{
-    return sd_rule_cost_tvv(m) * (double)M;
-}
-
 /* measured about ten times the RRS tree's cost per unit */
 static double tree_cost(const sd_model *m, size_t M)
 {
-    double k = (double)M;
-    return 10.0 * sd_rule_cost_tvv(m) * k * k * k;
+    return 10.0 * sd_rule_cost_tvvm3(m, M);
 }
 
-/* The simulation: K-SEQ tables and the engine they plug into. */
-typedef struct {
-    int tree;
-    sd_kseq_sim ks;
-    sd_roundstart_sim rs; /* kseq */
-    sd_tree_sim ts;       /* kseq-tree */
-} kseq_state;
+static void tables_free(void *ks)
+{
+    sd_kseq_sim_free(ks);
+    sd_free(ks);
+}
 
 /* Control 1 of the round-start form is K-SEQ with rho = 1. */
 static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
                            size_t control, sd_error *err)
 {
-    kseq_state *s = sd_calloc(1, sizeof *s);
+    sd_kseq_sim *ks = sd_calloc(1, sizeof *ks);
     const int tree = (T->flags & SD_RULE_TREE) != 0, rho1 = control == 1;
+    sd_rs_verifier rv;
+    sd_tree_verifier tv;
     sd_status rc;
-    if (s == NULL)
+    *state = NULL;
+    if (ks == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory");
-    s->tree = tree;
-    rc = rho1 ? sd_kseq_sim_alloc_rho1(&s->ks, m, M, err)
-              : sd_kseq_sim_alloc(&s->ks, m, M, tree, err);
-    if (rc == SD_OK) {
-        if (tree) {
-            sd_tree_verifier v = sd_kseq_tree_verifier(&s->ks);
-            rc = sd_tree_sim_alloc(&s->ts, m, &v, M, err);
-        } else {
-            sd_rs_verifier v = sd_kseq_rs_verifier(&s->ks);
-            rc = sd_roundstart_sim_alloc(&s->rs, m, &v, err);
-        }
-        if (rc != SD_OK)
-            sd_kseq_sim_free(&s->ks);
-    }
+    rc = rho1 ? sd_kseq_sim_alloc_rho1(ks, m, M, err) : sd_kseq_sim_alloc(ks, m, M, tree, err);
     if (rc != SD_OK) {
-        sd_free(s);
+        sd_free(ks);
         return rc;
     }
-    *state = s;
-    return SD_OK;
-}
-
-static sd_sim sim_get(const void *state)
-{
-    const kseq_state *s = state;
-    return s->tree ? sd_tree_sim_sim(&s->ts) : sd_roundstart_sim_sim(&s->rs);
-}
-
-static void sim_free(void *state)
-{
-    kseq_state *s = state;
-    if (s->tree)
-        sd_tree_sim_free(&s->ts);
-    else
-        sd_roundstart_sim_free(&s->rs);
-    sd_kseq_sim_free(&s->ks);
-    sd_free(s);
+    rv = sd_kseq_rs_verifier(ks);
+    tv = sd_kseq_tree_verifier(ks);
+    return sd_rule_engine_new(state, m, M, ks, tables_free, &rv, tree ? &tv : NULL, err);
 }
 
 static const char *const kseq_controls[] = {"kseq-rho1", NULL};
@@ -96,8 +62,9 @@ static const char *const kseq_controls[] = {"kseq-rho1", NULL};
 const sd_rule_type sd_rule_kseq = {
     .name = "kseq", .summary = "SpecTr K-SEQ at round starts", .title = "K-SEQ at round starts",
     .exact_ref = "round-start recursion", .flags = SD_RULE_ROUNDSTART | SD_RULE_M1_IS_SD,
-    .step = sd_kseq_step, .cost_formula = "T V^2 M", .cost = kseq_cost,
-    .controls = kseq_controls, .sim_alloc = sim_alloc, .sim_get = sim_get, .sim_free = sim_free,
+    .step = sd_kseq_step, .cost_formula = "T V^2 M", .cost = sd_rule_cost_tvvm,
+    .controls = kseq_controls, .sim_alloc = sim_alloc, .sim_get = sd_rule_engine_get,
+    .sim_free = sd_rule_engine_free,
 };
 
 const sd_rule_type sd_rule_kseq_tree = {
@@ -106,5 +73,5 @@ const sd_rule_type sd_rule_kseq_tree = {
     .flags = SD_RULE_TREE | SD_RULE_M1_IS_SD, .step = sd_kseq_step,
     .tree_step = sd_kseq_tree_step, .ws_alloc = tree_ws_alloc, .ws_free = tree_ws_free,
     .cost_formula = "10 T V^2 M^3", .cost = tree_cost, .sim_alloc = sim_alloc,
-    .sim_get = sim_get, .sim_free = sim_free,
+    .sim_get = sd_rule_engine_get, .sim_free = sd_rule_engine_free,
 };

@@ -21,17 +21,6 @@ static void ws_free(void *ws)
     sd_rrs_ws_free(ws);
 }
 
-static double batch_cost(const sd_model *m, size_t M)
-{
-    return sd_rule_cost_tvv(m) * (double)M;
-}
-
-static double tree_cost(const sd_model *m, size_t M)
-{
-    double k = (double)M;
-    return sd_rule_cost_tvv(m) * k * k * k;
-}
-
 static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
                            size_t control, sd_error *err)
 {
@@ -56,13 +45,13 @@ const sd_rule_type sd_rule_batch = {
     .name = "batch", .summary = "RRS at round starts", .title = "batch SD (Algorithm 4)",
     .exact_ref = "Theorem 3", .flags = SD_RULE_ROUNDSTART | SD_RULE_M1_IS_SD | SD_RULE_PAPER,
     .step = sd_rrs_step, .ws_alloc = ws_alloc, .ws_free = ws_free, .cost_formula = "T V^2 M",
-    .cost = batch_cost, .sim_alloc = sim_alloc, .sim_get = sim_get, .sim_free = sim_free,
+    .cost = sd_rule_cost_tvvm, .sim_alloc = sim_alloc, .sim_get = sim_get, .sim_free = sim_free,
 };
 
 const sd_rule_type sd_rule_tree = {
     .name = "tree", .summary = "RRS over live drafts", .title = "tree verification",
     .exact_ref = "tree DP", .flags = SD_RULE_TREE | SD_RULE_M1_IS_SD | SD_RULE_PAPER,
     .step = sd_rrs_step, .tree_step = sd_rrs_tree_step, .ws_alloc = ws_alloc,
-    .ws_free = ws_free, .cost_formula = "T V^2 M^3", .cost = tree_cost, .sim_alloc = sim_alloc,
+    .ws_free = ws_free, .cost_formula = "T V^2 M^3", .cost = sd_rule_cost_tvvm3, .sim_alloc = sim_alloc,
     .sim_get = sim_get, .sim_free = sim_free,
 };

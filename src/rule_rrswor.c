@@ -36,49 +36,23 @@ static double cost(const sd_model *m, size_t M)
     return tot;
 }
 
-typedef struct {
-    sd_rrs_wor_sim wor;
-    sd_roundstart_sim rs;
-} wor_state;
-
 static sd_status sim_alloc(void **state, const sd_rule_type *T, const sd_model *m, size_t M,
                            size_t control, sd_error *err)
 {
-    wor_state *w;
+    sd_rrs_wor_sim *w = sd_calloc(1, sizeof *w);
     sd_rs_verifier v;
     sd_status rc;
     (void)T;
     (void)control;
     *state = NULL;
-    w = sd_calloc(1, sizeof *w);
     if (w == NULL)
         return sd_error_set(err, SD_ENOMEM, "out of memory for the simulation");
-    if ((rc = sd_rrs_wor_sim_init(&w->wor, m, M, err)) != SD_OK) {
+    if ((rc = sd_rrs_wor_sim_init(w, m, M, err)) != SD_OK) {
         sd_free(w);
         return rc;
     }
-    v = sd_rrs_wor_rs_verifier(&w->wor);
-    if ((rc = sd_roundstart_sim_alloc(&w->rs, m, &v, err)) != SD_OK) {
-        sd_free(w);
-        return rc;
-    }
-    *state = w;
-    return SD_OK;
-}
-
-static sd_sim sim_get(const void *state)
-{
-    const wor_state *w = state;
-    return sd_roundstart_sim_sim(&w->rs);
-}
-
-static void sim_free(void *state)
-{
-    wor_state *w = state;
-    if (w == NULL)
-        return;
-    sd_roundstart_sim_free(&w->rs);
-    sd_free(w);
+    v = sd_rrs_wor_rs_verifier(w);
+    return sd_rule_engine_new(state, m, M, w, sd_free, &v, NULL, err);
 }
 
 const sd_rule_type sd_rule_batch_wor = {
@@ -96,6 +70,6 @@ const sd_rule_type sd_rule_batch_wor = {
     .cost = cost,
     .controls = NULL,
     .sim_alloc = sim_alloc,
-    .sim_get = sim_get,
-    .sim_free = sim_free,
+    .sim_get = sd_rule_engine_get,
+    .sim_free = sd_rule_engine_free,
 };

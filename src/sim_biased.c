@@ -8,17 +8,10 @@
 
 void sd_sim_biased_free(sd_sim_biased *S)
 {
-    size_t i;
     if (S->start)
         gsl_ran_discrete_free(S->start);
-    for (i = 0; S->draft && i < S->nrows; i++)
-        if (S->draft[i])
-            gsl_ran_discrete_free(S->draft[i]);
-    for (i = 0; S->resid && i < S->nrows; i++)
-        if (S->resid[i])
-            gsl_ran_discrete_free(S->resid[i]);
-    sd_free(S->draft);
-    sd_free(S->resid);
+    sd_alias_free_array(S->draft, S->nrows);
+    sd_alias_free_array(S->resid, S->nrows);
     sd_free(S->accept);
     memset(S, 0, sizeof *S);
 }
@@ -40,7 +33,7 @@ sd_status sd_sim_biased_alloc(sd_sim_biased *S, const sd_tradeoff *tr, sd_error 
     for (i = 0; i < S->nrows; i++) {
         const double *p, *w = tr->w + i * V;
         double *b = S->accept + i * V;
-        t = S->nrows == V ? 1 : i / V + 1;
+        t = sd_model_row_t(m, i);
         s = i % V;
         p = sd_model_p(m, t, s);
         for (x = 0; x < V; x++)
@@ -70,7 +63,7 @@ static sd_status biased_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 {
     const sd_sim_biased *S = ctx;
     const size_t V = S->tr->m->V, T = S->tr->m->T;
-    const size_t rowstep = S->nrows == V ? 0 : V;
+    const size_t rowstep = sd_model_row_step(S->tr->m);
     size_t n;
     (void)ws;
     (void)err;
@@ -93,6 +86,5 @@ static sd_status biased_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
 
 sd_sim sd_sim_biased_sim(const sd_sim_biased *S)
 {
-    sd_sim sim = {S, NULL, NULL, biased_run};
-    return sim;
+    return (sd_sim){S, NULL, NULL, biased_run};
 }

@@ -6,52 +6,27 @@
 
 #include "alloc.h"
 #include "rng.h"
+#include "names.h"
+
+/* by sd_sim_variant */
+static const char *const variant_names[] = {"none", "resample-q", "accept-p-over-q"};
 
 int sd_sim_variant_parse(const char *name)
 {
-    if (strcmp(name, "none") == 0)
-        return SD_SIM_CORRECT;
-    if (strcmp(name, "resample-q") == 0)
-        return SD_SIM_RESAMPLE_Q;
-    if (strcmp(name, "accept-p-over-q") == 0)
-        return SD_SIM_ACCEPT_P_OVER_Q;
-    return -1;
+    return sd_names_find(variant_names, SD_NAMES_N(variant_names), name);
 }
 
 const char *sd_sim_variant_name(sd_sim_variant v)
 {
-    switch (v) {
-    case SD_SIM_RESAMPLE_Q: return "resample-q";
-    case SD_SIM_ACCEPT_P_OVER_Q: return "accept-p-over-q";
-    default: return "none";
-    }
-}
-
-gsl_ran_discrete_t *sd_alias_alloc(const double *w, size_t V)
-{
-    double sum = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        sum += w[x];
-    if (!(sum > 0.0))
-        return NULL;
-    sd_gsl_quiet();
-    return gsl_ran_discrete_preproc(V, w);
+    return (size_t)v < SD_NAMES_N(variant_names) ? variant_names[v] : "none";
 }
 
 void sd_sim_sd_free(sd_sim_sd *s)
 {
-    size_t i;
     if (s->start)
         gsl_ran_discrete_free(s->start);
-    for (i = 0; s->draft && i < s->nrows; i++)
-        if (s->draft[i])
-            gsl_ran_discrete_free(s->draft[i]);
-    for (i = 0; s->resid && i < s->nrows; i++)
-        if (s->resid[i])
-            gsl_ran_discrete_free(s->resid[i]);
-    sd_free(s->draft);
-    sd_free(s->resid);
+    sd_alias_free_array(s->draft, s->nrows);
+    sd_alias_free_array(s->resid, s->nrows);
     sd_free(s->ratio);
     sd_free(s->cells_mem);
     sd_free(s->pack_mem);
@@ -167,7 +142,7 @@ sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
     memset(S, 0, sizeof *S);
     S->m = m;
     S->variant = v;
-    S->nrows = sd_model_stationary(m) ? V : m->T * V;
+    S->nrows = sd_model_nrows(m);
     S->draft = sd_calloc(S->nrows, sizeof *S->draft);
     S->resid = sd_calloc(S->nrows, sizeof *S->resid);
     if (V > UINT32_MAX)
@@ -187,7 +162,7 @@ sd_status sd_sim_sd_alloc(sd_sim_sd *S, const sd_model *m, sd_sim_variant v,
         !tmp || !S->start || (V <= SD_SIM_PACK_MAX_V && S->pack_mem == NULL))
         goto fail;
     for (i = 0; i < S->nrows; i++) {
-        t = sd_model_stationary(m) ? 1 : i / V + 1;
+        t = sd_model_row_t(m, i);
         s = i % V;
         if (!build_row(S, i, sd_model_p(m, t, s), sd_model_q(m, t, s), tmp))
             goto fail;
@@ -204,46 +179,21 @@ fail:
                         m->V, m->T);
 }
 
-/* The column of an alias table of V entries that uniform u selects,
- * clamped for a u so close to 1 that u*V rounds to V. */
-SD_RNG_INLINE size_t alias_col(size_t V, double u)
-{
-    size_t c = (size_t)(u * (double)V);
-    return c < V ? c : V - 1;
-}
-
-/* gsl_ran_discrete's logic (Knuth convention) with uniform u on the
- * draft fields of a flattened row: column c gives c if u < F[c], else
- * A[c].  (gsl_ran_discrete also returns c when F[c] == 1; u < 1 makes
- * that test redundant.) */
-SD_RNG_INLINE size_t alias_draft(const sd_sim_cell *cells, size_t V, double u)
-{
-    const size_t c = alias_col(V, u);
-    return u < cells[c].dF ? c : cells[c].dA;
-}
-
-/* The same on the rejection-law fields. */
-SD_RNG_INLINE size_t alias_resid(const sd_sim_cell *cells, size_t V, double u)
-{
-    const size_t c = alias_col(V, u);
-    return u < cells[c].rF ? c : cells[c].rA;
-}
-
 /* Any generator: one run after the other, drawing from r exactly as
  * gsl_ran_discrete and gsl_rng_uniform would (start state; per position
  * the draft, the test, and on rejection the rejection-law draw). */
 static void run_serial(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
 {
     const size_t V = S->m->V, T = S->m->T;
-    const size_t rowstep = sd_model_stationary(S->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(S->m);
     size_t n;
     for (n = 0; n < nruns; n++) {
-        size_t s = alias_draft(S->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0;
+        size_t s = sd_sim_draft_draw(S->start_cells, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0;
         for (t = 1; t <= T; t++, base += rowstep) {
             const sd_sim_cell *row = S->cells + (base + s) * V;
-            size_t x = alias_draft(row, V, gsl_rng_uniform(r));
+            size_t x = sd_sim_draft_draw(row, V, gsl_rng_uniform(r));
             if (!(gsl_rng_uniform(r) < row[x].ratio)) {
-                x = alias_resid(row, V, gsl_rng_uniform(r));
+                x = sd_sim_resid_draw(row, V, gsl_rng_uniform(r));
                 nrej++;
             }
             sd_tally_token(tally, t, x);
@@ -279,10 +229,10 @@ SD_RNG_INLINE uint64_t packed_draw(const uint64_t *row, uint64_t V, uint64_t k)
 SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
 {
     const size_t V = S->m->V, T = S->m->T;
-    const size_t rowstep = sd_model_stationary(S->m) ? 0 : V;
+    const size_t rowstep = sd_model_row_step(S->m);
     sd_rng_lanes g;
     uint64_t u1[WAVE], u2[WAVE], u3[WAVE];
-    uint64_t s[WAVE], nrej[WAVE];
+    size_t s[WAVE], nrej[WAVE];
     size_t n, t, j, k;
     sd_rng_lanes_seed(&g, r);
     for (n = 0; n < nruns; n += WAVE) {
@@ -292,7 +242,7 @@ SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_t
         for (k = 0; k < w; k += L)
             sd_rng_lanes_next(&g, u1 + k);
         for (j = 0; j < w; j++) {
-            s[j] = alias_draft(S->start_cells, V, sd_rng_u01(u1[j]));
+            s[j] = sd_sim_draft_draw(S->start_cells, V, sd_rng_u01(u1[j]));
             nrej[j] = 0;
         }
         for (t = 1; t <= T; t++, base += rowstep) {
@@ -311,44 +261,17 @@ SD_RNG_INLINE void lanes_body(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_t
                 s[j] = rej ? y : x;
                 nrej[j] += rej;
             }
-            if (tally->pos_index[t] >= 0) {
-                uint64_t *tok = tally->tokens + (size_t)tally->pos_index[t] * V;
-                for (j = 0; j < live; j++)
-                    tok[s[j]]++;
-            }
+            sd_tally_wave_tokens(tally, t, s, live);
         }
-        for (j = 0; j < live; j++)
-            tally->hist[nrej[j]]++;
+        sd_tally_wave_end(tally, nrej, live);
     }
 }
 
 #undef WAVE
 #undef L
 
-static void run_lanes(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
-{
-    lanes_body(S, r, nruns, tally);
-}
-
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && !defined(SD_SIM_NO_SIMD)
-/* The same compiled for AVX-512 (x86-64-v4) with gathers enabled, chosen
- * at run time; the arithmetic is the same IEEE operations, so both give
- * bit-identical tallies. */
-#define SD_SIM_HAVE_V4 1
-__attribute__((target("arch=x86-64-v4,tune=icelake-server,prefer-vector-width=512")))
-static void run_lanes_v4(const sd_sim_sd *S, gsl_rng *r, size_t nruns, sd_tally *tally)
-{
-    lanes_body(S, r, nruns, tally);
-}
-
-static int have_v4(void)
-{
-    __builtin_cpu_init(); /* idempotent; needed if called before constructors ran */
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512cd");
-}
-#endif
+/* lanes_body for the build's target and for AVX-512 with gathers (mc.h) */
+SD_MC_KERNEL(run_lanes, lanes_body, sd_sim_sd)
 
 static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
                         sd_tally *tally, sd_error *err)
@@ -356,21 +279,14 @@ static sd_status sd_run(const void *ctx, void *ws, gsl_rng *r, size_t nruns,
     const sd_sim_sd *S = ctx;
     (void)ws;
     (void)err;
-    if (r->type == sd_rng_xoshiro256ss && S->packed != NULL) {
-#ifdef SD_SIM_HAVE_V4
-        if (have_v4()) {
-            run_lanes_v4(S, r, nruns, tally);
-            return SD_OK;
-        }
-#endif
+    if (r->type == sd_rng_xoshiro256ss && S->packed != NULL)
         run_lanes(S, r, nruns, tally);
-    } else
+    else
         run_serial(S, r, nruns, tally);
     return SD_OK;
 }
 
 sd_sim sd_sim_sd_sim(const sd_sim_sd *s)
 {
-    sd_sim sim = {s, NULL, NULL, sd_run};
-    return sim;
+    return (sd_sim){s, NULL, NULL, sd_run};
 }

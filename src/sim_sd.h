@@ -23,6 +23,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "alias.h"
 #include "error.h"
 #include "mc.h"
 #include "model.h"
@@ -83,8 +84,19 @@ void sd_sim_sd_free(sd_sim_sd *s);
 /* The sd_sim interface of these tables, for sd_mc_run. */
 sd_sim sd_sim_sd_sim(const sd_sim_sd *s);
 
-/* Build the alias table of a nonnegative vector w (need not sum to 1);
- * NULL on failure or if w sums to 0.  Shared by the simulators. */
-gsl_ran_discrete_t *sd_alias_alloc(const double *w, size_t V);
+/* gsl_ran_discrete's draw (alias.h) for u in [0, 1) on the flattened
+ * tables: the draft law of a row of cells (or of start_cells, the start
+ * law), and the rejection law of a row. */
+static inline size_t sd_sim_draft_draw(const sd_sim_cell *row, size_t V, double u)
+{
+    const size_t c = sd_alias_column(V, u);
+    return sd_alias_pick(row[c].dF, row[c].dA, c, u);
+}
+
+static inline size_t sd_sim_resid_draw(const sd_sim_cell *row, size_t V, double u)
+{
+    const size_t c = sd_alias_column(V, u);
+    return sd_alias_pick(row[c].rF, row[c].rA, c, u);
+}
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "error.h"
 #include "alloc.h"
+#include "alias.h"
 #include "npy.h"
 #include "model.h"
 #include "rng.h"
@@ -13,6 +14,8 @@
 #include "mc.h"
 #include "sim_sd.h"
 #include "check.h"
+#include "tol.h"
+#include "names.h"
 #include "biased.h"
 #include "tradeoff.h"
 #include "sim_biased.h"

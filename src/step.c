@@ -1,6 +1,8 @@
 /* step.c - the laws of one verification step: helpers and the SD rule (doc/theory.md §1). */
 #include "step.h"
 
+#include <string.h>
+
 #include "alloc.h"
 
 sd_status sd_step_alloc(sd_step *st, size_t V, sd_error *err)
@@ -31,6 +33,32 @@ double sd_tv(const double *p, const double *q, size_t V)
         if (q[x] > p[x])
             tv += q[x] - p[x];
     return tv;
+}
+
+void sd_normalise(double *w, size_t V)
+{
+    double s = 0.0;
+    size_t x;
+    for (x = 0; x < V; x++)
+        s += w[x];
+    for (x = 0; x < V; x++)
+        w[x] /= s;
+}
+
+double sd_residual(const double *p, const double *q, size_t V, double *out)
+{
+    double d = 0.0;
+    size_t x;
+    for (x = 0; x < V; x++) {
+        out[x] = q[x] > p[x] ? q[x] - p[x] : 0.0;
+        d += out[x];
+    }
+    if (d > 0.0)
+        for (x = 0; x < V; x++)
+            out[x] /= d;
+    else
+        memcpy(out, q, V * sizeof(double));
+    return d;
 }
 
 sd_status sd_rule_sd_step(const double *p, const double *q, size_t V, size_t k,

@@ -35,6 +35,14 @@ void sd_step_free(sd_step *st);
 /* Total variation distance TV(p, q) = sum_x [q - p]_+ (doc/theory.md §0). */
 double sd_tv(const double *p, const double *q, size_t V);
 
+/* Divide w[0..V-1] by its sum (which must be positive). */
+void sd_normalise(double *w, size_t V);
+
+/* The residual res(q, p) = [q - p]_+ / TV(p, q) into out, returning
+ * TV(p, q) = sum [q - p]_+; when that is 0 (q = p up to rounding) out := q.
+ * out must not overlap q. */
+double sd_residual(const double *p, const double *q, size_t V, double *out);
+
 /* The speculative decoding rule (doc/theory.md §1), k ignored: accept draft y with
  * probability min(1, q/p), else draw from res(q, p).  Then rej = TV,
  * acc = min(p, q), res = [q - p]_+ / TV. */

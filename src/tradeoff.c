@@ -5,19 +5,14 @@
 #include <stdint.h>
 #include <string.h>
 
-#include <gsl/gsl_blas.h>
-#include <gsl/gsl_matrix.h>
-#include <gsl/gsl_vector.h>
-
 #include "alloc.h"
+#include "exact.h"
 #include "step.h"
+#include "tol.h"
 
 void sd_tradeoff_free(sd_tradeoff *tr)
 {
-    sd_free(tr->w);
-    sd_free(tr->r);
-    sd_free(tr->o);
-    sd_free(tr->rej);
+    sd_free(tr->w); /* the one block behind every table */
     memset(tr, 0, sizeof *tr);
 }
 
@@ -28,21 +23,21 @@ sd_status sd_tradeoff_alloc(sd_tradeoff *tr, const sd_model *m, sd_error *err)
     if (V == 0 || m->T == 0)
         return sd_error_set(err, SD_EINVAL, "tradeoff tables need V >= 1 and T >= 1");
     if ((!sd_model_stationary(m) && m->T > SIZE_MAX / V) ||
-        (sd_model_stationary(m) ? V : m->T * V) > SIZE_MAX / V / 4 / sizeof(double))
+        (sd_model_nrows(m)) > SIZE_MAX / V / 4 / sizeof(double))
         return sd_error_set(err, SD_ERANGE, "tradeoff tables for V = %zu, T = %zu are too large",
                             V, m->T);
-    tr->nrows = sd_model_stationary(m) ? V : m->T * V;
+    tr->nrows = sd_model_nrows(m);
     n = tr->nrows * V;
-    tr->w = sd_calloc(n, sizeof(double));
-    tr->r = sd_calloc(n, sizeof(double));
-    tr->o = sd_calloc(n, sizeof(double));
-    /* the four per-row scalars share one block */
-    tr->rej = sd_calloc(4 * tr->nrows, sizeof(double));
-    if (!tr->w || !tr->r || !tr->o || !tr->rej) {
+    /* one block: w, r, o (n each), then the four per-row scalars */
+    tr->w = sd_calloc(sd_size_mad(tr->nrows, 3 * V + 4, 0), sizeof(double));
+    if (tr->w == NULL) {
         sd_tradeoff_free(tr);
         return sd_error_set(err, SD_ENOMEM, "out of memory for tradeoff tables (V = %zu, T = %zu)",
                             V, m->T);
     }
+    tr->r = tr->w + n;
+    tr->o = tr->r + n;
+    tr->rej = tr->o + n;
     tr->m = m;
     tr->loss = tr->rej + tr->nrows;
     tr->loss_star = tr->rej + 2 * tr->nrows;
@@ -52,15 +47,14 @@ sd_status sd_tradeoff_alloc(sd_tradeoff *tr, const sd_model *m, sd_error *err)
 
 size_t sd_tradeoff_row(const sd_tradeoff *tr, size_t t, size_t s)
 {
-    return (tr->nrows == tr->m->V ? 0 : (t - 1) * tr->m->V) + s;
+    return sd_model_row(tr->m, t, s);
 }
 
 /* The (t, s) of a row, for the model's P and Q rows. */
 static void row_ts(const sd_tradeoff *tr, size_t row, size_t *t, size_t *s)
 {
-    size_t V = tr->m->V;
-    *t = tr->nrows == V ? 1 : row / V + 1;
-    *s = row % V;
+    *t = sd_model_row_t(tr->m, row);
+    *s = row % tr->m->V;
 }
 
 void sd_tradeoff_set_row(sd_tradeoff *tr, size_t row, const double *w, sd_resample resample)
@@ -115,20 +109,7 @@ void sd_tradeoff_set_typical(sd_tradeoff *tr, double eps, double delta, sd_resam
 static void propagate(const sd_tradeoff *tr, size_t t, const double *nu, double *next)
 {
     size_t V = tr->m->V;
-    gsl_matrix_const_view O =
-        gsl_matrix_const_view_array(tr->o + sd_tradeoff_row(tr, t, 0) * V, V, V);
-    gsl_vector_const_view x = gsl_vector_const_view_array(nu, V);
-    gsl_vector_view y = gsl_vector_view_array(next, V);
-    gsl_blas_dgemv(CblasTrans, 1.0, &O.matrix, &x.vector, 0.0, &y.vector);
-}
-
-static double dot(const double *a, const double *b, size_t V)
-{
-    double r;
-    gsl_vector_const_view x = gsl_vector_const_view_array(a, V);
-    gsl_vector_const_view y = gsl_vector_const_view_array(b, V);
-    gsl_blas_ddot(&x.vector, &y.vector, &r);
-    return r;
+    sd_exact_propagate(tr->o + sd_tradeoff_row(tr, t, 0) * V, V, nu, next);
 }
 
 sd_status sd_tradeoff_exact(const sd_tradeoff *tr, sd_tradeoff_result *res, sd_error *err)
@@ -143,10 +124,10 @@ sd_status sd_tradeoff_exact(const sd_tradeoff *tr, sd_tradeoff_result *res, sd_e
     memset(res, 0, sizeof *res);
     for (t = 1; t <= tr->m->T; t++) {
         r0 = sd_tradeoff_row(tr, t, 0);
-        res->expected_rejections += dot(nu, tr->rej + r0, V);
-        res->bias_sum += dot(nu, tr->loss + r0, V);
-        res->loss_star_sum += dot(nu, tr->loss_star + r0, V);
-        res->tv_sum += dot(nu, tr->tv + r0, V);
+        res->expected_rejections += sd_exact_dot(nu, tr->rej + r0, V);
+        res->bias_sum += sd_exact_dot(nu, tr->loss + r0, V);
+        res->loss_star_sum += sd_exact_dot(nu, tr->loss_star + r0, V);
+        res->tv_sum += sd_exact_dot(nu, tr->tv + r0, V);
         if (t == tr->m->T)
             break;
         propagate(tr, t, nu, next);
@@ -189,7 +170,7 @@ sd_status sd_tradeoff_token_laws(const sd_tradeoff *tr, size_t npos, const size_
 
 int sd_tradeoff_enumerable(const sd_model *m, double max_sequences)
 {
-    return (double)m->T * log((double)m->V) <= log(max_sequences) + 1e-12;
+    return (double)m->T * log((double)m->V) <= log(max_sequences) + SD_TOL_EXACT;
 }
 
 /* Depth-first enumeration of x_{1:T} from prompt state x0.  At depth d

@@ -49,7 +49,7 @@ static sd_status tree_position(const sd_model *m, size_t t, sd_tree_step_fn step
                 return rc;
             *E += w * st->rej;
             for (y = 0; y < V; y++) {
-                const double *a = st->acc + y * W;
+                const double *a = st->acc + y * (st->K + 1);
                 double *out = hn + y * W;
                 for (L = 1; L <= k; L++)
                     out[L] += w * a[L];
@@ -60,28 +60,55 @@ static sd_status tree_position(const sd_model *m, size_t t, sd_tree_step_fn step
     return SD_OK;
 }
 
+struct sd_tree_ws {
+    size_t V, M;      /* vocabulary and most drafts it serves */
+    double *buf;      /* 2 V (M + 1) doubles: h and its successor */
+    sd_tree_step st;  /* the rule's step laws (arrays in the same block) */
+};
+
+sd_tree_ws *sd_tree_ws_alloc(size_t V, size_t M)
+{
+    /* h and its successor, 2 V (M + 1); the step's acc V (M + 1) and res V */
+    const size_t vw = sd_size_mad(V, M, V);
+    double *d;
+    sd_tree_ws *w = M > 0 ? sd_alloc_with_doubles(sizeof *w, sd_size_mad(3, vw, V), &d) : NULL;
+    if (w != NULL)
+        *w = (sd_tree_ws){V, M, d, {V, M, 0.0, d + 3 * vw, d + 2 * vw}};
+    return w;
+}
+
+void sd_tree_ws_free(sd_tree_ws *w)
+{
+    sd_free(w);
+}
+
 sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
                         double *mean, double *live, sd_error *err)
 {
-    const size_t V = m->V;
-    size_t t, s, k, W;
-    double *buf, *h, *hn, *sw, E = 0.0;
-    sd_tree_step st;
-    sd_status rc;
+    sd_tree_ws *w = sd_tree_ws_alloc(m->V, M > 0 ? M : 1); /* M = 0 is refused by _ws */
+    sd_status rc = w == NULL ? sd_error_set(err, SD_ENOMEM, "out of memory for the tree DP "
+                                            "(V = %zu, M = %zu)", m->V, M)
+                             : sd_tree_exact_ws(m, step, ws, M, w, mean, live, err);
+    sd_tree_ws_free(w);
+    return rc;
+}
+
+sd_status sd_tree_exact_ws(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
+                           sd_tree_ws *w, double *mean, double *live, sd_error *err)
+{
+    const size_t V = m->V, W = M + 1;
+    size_t t, s, k;
+    double *h, *hn, *sw, E = 0.0;
+    sd_status rc = SD_OK;
     if (M == 0)
         return sd_error_set(err, SD_EINVAL, "the number of drafts must be at least 1");
-    W = M + 1;
-    buf = W > (size_t)-1 / 2 / V ? NULL : sd_calloc(2 * V * W, sizeof(double));
-    if (buf == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory for the tree DP (V = %zu, M = %zu)",
-                            V, M);
-    h = buf;
-    hn = buf + V * W;
-    rc = sd_tree_step_alloc(&st, V, M, err);
-    if (rc != SD_OK) {
-        sd_free(buf);
-        return rc;
-    }
+    if (w->V != V || w->M < M)
+        return sd_error_set(err, SD_EINVAL,
+                            "tree workspace for V = %zu, M = %zu used on V = %zu, M = %zu",
+                            w->V, w->M, V, M);
+    h = w->buf;
+    hn = h + V * W;
+    memset(h, 0, V * W * sizeof(double));
     for (s = 0; s < V; s++)
         h[s * W + M] = m->pi0[s];
     for (t = 1; t <= m->T; t++) {
@@ -92,13 +119,11 @@ sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_
                 for (k = 1; k <= M; k++)
                     row[k] += h[s * W + k];
         }
-        rc = tree_position(m, t, step, ws, M, h, hn, &st, &E, err);
+        rc = tree_position(m, t, step, ws, M, h, hn, &w->st, &E, err);
         if (rc != SD_OK)
             break;
         sw = h; h = hn; hn = sw;
     }
-    sd_tree_step_free(&st);
-    sd_free(buf);
     if (rc == SD_OK)
         *mean = E;
     return rc;
@@ -162,40 +187,40 @@ static sd_status tree_ws_alloc(const void *ctx, void **ws, sd_error *err)
     return SD_OK;
 }
 
+static double rng_uniform(void *r)
+{
+    return gsl_rng_uniform(r);
+}
+
+/* The rule's verifier on the live drafts (vctx: the simulation and the
+ * thread's workspace), with the run's generator. */
+typedef struct {
+    const sd_tree_sim *S;
+    void *rule_ws;
+} verify_ctx;
+
+static int rule_verify(const void *vctx, void *r, size_t t, size_t s, size_t row, size_t k,
+                       const size_t *tok, size_t *y)
+{
+    const verify_ctx *c = vctx;
+    (void)row;
+    return c->S->v.verify(c->S->v.ctx, c->rule_ws, t, s, k, tok, r, y);
+}
+
 static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
                           sd_tally *tally, sd_error *err)
 {
     const sd_tree_sim *S = ctx;
-    const sd_sim_sd *D = &S->sd;
     tree_ws *w = wsp;
-    size_t *tok = w->tok;
-    const size_t V = D->m->V, T = D->m->T, M = S->M;
-    const size_t rowstep = sd_model_stationary(D->m) ? 0 : V;
-    size_t n;
+    const verify_ctx c = {S, w->rule_ws};
+    size_t n, x = 0, t = 0;
     for (n = 0; n < nruns; n++) {
-        size_t s = sd_rs_start_draw(D, V, gsl_rng_uniform(r)), base = 0, t, nrej = 0, x, i;
-        size_t k = M, live;
-        for (t = 1; t <= T; t++, base += rowstep) {
-            const sd_sim_cell *row = D->cells + (base + s) * V;
-            /* lazy drafting: each live draft's token at t, i.i.d. from P(s, .) */
-            for (i = 0; i < k; i++)
-                tok[i] = sd_rs_draft_draw(row, V, gsl_rng_uniform(r));
-            if (S->v.verify(S->v.ctx, w->rule_ws, t, s, k, tok, r, &x)) {
-                for (i = 0, live = 0; i < k; i++)
-                    if (tok[i] == x)
-                        tok[live++] = tok[i];
-                if (live == 0)
-                    return sd_error_set(err, SD_EINTERNAL,
-                                        "tree verifier accepted token %zu that no live draft "
-                                        "holds (t = %zu)", x, t);
-                k = live;
-            } else {
-                nrej++;
-                k = M;
-            }
-            sd_tally_token(tally, t, x);
-            s = x;
-        }
+        size_t nrej = sd_tree_run_one(&S->sd, S->M, w->tok, rng_uniform, r, rule_verify, &c,
+                                      tally, &x, &t);
+        if (nrej == (size_t)-1)
+            return sd_error_set(err, SD_EINTERNAL,
+                                "tree verifier accepted token %zu that no live draft holds "
+                                "(t = %zu)", x, t);
         tally->hist[nrej]++;
     }
     return SD_OK;
@@ -203,6 +228,28 @@ static sd_status tree_run(const void *ctx, void *wsp, gsl_rng *r, size_t nruns,
 
 sd_sim sd_tree_sim_sim(const sd_tree_sim *s)
 {
-    sd_sim sim = {s, tree_ws_alloc, tree_ws_free, tree_run};
-    return sim;
+    return (sd_sim){s, tree_ws_alloc, tree_ws_free, tree_run};
+}
+
+sd_status sd_engine_sim_init(sd_engine_sim *e, const sd_model *m, size_t M,
+                             const sd_rs_verifier *rv, const sd_tree_verifier *tv,
+                             sd_error *err)
+{
+    memset(e, 0, sizeof *e);
+    e->tree = tv != NULL;
+    return e->tree ? sd_tree_sim_alloc(&e->ts, m, tv, M, err)
+                   : sd_roundstart_sim_alloc(&e->rs, m, rv, err);
+}
+
+void sd_engine_sim_free(sd_engine_sim *e)
+{
+    if (e->tree)
+        sd_tree_sim_free(&e->ts);
+    else
+        sd_roundstart_sim_free(&e->rs);
+}
+
+sd_sim sd_engine_sim_get(const sd_engine_sim *e)
+{
+    return e->tree ? sd_tree_sim_sim(&e->ts) : sd_roundstart_sim_sim(&e->rs);
 }

@@ -36,6 +36,7 @@
 #include "error.h"
 #include "mc.h"
 #include "model.h"
+#include "roundstart.h"
 #include "sim_sd.h"
 
 /* The laws of one tree-verification step with k <= K live drafts. */
@@ -64,6 +65,16 @@ typedef sd_status (*sd_tree_step_fn)(const double *p, const double *q, size_t V,
  * Returns the step's error, SD_EINVAL for M = 0, SD_ENOMEM, or SD_OK. */
 sd_status sd_tree_exact(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
                         double *mean, double *live, sd_error *err);
+
+/* The engine's own workspace for V tokens and up to M drafts (the law h
+ * and a step): NULL on allocation failure or M = 0.  sd_tree_exact_ws
+ * computes in it without allocating (SD_EINVAL if it serves another V or
+ * fewer drafts); sd_tree_exact above allocates one for the call. */
+typedef struct sd_tree_ws sd_tree_ws;
+sd_tree_ws *sd_tree_ws_alloc(size_t V, size_t M);
+void sd_tree_ws_free(sd_tree_ws *w);
+sd_status sd_tree_exact_ws(const sd_model *m, sd_tree_step_fn step, void *ws, size_t M,
+                           sd_tree_ws *w, double *mean, double *live, sd_error *err);
 
 /* A rule's literal verification of k live drafts for the simulation. */
 typedef struct {
@@ -95,5 +106,71 @@ void sd_tree_sim_free(sd_tree_sim *s);
 
 /* Its sd_sim interface for sd_mc_run. */
 sd_sim sd_tree_sim_sim(const sd_tree_sim *s);
+
+/* One run of tree verification with M drafts per round on the draft
+ * tables of D, uniforms from uniform(src): the start state, then at
+ * every position the k live drafts' tokens (tok, M entries) drawn from
+ * P, and verify(vctx, src, t, s, row, k, tok, y) run on them (row: the
+ * table row of (t, s); src: the uniform source, for its own draws), which
+ * returns 1 with the accepted token or 0 with the emitted one.  Drafts holding the accepted token stay live; a rejection
+ * is counted and brings M fresh drafts.  Tallies the tokens and returns
+ * N_rej, or (size_t)-1 (tallying nothing more) if verify accepted a
+ * token no live draft holds, with that token in *bad and its position in
+ * *bad_t.  Inline so that the simulators' own sources cost no call. */
+static inline size_t sd_tree_run_one(const sd_sim_sd *D, size_t M, size_t *tok,
+                                     double (*uniform)(void *src), void *src,
+                                     int (*verify)(const void *vctx, void *src, size_t t,
+                                                   size_t s, size_t row, size_t k,
+                                                   const size_t *tok, size_t *y),
+                                     const void *vctx, sd_tally *tally, size_t *bad,
+                                     size_t *bad_t)
+{
+    const size_t V = D->m->V, T = D->m->T, rowstep = sd_model_row_step(D->m);
+    size_t s = sd_sim_draft_draw(D->start_cells, V, uniform(src)), base = 0, t, nrej = 0, x, i;
+    size_t k = M, live;
+    for (t = 1; t <= T; t++, base += rowstep) {
+        const sd_sim_cell *row = D->cells + (base + s) * V;
+        /* lazy drafting: each live draft's token at t, i.i.d. from P(s, .) */
+        for (i = 0; i < k; i++)
+            tok[i] = sd_sim_draft_draw(row, V, uniform(src));
+        if (verify(vctx, src, t, s, base + s, k, tok, &x)) {
+            for (i = 0, live = 0; i < k; i++)
+                live += tok[i] == x;
+            if (live == 0) {
+                *bad = x;
+                *bad_t = t;
+                return (size_t)-1;
+            }
+            k = live;
+        } else {
+            nrej++;
+            k = M;
+        }
+        sd_tally_token(tally, t, x);
+        s = x;
+    }
+    return nrej;
+}
+
+/* A literal multi-draft simulation on one of the two engines: round
+ * starts (roundstart.h) or trees, as a rule file or batch.c builds it
+ * from its verifiers. */
+typedef struct {
+    int tree;              /* which engine */
+    sd_roundstart_sim rs;  /* round starts (tree = 0) */
+    sd_tree_sim ts;        /* trees (tree != 0) */
+} sd_engine_sim;
+
+/* Build the tree engine with tv if tv is not NULL, else the round-start
+ * engine with rv, for m with M drafts (the verifiers are copied; their
+ * ctx must outlive the simulation).  Errors of the engine's _alloc, with
+ * everything released. */
+sd_status sd_engine_sim_init(sd_engine_sim *e, const sd_model *m, size_t M,
+                             const sd_rs_verifier *rv, const sd_tree_verifier *tv,
+                             sd_error *err);
+/* Release it (safe on a zeroed struct after a failed init). */
+void sd_engine_sim_free(sd_engine_sim *e);
+/* Its sd_sim interface for sd_mc_run. */
+sd_sim sd_engine_sim_get(const sd_engine_sim *e);
 
 #endif

@@ -8,9 +8,11 @@
 
 #include "check.h"
 #include "mc.h"
+#include "tol.h"
 
-/* Monte Carlo settings of doc/theory.md §8 (z 4.5, p 1e-6), seed 20241101, 2
- * threads, the given runs and tracked positions. */
+/* Monte Carlo settings of doc/theory.md §8 (z SD_Z_MAX_DEFAULT = 4.5, p
+ * SD_P_MIN_DEFAULT = 1e-6), seed 20241101, 2 threads, the given runs and
+ * tracked positions. */
 static inline sd_mc_config sd_test_mc_settings(size_t runs, size_t npos, const size_t *pos)
 {
     sd_mc_config mc;
@@ -18,8 +20,8 @@ static inline sd_mc_config sd_test_mc_settings(size_t runs, size_t npos, const s
     mc.runs = runs;
     mc.seed = 20241101;
     mc.threads = 2;
-    mc.z_max = 4.5;
-    mc.p_min = 1e-6;
+    mc.z_max = SD_Z_MAX_DEFAULT;
+    mc.p_min = SD_P_MIN_DEFAULT;
     mc.npos = npos;
     mc.pos = pos;
     return mc;
@@ -42,7 +44,8 @@ static inline void sd_test_mc_run(const sd_sim *sim, size_t T, size_t V, size_t 
 
 /* The simulated res agrees with the exact mean (z-test) and, at each of
  * its res->npos tracked positions i, with the exact token law
- * laws[i V .. i V + V) (sd_check_law), at |z| <= 4.5 and p >= 1e-6: a
+ * laws[i V .. i V + V) (sd_check_law), at |z| <= 4.5 and p >= 1e-6 (the
+ * defaults of tol.h): a
  * false failure has probability about 6.8e-6 per z-test or law bin.
  * laws may be NULL (mean only).  Fails the test naming what otherwise. */
 static inline void sd_test_mc_agrees(const char *what, const sd_mc_result *res, double exact,
@@ -51,10 +54,12 @@ static inline void sd_test_mc_agrees(const char *what, const sd_mc_result *res, 
     sd_checklist l;
     size_t i;
     sd_checklist_init(&l);
-    assert_int_equal(sd_check_z(&l, "mean", exact, res->mean, res->stderr_mean, 4.5, NULL), SD_OK);
+    assert_int_equal(sd_check_z(&l, "mean", exact, res->mean, res->stderr_mean,
+                                SD_Z_MAX_DEFAULT, NULL), SD_OK);
     for (i = 0; laws != NULL && i < res->npos; i++)
         assert_int_equal(sd_check_law(&l, "law", res->tokens + i * res->V, laws + i * res->V,
-                                      res->V, 4.5, 1e-6, NULL), SD_OK);
+                                      res->V, SD_Z_MAX_DEFAULT, SD_P_MIN_DEFAULT, NULL),
+                         SD_OK);
     for (i = 0; i < l.n; i++)
         if (!l.v[i].pass)
             fail_msg("%s: check %zu (%s) failed: exact %.10g estimate %.10g +- %.3g, z %.3g, "

@@ -10,6 +10,7 @@
  * double.  Nothing of the library's recursions is reused. */
 #include "mcutil.h"
 #include "token_instances.h"
+#include "chain_ref.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -38,17 +39,6 @@ typedef struct {
 static void bf_go(const bf *b, size_t t, size_t s, size_t k, int start, size_t c,
                   long double w);
 
-/* res(r, p) by its definition (zeros if r <= p everywhere). */
-static void bf_residual(const double *p, const double *r, double *out, size_t V)
-{
-    double tv = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        tv += r[x] > p[x] ? r[x] - p[x] : 0.0;
-    for (x = 0; x < V; x++)
-        out[x] = tv > 0 && r[x] > p[x] ? (r[x] - p[x]) / tv : 0.0;
-}
-
 /* RRS trial i of the k drafts tok[] against residual r at (t, s). */
 static void bf_trial(const bf *b, size_t t, size_t s, const size_t *tok, size_t k, size_t i,
                      const double *r, size_t c, long double w)
@@ -74,7 +64,7 @@ static void bf_trial(const bf *b, size_t t, size_t s, const size_t *tok, size_t 
         bf_go(b, t + 1, x, b->tree ? L : 1, 0, c, w * a);
     }
     if (a < 1) {
-        bf_residual(p, r, nxt, m->V);
+        cr_residual(p, r, m->V, nxt);
         bf_trial(b, t, s, tok, k, i + 1, nxt, c, w * (1 - a));
     }
 }
@@ -111,72 +101,35 @@ static void bf_go(const bf *b, size_t t, size_t s, size_t k, int start, size_t c
 /* E[N_rej] of the literal algorithm (law summing to 1 checked). */
 static double bf_mean(const sd_model *m, size_t M, int tree)
 {
-    long double law[MAXT + 1] = {0}, E = 0, tot = 0;
+    long double law[MAXT + 1] = {0};
     bf b = {m, M, tree, law};
-    size_t s, c;
+    size_t s;
     for (s = 0; s < m->V; s++)
         if (m->pi0[s] > 0)
             bf_go(&b, 1, s, M, 1, 0, m->pi0[s]);
-    for (c = 0; c <= m->T; c++) {
-        E += c * law[c];
-        tot += law[c];
-    }
-    assert_close((double)tot, 1.0, 1e-12);
-    return (double)E;
-}
-
-/* ---- instances --------------------------------------------------------------- */
-
-/* Rows of U(0,1) entries, each zeroed with probability z (one kept). */
-static void fill_rows(gsl_rng *r, double *K, size_t nrows, size_t V, double z)
-{
-    size_t i, x;
-    for (i = 0; i < nrows; i++) {
-        double *w = K + i * V;
-        size_t keep = gsl_rng_uniform_int(r, V);
-        for (x = 0; x < V; x++)
-            w[x] = x != keep && gsl_rng_uniform(r) < z ? 0.0 : gsl_rng_uniform_pos(r);
-        ti_normalise(w, V);
-    }
-}
-
-/* A random nonstationary chain with a random start law; z > 0 puts
- * zeros in rows (so P = 0 where Q > 0 happens). */
-static void random_chain(sd_model *m, gsl_rng *r, size_t V, size_t T, double z)
-{
-    sd_error err;
-    assert_int_equal(sd_model_alloc(m, V, T, T, T, &err), SD_OK);
-    fill_rows(r, m->P, T * V, V, z);
-    fill_rows(r, m->Q, T * V, V, z);
-    fill_rows(r, m->pi0, 1, V, z);
+    return cr_law_mean(law, m->T);
 }
 
 /* ---- cases ------------------------------------------------------------------- */
 
 /* Exact batch and tree E[N_rej] against the enumerated literal
  * algorithms, over sizes, M and rows with zeros. */
+/* batch (j = 0) and tree (j = 1) against the enumerated literal algorithm */
+static void against_enumeration(const sd_model *m, size_t M, size_t j)
+{
+    sd_error err;
+    double e;
+    assert_int_equal(j ? sd_batch_tree_exact(m, M, &e, NULL, &err)
+                       : sd_batch_exact(m, M, &e, NULL, &err), SD_OK);
+    assert_close(e, bf_mean(m, M, (int)j), 1e-12);
+}
+
 static void test_against_enumeration(void **state)
 {
     static const size_t cfg[][3] = {{2, 2, 5}, {2, 3, 4}, {3, 2, 4}, {3, 3, 3}, {2, 4, 3},
                                     {1, 3, 3}, {3, 1, 5}, {4, 2, 3}};
-    gsl_rng *r = sd_rng_stream_alloc(NULL, 21, 0);
-    sd_error err;
-    size_t i;
-    int rep;
     (void)state;
-    for (i = 0; i < sizeof cfg / sizeof cfg[0]; i++)
-        for (rep = 0; rep < 4; rep++) {
-            sd_model m;
-            double eb, et;
-            size_t V = cfg[i][0], M = cfg[i][1], T = cfg[i][2];
-            random_chain(&m, r, V, T, rep % 2 ? 0.4 : 0.0);
-            assert_int_equal(sd_batch_exact(&m, M, &eb, NULL, &err), SD_OK);
-            assert_int_equal(sd_batch_tree_exact(&m, M, &et, NULL, &err), SD_OK);
-            assert_close(eb, bf_mean(&m, M, 0), 1e-12);
-            assert_close(et, bf_mean(&m, M, 1), 1e-12);
-            sd_model_free(&m);
-        }
-    gsl_rng_free(r);
+    cr_sweep(21, cfg, sizeof cfg / sizeof cfg[0], 2, against_enumeration);
 }
 
 /* M = 1: batch and tree are Algorithm SD, so Theorem 1's value, on
@@ -275,7 +228,7 @@ static void test_limit(void **state)
     double lim, e;
     gsl_rng *r = sd_rng_stream_alloc(NULL, 22, 0);
     (void)state;
-    random_chain(&m, r, 3, 4, 0.0);
+    cr_chain(&m, r, 3, 4, 0.0);
     assert_int_equal(sd_batch_limit(&m, &lim, &err), SD_OK);
     assert_int_equal(sd_batch_exact(&m, 20000, &e, NULL, &err), SD_OK);
     assert_close(e, lim, 1e-9);
@@ -445,6 +398,42 @@ static void test_reproducible(void **state)
 }
 
 /* M = 0 is refused; every allocation failure is clean (SD_ENOMEM). */
+/* One caller-owned workspace serves batch SD with any M and trees up to
+ * its own M, with the conveniences' numbers bit for bit; a workspace of
+ * another V, or of fewer tree drafts, is refused. */
+static void test_workspace(void **state)
+{
+    sd_model m;
+    sd_error err;
+    sd_batch_ws *w = sd_batch_ws_alloc(5, 3), *w0 = sd_batch_ws_alloc(5, 0);
+    double a, b;
+    size_t M;
+    (void)state;
+    assert_non_null(w);
+    assert_non_null(w0);
+    assert_int_equal(sd_model_random(&m, 5, 12, SD_FAMILY_PAPER, 1.0, 0, 4, &err), SD_OK);
+    for (M = 1; M <= 6; M++) {
+        assert_int_equal(sd_batch_exact_ws(&m, M, w0, &a, NULL, &err), SD_OK);
+        assert_int_equal(sd_batch_exact(&m, M, &b, NULL, &err), SD_OK);
+        assert_true(a == b);
+        if (M > 3) {
+            assert_int_equal(sd_batch_tree_exact_ws(&m, M, w, &a, NULL, &err), SD_EINVAL);
+            continue;
+        }
+        assert_int_equal(sd_batch_tree_exact_ws(&m, M, w, &a, NULL, &err), SD_OK);
+        assert_int_equal(sd_batch_tree_exact(&m, M, &b, NULL, &err), SD_OK);
+        assert_true(a == b);
+    }
+    assert_int_equal(sd_batch_exact_ws(&m, 0, w, &a, NULL, &err), SD_EINVAL);
+    sd_model_free(&m);
+    assert_int_equal(sd_model_random(&m, 4, 12, SD_FAMILY_PAPER, 1.0, 0, 4, &err), SD_OK);
+    assert_int_equal(sd_batch_exact_ws(&m, 2, w, &a, NULL, &err), SD_EINVAL);
+    sd_model_free(&m);
+    sd_batch_ws_free(w);
+    sd_batch_ws_free(w0);
+    sd_batch_ws_free(NULL);
+}
+
 static void test_errors(void **state)
 {
     sd_model m;
@@ -493,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_monte_carlo),
         cmocka_unit_test(test_other_implementations),
         cmocka_unit_test(test_reproducible),
+        cmocka_unit_test(test_workspace),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests_name("batch", tests, NULL, NULL);

@@ -589,6 +589,54 @@ static void test_pmf_refused_above_max_work(void **state)
     sd_model_free(&m);
 }
 
+/* One workspace serves many calls and models of its V (and horizon, for
+ * the law) with the conveniences' numbers bit for bit; a workspace of
+ * another V, or too short a horizon for the law, is refused. */
+static void test_workspace(void **state)
+{
+    sd_model m, m2;
+    sd_error err;
+    sd_exact_ws *w = sd_exact_ws_alloc(4, 6), *w0 = sd_exact_ws_alloc(4, 0);
+    size_t pos[2] = {1, 4};
+    double a, b, c, d, pmf[7], pmf2[7], laws[8], laws2[8];
+    int rep;
+    (void)state;
+    assert_non_null(w);
+    assert_non_null(w0);
+    instance(&m, 4, 6, 0, 0.0, 0, 0, 5);
+    instance(&m2, 4, 5, 1, 0.3, 0, 1, 6);
+    for (rep = 0; rep < 2; rep++) {
+        const sd_model *x = rep ? &m2 : &m;
+        assert_int_equal(sd_exact_sd_mean_ws(x, w, &a, &err), SD_OK);
+        assert_int_equal(sd_exact_sd_mean(x, &b, &err), SD_OK);
+        assert_true(a == b);
+        assert_int_equal(sd_exact_sd_moments_ws(x, w0, &a, &c, &err), SD_OK);
+        assert_int_equal(sd_exact_sd_moments(x, &b, &d, &err), SD_OK);
+        assert_true(a == b && c == d);
+        assert_int_equal(sd_exact_sd_pmf_ws(x, w, pmf, 1e9, &err), SD_OK);
+        assert_int_equal(sd_exact_sd_pmf(x, pmf2, 1e9, &err), SD_OK);
+        assert_memory_equal(pmf, pmf2, (x->T + 1) * sizeof(double));
+        assert_int_equal(sd_exact_token_laws_ws(x, w, 2, pos, laws, &err), SD_OK);
+        assert_int_equal(sd_exact_token_laws(x, 2, pos, laws2, &err), SD_OK);
+        assert_memory_equal(laws, laws2, sizeof laws);
+    }
+    assert_int_equal(sd_exact_sd_pmf_ws(&m, w0, pmf, 1e9, &err), SD_EINVAL);
+    sd_model_free(&m);
+    instance(&m, 3, 6, 0, 0.0, 0, 0, 7);
+    assert_int_equal(sd_exact_sd_mean_ws(&m, w, &a, &err), SD_EINVAL);
+    assert_non_null(strstr(err.msg, "V = 4"));
+    sd_model_free(&m);
+    sd_model_free(&m2);
+    sd_exact_ws_free(w);
+    sd_exact_ws_free(w0);
+    sd_exact_ws_free(NULL);
+    sd_alloc_fail_at(1, 0);
+    w = sd_exact_ws_alloc(4, 6);
+    sd_alloc_fail_at(0, 0);
+    assert_null(w);
+    assert_null(sd_exact_ws_alloc((size_t)1 << 40, (size_t)1 << 40)); /* overflows */
+}
+
 static void test_alloc_failure(void **state)
 {
     /* every exact function fails cleanly with SD_ENOMEM */
@@ -637,6 +685,7 @@ int main(void)
         cmocka_unit_test(test_token_laws_subset),
         cmocka_unit_test(test_token_laws_invalid),
         cmocka_unit_test(test_pmf_refused_above_max_work),
+        cmocka_unit_test(test_workspace),
         cmocka_unit_test(test_alloc_failure),
     };
     return cmocka_run_group_tests_name("exact", tests, NULL, NULL);

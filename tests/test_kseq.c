@@ -3,7 +3,8 @@
  * enumeration of all k-tuples of drafts through the literal algorithm
  * (output law, acceptance, tree live-draft law), the SD rule at k = 1,
  * and Monte Carlo of the literal sampler and of both chain forms. */
-#include "mcutil.h"
+#include "testutil.h"
+#include "chain_ref.h"
 
 #include <gsl/gsl_rng.h>
 
@@ -366,10 +367,10 @@ static void chain_mc(int tree, size_t M)
 {
     sd_model m;
     sd_kseq_sim ks;
-    sd_roundstart_sim rs;
-    sd_tree_sim ts;
+    sd_engine_sim eng;
+    sd_rs_verifier rv;
+    sd_tree_verifier tv;
     sd_sim sim;
-    sd_mc_result res;
     double exact, *ws = sd_kseq_tree_ws_alloc(M);
     small_model(&m, 4, 10, 5);
     if (tree)
@@ -378,22 +379,12 @@ static void chain_mc(int tree, size_t M)
         assert_int_equal(sd_roundstart_exact(&m, sd_kseq_step, NULL, M, &exact, NULL, NULL),
                          SD_OK);
     assert_int_equal(sd_kseq_sim_alloc(&ks, &m, M, tree, NULL), SD_OK);
-    if (tree) {
-        sd_tree_verifier v = sd_kseq_tree_verifier(&ks);
-        assert_int_equal(sd_tree_sim_alloc(&ts, &m, &v, M, NULL), SD_OK);
-        sim = sd_tree_sim_sim(&ts);
-    } else {
-        sd_rs_verifier v = sd_kseq_rs_verifier(&ks);
-        assert_int_equal(sd_roundstart_sim_alloc(&rs, &m, &v, NULL), SD_OK);
-        sim = sd_roundstart_sim_sim(&rs);
-    }
-    sd_test_mc_run(&sim, m.T, m.V, 200000, 77, NULL, 0, NULL, &res);
-    sd_test_mc_agrees(tree ? "K-SEQ tree" : "K-SEQ", &res, exact, NULL);
-    sd_mc_result_free(&res);
-    if (tree)
-        sd_tree_sim_free(&ts);
-    else
-        sd_roundstart_sim_free(&rs);
+    rv = sd_kseq_rs_verifier(&ks);
+    tv = sd_kseq_tree_verifier(&ks);
+    assert_int_equal(sd_engine_sim_init(&eng, &m, M, &rv, tree ? &tv : NULL, NULL), SD_OK);
+    sim = sd_engine_sim_get(&eng);
+    cr_mc_mean(&sim, &m, exact, 200000, 77);
+    sd_engine_sim_free(&eng);
     sd_kseq_sim_free(&ks);
     sd_free(ws);
     sd_model_free(&m);
@@ -432,27 +423,35 @@ static void test_errors(void **state)
     sd_model_free(&m);
 }
 
-/* Every allocation of the sampler and the model tables fails cleanly. */
-static sd_status kseq_attempt(void *ctx, int which)
-{
-    const double p[3] = {0.2, 0.3, 0.5}, q[3] = {0.6, 0.3, 0.1};
-    sd_kseq_sampler s;
-    sd_kseq_sim ks;
-    sd_status rc;
-    if (which == 0) {
-        if ((rc = sd_kseq_sampler_init(&s, p, q, 3, 2, NULL)) == SD_OK)
-            sd_kseq_sampler_free(&s);
-    } else if ((rc = sd_kseq_sim_alloc(&ks, ctx, 3, 1, NULL)) == SD_OK)
-        sd_kseq_sim_free(&ks);
-    return rc;
-}
-
 static void test_alloc_failure(void **state)
 {
+    /* Every allocation of the sampler and the model tables fails cleanly. */
+    const double p[3] = {0.2, 0.3, 0.5}, q[3] = {0.6, 0.3, 0.1};
     sd_model m;
+    int fn;
     (void)state;
     small_model(&m, 3, 4, 2);
-    assert_true(sd_test_alloc_sweep(kseq_attempt, &m, 2, 200) >= 1);
+    for (fn = 0; fn < 2; fn++) {
+        unsigned long n;
+        sd_status rc = SD_ENOMEM;
+        for (n = 1; n < 200 && rc != SD_OK; n++) {
+            sd_kseq_sampler s;
+            sd_kseq_sim ks;
+            sd_error err;
+            sd_alloc_fail_at(n, 0);
+            rc = fn == 0 ? sd_kseq_sampler_init(&s, p, q, 3, 2, &err)
+                         : sd_kseq_sim_alloc(&ks, &m, 3, 1, &err);
+            sd_alloc_fail_at(0, 0);
+            if (rc != SD_OK)
+                assert_int_equal(rc, SD_ENOMEM);
+            else if (fn == 0)
+                sd_kseq_sampler_free(&s);
+            else
+                sd_kseq_sim_free(&ks);
+        }
+        assert_int_equal(rc, SD_OK);
+        assert_true(n >= 3);
+    }
     sd_model_free(&m);
 }
 

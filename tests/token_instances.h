@@ -10,16 +10,13 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "step.h"
+
 enum { TI_UNIFORM, TI_ZEROS, TI_EQUAL, TI_DISJOINT, TI_ONEHOT, TI_SKEWED, TI_NKINDS };
 
 static inline void ti_normalise(double *w, size_t V)
 {
-    double s = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        s += w[x];
-    for (x = 0; x < V; x++)
-        w[x] /= s;
+    sd_normalise(w, V);
 }
 
 /* A random row: i.i.d. U(0,1) entries normalised (the paper family),

@@ -7,12 +7,13 @@
 #include "alloc.h"
 #include "exact.h"
 #include "sim_sd.h"
+#include "tol.h"
 
 /* The exact-only checks; fills pmf (T+1) when have_pmf. */
 static sd_status exact_checks(const sd_model *m, double mean, double mean2, double *pmf,
                               int have_pmf, sd_checklist *l, sd_error *err)
 {
-    sd_status rc = sd_check_close(l, "mean: two exact methods", mean, mean2, 1e-12, err);
+    sd_status rc = sd_check_close(l, "mean: two exact methods", mean, mean2, SD_TOL_EXACT, err);
     double tot = 0.0, mu = 0.0;
     size_t c;
     if (rc != SD_OK || !have_pmf)
@@ -24,9 +25,9 @@ static sd_status exact_checks(const sd_model *m, double mean, double mean2, doub
         tot += pmf[c];
         mu += (double)c * pmf[c];
     }
-    rc = sd_check_close(l, "law of N_rej sums to 1", 1.0, tot, 1e-12, err);
+    rc = sd_check_close(l, "law of N_rej sums to 1", 1.0, tot, SD_TOL_EXACT, err);
     if (rc == SD_OK)
-        rc = sd_check_close(l, "law of N_rej: mean", mean, mu, 1e-12, err);
+        rc = sd_check_close(l, "law of N_rej: mean", mean, mu, SD_TOL_EXACT, err);
     return rc;
 }
 

@@ -13,6 +13,7 @@
 #include "rng.h"
 #include "sim_biased.h"
 #include "tradeoff.h"
+#include "tol.h"
 
 /* Every row of tr := the rule b = lambda min(1, Q/P) (accepted mass
  * w = lambda min(P, Q)) with the forced R, lambda = 1 - depth u with u
@@ -24,7 +25,7 @@ static void set_random_rule(sd_tradeoff *tr, gsl_rng *r, double depth, double *w
     const sd_model *m = tr->m;
     size_t row, x, V = m->V;
     for (row = 0; row < tr->nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, s = row % V;
+        size_t t = sd_model_row_t(m, row), s = row % V;
         const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
         for (x = 0; x < V; x++)
             w[x] = (r != NULL ? 1.0 - depth * gsl_rng_uniform(r) : 1.0) * fmin(p[x], q[x]);
@@ -41,7 +42,7 @@ static void row_stats(const sd_tradeoff *tr, double *max_bias, double *min_gap)
     *max_bias = 0.0;
     *min_gap = INFINITY;
     for (row = 0; row < tr->nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, s = row % V;
+        size_t t = sd_model_row_t(m, row), s = row % V;
         const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
         const double *o = tr->o + row * V;
         double d = 0.0;
@@ -105,13 +106,13 @@ static sd_status check_rule(const sd_tradeoff *tr, double E1, const double *mu, 
         return rc;
     row_stats(tr, &bias, &gap);
     snprintf(nm, sizeof nm, "%s: unbiased", name);
-    rc = sd_check_close(l, nm, 0.0, fmax(bias, mgap), 1e-12, err);
+    rc = sd_check_close(l, nm, 0.0, fmax(bias, mgap), SD_TOL_EXACT, err);
     snprintf(nm, sizeof nm, "%s: rows >= TV", name);
     if (rc == SD_OK)
-        rc = sd_check_bound(l, nm, 0.0, gap, 0, 1e-12, err);
+        rc = sd_check_bound(l, nm, 0.0, gap, 0, SD_TOL_EXACT, err);
     snprintf(nm, sizeof nm, "%s: E >= Theorem 1", name);
     if (rc == SD_OK)
-        rc = sd_check_bound(l, nm, E1, tres.expected_rejections, 0, 1e-12 * fmax(1.0, E1), err);
+        rc = sd_check_bound(l, nm, E1, tres.expected_rejections, 0, SD_TOL_EXACT * fmax(1.0, E1), err);
     if (rc == SD_OK && mc->runs > 0)
         rc = mc_rule(tr, tres.expected_rejections, mu, mc, name, l, NULL, err);
     return rc;
@@ -221,7 +222,7 @@ sd_status sd_thm2_check(const sd_model *m, const sd_thm2_opts *o, const sd_mc_co
     }
     if (rc == SD_OK)
         rc = sd_check_close(l, "SD (lambda = 1): E = Theorem 1", E1, tres.expected_rejections,
-                            1e-12, err);
+                            SD_TOL_EXACT, err);
     for (i = 0; rc == SD_OK && i < o->rules; i++) {
         gsl_rng *r = sd_rng_stream_alloc(NULL, o->seed, (uint64_t)i);
         if (r == NULL) {

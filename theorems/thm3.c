@@ -10,6 +10,7 @@
 #include "batch.h"
 #include "exact.h"
 #include "rule.h"
+#include "tol.h"
 
 /* Theorem 3(b) as printed: sum_t sum_s g_t(s) tau_t(s) - f_t(s) BI_M(t,s),
  * with g the q-marginal by sd_exact_token_laws, f from the engine. */
@@ -72,7 +73,7 @@ static sd_status check_strict(sd_checklist *l, const char *name, double lo, doub
                               int lo_is_value, int strict, sd_error *err)
 {
     /* the non-strict form allows rounding: both sides are exact sums */
-    double tol = strict ? 0.0 : 1e-12 * fmax(1.0, fmax(fabs(lo), fabs(hi)));
+    double tol = strict ? 0.0 : SD_TOL_EXACT * fmax(1.0, fmax(fabs(lo), fabs(hi)));
     sd_status rc = lo_is_value ? sd_check_bound(l, name, hi, lo, 1, tol, err)
                                : sd_check_bound(l, name, lo, hi, 0, tol, err);
     if (rc == SD_OK && strict && !(lo < hi)) {
@@ -95,10 +96,10 @@ static sd_status check_M(const sd_model *m, size_t M, int tree, int strict, doub
         rc = theorem3_form(m, M, f, &F, err);
     snprintf(name, sizeof name, "batch M=%zu: Theorem 3(b) form", M);
     if (rc == SD_OK)
-        rc = sd_check_close(l, name, Eb, F, 1e-12, err);
+        rc = sd_check_close(l, name, Eb, F, SD_TOL_EXACT, err);
     snprintf(name, sizeof name, "batch M=%zu <= SD", M);
     if (rc == SD_OK)
-        rc = sd_check_bound(l, name, E1, Eb, 1, 1e-12 * fmax(1.0, E1), err);
+        rc = sd_check_bound(l, name, E1, Eb, 1, SD_TOL_EXACT * fmax(1.0, E1), err);
     snprintf(name, sizeof name, strict ? "limit < batch M=%zu" : "limit <= batch M=%zu", M);
     if (rc == SD_OK)
         rc = check_strict(l, name, lim, Eb, 1, strict, err);
@@ -106,7 +107,7 @@ static sd_status check_M(const sd_model *m, size_t M, int tree, int strict, doub
         rc = sd_batch_tree_exact(m, M, &Et, NULL, err);
         snprintf(name, sizeof name, "tree M=%zu <= batch M=%zu", M, M);
         if (rc == SD_OK)
-            rc = sd_check_bound(l, name, Eb, Et, 1, 1e-12 * fmax(1.0, Eb), err);
+            rc = sd_check_bound(l, name, Eb, Et, 1, SD_TOL_EXACT * fmax(1.0, Eb), err);
     }
     if (rc == SD_OK && mc->runs > 0)
         rc = mc_algo(m, &sd_rule_batch, M, Eb, mu, mc, l, err);
@@ -126,11 +127,11 @@ sd_status sd_thm3_check(const sd_model *m, const sd_thm3_opts *o, const sd_mc_co
     if (rc == SD_OK)
         rc = sd_batch_limit(m, &lim, err);
     if (rc == SD_OK)
-        rc = sd_check_close(l, "M = 1: batch = Theorem 1", E1, Eb1, 1e-12, err);
+        rc = sd_check_close(l, "M = 1: batch = Theorem 1", E1, Eb1, SD_TOL_EXACT, err);
     if (rc == SD_OK && o->tree) {
         rc = sd_batch_tree_exact(m, 1, &Et1, NULL, err);
         if (rc == SD_OK)
-            rc = sd_check_close(l, "M = 1: tree = Theorem 1", E1, Et1, 1e-12, err);
+            rc = sd_check_close(l, "M = 1: tree = Theorem 1", E1, Et1, SD_TOL_EXACT, err);
     }
     if (rc == SD_OK)
         rc = check_strict(l, o->strict ? "limit > 0" : "limit >= 0", 0.0, lim, 0, o->strict,

@@ -15,6 +15,7 @@
 #include "rng.h"
 #include "sim_biased.h"
 #include "tradeoff.h"
+#include "tol.h"
 
 /* Extremes of the token-level checks over all rows. */
 typedef struct {
@@ -119,22 +120,22 @@ static sd_status token_checks(const sd_model *m, const sd_thm5_opts *o, const sd
     gsl_rng_free(g);
     sd_free(buf);
     if (o->nb > 0) {
-        rc = sd_check_close(l, "T5 identity, random b", 0.0, ts.identity_dev, 1e-12, err);
+        rc = sd_check_close(l, "T5 identity, random b", 0.0, ts.identity_dev, SD_TOL_EXACT, err);
         if (rc == SD_OK)
-            rc = sd_check_bound(l, "T5 bound >= TV, random b", 0.0, ts.bound_slack, 0, 1e-12,
+            rc = sd_check_bound(l, "T5 bound >= TV, random b", 0.0, ts.bound_slack, 0, SD_TOL_EXACT,
                                 err);
         if (rc == SD_OK)
-            rc = sd_check_close(l, "T5 front, over-accepting b", 0.0, ts.front_dev, 1e-12, err);
+            rc = sd_check_close(l, "T5 front, over-accepting b", 0.0, ts.front_dev, SD_TOL_EXACT, err);
         if (rc == SD_OK)
-            rc = sd_check_close(l, "T4 R* attains Loss*", 0.0, ts.rstar_dev, 1e-12, err);
+            rc = sd_check_close(l, "T4 R* attains Loss*", 0.0, ts.rstar_dev, SD_TOL_EXACT, err);
         if (rc == SD_OK && o->nr > 0)
-            rc = sd_check_bound(l, "T4 no random R beats R*", 0.0, ts.random_r_slack, 0, 1e-12,
+            rc = sd_check_bound(l, "T4 no random R beats R*", 0.0, ts.random_r_slack, 0, SD_TOL_EXACT,
                                 err);
         if (rc == SD_OK)
-            rc = sd_check_bound(l, "T4 OPT <= UNO", 0.0, ts.uno_slack, 0, 1e-12, err);
+            rc = sd_check_bound(l, "T4 OPT <= UNO", 0.0, ts.uno_slack, 0, SD_TOL_EXACT, err);
     }
     if (rc == SD_OK && o->neps > 0)
-        rc = sd_check_close(l, "T5 front, b_eps sweep", 0.0, ts.eps_dev, 1e-12, err);
+        rc = sd_check_close(l, "T5 front, b_eps sweep", 0.0, ts.eps_dev, SD_TOL_EXACT, err);
     return rc;
 }
 
@@ -195,26 +196,26 @@ static sd_status chain_checks(const sd_model *m, const sd_thm5_opts *o, const sd
             rc = sd_tradeoff_exact(&tr, &ex, err);
             if (rc == SD_OK && o->eps[i] == 0.0 && k == SD_RESAMPLE_OPT) {
                 rc = sd_check_close(l, "eps=0 OPT is Theorem 1", sdmean, ex.expected_rejections,
-                                    1e-12, err);
+                                    SD_TOL_EXACT, err);
                 if (rc == SD_OK)
-                    rc = sd_check_bound(l, "eps=0 OPT has no bias", 0.0, ex.bias_sum, 1, 1e-12,
+                    rc = sd_check_bound(l, "eps=0 OPT has no bias", 0.0, ex.bias_sum, 1, SD_TOL_EXACT,
                                         err);
             }
             if (rc == SD_OK && k == SD_RESAMPLE_OPT) {
                 snprintf(name, sizeof name, "front %s", tag);
                 rc = sd_check_close(l, name, ex.tv_sum, ex.expected_rejections + ex.bias_sum,
-                                    1e-12, err);
+                                    SD_TOL_EXACT, err);
             } else if (rc == SD_OK) {
                 snprintf(name, sizeof name, "above front %s", tag);
                 rc = sd_check_bound(l, name, ex.tv_sum, ex.expected_rejections + ex.bias_sum, 0,
-                                    1e-12, err);
+                                    SD_TOL_EXACT, err);
             }
             if (rc == SD_OK && enumerable) {
                 double tv;
                 rc = sd_tradeoff_sequence_tv(&tr, SD_TRADEOFF_MAX_SEQUENCES, &tv, err);
                 snprintf(name, sizeof name, "seq TV <= bias %s", tag);
                 if (rc == SD_OK)
-                    rc = sd_check_bound(l, name, ex.bias_sum, tv, 1, 1e-12, err);
+                    rc = sd_check_bound(l, name, ex.bias_sum, tv, 1, SD_TOL_EXACT, err);
             }
             if (rc == SD_OK && mc->runs > 0) {
                 const sd_tradeoff *sim_tr = &tr;

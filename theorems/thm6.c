@@ -14,6 +14,7 @@
 #include "roundstart.h"
 #include "rrs.h"
 #include "rule.h"
+#include "tol.h"
 
 /* Worst cases of the token-level properties over all rows and k. */
 typedef struct {
@@ -76,7 +77,7 @@ static sd_status token_row(const double *p, const double *q, size_t V, size_t km
 
 static sd_status token_checks(const sd_model *m, size_t kmax, sd_checklist *l, sd_error *err)
 {
-    const size_t V = m->V, nrows = sd_rs_nrows(m);
+    const size_t V = m->V, nrows = sd_model_nrows(m);
     double *tmp = sd_malloc(2 * V, sizeof(double));
     sd_ersd_ws *ws = NULL;
     worst w;
@@ -90,7 +91,7 @@ static sd_status token_checks(const sd_model *m, size_t kmax, sd_checklist *l, s
     rc = sd_ersd_ws_alloc(&ws, V, 1, SD_ERSD_CHAIN_EPSABS, SD_ERSD_CHAIN_EPSREL,
                           SD_ERSD_CHAIN_LIMIT, err);
     for (row = 0; rc == SD_OK && row < nrows; row++) {
-        size_t t = sd_model_stationary(m) ? 1 : row / V + 1, s = row % V;
+        size_t t = sd_model_row_t(m, row), s = row % V;
         rc = token_row(sd_model_p(m, t, s), sd_model_q(m, t, s), V, kmax, t == 1, tmp, ws, &w,
                        err);
     }
@@ -104,25 +105,25 @@ static sd_status token_checks(const sd_model *m, size_t kmax, sd_checklist *l, s
         rc = sd_check_bound(l, "K-SEQ rho* minimal (violations)", 0.0, w.minimal_bad, 1, 0.0,
                             err);
     if (rc == SD_OK)
-        rc = sd_check_bound(l, "K-SEQ k=1 = SD (1 - TV)", 0.0, w.ksd, 1, 1e-12, err);
+        rc = sd_check_bound(l, "K-SEQ k=1 = SD (1 - TV)", 0.0, w.ksd, 1, SD_TOL_EXACT, err);
     if (rc == SD_OK && w.have_opt) {
-        rc = sd_check_bound(l, "RRS <= alpha*_k", 0.0, w.rrs_opt, 1, 1e-12, err);
+        rc = sd_check_bound(l, "RRS <= alpha*_k", 0.0, w.rrs_opt, 1, SD_TOL_EXACT, err);
         if (rc == SD_OK)
-            rc = sd_check_bound(l, "K-SEQ <= alpha*_k", 0.0, w.kseq_opt, 1, 1e-12, err);
+            rc = sd_check_bound(l, "K-SEQ <= alpha*_k", 0.0, w.kseq_opt, 1, SD_TOL_EXACT, err);
         if (rc == SD_OK)
-            rc = sd_check_bound(l, "alpha*_k <= upper bound", 0.0, w.opt_up, 1, 1e-12, err);
+            rc = sd_check_bound(l, "alpha*_k <= upper bound", 0.0, w.opt_up, 1, SD_TOL_EXACT, err);
         if (rc == SD_OK)
-            rc = sd_check_bound(l, "alpha*_1 = 1 - TV", 0.0, w.a1, 1, 1e-12, err);
+            rc = sd_check_bound(l, "alpha*_1 = 1 - TV", 0.0, w.a1, 1, SD_TOL_EXACT, err);
         if (rc == SD_OK)
-            rc = sd_check_bound(l, "K-SEQ >= (1-(1-1/k)^k) alpha*_k", 0.0, w.guar, 1, 1e-12,
+            rc = sd_check_bound(l, "K-SEQ >= (1-(1-1/k)^k) alpha*_k", 0.0, w.guar, 1, SD_TOL_EXACT,
                                 err);
     }
     if (rc == SD_OK && w.have_lp)
-        rc = sd_check_bound(l, "alpha*_k: min-cut = LP (t=1)", 0.0, w.lp, 1, 1e-9, err);
+        rc = sd_check_bound(l, "alpha*_k: min-cut = LP (t=1)", 0.0, w.lp, 1, SD_TOL_LP, err);
     if (rc == SD_OK)
-        rc = sd_check_bound(l, "ERSD k=1: closed form = quadrature", 0.0, w.ecf, 1, 1e-10, err);
+        rc = sd_check_bound(l, "ERSD k=1: closed form = quadrature", 0.0, w.ecf, 1, SD_TOL_EXACT_LOOSE, err);
     if (rc == SD_OK)
-        rc = sd_check_bound(l, "ERSD k=1 <= 1 - TV", 0.0, w.e1, 1, 1e-12, err);
+        rc = sd_check_bound(l, "ERSD k=1 <= 1 - TV", 0.0, w.e1, 1, SD_TOL_EXACT, err);
     return rc;
 }
 
@@ -172,8 +173,8 @@ static sd_status chain_checks(const sd_model *m, const sd_thm6_opts *o, const sd
         rc = sd_rule_exact(*r, m, 1, &e, NULL, err);
         snprintf(name, sizeof name, "%s M=1 %s SD", (*r)->name, same ? "=" : ">=");
         if (rc == SD_OK)
-            rc = same ? sd_check_close(l, name, E1, e, 1e-12, err)
-                      : sd_check_bound(l, name, E1, e, 0, 1e-12 * fmax(1.0, E1), err);
+            rc = same ? sd_check_close(l, name, E1, e, SD_TOL_EXACT, err)
+                      : sd_check_bound(l, name, E1, e, 0, SD_TOL_EXACT * fmax(1.0, E1), err);
     }
     if (rc != SD_OK || mc->runs == 0)
         return rc;

@@ -9,6 +9,7 @@
 #include "block.h"
 #include "exact.h"
 #include "step.h"
+#include "tol.h"
 
 /* Simulate (verify, gamma or policy) and append the z-checks of calls,
  * steps and wall time and, with laws, the token laws at mc->pos. */
@@ -110,14 +111,14 @@ static sd_status static_checks(const sd_model *m, const sd_thm7_opts *o, sd_chec
         if (g <= o->gmax && r.wall_time < *wmin)
             *wmin = r.wall_time;
         snprintf(name, sizeof name, "slot DP = J-recursion gamma=%zu", g);
-        if ((rc = sd_check_close(l, name, v, r.wall_time, 1e-10, err)) != SD_OK)
+        if ((rc = sd_check_close(l, name, v, r.wall_time, SD_TOL_EXACT_LOOSE, err)) != SD_OK)
             break;
         if ((rc = sd_calls_first_call_tokens(&cf, g, &tok, err)) != SD_OK)
             break;
         snprintf(name, sizeof name, "Leviathan exact gamma=%zu (context-free row 1,0)", g);
         if ((rc = sd_check_close(l, name, a < 1.0 ? (1.0 - pow(a, (double)g + 1.0)) / (1.0 - a)
                                                   : (double)g + 1.0,
-                                 tok, 1e-12, err)) != SD_OK)
+                                 tok, SD_TOL_EXACT, err)) != SD_OK)
             break;
         for (s = 0; rc == SD_OK && s < V; s++) {
             double b, t;
@@ -127,7 +128,7 @@ static sd_status static_checks(const sd_model *m, const sd_thm7_opts *o, sd_chec
             if ((rc = sd_block_first_call(m, g, s, &b, &t, err)) != SD_OK)
                 break;
             snprintf(name, sizeof name, "block >= token gamma=%zu s=%zu", g, s);
-            rc = sd_check_bound(l, name, t, b, 0, 1e-12, err);
+            rc = sd_check_bound(l, name, t, b, 0, SD_TOL_EXACT, err);
         }
     }
     sd_model_free(&cf);
@@ -141,7 +142,7 @@ static sd_status static_checks(const sd_model *m, const sd_thm7_opts *o, sd_chec
         }
         if (rc == SD_OK)
             rc = sd_check_close(l, "gamma >= T: calls = 1 + N_rej(t < T) (Theorem 1)",
-                                1.0 + e, r.calls, 1e-10, err);
+                                1.0 + e, r.calls, SD_TOL_EXACT_LOOSE, err);
     }
     sd_free(pol);
     return rc;
@@ -167,7 +168,7 @@ sd_status sd_thm7_check(const sd_model *m, const sd_thm7_opts *o, const sd_mc_co
     rc = sd_calls_optimal(m, o->gmax, o->cost, pol, NULL, &J, err);
     if (rc == SD_OK && isfinite(wmin)) {
         snprintf(label, sizeof label, "J* <= min_gamma W(gamma), gamma <= %zu", o->gmax);
-        rc = sd_check_bound(l, label, wmin, J, 1, 1e-12, err);
+        rc = sd_check_bound(l, label, wmin, J, 1, SD_TOL_EXACT, err);
     }
     if (rc == SD_OK && mc->runs > 0 && mc->npos > 0)
         rc = sd_exact_token_laws(m, mc->npos, mc->pos, mu, err);
