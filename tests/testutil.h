@@ -83,10 +83,13 @@ static inline const char *sd_test_dir(void)
     return dir;
 }
 
-/* buf := the scratch directory / name; returns buf. */
+/* buf := the scratch directory / name; returns buf.  Fails the test if
+ * the path does not fit. */
 static inline char *sd_test_path(char *buf, size_t cap, const char *name)
 {
-    snprintf(buf, cap, "%s/%s", sd_test_dir(), name);
+    int n = snprintf(buf, cap, "%s/%s", sd_test_dir(), name);
+    if (n < 0 || (size_t)n >= cap)
+        fail_msg("scratch path %s/%s is longer than %zu bytes", sd_test_dir(), name, cap);
     return buf;
 }
 
