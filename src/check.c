@@ -131,65 +131,16 @@ static void law_result(sd_check *c, double tv, double maxz, double chi2, size_t 
     c->empty_violations = empty;
 }
 
-sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts,
-                       const double *probs, size_t K, double z_max, double p_min,
-                       sd_error *err)
-{
-    sd_check *c = push(l, name, SD_CHECK_LAW, err);
-    double n = 0.0, chi2 = 0.0, pool_o = 0.0, pool_e = 0.0, maxz = 0.0, tv = 0.0;
-    size_t k, bins = 0, empty = 0;
-    if (c == NULL)
-        return SD_ENOMEM;
-    for (k = 0; k < K; k++)
-        n += (double)counts[k];
-    for (k = 0; k < K; k++) {
-        double o = (double)counts[k], e = n * probs[k];
-        tv += 0.5 * fabs(o / (n > 0 ? n : 1.0) - probs[k]);
-        if (probs[k] <= 0.0) {
-            if (counts[k] != 0)
-                empty += (size_t)counts[k];
-            continue;
-        }
-        if (probs[k] < 1.0) {
-            double z = (o - e) / sqrt(e * (1.0 - probs[k]));
-            if (fabs(z) > maxz)
-                maxz = fabs(z);
-        }
-        if (e >= 5.0) {
-            chi2 += (o - e) * (o - e) / e;
-            bins++;
-        } else {
-            pool_o += o;
-            pool_e += e;
-        }
-    }
-    if (pool_e > 0.0) {
-        chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
-        bins++;
-    }
-    law_result(c, tv, maxz, chi2, bins, empty);
-    c->pass = maxz <= z_max && empty == 0 && c->p_value >= p_min;
-    if (empty)
-        snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", empty);
-    else if (maxz > z_max)
-        snprintf(c->detail, sizeof c->detail, "a bin is off by |z| = %.3g > %g", maxz, z_max);
-    else if (c->p_value < p_min)
-        snprintf(c->detail, sizeof c->detail, "chi-square p = %.3g < %g", c->p_value, p_min);
-    else
-        snprintf(c->detail, sizeof c->detail, "bins |z| <= %g, zero bins empty, p >= %g",
-                 z_max, p_min);
-    return SD_OK;
-}
-
 /* Binomial tails of a count o of n draws of probability q: the smaller
- * of P(X >= o) and P(X <= o), doubled and capped at 1.  A count at the
- * median side of the mean has a tail >= 1/2 and needs no evaluation. */
+ * of P(X >= o) and P(X <= o), doubled and capped at 1.  (No shortcut for
+ * counts next to the mean: with n q = 0.02, the count 1 = ceil(n q) has
+ * the upper tail P(X >= 1) = 0.0198.) */
 static double binom_two_sided(uint64_t o, double n, double q)
 {
     double e = n * q, t;
     unsigned nn = (unsigned)n, k = (unsigned)o;
-    if ((double)o >= floor(e) && (double)o <= ceil(e))
-        return 1.0;
+    if ((double)o == e)
+        return 1.0; /* e is then the median: both tails are >= 1/2 */
     if ((double)o > e)
         t = gsl_cdf_binomial_Q(k - 1, q, nn);   /* P(X > o-1) = P(X >= o) */
     else
@@ -219,43 +170,64 @@ static double bin_pvalue(uint64_t o, double n, double q, double alpha, double zc
     return binom_two_sided(o, n, q);
 }
 
-sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *counts,
-                             const double *probs, size_t K, double alpha_bin, double p_min,
-                             sd_error *err)
+/* What one pass over the bins of a law check finds. */
+typedef struct {
+    double n;       /* draws */
+    double tv;      /* total variation between the frequencies and the law */
+    double chi2;    /* over the cells of expectation >= 5 (see scan_law) */
+    size_t bins;    /* cells of the chi-square */
+    size_t empty;   /* draws in bins of probability 0 */
+    double maxz;    /* the largest |z| of a bin */
+    double minp;    /* the smallest two-sided binomial p-value of a bin ... */
+    size_t worst;   /* ... and its bin */
+} law_scan;
+
+/* One pass over the K bins.  Bins of expectation < 5 are pooled into one
+ * cell; a pool below 5 joins the large cell of least expectation (a cell
+ * of expectation 0.01 hit once would add 98 to the statistic: the
+ * chi-square law holds only for cells of expectation >= 5).  Each bin of
+ * probability in (0, 1) gets its two-sided binomial p-value where it may
+ * be below alpha (bin_pvalue; zcrit = Phi^-1(1 - alpha/2)) and a |z|:
+ * with exact_z the normal quantile of that same tail, Phi^-1(1 - p/2), so
+ * that |z| <= zcrit holds exactly when p >= alpha, whatever the bin's
+ * expectation (the plain (o - e) / sd of a bin of expectation 0.01 hit
+ * once is 9.9, an event of probability 0.01); otherwise (o - e) / sd.
+ * With exact_z and more than UINT_MAX draws (beyond GSL's binomial) the
+ * normal |z| is used. */
+static void scan_law(const uint64_t *counts, const double *probs, size_t K, double alpha,
+                     int exact_z, law_scan *s)
 {
-    sd_check *c;
-    double n = 0.0, chi2 = 0.0, pool_o = 0.0, pool_e = 0.0, maxz = 0.0, tv = 0.0;
-    double minp = 1.0, zcrit = gsl_cdf_ugaussian_Qinv(alpha_bin / 2.0);
-    double small_o = 0.0, small_e = INFINITY; /* the large cell of least expectation */
-    size_t k, bins = 0, empty = 0, worst = 0;
+    double pool_o = 0.0, pool_e = 0.0, small_o = 0.0, small_e = INFINITY;
+    double zcrit = gsl_cdf_ugaussian_Qinv(alpha / 2.0);
+    size_t k;
+    memset(s, 0, sizeof *s);
+    s->minp = 1.0;
     for (k = 0; k < K; k++)
-        n += (double)counts[k];
-    if (n > (double)UINT_MAX)
-        return sd_error_set(err, SD_ERANGE, "%s: %.0f draws, more than the binomial test "
-                            "handles (%u)", name, n, UINT_MAX);
-    c = push(l, name, SD_CHECK_LAW, err);
-    if (c == NULL)
-        return SD_ENOMEM;
+        s->n += (double)counts[k];
     for (k = 0; k < K; k++) {
-        double o = (double)counts[k], e = n * probs[k];
-        tv += 0.5 * fabs(o / (n > 0 ? n : 1.0) - probs[k]);
+        double o = (double)counts[k], e = s->n * probs[k];
+        s->tv += 0.5 * fabs(o / (s->n > 0 ? s->n : 1.0) - probs[k]);
         if (probs[k] <= 0.0) {
-            empty += (size_t)counts[k];
+            s->empty += (size_t)counts[k];
             continue;
         }
         if (probs[k] < 1.0) {
-            double z = (o - e) / sqrt(e * (1.0 - probs[k])), pv;
-            if (fabs(z) > maxz)
-                maxz = fabs(z);
-            pv = bin_pvalue(counts[k], n, probs[k], alpha_bin, zcrit);
-            if (pv < minp) {
-                minp = pv;
-                worst = k;
+            double z = fabs(o - e) / sqrt(e * (1.0 - probs[k])), pv = 1.0;
+            if (s->n <= (double)UINT_MAX) {
+                pv = bin_pvalue(counts[k], s->n, probs[k], alpha, zcrit);
+                if (pv < s->minp) {
+                    s->minp = pv;
+                    s->worst = k;
+                }
+                if (exact_z && pv < 1.0 && pv > 0.0)
+                    z = gsl_cdf_ugaussian_Qinv(pv / 2.0);
             }
+            if (z > s->maxz)
+                s->maxz = z;
         }
         if (e >= 5.0) {
-            chi2 += (o - e) * (o - e) / e;
-            bins++;
+            s->chi2 += (o - e) * (o - e) / e;
+            s->bins++;
             if (e < small_e) {
                 small_e = e;
                 small_o = o;
@@ -265,27 +237,65 @@ sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *
             pool_e += e;
         }
     }
-    /* the pool of small bins is a cell of its own when its expectation is
-     * >= 5 too; else it joins the large cell of least expectation (a cell
-     * of expectation 0.01 hit once would add 98 to the statistic: the
-     * chi-square law holds only for cells of expectation >= 5) */
-    if (pool_e >= 5.0 || (pool_e > 0.0 && bins == 0)) {
-        chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
-        bins++;
+    if (pool_e >= 5.0 || (pool_e > 0.0 && s->bins == 0)) {
+        s->chi2 += (pool_o - pool_e) * (pool_o - pool_e) / pool_e;
+        s->bins++;
     } else if (pool_e > 0.0) {
-        chi2 -= (small_o - small_e) * (small_o - small_e) / small_e;
+        s->chi2 -= (small_o - small_e) * (small_o - small_e) / small_e;
         small_o += pool_o;
         small_e += pool_e;
-        chi2 += (small_o - small_e) * (small_o - small_e) / small_e;
+        s->chi2 += (small_o - small_e) * (small_o - small_e) / small_e;
     }
-    law_result(c, tv, maxz, chi2, bins, empty);
-    c->pass = minp >= alpha_bin && empty == 0 && c->p_value >= p_min;
-    if (empty)
-        snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", empty);
-    else if (minp < alpha_bin)
+}
+
+sd_status sd_check_law(sd_checklist *l, const char *name, const uint64_t *counts,
+                       const double *probs, size_t K, double z_max, double p_min,
+                       sd_error *err)
+{
+    sd_check *c = push(l, name, SD_CHECK_LAW, err);
+    law_scan s;
+    if (c == NULL)
+        return SD_ENOMEM;
+    scan_law(counts, probs, K, 2.0 * gsl_cdf_ugaussian_Q(z_max), 1, &s);
+    law_result(c, s.tv, s.maxz, s.chi2, s.bins, s.empty);
+    c->pass = s.maxz <= z_max && s.empty == 0 && c->p_value >= p_min;
+    if (s.empty)
+        snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", s.empty);
+    else if (s.maxz > z_max)
+        snprintf(c->detail, sizeof c->detail, "a bin is off by |z| = %.3g > %g", s.maxz, z_max);
+    else if (c->p_value < p_min)
+        snprintf(c->detail, sizeof c->detail, "chi-square p = %.3g < %g", c->p_value, p_min);
+    else
+        snprintf(c->detail, sizeof c->detail, "bins |z| <= %g, zero bins empty, p >= %g",
+                 z_max, p_min);
+    return SD_OK;
+}
+
+sd_status sd_check_law_exact(sd_checklist *l, const char *name, const uint64_t *counts,
+                             const double *probs, size_t K, double alpha_bin, double p_min,
+                             sd_error *err)
+{
+    sd_check *c;
+    law_scan s;
+    double n = 0.0;
+    size_t k;
+    for (k = 0; k < K; k++)
+        n += (double)counts[k];
+    if (n > (double)UINT_MAX)
+        return sd_error_set(err, SD_ERANGE, "%s: %.0f draws, more than the binomial test "
+                            "handles (%u)", name, n, UINT_MAX);
+    c = push(l, name, SD_CHECK_LAW, err);
+    if (c == NULL)
+        return SD_ENOMEM;
+    scan_law(counts, probs, K, alpha_bin, 0, &s);
+    law_result(c, s.tv, s.maxz, s.chi2, s.bins, s.empty);
+    c->pass = s.minp >= alpha_bin && s.empty == 0 && c->p_value >= p_min;
+    if (s.empty)
+        snprintf(c->detail, sizeof c->detail, "%zu draws in bins of probability 0", s.empty);
+    else if (s.minp < alpha_bin)
         snprintf(c->detail, sizeof c->detail,
-                 "token %zu: %llu draws, expected %.4g (binomial p = %.3g < %.3g)", worst,
-                 (unsigned long long)counts[worst], n * probs[worst], minp, alpha_bin);
+                 "token %zu: %llu draws, expected %.4g (binomial p = %.3g < %.3g)", s.worst,
+                 (unsigned long long)counts[s.worst], n * probs[s.worst], s.minp, alpha_bin);
     else if (c->p_value < p_min)
         snprintf(c->detail, sizeof c->detail, "chi-square p = %.3g < %.3g", c->p_value, p_min);
     else

@@ -1047,7 +1047,8 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
         }
         if (has_law)
             fputs("# a law check (empirical law against the exact one): estimate = their TV\n"
-                  "# distance, z = the largest |z| of a bin, chi2/df/p = Pearson's test\n", f);
+                  "# distance, z = the largest |z| of a bin (from its binomial tail),\n"
+                  "# chi2/df/p = Pearson's test\n", f);
         fprintf(f, "%-*s %18s %18s %12s %9s  %s\n", w, "check", "exact", "estimate/value",
                 "stderr", "z", "verdict");
         for (i = 0; i < l->n; i++) {

@@ -1,6 +1,8 @@
 /* test_check.c - verdicts: z-tests, the three-layer law test, bounds. */
 #include "testutil.h"
 
+#include <gsl/gsl_cdf.h>
+
 #include "alloc.h"
 #include "check.h"
 
@@ -180,7 +182,12 @@ static void test_law_shifted_fails_chi_square(void **state)
     assert_close(l.v[0].chi2, 160.0, 1e-12);
     assert_int_equal(l.v[0].df, 19);
     assert_true(l.v[0].p_value < 1e-15);
-    assert_close(l.v[0].z, 200.0 / sqrt(5000.0 * 0.95), 1e-12);
+    /* |z|: the larger normal quantile of the two binomial tails */
+    assert_close(l.v[0].z,
+                 fmax(gsl_cdf_ugaussian_Qinv(gsl_cdf_binomial_Q(5199, 0.05, 100000)),
+                      gsl_cdf_ugaussian_Qinv(gsl_cdf_binomial_P(4800, 0.05, 100000))),
+                 1e-9);
+    assert_true(fabs(l.v[0].z - 200.0 / sqrt(5000.0 * 0.95)) < 0.05);
     assert_int_equal(l.v[0].empty_violations, 0);
     assert_msg_has(l.v[0].detail, "chi-square");
     assert_close(l.v[0].estimate, 0.02, 1e-12); /* TV = 10 * 200 / 100000 */
@@ -206,7 +213,11 @@ static void test_law_one_bin_off_fails_z(void **state)
     sd_checklist_init(&l);
     assert_int_equal(sd_check_law(&l, "law", n, p, 200, 4.5, 1e-6, &err), SD_OK);
     assert_false(l.v[0].pass);
-    assert_close(l.v[0].z, 180.0 / sqrt(1000.0 * 0.995), 1e-12);
+    /* |z| is the normal quantile of bin 0's binomial upper tail, doubled:
+     * Phi^-1(1 - P(X >= 1180)), close to the normal z */
+    assert_close(l.v[0].z, gsl_cdf_ugaussian_Qinv(gsl_cdf_binomial_Q(1179, 0.005, 200000)),
+                 1e-9);
+    assert_true(fabs(l.v[0].z - 180.0 / sqrt(1000.0 * 0.995)) < 0.3);
     assert_close(l.v[0].chi2, 32.58, 1e-12);
     assert_true(l.v[0].p_value > 0.99);
     assert_msg_has(l.v[0].detail, "bin");
@@ -216,8 +227,9 @@ static void test_law_one_bin_off_fails_z(void **state)
 static void test_law_pooling(void **state)
 {
     /* n = 100 and p = (.5, .3, .17, .02, .01): expected 50, 30, 17, 2, 1;
-     * the last two (below 5) are pooled: 4 bins, 3 df.  Observed
-     * (52, 28, 17, 1, 2): chi2 = 4/50 + 4/30 + 0 + (3-3)^2/3 */
+     * the last two (below 5) are pooled, and the pool (3 < 5) joins the
+     * large cell of least expectation: 3 cells, 2 df.  Observed
+     * (52, 28, 17, 1, 2): chi2 = 4/50 + 4/30 + (20-20)^2/20 */
     static const double p[5] = {0.5, 0.3, 0.17, 0.02, 0.01};
     static const uint64_t n[5] = {52, 28, 17, 1, 2};
     sd_checklist l;
@@ -225,9 +237,35 @@ static void test_law_pooling(void **state)
     (void)state;
     sd_checklist_init(&l);
     assert_int_equal(sd_check_law(&l, "law", n, p, 5, 4.5, 1e-6, &err), SD_OK);
-    assert_int_equal(l.v[0].df, 3);
+    assert_int_equal(l.v[0].df, 2);
     assert_close(l.v[0].chi2, 4.0 / 50.0 + 4.0 / 30.0, 1e-12);
     assert_true(l.v[0].pass);
+    sd_checklist_free(&l);
+}
+
+static void test_law_small_expectation(void **state)
+{
+    /* A bin of expectation 0.02 (p = 1e-7, n = 200000) hit once: an event
+     * of probability 1 - (1 - 1e-7)^200000 = 0.0198, whose normal z
+     * (1 - 0.02) / sqrt(0.02) = 6.9 would fail at 4.5.  Its binomial
+     * tail gives |z| = Phi^-1(1 - 0.0198) = 2.06: it passes. */
+    static const double p[2] = {1.0 - 1e-7, 1e-7};
+    static const uint64_t n[2] = {199999, 1};
+    static const double pe[2] = {1.0 - 1e-12, 1e-12};
+    static const uint64_t ne[2] = {9999, 1};
+    double tail = -expm1(200000.0 * log1p(-1e-7));
+    sd_checklist l;
+    (void)state;
+    sd_checklist_init(&l);
+    assert_int_equal(sd_check_law(&l, "law", n, p, 2, 4.5, 1e-6, NULL), SD_OK);
+    assert_true(l.v[0].pass);
+    assert_close(l.v[0].z, gsl_cdf_ugaussian_Qinv(tail), 1e-9);
+    assert_true(fabs(l.v[0].z - 2.058) < 1e-3);
+    /* the exact layer: a token of probability 1e-12 drawn once in 10000
+     * (two-sided p = 2e-8, for either token) fails at alpha 1e-6 */
+    assert_int_equal(sd_check_law_exact(&l, "exact", ne, pe, 2, 1e-6, 1e-6, NULL), SD_OK);
+    assert_false(l.v[1].pass);
+    assert_msg_has(l.v[1].detail, "binomial p = 2e-08");
     sd_checklist_free(&l);
 }
 
@@ -305,6 +343,7 @@ int main(void)
         cmocka_unit_test(test_law_shifted_fails_chi_square),
         cmocka_unit_test(test_law_one_bin_off_fails_z),
         cmocka_unit_test(test_law_pooling),
+        cmocka_unit_test(test_law_small_expectation),
         cmocka_unit_test(test_var_stderr_bernoulli),
     };
     return cmocka_run_group_tests_name("check", tests, NULL, NULL);
