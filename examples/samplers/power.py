@@ -79,7 +79,7 @@ class Binom:
         k = np.arange(self.n + 1)
         e = self.n * q
         ok = np.where(k > e, 2 * upper >= alpha, 2 * lower >= alpha)
-        ok |= (k >= math.floor(e)) & (k <= math.ceil(e))
+        ok |= k == e                        # n q itself is the median
         return ok
 
     def p_pass(self, q_true, q_null, alpha):
