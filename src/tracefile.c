@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -254,7 +255,7 @@ typedef struct {
     sd_error *err;
     slot *ring;
     size_t W;               /* ring slots: at most W positions claimed and not pushed */
-    size_t back;            /* rows spanning a page (see release) */
+    size_t back;            /* rows spanning a page (see page_take) */
 #ifdef _OPENMP
     omp_lock_t lock;
 #endif
@@ -262,7 +263,9 @@ typedef struct {
     size_t claimed, pushed; /* positions claimed, pushed */
     size_t next;            /* advance_to: the next sequence to open */
     int open;
-    size_t rel;             /* rows before rel are released */
+    size_t done;            /* rows before done are reduced (updated every W/4) */
+    size_t released, rel;   /* rows before released are released, from rel on again */
+    size_t ahead;           /* rows before ahead are advised to be read */
     sd_status rc;
 } runner;
 
@@ -302,19 +305,67 @@ static sd_status advance_to(sd_trace_stats *st, size_t b, size_t *next, int *ope
     return rc;
 }
 
-/* Hand the pages of the rows before row `end` (b N + t) back to the
- * kernel.  The view releases whole pages strictly inside the range, so
- * the next range starts `back` rows earlier, at or before the page that
- * straddles `end` (still in use by the row at `end`, maybe on another
- * thread). */
-static void release(runner *r, size_t end)
+/* Ask the kernel to start reading the rows [first, end) of a view (whole
+ * pages around them), so that a trace not in the page cache is read
+ * ahead of the threads instead of one page fault at a time. */
+static void will_need(const sd_npy_view *v, size_t V, size_t first, size_t end)
+{
+    const long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t lo, hi;
+    if (v->map == NULL || end <= first || pg <= 0)
+        return;
+    lo = (uintptr_t)(v->data + first * V * v->itemsize);
+    hi = (uintptr_t)(v->data + end * V * v->itemsize);
+    lo = lo / (uintptr_t)pg * (uintptr_t)pg;
+    if (lo < (uintptr_t)v->map)
+        lo = (uintptr_t)v->map;
+    if (hi > (uintptr_t)v->map + v->map_len)
+        hi = (uintptr_t)v->map + v->map_len;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_WILLNEED);
+}
+
+/* Rows to hand back to the kernel and rows to read ahead, taken from the
+ * runner under the lock and done outside it. */
+typedef struct {
+    size_t rel0, rel1, ahead0, ahead1;
+} page_job;
+
+/* Lock held: the page work due now that the rows before r->done are
+ * reduced: release them (the view releases whole pages strictly inside
+ * a range, so the next range starts `back` rows earlier, at or before
+ * the page that straddles r->done, still in use by the row there), and
+ * keep the rows up to 2 W past r->done read ahead, a quarter ring at a
+ * time. */
+static page_job page_take(runner *r)
+{
+    const size_t rows = r->f->B * r->f->N;
+    size_t to = r->done + 2 * r->W < rows ? r->done + 2 * r->W : rows;
+    page_job j = {0, 0, 0, 0};
+    if (r->done > r->released) {
+        j.rel0 = r->rel;
+        j.rel1 = r->released = r->done;
+        r->rel = r->done > r->back ? r->done - r->back : 0;
+    }
+    if (to > r->ahead && (to == rows || to - r->ahead >= r->W / 4)) {
+        j.ahead0 = r->ahead;
+        j.ahead1 = to;
+        r->ahead = to;
+    }
+    return j;
+}
+
+static void page_do(const runner *r, const page_job *j)
 {
     const sd_trace_file *f = r->f;
-    if (end <= r->rel)
-        return;
-    sd_npy_view_release(&f->draft, r->rel * f->V, (end - r->rel) * f->V);
-    sd_npy_view_release(&f->target, r->rel * f->V, (end - r->rel) * f->V);
-    r->rel = end > r->back ? end - r->back : 0;
+    if (j->rel1 > j->rel0) {
+        sd_npy_view_release(&f->draft, j->rel0 * f->V, (j->rel1 - j->rel0) * f->V);
+        sd_npy_view_release(&f->target, j->rel0 * f->V, (j->rel1 - j->rel0) * f->V);
+    }
+    if (j->ahead1 > j->ahead0) {
+        will_need(&f->draft, f->V, j->ahead0, j->ahead1);
+        will_need(&f->target, f->V, j->ahead0, j->ahead1);
+    }
 }
 
 /* Push every computed position at the head of the ring, in trace order
@@ -342,7 +393,7 @@ static void drain(runner *r)
         s->ready = 0;
         r->pushed++;
         if (r->pushed % every == 0 || r->pushed == f->positions)
-            release(r, s->b * f->N + s->t + 1);
+            r->done = s->b * f->N + s->t + 1;
         if (o->progress && (r->pushed % r->W == 0 || r->pushed == f->positions))
             o->progress(o->progress_arg, r->pushed, f->positions);
     }
@@ -357,6 +408,7 @@ static void work(runner *r, run_ws *w)
     runner_lock(r);
     for (;;) {
         slot *s;
+        page_job pj;
         drain(r);
         if (r->rc != SD_OK || r->claimed == f->positions)
             break;
@@ -382,7 +434,9 @@ static void work(runner *r, run_ws *w)
         s->b = r->cb;
         s->t = r->ct++;
         s->x = (size_t)sd_npy_view_int(&f->tokens, s->b * f->N + s->t);
+        pj = page_take(r);
         runner_unlock(r);
+        page_do(r, &pj);
         s->rc = one_position(f, r->o, s->b, s->t, s->x, w, &s->pos, &s->err);
         runner_lock(r);
         s->ready = 1;
@@ -427,6 +481,8 @@ sd_status sd_trace_run(const sd_trace_file *f, const sd_trace_run_opts *o,
             r.rc = sd_error_set(err, SD_ENOMEM,
                                 "out of memory for the row buffers (V = %zu)", f->V);
     if (r.rc == SD_OK) {
+        page_job pj = page_take(&r);
+        page_do(&r, &pj);
 #ifdef _OPENMP
         omp_init_lock(&r.lock);
 #pragma omp parallel num_threads(nth)
