@@ -264,7 +264,8 @@ typedef struct {
     size_t next;            /* advance_to: the next sequence to open */
     int open;
     size_t done;            /* rows before done are reduced (updated every W/4) */
-    size_t released, rel;   /* rows before released are released, from rel on again */
+    size_t released, rel;   /* rows before released are handed back; the next range
+                               starts at rel, `back` rows earlier */
     size_t ahead;           /* rows before ahead are advised to be read */
     sd_status rc;
 } runner;
