@@ -1,10 +1,14 @@
-/* tracefile.c - the trace reader and the block runner. */
+/* tracefile.c - the trace reader and the parallel runner. */
 #include "tracefile.h"
 
 #include <math.h>
+#include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
 
 #ifdef _OPENMP
 #include <omp.h>
@@ -231,10 +235,58 @@ static sd_status one_position(const sd_trace_file *f, const sd_trace_run_opts *o
     return sd_trace_pos_compute(w->pc, w->qc, n, xi, o->K, w->pws, pos, err);
 }
 
-/* The (b, t) of the positions of a block, in trace order. */
+/* A position in flight: claimed by a thread, computed outside the lock,
+ * marked ready, and pushed in trace order by whichever thread finds it at
+ * the head of the ring. */
 typedef struct {
     size_t b, t, x;
+    int ready;
+    sd_status rc;
+    sd_trace_pos pos;
+    sd_error err;
 } slot;
+
+/* What the threads of sd_trace_run share; every field after ring is
+ * guarded by lock. */
+typedef struct {
+    const sd_trace_file *f;
+    const sd_trace_run_opts *o;
+    sd_trace_stats *st;
+    sd_error *err;
+    slot *ring;
+    size_t W;               /* ring slots: at most W positions claimed and not pushed */
+    size_t back;            /* rows spanning a page (see page_take) */
+#ifdef _OPENMP
+    omp_lock_t lock;
+#endif
+    size_t cb, ct;          /* the next position to claim */
+    size_t claimed, pushed; /* positions claimed, pushed */
+    size_t next;            /* advance_to: the next sequence to open */
+    int open;
+    size_t done;            /* rows before done are reduced (updated every W/4) */
+    size_t released, rel;   /* rows before released are handed back; the next range
+                               starts at rel, `back` rows earlier */
+    size_t ahead;           /* rows before ahead are advised to be read */
+    sd_status rc;
+} runner;
+
+static void runner_lock(runner *r)
+{
+#ifdef _OPENMP
+    omp_set_lock(&r->lock);
+#else
+    (void)r;
+#endif
+}
+
+static void runner_unlock(runner *r)
+{
+#ifdef _OPENMP
+    omp_unset_lock(&r->lock);
+#else
+    (void)r;
+#endif
+}
 
 /* Make sequence b the open one: close the open sequence, and open (and
  * close, if they are empty) every sequence up to b.  *next is the next
@@ -254,98 +306,202 @@ static sd_status advance_to(sd_trace_stats *st, size_t b, size_t *next, int *ope
     return rc;
 }
 
+/* Ask the kernel to start reading the rows [first, end) of a view (whole
+ * pages around them), so that a trace not in the page cache is read
+ * ahead of the threads instead of one page fault at a time. */
+static void will_need(const sd_npy_view *v, size_t V, size_t first, size_t end)
+{
+    const long pg = sysconf(_SC_PAGESIZE);
+    uintptr_t lo, hi;
+    if (v->map == NULL || end <= first || pg <= 0)
+        return;
+    lo = (uintptr_t)(v->data + first * V * v->itemsize);
+    hi = (uintptr_t)(v->data + end * V * v->itemsize);
+    lo = lo / (uintptr_t)pg * (uintptr_t)pg;
+    if (lo < (uintptr_t)v->map)
+        lo = (uintptr_t)v->map;
+    if (hi > (uintptr_t)v->map + v->map_len)
+        hi = (uintptr_t)v->map + v->map_len;
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_WILLNEED);
+}
+
+/* Rows to hand back to the kernel and rows to read ahead, taken from the
+ * runner under the lock and done outside it. */
+typedef struct {
+    size_t rel0, rel1, ahead0, ahead1;
+} page_job;
+
+/* Lock held: the page work due now that the rows before r->done are
+ * reduced: release them (the view releases whole pages strictly inside
+ * a range, so the next range starts `back` rows earlier, at or before
+ * the page that straddles r->done, still in use by the row there), and
+ * keep the rows up to 2 W past r->done read ahead, a quarter ring at a
+ * time. */
+static page_job page_take(runner *r)
+{
+    const size_t rows = r->f->B * r->f->N;
+    size_t to = r->done + 2 * r->W < rows ? r->done + 2 * r->W : rows;
+    page_job j = {0, 0, 0, 0};
+    if (r->done > r->released) {
+        j.rel0 = r->rel;
+        j.rel1 = r->released = r->done;
+        r->rel = r->done > r->back ? r->done - r->back : 0;
+    }
+    if (to > r->ahead && (to == rows || to - r->ahead >= r->W / 4)) {
+        j.ahead0 = r->ahead;
+        j.ahead1 = to;
+        r->ahead = to;
+    }
+    return j;
+}
+
+static void page_do(const runner *r, const page_job *j)
+{
+    const sd_trace_file *f = r->f;
+    if (j->rel1 > j->rel0) {
+        sd_npy_view_release(&f->draft, j->rel0 * f->V, (j->rel1 - j->rel0) * f->V);
+        sd_npy_view_release(&f->target, j->rel0 * f->V, (j->rel1 - j->rel0) * f->V);
+    }
+    if (j->ahead1 > j->ahead0) {
+        will_need(&f->draft, f->V, j->ahead0, j->ahead1);
+        will_need(&f->target, f->V, j->ahead0, j->ahead1);
+    }
+}
+
+/* Push every computed position at the head of the ring, in trace order
+ * (so the result does not depend on the threads).  Lock held. */
+static void drain(runner *r)
+{
+    const sd_trace_file *f = r->f;
+    const sd_trace_run_opts *o = r->o;
+    const size_t every = r->W / 4 ? r->W / 4 : 1;
+    while (r->rc == SD_OK && r->pushed < r->claimed) {
+        slot *s = &r->ring[r->pushed % r->W];
+        if (!s->ready)
+            break;
+        if (s->rc != SD_OK) {
+            *r->err = s->err;
+            r->rc = s->rc;
+            break;
+        }
+        r->rc = advance_to(r->st, s->b, &r->next, &r->open, r->err);
+        if (r->rc == SD_OK)
+            r->rc = sd_trace_stats_push(r->st, &s->pos, r->err);
+        if (r->rc == SD_OK && o->visit != NULL &&
+            o->visit(o->visit_arg, s->b, s->t, s->x, &s->pos) != 0)
+            r->rc = sd_error_set(r->err, SD_EIO, "writing the per-position output failed");
+        s->ready = 0;
+        r->pushed++;
+        if (r->pushed % every == 0 || r->pushed == f->positions)
+            r->done = s->b * f->N + s->t + 1;
+        if (o->progress && (r->pushed % r->W == 0 || r->pushed == f->positions))
+            o->progress(o->progress_arg, r->pushed, f->positions);
+    }
+}
+
+/* One thread: claim the next position, compute it, push what is ready;
+ * until every position is claimed or the run failed. */
+static void work(runner *r, run_ws *w)
+{
+    const sd_trace_file *f = r->f;
+    unsigned waits = 0;
+    runner_lock(r);
+    for (;;) {
+        slot *s;
+        page_job pj;
+        drain(r);
+        if (r->rc != SD_OK || r->claimed == f->positions)
+            break;
+        if (r->claimed - r->pushed >= r->W) {
+            /* the ring is full: its head is being computed by another
+             * thread (a single thread always drains before it claims) */
+            runner_unlock(r);
+            if (++waits < 64) {
+                sched_yield();
+            } else {
+                struct timespec ts = {0, 20000};
+                nanosleep(&ts, NULL);
+            }
+            runner_lock(r);
+            continue;
+        }
+        waits = 0;
+        while (r->ct >= f->len[r->cb]) { /* claimed < positions: one is left */
+            r->cb++;
+            r->ct = 0;
+        }
+        s = &r->ring[r->claimed++ % r->W];
+        s->b = r->cb;
+        s->t = r->ct++;
+        s->x = (size_t)sd_npy_view_int(&f->tokens, s->b * f->N + s->t);
+        pj = page_take(r);
+        runner_unlock(r);
+        page_do(r, &pj);
+        s->rc = one_position(f, r->o, s->b, s->t, s->x, w, &s->pos, &s->err);
+        runner_lock(r);
+        s->ready = 1;
+    }
+    runner_unlock(r);
+}
+
 sd_status sd_trace_run(const sd_trace_file *f, const sd_trace_run_opts *o,
                        sd_trace_stats *st, sd_error *err)
 {
-    /* by default a block's rows span at most 8 MiB of the two files, so
-     * that the pages in use (and the resident memory) stay small whatever
-     * N is; but at least 16 positions, to keep the threads busy */
+    /* by default at most 8 MiB of rows of the two files are in flight
+     * (claimed and not yet pushed), so that the pages in use (and the
+     * resident memory) stay small whatever N is; but at least 16
+     * positions, so that a slow position does not stall the threads */
     const size_t rowbytes = 2 * f->V * f->draft.itemsize;
     const size_t L = o->block ? o->block
                               : (((size_t)8 << 20) / rowbytes < 16   ? 16
                                  : ((size_t)8 << 20) / rowbytes > 256 ? 256
                                                                       : ((size_t)8 << 20) / rowbytes);
-    int nth = 1, th, open = 0;
+    const size_t item = f->draft.itemsize < f->target.itemsize ? f->draft.itemsize
+                                                               : f->target.itemsize;
+    const long pg = sysconf(_SC_PAGESIZE);
+    int nth = 1, th;
     run_ws *ws = NULL;
-    slot *sl = NULL;
-    sd_trace_pos *pos = NULL;
-    sd_status *prc = NULL, rc = SD_OK;
-    sd_error *perr = NULL;
-    size_t b = 0, t = 0, done = 0, next = 0;
+    runner r;
+    memset(&r, 0, sizeof r);
+    r.f = f;
+    r.o = o;
+    r.st = st;
+    r.err = err;
+    r.W = L;
+    r.back = ((pg > 0 ? (size_t)pg : 4096) + f->V * item - 1) / (f->V * item);
 #ifdef _OPENMP
     nth = o->threads > 0 ? o->threads : omp_get_max_threads();
 #endif
     ws = sd_calloc((size_t)nth, sizeof *ws);
-    sl = sd_malloc(L, sizeof *sl);
-    pos = sd_malloc(L, sizeof *pos);
-    prc = sd_malloc(L, sizeof *prc);
-    perr = sd_malloc(L, sizeof *perr);
-    if (ws == NULL || sl == NULL || pos == NULL || prc == NULL || perr == NULL)
-        rc = sd_error_set(err, SD_ENOMEM, "out of memory");
-    for (th = 0; rc == SD_OK && th < nth; th++)
+    r.ring = sd_calloc(L, sizeof *r.ring);
+    if (ws == NULL || r.ring == NULL)
+        r.rc = sd_error_set(err, SD_ENOMEM, "out of memory");
+    for (th = 0; r.rc == SD_OK && th < nth; th++)
         if (run_ws_alloc(&ws[th], f->V, o->K) != 0)
-            rc = sd_error_set(err, SD_ENOMEM, "out of memory for the row buffers (V = %zu)",
-                              f->V);
-    while (rc == SD_OK && b < f->B) {
-        size_t n = 0, i;
-        long k;
-        while (n < L && b < f->B) {
-            if (t >= f->len[b]) {
-                b++;
-                t = 0;
-                continue;
-            }
-            sl[n].b = b;
-            sl[n].t = t;
-            sl[n].x = (size_t)sd_npy_view_int(&f->tokens, b * f->N + t);
-            n++;
-            t++;
-        }
-        if (n == 0)
-            break;
-#pragma omp parallel for schedule(dynamic, 4) num_threads(nth)
-        for (k = 0; k < (long)n; k++) {
-            int me = 0;
+            r.rc = sd_error_set(err, SD_ENOMEM,
+                                "out of memory for the row buffers (V = %zu)", f->V);
+    if (r.rc == SD_OK) {
+        page_job pj = page_take(&r);
+        page_do(&r, &pj);
 #ifdef _OPENMP
-            me = omp_get_thread_num();
+        omp_init_lock(&r.lock);
+#pragma omp parallel num_threads(nth)
+        work(&r, &ws[omp_get_thread_num()]);
+        omp_destroy_lock(&r.lock);
+#else
+        work(&r, &ws[0]);
 #endif
-            prc[k] = one_position(f, o, sl[k].b, sl[k].t, sl[k].x, &ws[me], &pos[k], &perr[k]);
-        }
-        /* in trace order, so that the result does not depend on the threads */
-        for (i = 0; rc == SD_OK && i < n; i++) {
-            if (prc[i] != SD_OK) {
-                *err = perr[i];
-                rc = prc[i];
-                break;
-            }
-            rc = advance_to(st, sl[i].b, &next, &open, err);
-            if (rc == SD_OK)
-                rc = sd_trace_stats_push(st, &pos[i], err);
-            if (rc == SD_OK && o->visit != NULL &&
-                o->visit(o->visit_arg, sl[i].b, sl[i].t, sl[i].x, &pos[i]) != 0)
-                rc = sd_error_set(err, SD_EIO, "writing the per-position output failed");
-        }
-        {
-            size_t r0 = sl[0].b * f->N + sl[0].t, r1 = sl[n - 1].b * f->N + sl[n - 1].t + 1;
-            sd_npy_view_release(&f->draft, r0 * f->V, (r1 - r0) * f->V);
-            sd_npy_view_release(&f->target, r0 * f->V, (r1 - r0) * f->V);
-        }
-        done += n;
-        if (o->progress)
-            o->progress(o->progress_arg, done, f->positions);
     }
-    if (rc == SD_OK && f->B > 0)
-        rc = advance_to(st, f->B - 1, &next, &open, err);
-    if (rc == SD_OK && open)
-        rc = sd_trace_stats_end(st, err);
+    if (r.rc == SD_OK && f->B > 0)
+        r.rc = advance_to(st, f->B - 1, &r.next, &r.open, err);
+    if (r.rc == SD_OK && r.open)
+        r.rc = sd_trace_stats_end(st, err);
     for (th = 0; ws != NULL && th < nth; th++)
         run_ws_free(&ws[th]);
     sd_free(ws);
-    sd_free(sl);
-    sd_free(pos);
-    sd_free(prc);
-    sd_free(perr);
-    return rc;
+    sd_free(r.ring);
+    return r.rc;
 }
 
 /* Inverse-CDF draw from w[0..V-1] (summing to 1 up to rounding). */

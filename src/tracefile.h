@@ -4,9 +4,10 @@
  * A trace is three files: draft and target logits (or probabilities),
  * float16/32/64 of shape (N, V) or (B, N, V), and the emitted tokens,
  * int32/int64 of shape (N,) or (B, N), where -1 pads a sequence after its
- * end.  The logit files are memory-mapped and read in blocks of
- * positions; pages of a finished block are handed back to the kernel, so
- * the memory used does not grow with N.
+ * end.  The logit files are memory-mapped and streamed: rows are read
+ * ahead of the threads, and the pages of rows whose statistics are
+ * reduced are handed back to the kernel, so the memory used does not
+ * grow with N.
  */
 #ifndef SD_TRACEFILE_H
 #define SD_TRACEFILE_H
@@ -61,17 +62,19 @@ typedef struct {
     sd_sampling draft, target;   /* the transforms of each row */
     size_t K;                    /* drafts of the per-position statistics */
     int threads;                 /* OpenMP threads (<= 0: the default) */
-    size_t block;                /* positions per block (0: as many as fit in 8 MiB of
-                                    rows, 16..256) */
+    size_t block;                /* positions in flight at most (0: as many as fit in
+                                    8 MiB of rows, 16..256) */
     sd_trace_visit_fn visit;     /* or NULL */
     void *visit_arg;
     void (*progress)(void *arg, size_t done, size_t total); /* or NULL */
     void *progress_arg;
 } sd_trace_run_opts;
 
-/* Compute every position of f (in parallel within a block) and push
- * them into st in order, beginning and ending each sequence.  The
- * numbers do not depend on the thread count.  Stops at the first bad row
+/* Compute every position of f (the threads take positions one at a
+ * time) and push them into st in trace order, beginning and ending each
+ * sequence; visit and progress are called in that order, under a lock,
+ * from any of the threads.  The numbers do not depend on the thread
+ * count.  Stops at the first bad row
  * (in trace order) with its error; SD_ENOMEM; SD_EIO if visit stopped. */
 sd_status sd_trace_run(const sd_trace_file *f, const sd_trace_run_opts *o,
                        sd_trace_stats *st, sd_error *err);

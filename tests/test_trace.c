@@ -6,8 +6,10 @@
 #include <gsl/gsl_rng.h>
 
 #include "alloc.h"
+#include "npy.h"
 #include "rng.h"
 #include "trace.h"
+#include "tracefile.h"
 
 static void test_position_by_hand(void **state)
 {
@@ -346,6 +348,165 @@ static void test_alloc_failures(void **state)
     }
 }
 
+/* ---- sd_trace_run: the same numbers on any number of threads --------- */
+
+#define RB 4
+#define RN 9
+#define RV 6
+
+/* Checks that positions are visited in trace order, each once. */
+typedef struct {
+    size_t lens[RB];
+    size_t b, t, n;
+    int bad;
+} visit_log;
+
+static int visit_in_order(void *arg, size_t b, size_t t, size_t token, const sd_trace_pos *pos)
+{
+    visit_log *v = arg;
+    (void)token;
+    (void)pos;
+    while (v->b < RB && v->t >= v->lens[v->b]) {
+        v->b++;
+        v->t = 0;
+    }
+    if (b != v->b || t != v->t)
+        v->bad = 1;
+    v->t++;
+    v->n++;
+    return 0;
+}
+
+/* Write a trace of RB sequences (the second empty, the third of length
+ * 4) with float32 logits; NaN draft logits at the given (b, t) if nan. */
+static void write_run_trace(const char *tag, int nan, char *dp, char *tp, char *kp,
+                            size_t cap)
+{
+    static const size_t lens[RB] = {RN, 0, 4, RN};
+    float d[RB * RN * RV], q[RB * RN * RV];
+    int64_t x[RB * RN];
+    size_t shape[3] = {RB, RN, RV}, b, t, i;
+    gsl_rng *r = sd_rng_stream_alloc(NULL, 99, 0);
+    char name[64];
+    sd_error err;
+    assert_non_null(r);
+    for (i = 0; i < RB * RN * RV; i++) {
+        q[i] = (float)(2.0 * gsl_ran_gaussian(r, 1.0));
+        d[i] = q[i] + (float)gsl_ran_gaussian(r, 0.7);
+    }
+    for (b = 0; b < RB; b++)
+        for (t = 0; t < RN; t++)
+            x[b * RN + t] = t < lens[b] ? (int64_t)gsl_rng_uniform_int(r, RV) : -1;
+    if (nan) {
+        d[(2 * RN + 1) * RV + 3] = NAN; /* the first in trace order ... */
+        d[(3 * RN + 4) * RV + 0] = NAN; /* ... and a later one */
+    }
+    gsl_rng_free(r);
+    snprintf(name, sizeof name, "%s-draft.npy", tag);
+    sd_test_path(dp, cap, name);
+    snprintf(name, sizeof name, "%s-target.npy", tag);
+    sd_test_path(tp, cap, name);
+    snprintf(name, sizeof name, "%s-tokens.npy", tag);
+    sd_test_path(kp, cap, name);
+    assert_int_equal(sd_npy_write_typed(dp, d, SD_NPY_F32, 3, shape, &err), SD_OK);
+    assert_int_equal(sd_npy_write_typed(tp, q, SD_NPY_F32, 3, shape, &err), SD_OK);
+    assert_int_equal(sd_npy_write_typed(kp, x, SD_NPY_I64, 2, shape, &err), SD_OK);
+}
+
+/* Run the statistics with the given threads and ring size; the result
+ * (pmf copied into pmf[0..RB RN]) or the error. */
+static sd_status run_with(const char *dp, const char *tp, const char *kp, int threads,
+                          size_t block, sd_trace_result *res, double *pmf, visit_log *v,
+                          sd_error *err)
+{
+    static const size_t lens[RB] = {RN, 0, 4, RN};
+    sd_trace_file f;
+    sd_trace_opts o;
+    sd_trace_run_opts ro;
+    sd_trace_stats *st = NULL;
+    sd_status rc;
+    assert_int_equal(sd_trace_file_open(&f, dp, tp, kp, 0, err), SD_OK);
+    sd_trace_opts_default(&o);
+    o.K = 3;
+    assert_int_equal(sd_trace_stats_alloc(&st, &o, err), SD_OK);
+    memset(&ro, 0, sizeof ro);
+    sd_sampling_default(&ro.draft);
+    ro.draft.temperature = 0.9;
+    ro.draft.top_p = 0.9;
+    ro.target = ro.draft;
+    ro.K = 3;
+    ro.threads = threads;
+    ro.block = block;
+    memset(v, 0, sizeof *v);
+    memcpy(v->lens, lens, sizeof lens);
+    ro.visit = visit_in_order;
+    ro.visit_arg = v;
+    rc = sd_trace_run(&f, &ro, st, err);
+    if (rc == SD_OK) {
+        assert_int_equal(sd_trace_stats_result(st, res, err), SD_OK);
+        assert_int_equal(res->pmf_len, f.positions + 1);
+        memcpy(pmf, res->pmf, res->pmf_len * sizeof *pmf);
+        res->pmf = NULL;
+    }
+    sd_trace_stats_free(st);
+    sd_trace_file_close(&f);
+    return rc;
+}
+
+static void test_run_thread_independent(void **state)
+{
+    static const int threads[] = {1, 2, 3};
+    static const size_t blocks[] = {0, 1, 2, 3, 7};
+    char dp[1024], tp[1024], kp[1024];
+    sd_trace_result base, res;
+    double pbase[RB * RN + 1], pmf[RB * RN + 1];
+    visit_log v;
+    sd_error err;
+    size_t i, j;
+    (void)state;
+    write_run_trace("run", 0, dp, tp, kp, sizeof dp);
+    assert_int_equal(run_with(dp, tp, kp, 1, 0, &base, pbase, &v, &err), SD_OK);
+    assert_false(v.bad);
+    assert_int_equal(v.n, 2 * RN + 4);
+    assert_int_equal(base.sequences, RB);
+    assert_int_equal(base.positions, 2 * RN + 4);
+    for (i = 0; i < sizeof threads / sizeof threads[0]; i++)
+        for (j = 0; j < sizeof blocks / sizeof blocks[0]; j++) {
+            memset(pmf, 0, sizeof pmf);
+            assert_int_equal(run_with(dp, tp, kp, threads[i], blocks[j], &res, pmf, &v, &err),
+                             SD_OK);
+            assert_false(v.bad);
+            assert_int_equal(v.n, 2 * RN + 4);
+            /* bit for bit */
+            assert_memory_equal(&res, &base, sizeof res);
+            assert_memory_equal(pmf, pbase, (2 * RN + 5) * sizeof *pmf);
+        }
+}
+
+static void test_run_first_error_in_trace_order(void **state)
+{
+    static const int threads[] = {1, 2, 3};
+    static const size_t blocks[] = {0, 1, 2, 5};
+    char dp[1024], tp[1024], kp[1024];
+    sd_trace_result res;
+    double pmf[RB * RN + 1];
+    visit_log v;
+    sd_error err;
+    size_t i, j;
+    (void)state;
+    write_run_trace("nan", 1, dp, tp, kp, sizeof dp);
+    for (i = 0; i < sizeof threads / sizeof threads[0]; i++)
+        for (j = 0; j < sizeof blocks / sizeof blocks[0]; j++) {
+            memset(&err, 0, sizeof err);
+            assert_int_equal(run_with(dp, tp, kp, threads[i], blocks[j], &res, pmf, &v, &err),
+                             SD_EINVAL);
+            assert_non_null(strstr(err.msg, "logit [2, 1, 3] is NaN"));
+            /* the positions before it were pushed, in order, and no other */
+            assert_false(v.bad);
+            assert_int_equal(v.n, RN + 1);
+        }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -356,6 +517,8 @@ int main(void)
         cmocka_unit_test(test_zero_probability_token),
         cmocka_unit_test(test_bad_use),
         cmocka_unit_test(test_alloc_failures),
+        cmocka_unit_test(test_run_thread_independent),
+        cmocka_unit_test(test_run_first_error_in_trace_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
