@@ -28,19 +28,19 @@ struct sd_trace_pos_ws {
 sd_trace_pos_ws *sd_trace_pos_ws_alloc(size_t n, size_t K)
 {
     sd_trace_pos_ws *ws;
+    double *d;
     if (n == 0 || K > SD_TRACE_MAX_DRAFTS)
         return NULL;
-    ws = sd_calloc(1, sizeof *ws);
+    /* one block: the workspace, the residuals, then the TVs */
+    ws = sd_alloc_with_doubles(sizeof *ws, sd_size_mad(K + 1, n, K ? K : 1), &d);
     if (ws == NULL)
         return NULL;
     ws->n = n;
     ws->K = K;
-    ws->resid = sd_malloc((K + 1) * n, sizeof(double));
-    ws->tvs = sd_malloc(K ? K : 1, sizeof(double));
-    if (K > 0)
-        ws->wor = sd_rrs_wor_ws_alloc(n, K);
-    if (ws->resid == NULL || ws->tvs == NULL || (K > 0 && ws->wor == NULL) ||
-        (K > 0 && sd_step_alloc(&ws->step, n, NULL) != SD_OK)) {
+    ws->resid = d;
+    ws->tvs = d + (K + 1) * n;
+    if (K > 0 && ((ws->wor = sd_rrs_wor_ws_alloc(n, K)) == NULL ||
+                  sd_step_alloc(&ws->step, n, NULL) != SD_OK)) {
         sd_trace_pos_ws_free(ws);
         return NULL;
     }
@@ -51,8 +51,6 @@ void sd_trace_pos_ws_free(sd_trace_pos_ws *ws)
 {
     if (ws == NULL)
         return;
-    sd_free(ws->resid);
-    sd_free(ws->tvs);
     sd_rrs_wor_ws_free(ws->wor);
     sd_step_free(&ws->step);
     sd_free(ws);
@@ -136,15 +134,19 @@ struct sd_trace_stats {
     size_t positions;
     /* the open sequence */
     double seq_tv, seq_r, seq_s, seq_h, seq_v;
-    double *slot;             /* per gamma: gamma_max + 1 slot probabilities */
-    double *ring;             /* per gamma: the last gamma round-start probabilities */
-    double *seq_calls, *seq_steps, *seq_rej; /* per gamma */
+    double *slot;             /* per gamma: gamma_max + 1 slot probabilities ... */
+    double *ring;             /* ... and the last gamma round-start probabilities
+                                 (both in the accumulator's own block) */
+    double seq_calls[SD_TRACE_MAX_GAMMAS], seq_steps[SD_TRACE_MAX_GAMMAS],
+        seq_rej[SD_TRACE_MAX_GAMMAS];
     double bstart[SD_TRACE_MAX_DRAFTS], seq_batch[SD_TRACE_MAX_DRAFTS];
     gsl_rng *rng;             /* PIT uniforms of the open sequence */
     /* across sequences */
-    gsl_rstat_workspace *rs_tv, *rs_r, **rs_calls, *rs_batch[SD_TRACE_MAX_DRAFTS];
+    gsl_rstat_workspace *rs_tv, *rs_r, *rs_calls[SD_TRACE_MAX_GAMMAS],
+        *rs_batch[SD_TRACE_MAX_DRAFTS];
     double tv_total, r_total, rej_var;
-    double *tot_calls, *tot_steps, *tot_rej;
+    double tot_calls[SD_TRACE_MAX_GAMMAS], tot_steps[SD_TRACE_MAX_GAMMAS],
+        tot_rej[SD_TRACE_MAX_GAMMAS];
     double md_sum[4][SD_TRACE_MAX_DRAFTS]; /* rrs, wor, kseq, alpha */
     int wor_missing[SD_TRACE_MAX_DRAFTS]; /* some position lacks RRS w/o replacement at k */
     double *pmf;              /* law of N_rej, positions + 1 entries, or NULL */
@@ -173,35 +175,27 @@ void sd_trace_opts_default(sd_trace_opts *o)
     o->pmf_max = 20000;
 }
 
+/* gsl_rstat_free, which does not take NULL. */
+static void rstat_free(gsl_rstat_workspace *w)
+{
+    if (w != NULL)
+        gsl_rstat_free(w);
+}
+
 void sd_trace_stats_free(sd_trace_stats *st)
 {
     size_t i;
     if (st == NULL)
         return;
-    sd_free(st->slot);
-    sd_free(st->ring);
-    sd_free(st->seq_calls);
-    sd_free(st->seq_steps);
-    sd_free(st->seq_rej);
-    sd_free(st->tot_calls);
-    sd_free(st->tot_steps);
-    sd_free(st->tot_rej);
     sd_free(st->pmf);
     if (st->rng)
         gsl_rng_free(st->rng);
-    if (st->rs_tv)
-        gsl_rstat_free(st->rs_tv);
-    if (st->rs_r)
-        gsl_rstat_free(st->rs_r);
-    if (st->rs_calls) {
-        for (i = 0; i < st->o.ngamma; i++)
-            if (st->rs_calls[i])
-                gsl_rstat_free(st->rs_calls[i]);
-        sd_free(st->rs_calls);
-    }
+    rstat_free(st->rs_tv);
+    rstat_free(st->rs_r);
+    for (i = 0; i < SD_TRACE_MAX_GAMMAS; i++)
+        rstat_free(st->rs_calls[i]);
     for (i = 0; i < SD_TRACE_MAX_DRAFTS; i++)
-        if (st->rs_batch[i])
-            gsl_rstat_free(st->rs_batch[i]);
+        rstat_free(st->rs_batch[i]);
     sd_free(st);
 }
 
@@ -225,30 +219,24 @@ sd_status sd_trace_stats_alloc(sd_trace_stats **out, const sd_trace_opts *o, sd_
     if (o->pit_bins > PIT_FINE)
         return sd_error_set(err, SD_EINVAL, "PIT bins %zu: at most %d", o->pit_bins, PIT_FINE);
     sd_gsl_quiet();
-    st = sd_calloc(1, sizeof *st);
-    if (st == NULL)
-        return sd_error_set(err, SD_ENOMEM, "out of memory");
-    st->o = *o;
     for (i = 0, G = 0; i < o->ngamma; i++)
         if (o->gamma[i] > G)
             G = o->gamma[i];
+    {
+        /* one block: the accumulator, then slot and ring */
+        const size_t ng = o->ngamma ? o->ngamma : 1;
+        double *d;
+        st = sd_alloc_with_doubles(sizeof *st, sd_size_mad(2 * ng, G + 1, 0), &d);
+        if (st == NULL)
+            return sd_error_set(err, SD_ENOMEM, "out of memory");
+        st->slot = d;
+        st->ring = d + ng * (G + 1);
+    }
+    st->o = *o;
     st->gmax = G;
-    G = o->ngamma ? o->ngamma : 1;
-    st->slot = sd_malloc(G * (st->gmax + 1), sizeof(double));
-    st->ring = sd_malloc(G * (st->gmax + 1), sizeof(double));
-    st->seq_calls = sd_malloc(G, sizeof(double));
-    st->seq_steps = sd_malloc(G, sizeof(double));
-    st->seq_rej = sd_malloc(G, sizeof(double));
-    st->tot_calls = sd_calloc(G, sizeof(double));
-    st->tot_steps = sd_calloc(G, sizeof(double));
-    st->tot_rej = sd_calloc(G, sizeof(double));
-    st->rs_calls = sd_calloc(G, sizeof *st->rs_calls);
     st->rs_tv = gsl_rstat_alloc();
     st->rs_r = gsl_rstat_alloc();
-    if (st->slot == NULL || st->ring == NULL || st->seq_calls == NULL ||
-        st->seq_steps == NULL || st->seq_rej == NULL || st->tot_calls == NULL ||
-        st->tot_steps == NULL || st->tot_rej == NULL ||
-        st->rs_calls == NULL || st->rs_tv == NULL || st->rs_r == NULL)
+    if (st->rs_tv == NULL || st->rs_r == NULL)
         goto oom;
     for (i = 0; i < o->ngamma; i++)
         if ((st->rs_calls[i] = gsl_rstat_alloc()) == NULL)

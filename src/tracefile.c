@@ -164,9 +164,10 @@ sd_status sd_trace_file_row(const sd_trace_file *f, int which, size_t b, size_t 
     return SD_OK;
 }
 
-/* Per-thread buffers. */
+/* Per-thread buffers: p, q, pc, qc (V doubles each) and sp, sq (V
+ * indices each) in one block. */
 typedef struct {
-    double *p, *q, *pc, *qc;
+    double *p, *q, *pc, *qc, *block;
     size_t *sp, *sq;
     sd_transform_ws *tws;
     sd_trace_pos_ws *pws;
@@ -174,12 +175,7 @@ typedef struct {
 
 static void run_ws_free(run_ws *w)
 {
-    sd_free(w->p);
-    sd_free(w->q);
-    sd_free(w->pc);
-    sd_free(w->qc);
-    sd_free(w->sp);
-    sd_free(w->sq);
+    sd_free(w->block);
     sd_transform_ws_free(w->tws);
     sd_trace_pos_ws_free(w->pws);
     memset(w, 0, sizeof *w);
@@ -187,19 +183,21 @@ static void run_ws_free(run_ws *w)
 
 static int run_ws_alloc(run_ws *w, size_t V, size_t K)
 {
+    const size_t idx_words = (sizeof(size_t) + sizeof(double) - 1) / sizeof(double);
     memset(w, 0, sizeof *w);
-    w->p = sd_malloc(V, sizeof(double));
-    w->q = sd_malloc(V, sizeof(double));
-    w->pc = sd_malloc(V, sizeof(double));
-    w->qc = sd_malloc(V, sizeof(double));
-    w->sp = sd_malloc(V, sizeof(size_t));
-    w->sq = sd_malloc(V, sizeof(size_t));
+    w->block = sd_malloc(sd_size_mad(4 + 2 * idx_words, V, 0), sizeof(double));
     w->tws = sd_transform_ws_alloc(V);
     w->pws = sd_trace_pos_ws_alloc(V, K);
-    if (!w->p || !w->q || !w->pc || !w->qc || !w->sp || !w->sq || !w->tws || !w->pws) {
+    if (!w->block || !w->tws || !w->pws) {
         run_ws_free(w);
         return -1;
     }
+    w->p = w->block;
+    w->q = w->p + V;
+    w->pc = w->q + V;
+    w->qc = w->pc + V;
+    w->sp = (size_t *)(void *)(w->qc + V);
+    w->sq = (size_t *)(void *)(w->qc + V + idx_words * V);
     return 0;
 }
 

@@ -42,28 +42,25 @@ sd_status sd_sampling_check(const sd_sampling *s, sd_error *err)
 
 sd_transform_ws *sd_transform_ws_alloc(size_t V)
 {
+    /* one block: the workspace, V values, then V indices (a size_t takes
+     * idx_words doubles' room; its alignment is no stricter than a
+     * double's on the platforms GSL supports) */
+    const size_t idx_words = (sizeof(size_t) + sizeof(double) - 1) / sizeof(double);
     sd_transform_ws *ws;
+    double *d;
     if (V == 0)
         return NULL;
-    ws = sd_malloc(1, sizeof *ws);
-    if (ws == NULL)
-        return NULL;
-    ws->V = V;
-    ws->val = sd_malloc(V, sizeof(double));
-    ws->idx = sd_malloc(V, sizeof(size_t));
-    if (ws->val == NULL || ws->idx == NULL) {
-        sd_transform_ws_free(ws);
-        return NULL;
+    ws = sd_alloc_with_doubles(sizeof *ws, sd_size_mad(1 + idx_words, V, 0), &d);
+    if (ws != NULL) {
+        ws->V = V;
+        ws->val = d;
+        ws->idx = (size_t *)(void *)(d + V);
     }
     return ws;
 }
 
 void sd_transform_ws_free(sd_transform_ws *ws)
 {
-    if (ws == NULL)
-        return;
-    sd_free(ws->val);
-    sd_free(ws->idx);
     sd_free(ws);
 }
 

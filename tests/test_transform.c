@@ -218,15 +218,19 @@ static void test_check_settings(void **state)
     assert_int_equal(sd_sampling_check(&s, &err), SD_EINVAL);
 }
 
+static sd_status ws_attempt(void *ctx, int which)
+{
+    sd_transform_ws *ws = sd_transform_ws_alloc(10);
+    (void)ctx;
+    (void)which;
+    sd_transform_ws_free(ws);
+    return ws != NULL ? SD_OK : SD_ENOMEM;
+}
+
 static void test_ws_alloc_failure(void **state)
 {
-    unsigned long n;
     (void)state;
-    for (n = 1; n <= 3; n++) {
-        sd_alloc_fail_at(n, 0);
-        assert_null(sd_transform_ws_alloc(10));
-        sd_alloc_fail_at(0, 0);
-    }
+    sd_test_alloc_sweep(ws_attempt, NULL, 1, 10);
     assert_null(sd_transform_ws_alloc(0));
 }
 
