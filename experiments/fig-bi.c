@@ -157,6 +157,5 @@ int main(int argc, char **argv)
         {"sub-vocab", SD_ARG_SIZE, &a.vsub, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"fig-bi", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, check, run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

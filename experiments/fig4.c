@@ -198,6 +198,5 @@ int main(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"fig4", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 0, 7,
                           50, opts, check, run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

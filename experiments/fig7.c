@@ -158,6 +158,5 @@ int main(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"fig7", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 4000, 0,
                           7, 50, opts, check, run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

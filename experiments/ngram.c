@@ -1536,7 +1536,6 @@ static const params defaults = {NGRAM_DEFAULT_MODEL, 300, 30, 0, 8, 4, 1, 2, {0.
 int main(int argc, char **argv)
 {
     params P = defaults;
-    sd_cli c;
     {
         const sd_arg opts[] = {
             {"model", SD_ARG_INPUT, &P.model, NULL, 0, 0, 0, NULL, NULL},
@@ -1553,6 +1552,6 @@ int main(int argc, char **argv)
             SD_ARG_END};
         const sd_prog prog = {"ngram", help, SD_PROG_MC | SD_PROG_OUTPUT, 200, 0, 0, 0, opts,
                               check, run};
-        return sd_prog_main(&prog, &c, argc, argv, &P);
+        return sd_prog_run(&prog, argc, argv, &P);
     }
 }

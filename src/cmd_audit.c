@@ -298,8 +298,7 @@ int sd_cmd_audit_cases(int argc, char **argv)
     const sd_prog prog = {"specdec audit-cases", help_cases, SD_PROG_OUTPUT, 0, 0, 0, 0, opts,
                           cases_check,
                           cases_run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }
 
 /* ---- audit ------------------------------------------------------------------ */
@@ -780,6 +779,5 @@ int sd_cmd_audit(int argc, char **argv)
     const sd_prog prog = {"specdec audit", help_audit, SD_PROG_OUTPUT, 0, 0, 0, 0, opts,
                           audit_check,
                           audit_run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

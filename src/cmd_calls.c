@@ -435,8 +435,7 @@ int sd_cmd_calls(int argc, char **argv)
     const sd_prog prog = {"specdec calls", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 1, 0, 0, opts, check,
                           run};
-    sd_cli c;
     memset(&a, 0, sizeof a);
     a.verify = "token";
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

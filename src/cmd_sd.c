@@ -238,8 +238,7 @@ int sd_cmd_rejections(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"specdec rejections", rejections_help, SD_PROG_MODEL | SD_PROG_OUTPUT,
                           0, 1, 0, 0, opts, rejections_check, rejections_run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }
 
 /* ---- specdec simulate ---------------------------------------------------- */
@@ -348,6 +347,5 @@ int sd_cmd_simulate(int argc, char **argv)
     const sd_prog prog = {"specdec simulate", simulate_help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 100000, 1, 0, 0, opts,
                           simulate_check, simulate_run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

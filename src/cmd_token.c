@@ -346,11 +346,10 @@ int sd_cmd_token(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"specdec token", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, token_check,
                           pq_run};
-    sd_cli c;
     memset(&a, 0, sizeof a);
     a.K = 4;
     a.work = token_work;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }
 
 /* ---- specdec block ------------------------------------------------------- */
@@ -443,8 +442,7 @@ int sd_cmd_block(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"specdec block", block_help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts,
                           block_check, pq_run};
-    sd_cli c;
     memset(&a, 0, sizeof a);
     a.work = block_work;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -424,7 +424,6 @@ int sd_cmd_trace(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"specdec trace", help, SD_PROG_OUTPUT, 0, 0, 0, 0, opts, trace_check,
                           trace_run};
-    sd_cli c;
     memset(&a, 0, sizeof a);
     sd_sampling_default(&a.ts);
     /* the draft's transforms not given follow the target's (trace_check) */
@@ -432,5 +431,5 @@ int sd_cmd_trace(int argc, char **argv)
     a.ds.top_k = SIZE_MAX;
     sd_trace_opts_default(&a.o);
     a.o.K = TRACE_DEFAULT_DRAFTS;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -128,9 +128,8 @@ int sd_cmd_trace_sample(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"specdec trace-sample", help, SD_PROG_MODEL, 0, 1, 0, 0, opts,
                           sample_check, sample_run};
-    sd_cli c;
     memset(&a, 0, sizeof a);
     a.o.B = 100;
     a.o.top_k = 2;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -133,6 +133,5 @@ int sd_cmd_tradeoff(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"specdec tradeoff", tradeoff_help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0,
                           1, 0, 0, opts, check, run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -655,39 +655,32 @@ void sd_npy_view_row(const sd_npy_view *v, size_t first, size_t n, double *out)
 {
     const unsigned char *src = v->data + first * v->itemsize;
     size_t i;
+/* out[i] := (double)CONV(x) for the n items x of type T at src (memcpy:
+ * the mapping need not be aligned) */
+#define CONVERT(T, CONV)                                                       \
+    for (i = 0; i < n; i++) {                                                  \
+        T x;                                                                   \
+        memcpy(&x, src + sizeof x * i, sizeof x);                              \
+        out[i] = (double)CONV(x);                                              \
+    }
     switch (v->dtype) {
     case SD_NPY_F16:
-        for (i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, src + 2 * i, 2);
-            out[i] = (double)sd_half_to_float(h);
-        }
+        CONVERT(uint16_t, sd_half_to_float);
         break;
     case SD_NPY_F32:
-        for (i = 0; i < n; i++) {
-            float f;
-            memcpy(&f, src + 4 * i, 4);
-            out[i] = (double)f;
-        }
+        CONVERT(float, );
         break;
     case SD_NPY_F64:
         memcpy(out, src, n * sizeof(double));
         break;
     case SD_NPY_I32:
-        for (i = 0; i < n; i++) {
-            int32_t x;
-            memcpy(&x, src + 4 * i, 4);
-            out[i] = (double)x;
-        }
+        CONVERT(int32_t, );
         break;
     case SD_NPY_I64:
-        for (i = 0; i < n; i++) {
-            int64_t x;
-            memcpy(&x, src + 8 * i, 8);
-            out[i] = (double)x;
-        }
+        CONVERT(int64_t, );
         break;
     }
+#undef CONVERT
 }
 
 int64_t sd_npy_view_int(const sd_npy_view *v, size_t i)

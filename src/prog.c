@@ -321,3 +321,9 @@ int sd_prog_write_data(sd_cli *c, int with_mc,
     }
     return sd_out_close(c, &out, 1);
 }
+
+int sd_prog_run(const sd_prog *p, int argc, char **argv, void *arg)
+{
+    sd_cli c;
+    return sd_prog_main(p, &c, argc, argv, arg);
+}

@@ -90,6 +90,10 @@ typedef struct {
  * status is agreed by every process. */
 int sd_prog_main(const sd_prog *p, sd_cli *c, int argc, char **argv, void *arg);
 
+/* sd_prog_main with a command line of its own: the whole of a program's
+ * main after its option table. */
+int sd_prog_run(const sd_prog *p, int argc, char **argv, void *arg);
+
 /* Write a flat report (sd_report_kv) to the output; 0 or the exit
  * status of the failure. */
 int sd_prog_report_kv(sd_cli *c, const sd_kv *kv, size_t n, int with_mc);

@@ -123,6 +123,5 @@ int main(int argc, char **argv)
     const sd_prog prog = {"thm-draft-length", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
                           7, 50, opts, check, run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

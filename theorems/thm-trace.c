@@ -118,6 +118,5 @@ int main(int argc, char **argv)
     const sd_prog prog = {"thm-trace", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 1, 0,
                           16, 40, opts, NULL, run};
-    sd_cli c;
-    return sd_prog_main(&prog, &c, argc, argv, &a);
+    return sd_prog_run(&prog, argc, argv, &a);
 }

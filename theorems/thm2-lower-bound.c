@@ -87,9 +87,8 @@ int main(int argc, char **argv)
     const sd_prog prog = {"thm2-lower-bound", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
                           7, 50, opts, check, run};
-    sd_cli c;
     o.rules = 5;
     o.seed = 1;
     o.eps = 0.1;
-    return sd_prog_main(&prog, &c, argc, argv, &o);
+    return sd_prog_run(&prog, argc, argv, &o);
 }

@@ -81,10 +81,9 @@ int main(int argc, char **argv)
     const sd_prog prog = {"thm5-pareto", help,
                           SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
                           7, 50, opts, NULL, run};
-    sd_cli c;
     o.nb = 20;
     o.nr = 50;
     o.neps = 5;
     o.eps = eps;
-    return sd_prog_main(&prog, &c, argc, argv, &o);
+    return sd_prog_run(&prog, argc, argv, &o);
 }
