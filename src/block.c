@@ -138,17 +138,13 @@ sd_status sd_block_exact(const sd_model *m, size_t gamma, double c, sd_calls_row
 {
     const size_t V = m->V, T = m->T, G = gamma < T ? gamma : T;
     walk_ctx w;
-    double cost, calls = 0.0, steps = 0.0;
+    double calls = 0.0, steps = 0.0;
     size_t t, s;
-    if (sd_calls_check_args(gamma, c, err) != SD_OK)
-        return SD_EINVAL;
-    cost = sd_block_cost(m, gamma);
-    if (cost > SD_BLOCK_MAX_WORK)
-        return sd_error_set(err, SD_ERANGE, "exact block verification enumerates the V^gamma "
-                                            "blocks of every round start: about %.3g "
-                                            "operations for V = %zu, T = %zu, gamma = %zu, "
-                                            "above the limit of %.3g (simulate instead)",
-                            cost, V, T, gamma, SD_BLOCK_MAX_WORK);
+    sd_status rc = sd_calls_check_work(m, gamma, c, sd_block_cost(m, gamma), SD_BLOCK_MAX_WORK,
+                                       "exact block verification (simulate instead)",
+                                       "the V^gamma blocks of every round start", err);
+    if (rc != SD_OK)
+        return rc;
     if (walk_init(&w, m, G, err) != SD_OK)
         return SD_ENOMEM;
     memcpy(w.fnext, m->pi0, V * sizeof(double)); /* row 0: starts at t = 1 */

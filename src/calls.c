@@ -80,6 +80,18 @@ sd_status sd_calls_check_args(size_t gamma, double c, sd_error *err)
     return SD_OK;
 }
 
+sd_status sd_calls_check_work(const sd_model *m, size_t gamma, double c, double cost,
+                              double limit, const char *what, const char *how,
+                              sd_error *err)
+{
+    sd_status rc = sd_calls_check_args(gamma, c, err);
+    if (rc == SD_OK && cost > limit)
+        rc = sd_error_set(err, SD_ERANGE, "%s: about %.3g operations for V = %zu, T = %zu, "
+                          "gamma = %zu (%s), above the limit of %.3g", what, cost, m->V, m->T,
+                          gamma, how, limit);
+    return rc;
+}
+
 /* ---- the slot DP ------------------------------------------------------- */
 
 /* The forward slot recursion; first_call != 0 follows only the first
@@ -197,18 +209,13 @@ static sd_status backward(const sd_model *m, size_t gmax, double c, const uint16
 {
     const size_t V = m->V, T = m->T, Gmax = gmax < T ? gmax : T;
     kernels k;
-    double *J, *wR, *wB, *v, *vn, *best, cost, tot = 0.0;
+    double *J, *wR, *wB, *v, *vn, *best, tot = 0.0;
     size_t t, s, g, j;
     sd_status rc;
-    if ((rc = sd_calls_check_args(gmax, c, err)) != SD_OK)
+    if ((rc = sd_calls_check_work(m, gmax, c, sd_calls_policy_cost(m, gmax), SD_CALLS_MAX_WORK,
+                                  "optimal draft-length policy up to gamma",
+                                  "T (gamma^2 + gamma) V^2", err)) != SD_OK)
         return rc;
-    cost = sd_calls_policy_cost(m, gmax);
-    if (cost > SD_CALLS_MAX_WORK)
-        return sd_error_set(err, SD_ERANGE, "optimal draft-length policy: about %.3g "
-                                            "operations (T (gamma_max^2 + gamma_max) V^2 "
-                                            "for T = %zu, V = %zu, gamma_max = %zu): above "
-                                            "the limit of %.3g", cost, T, V, gmax,
-                            SD_CALLS_MAX_WORK);
     if ((rc = kernels_alloc(&k, m, err)) != SD_OK)
         return rc;
     /* J, wR, wB indexed by position 1..T+1 (row t-1); row T+1 of wB is 0 */

@@ -44,6 +44,13 @@
  * token or block verification). */
 sd_status sd_calls_check_args(size_t gamma, double c, sd_error *err);
 
+/* sd_calls_check_args, then SD_ERANGE when cost (operations) is above
+ * limit, the message saying what would cost that on m: "<what>: about
+ * <cost> operations for V, T, gamma (<how>), above the limit of ...". */
+sd_status sd_calls_check_work(const sd_model *m, size_t gamma, double c, double cost,
+                              double limit, const char *what, const char *how,
+                              sd_error *err);
+
 /* Largest operation count of an exact policy solve (about a minute). */
 #define SD_CALLS_MAX_WORK 1e11
 
