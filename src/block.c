@@ -163,15 +163,8 @@ sd_status sd_block_exact(const sd_model *m, size_t gamma, double c, sd_calls_row
             walk(&w, 0, f);
         }
     }
-    if (row != NULL) {
-        row->gamma = gamma;
-        row->calls = calls;
-        row->draft_steps = steps;
-        row->wall_time = calls + c * steps;
-        row->tokens_per_call = (double)T / calls;
-        row->speedup = (double)T / row->wall_time;
-        row->leviathan_tokens_per_call = row->leviathan_speedup = row->mean_accept = NAN;
-    }
+    if (row != NULL)
+        sd_calls_row_set(row, gamma, T, c, calls, steps);
     if (accepted != NULL)
         *accepted = w.tau_sum / calls;
     walk_free(&w);

@@ -80,6 +80,18 @@ sd_status sd_calls_check_args(size_t gamma, double c, sd_error *err)
     return SD_OK;
 }
 
+void sd_calls_row_set(sd_calls_row *row, size_t gamma, size_t T, double c, double calls,
+                      double steps)
+{
+    row->gamma = gamma;
+    row->calls = calls;
+    row->draft_steps = steps;
+    row->wall_time = calls + c * steps;
+    row->tokens_per_call = (double)T / calls;
+    row->speedup = (double)T / row->wall_time;
+    row->leviathan_tokens_per_call = row->leviathan_speedup = row->mean_accept = NAN;
+}
+
 sd_status sd_calls_check_work(const sd_model *m, size_t gamma, double c, double cost,
                               double limit, const char *what, const char *how,
                               sd_error *err)
@@ -165,12 +177,7 @@ static sd_status slot_dp(const sd_model *m, size_t gamma, double c, sd_calls_row
         *tokens = tok;
     if (row != NULL) {
         double a = 1.0 - nrej / (double)T, lt;
-        row->gamma = gamma;
-        row->calls = calls;
-        row->draft_steps = steps;
-        row->wall_time = calls + c * steps;
-        row->tokens_per_call = (double)T / calls;
-        row->speedup = (double)T / row->wall_time;
+        sd_calls_row_set(row, gamma, T, c, calls, steps);
         lt = a < 1.0 ? -expm1((double)(gamma + 1) * log(a)) / (1.0 - a) : (double)(gamma + 1);
         row->mean_accept = a;
         row->leviathan_tokens_per_call = lt;

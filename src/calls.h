@@ -67,6 +67,13 @@ typedef struct {
     double mean_accept;     /* a = 1 - E[N_rej] / T */
 } sd_calls_row;
 
+/* row := the values of a verification scheme that makes `calls` target
+ * calls and `steps` draft steps over T tokens at draft length gamma and
+ * cost ratio c (wall time, tokens per call, speed-up); Leviathan's form
+ * and the mean acceptance NaN (token verification sets them). */
+void sd_calls_row_set(sd_calls_row *row, size_t gamma, size_t T, double c, double calls,
+                      double steps);
+
 /* The slot DP for draft length gamma >= 1 and cost ratio c >= 0 (finite).
  * pistart (T doubles, may be NULL) gets pi_t.  SD_EINVAL for gamma = 0,
  * gamma > SD_CALLS_MAX_GAMMA, c < 0 or not finite; SD_ENOMEM. */
