@@ -71,7 +71,7 @@ int main(int argc, char **argv)
     args a = {NULL, 20};
     const sd_arg opts[] = {{"max-drafts", SD_ARG_SIZE, &a.maxM, NULL, 1, 0, 0, NULL, NULL},
                            SD_ARG_END};
-    const sd_prog prog = {"fig-batch-curve", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50,
-                          opts, check, run};
+    const sd_prog prog = {"fig-batch-curve", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0,
+                          SD_PROG_PAPER_MODEL, opts, check, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

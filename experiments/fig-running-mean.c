@@ -127,7 +127,7 @@ int main(int argc, char **argv)
         {"algo", SD_ARG_RULE, &a.algo, NULL, SD_RULE_PAPER, 0, 0, NULL, NULL},
         {"drafts", SD_ARG_SIZE, &a.M, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"fig-running-mean", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT,
-                          0, 0, 7, 50, opts, check, run};
+    const sd_prog prog = {"fig-running-mean", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0,
+                          0, SD_PROG_PAPER_MODEL, opts, check, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -196,7 +196,7 @@ int main(int argc, char **argv)
         {"eps-max", SD_ARG_DOUBLE, &a.eps_max, NULL, 0, 0.0, 1e6, NULL, NULL},
         {"eps-points", SD_ARG_SIZE, &a.neps, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"fig4", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 0, 7,
-                          50, opts, check, run};
+    const sd_prog prog = {"fig4", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 0, 0,
+                          SD_PROG_PAPER_MODEL, opts, check, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -127,7 +127,7 @@ int main(int argc, char **argv)
         {"row", SD_ARG_FN, a.row, NULL, 0, 0, 0, sd_cli_row, NULL},
         {"kmax", SD_ARG_SIZE, &a.K, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"fig6", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50, opts,
-                          check, run};
+    const sd_prog prog = {"fig6", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, SD_PROG_PAPER_MODEL,
+                          opts, check, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -157,6 +157,6 @@ int main(int argc, char **argv)
         {"costs", SD_ARG_DOUBLE_LIST, a.costs, &a.nc, MAX_COSTS, 0.0, 1e300, NULL, NULL},
         SD_ARG_END};
     const sd_prog prog = {"fig7", help, SD_PROG_MODEL | SD_PROG_MC | SD_PROG_OUTPUT, 4000, 0,
-                          7, 50, opts, check, run};
+                          SD_PROG_PAPER_MODEL, opts, check, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

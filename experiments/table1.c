@@ -210,7 +210,7 @@ int main(int argc, char **argv)
         {"short", SD_ARG_SIZE, &a.T8, NULL, 1, 0, 0, NULL, NULL},
         {"markdown", SD_ARG_OUTPUT, &a.md, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"table1", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, 7, 50, opts,
-                          check, run};
+    const sd_prog prog = {"table1", help, SD_PROG_MODEL | SD_PROG_OUTPUT, 0, 0, SD_PROG_PAPER_MODEL,
+                          opts, check, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -64,6 +64,12 @@ typedef struct {
 #define SD_PROG_THM 0x4u   /* --positions/--p-min; positions default to 1, T/2, T */
 #define SD_PROG_OUTPUT 0x8u /* --format/--output/--quiet */
 
+/* The option groups of every theorem check. */
+#define SD_PROG_THEOREM (SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT)
+/* The default model of the paper's programs (default_V, default_T of an
+ * sd_prog): --random 7,50, the paper's chain. */
+#define SD_PROG_PAPER_MODEL 7, 50
+
 /* A program. */
 typedef struct {
     const char *name;      /* for messages and provenance, e.g. "thm3-batch" */

@@ -120,8 +120,7 @@ int main(int argc, char **argv)
         {"gamma-max", SD_ARG_SIZE, &a.gmax, NULL, 1, 0, 0, NULL, NULL},
         {"control", SD_ARG_STRING, &a.control, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"thm-draft-length", help,
-                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
-                          7, 50, opts, check, run};
+    const sd_prog prog = {"thm-draft-length", help, SD_PROG_THEOREM, 100000, 0, SD_PROG_PAPER_MODEL,
+                          opts, check, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

@@ -99,9 +99,8 @@ int main(int argc, char **argv)
         {"kmax", SD_ARG_SIZE, &a.o.kmax, NULL, 1, 0, 0, NULL, NULL},
         {"control", SD_ARG_FN, &a.o.control, NULL, 0, 0, 0, control, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"thm-multidraft", help,
-                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
-                          7, 50, opts, check, run};
+    const sd_prog prog = {"thm-multidraft", help, SD_PROG_THEOREM, 100000, 0, SD_PROG_PAPER_MODEL,
+                          opts, check, run};
     a.o.drafts = a.drafts;
     return sd_prog_run(&prog, argc, argv, &a);
 }

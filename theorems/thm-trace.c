@@ -115,8 +115,6 @@ int main(int argc, char **argv)
         {"cost", SD_ARG_DOUBLE, &a.cost, NULL, 0, 0.0, 1e300, NULL, NULL},
         {"top-k", SD_ARG_SIZE, &a.top_k, NULL, 1, 0, 0, NULL, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"thm-trace", help,
-                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 1, 0,
-                          16, 40, opts, NULL, run};
+    const sd_prog prog = {"thm-trace", help, SD_PROG_THEOREM, 1, 0, 16, 40, opts, NULL, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

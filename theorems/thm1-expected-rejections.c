@@ -54,8 +54,7 @@ int main(int argc, char **argv)
 {
     size_t ctl = 0;
     const sd_arg opts[] = {{"control", SD_ARG_FN, &ctl, NULL, 0, 0, 0, control, NULL}, SD_ARG_END};
-    const sd_prog prog = {"thm1-expected-rejections", help,
-                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 200000, 0,
-                          7, 50, opts, NULL, run};
+    const sd_prog prog = {"thm1-expected-rejections", help, SD_PROG_THEOREM, 200000, 0,
+                          SD_PROG_PAPER_MODEL, opts, NULL, run};
     return sd_prog_run(&prog, argc, argv, &ctl);
 }

@@ -84,9 +84,8 @@ int main(int argc, char **argv)
         {"rule-seed", SD_ARG_U64, &o.seed, NULL, 0, 0, 0, NULL, NULL},
         {"eps", SD_ARG_DOUBLE, &o.eps, NULL, 0, 0.0, INFINITY, NULL, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"thm2-lower-bound", help,
-                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
-                          7, 50, opts, check, run};
+    const sd_prog prog = {"thm2-lower-bound", help, SD_PROG_THEOREM, 100000, 0, SD_PROG_PAPER_MODEL,
+                          opts, check, run};
     o.rules = 5;
     o.seed = 1;
     o.eps = 0.1;

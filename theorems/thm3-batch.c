@@ -80,8 +80,7 @@ int main(int argc, char **argv)
         {"drafts", SD_ARG_SIZE_LIST, a.drafts, &a.ndrafts, MAX_DRAFTS, 1, 0, NULL, NULL},
         {"no-tree", SD_ARG_FLAG, &a.tree, NULL, 0, 0, 0, NULL, NULL},
         SD_ARG_END};
-    const sd_prog prog = {"thm3-batch", help,
-                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
-                          7, 50, opts, NULL, run};
+    const sd_prog prog = {"thm3-batch", help, SD_PROG_THEOREM, 100000, 0, SD_PROG_PAPER_MODEL, opts,
+                          NULL, run};
     return sd_prog_run(&prog, argc, argv, &a);
 }

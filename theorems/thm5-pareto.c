@@ -78,9 +78,8 @@ int main(int argc, char **argv)
         {"laws", SD_ARG_SIZE, &o.nr, NULL, 1, 0, 0, NULL, NULL},
         {"control", SD_ARG_WORD, &o.control_swap, NULL, 0, 0, 0, NULL, "swap"},
         SD_ARG_END};
-    const sd_prog prog = {"thm5-pareto", help,
-                          SD_PROG_MODEL | SD_PROG_MC | SD_PROG_THM | SD_PROG_OUTPUT, 100000, 0,
-                          7, 50, opts, NULL, run};
+    const sd_prog prog = {"thm5-pareto", help, SD_PROG_THEOREM, 100000, 0, SD_PROG_PAPER_MODEL,
+                          opts, NULL, run};
     o.nb = 20;
     o.nr = 50;
     o.neps = 5;
