@@ -165,6 +165,17 @@ struct sd_trace_stats {
 
 #define PIT_FINE 1024
 
+/* With var > 0: whether |d| / sqrt(var), a surprisal z, is above *worst;
+ * if so it becomes *worst. */
+static int worse_z(double d, double var, double *worst)
+{
+    double z = var > 0.0 ? fabs(d) / sqrt(var) : -1.0;
+    if (!(z > *worst))
+        return 0;
+    *worst = z;
+    return 1;
+}
+
 void sd_trace_opts_default(sd_trace_opts *o)
 {
     static const size_t g[] = {1, 2, 3, 4, 5, 6, 8};
@@ -369,13 +380,9 @@ sd_status sd_trace_stats_push(sd_trace_stats *st, const sd_trace_pos *pos, sd_er
         st->seq_s += pos->surprisal;
         st->seq_h += pos->entropy;
         st->seq_v += pos->svar;
-        if (pos->svar > 0.0) {
-            double z = fabs(pos->surprisal - pos->entropy) / sqrt(pos->svar);
-            if (z > st->worst_pos_z) {
-                st->worst_pos_z = z;
-                st->worst_pos_b = st->b;
-                st->worst_pos_t = st->t;
-            }
+        if (worse_z(pos->surprisal - pos->entropy, pos->svar, &st->worst_pos_z)) {
+            st->worst_pos_b = st->b;
+            st->worst_pos_t = st->t;
         }
     }
     {
@@ -418,13 +425,8 @@ sd_status sd_trace_stats_end(sd_trace_stats *st, sd_error *err)
     st->s_obs += st->seq_s;
     st->s_mean += st->seq_h;
     st->s_var += st->seq_v;
-    if (st->seq_v > 0.0) {
-        double z = fabs(st->seq_s - st->seq_h) / sqrt(st->seq_v);
-        if (z > st->worst_b_z) {
-            st->worst_b_z = z;
-            st->worst_b = st->b;
-        }
-    }
+    if (worse_z(st->seq_s - st->seq_h, st->seq_v, &st->worst_b_z))
+        st->worst_b = st->b;
     gsl_rng_free(st->rng);
     st->rng = NULL;
     st->open = 0;

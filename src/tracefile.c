@@ -268,21 +268,17 @@ typedef struct {
     sd_status rc;
 } runner;
 
-static void runner_lock(runner *r)
+/* Take (on != 0) or release the runner's lock. */
+static void runner_lock(runner *r, int on)
 {
 #ifdef _OPENMP
-    omp_set_lock(&r->lock);
+    if (on)
+        omp_set_lock(&r->lock);
+    else
+        omp_unset_lock(&r->lock);
 #else
     (void)r;
-#endif
-}
-
-static void runner_unlock(runner *r)
-{
-#ifdef _OPENMP
-    omp_unset_lock(&r->lock);
-#else
-    (void)r;
+    (void)on;
 #endif
 }
 
@@ -404,7 +400,7 @@ static void work(runner *r, run_ws *w)
 {
     const sd_trace_file *f = r->f;
     unsigned waits = 0;
-    runner_lock(r);
+    runner_lock(r, 1);
     for (;;) {
         slot *s;
         page_job pj;
@@ -414,14 +410,14 @@ static void work(runner *r, run_ws *w)
         if (r->claimed - r->pushed >= r->W) {
             /* the ring is full: its head is being computed by another
              * thread (a single thread always drains before it claims) */
-            runner_unlock(r);
+            runner_lock(r, 0);
             if (++waits < 64) {
                 sched_yield();
             } else {
                 struct timespec ts = {0, 20000};
                 nanosleep(&ts, NULL);
             }
-            runner_lock(r);
+            runner_lock(r, 1);
             continue;
         }
         waits = 0;
@@ -434,13 +430,13 @@ static void work(runner *r, run_ws *w)
         s->t = r->ct++;
         s->x = (size_t)sd_npy_view_int(&f->tokens, s->b * f->N + s->t);
         pj = page_take(r);
-        runner_unlock(r);
+        runner_lock(r, 0);
         page_do(r, &pj);
         s->rc = one_position(f, r->o, s->b, s->t, s->x, w, &s->pos, &s->err);
-        runner_lock(r);
+        runner_lock(r, 1);
         s->ready = 1;
     }
-    runner_unlock(r);
+    runner_lock(r, 0);
 }
 
 sd_status sd_trace_run(const sd_trace_file *f, const sd_trace_run_opts *o,
