@@ -41,14 +41,14 @@ static void test_control_as_rule_fails(void **state)
     (void)state;
     sd_test_thm_run(&m, 6, 10, SD_FAMILY_PAPER, 1.0, 0, 4, check, &o, &mc, &l);
     assert_false(sd_checklist_pass(&l));
-    assert_false(sd_test_find_check(&l, "control as a rule: unbiased")->pass);
-    assert_false(sd_test_find_check(&l, "control as a rule: rows >= TV")->pass);
-    assert_false(sd_test_find_check(&l, "control as a rule: E >= Theorem 1")->pass);
-    assert_false(sd_test_find_check(&l, "control as a rule: Monte Carlo x_10")->pass);
-    assert_true(sd_test_find_check(&l, "rule 1: E >= Theorem 1")->pass);
-    assert_true(sd_test_find_check(&l, "control: beats the bound")->pass);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
+    sd_test_verdicts(&l, 0,
+                     "control as a rule: unbiased",
+                     "control as a rule: rows >= TV",
+                     "control as a rule: E >= Theorem 1",
+                     "control as a rule: Monte Carlo x_10",
+                     NULL);
+    sd_test_verdicts(&l, 1, "rule 1: E >= Theorem 1", "control: beats the bound", NULL);
+    sd_test_thm_done(&l, &m);
 }
 
 /* With p = q the bound is 0 and nothing beats it: every rule is exact
@@ -61,8 +61,7 @@ static void test_p_equals_q(void **state)
     sd_thm2_opts o = {3, 7, 0.1, 0};
     (void)state;
     sd_test_thm_run_p_equals_q(&m, check, &o, &l);
-    assert_true(sd_test_find_check(&l, "SD (lambda = 1): E = Theorem 1")->pass);
-    assert_true(sd_test_find_check(&l, "rule 3: E >= Theorem 1")->pass);
+    sd_test_verdicts(&l, 1, "SD (lambda = 1): E = Theorem 1", "rule 3: E >= Theorem 1", NULL);
     /* nothing can beat a bound of 0, so the control is left out and the
      * check as a whole holds */
     {
@@ -71,8 +70,7 @@ static void test_p_equals_q(void **state)
             assert_true(strncmp(l.v[i].name, "control:", 8) != 0);
     }
     assert_true(sd_checklist_pass(&l));
-    sd_checklist_free(&l);
-    sd_model_free(&m);
+    sd_test_thm_done(&l, &m);
 }
 
 /* Exact only (no runs): no Monte Carlo checks, all hold. */
@@ -86,8 +84,7 @@ static void test_exact_only(void **state)
     sd_test_thm_run(&m, 7, 50, SD_FAMILY_PAPER, 1.0, 0, 1, check, &o, &mc, &l);
     assert_int_equal(l.n, 1 + 6 * 3 + 2);
     assert_true(sd_checklist_pass(&l));
-    sd_checklist_free(&l);
-    sd_model_free(&m);
+    sd_test_thm_done(&l, &m);
 }
 
 /* Every allocation failure is a clean SD_ENOMEM. */

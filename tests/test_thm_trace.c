@@ -45,11 +45,12 @@ static void test_random_instance(void **state)
     sd_test_print_failures(&l);
     assert_true(sd_checklist_pass(&l));
     assert_int_equal(l.n, 2 + 4 + 2 + 3);
-    assert_true(sd_test_find_check(&l, "calls gamma=30")->pass);
-    assert_true(sd_test_find_check(&l, "control: tokens from the draft chain fail conformance")->pass);
-    assert_true(sd_test_find_check(&l, "control: q recorded before top-k fails conformance")->pass);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
+    sd_test_verdicts(&l, 1,
+                     "calls gamma=30",
+                     "control: tokens from the draft chain fail conformance",
+                     "control: q recorded before top-k fails conformance",
+                     NULL);
+    sd_test_thm_done(&l, &m);
 }
 
 /* The estimates are tight enough to tell Theorem 1 from a value 5% off. */
@@ -67,8 +68,7 @@ static void test_detects_wrong_value(void **state)
     assert_true(fabs(c->estimate - 1.05 * c->exact) > 4.5 * c->stderr_est);
     c = sd_test_find_check(&l, "calls gamma=2");
     assert_true(fabs(c->estimate - 1.05 * c->exact) > 4.5 * c->stderr_est);
-    sd_checklist_free(&l);
-    sd_model_free(&m);
+    sd_test_thm_done(&l, &m);
 }
 
 int main(void)

@@ -20,6 +20,27 @@ static inline const sd_check *sd_test_find_check(const sd_checklist *l, const ch
     return NULL;
 }
 
+/* Each check named after pass (up to a NULL) is in l, with that verdict
+ * (1 passed, 0 failed). */
+static inline void sd_test_verdicts(const sd_checklist *l, int pass, ...)
+{
+    va_list ap;
+    const char *name;
+    va_start(ap, pass);
+    while ((name = va_arg(ap, const char *)) != NULL)
+        if (sd_test_find_check(l, name)->pass != pass)
+            fail_msg("check '%s' %s, expected it to %s", name, pass ? "failed" : "passed",
+                     pass ? "pass" : "fail");
+    va_end(ap);
+}
+
+/* The end of a theorem test: free its checks and its model. */
+static inline void sd_test_thm_done(sd_checklist *l, sd_model *m)
+{
+    sd_checklist_free(l);
+    sd_model_free(m);
+}
+
 /* Print every failed check of l (before failing a test on it). */
 static inline void sd_test_print_failures(const sd_checklist *l)
 {
