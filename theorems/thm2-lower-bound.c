@@ -77,7 +77,7 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
 
 int main(int argc, char **argv)
 {
-    sd_thm2_opts o = {0};
+    sd_thm2_opts o = {.rules = 5, .seed = 1, .eps = 0.1};
     const sd_arg opts[] = {
         {"control", SD_ARG_WORD, &o.control_as_rule, NULL, 0, 0, 0, NULL, "over-accept"},
         {"rules", SD_ARG_SIZE, &o.rules, NULL, 1, 0, 0, NULL, NULL},
@@ -86,8 +86,5 @@ int main(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"thm2-lower-bound", help, SD_PROG_THEOREM, 100000, 0, SD_PROG_PAPER_MODEL,
                           opts, check, run};
-    o.rules = 5;
-    o.seed = 1;
-    o.eps = 0.1;
     return sd_prog_run(&prog, argc, argv, &o);
 }

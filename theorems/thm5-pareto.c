@@ -71,7 +71,7 @@ static int run(sd_cli *c, const sd_model *m, void *arg)
 int main(int argc, char **argv)
 {
     double eps[MAX_EPS] = {0.0, 0.1, 0.2, 0.4, 0.8};
-    sd_thm5_opts o = {0};
+    sd_thm5_opts o = {.nb = 20, .nr = 50, .neps = 5, .eps = eps};
     const sd_arg opts[] = {
         {"eps", SD_ARG_DOUBLE_LIST, eps, &o.neps, MAX_EPS, 0.0, INFINITY, NULL, NULL},
         {"rules", SD_ARG_SIZE, &o.nb, NULL, 1, 0, 0, NULL, NULL},
@@ -80,9 +80,5 @@ int main(int argc, char **argv)
         SD_ARG_END};
     const sd_prog prog = {"thm5-pareto", help, SD_PROG_THEOREM, 100000, 0, SD_PROG_PAPER_MODEL,
                           opts, NULL, run};
-    o.nb = 20;
-    o.nr = 50;
-    o.neps = 5;
-    o.eps = eps;
     return sd_prog_run(&prog, argc, argv, &o);
 }
