@@ -23,6 +23,16 @@
 
 /* ---- the brute-force reference ------------------------------------------ */
 
+/* Past the horizon (t > T) a path of c rejections and weight w adds w to
+ * law[c] and ends. */
+static int past_horizon(const sd_model *m, size_t t, size_t c, long double w, long double *law)
+{
+    if (t <= m->T)
+        return 0;
+    law[c] += w;
+    return 1;
+}
+
 /* Fully literal: branch on the draft token, then on accept/reject, then
  * on the replacement token. */
 static void bf_literal(const sd_model *m, size_t t, size_t s, size_t c, long double w,
@@ -31,10 +41,8 @@ static void bf_literal(const sd_model *m, size_t t, size_t s, size_t c, long dou
     const double *p, *q;
     double mass = 0.0;
     size_t x, y, V = m->V;
-    if (t > m->T) {
-        law[c] += w;
+    if (past_horizon(m, t, c, w, law))
         return;
-    }
     p = sd_model_p(m, t, s);
     q = sd_model_q(m, t, s);
     for (y = 0; y < V; y++)
@@ -65,10 +73,8 @@ static void bf_merged(const sd_model *m, size_t t, size_t s, size_t c, long doub
     const double *p, *q;
     long double mass = 0.0, acc[MAXV], rej[MAXV], prej = 0.0;
     size_t x, y, V = m->V;
-    if (t > m->T) {
-        law[c] += w;
+    if (past_horizon(m, t, c, w, law))
         return;
-    }
     p = sd_model_p(m, t, s);
     q = sd_model_q(m, t, s);
     for (y = 0; y < V; y++) {
