@@ -1,5 +1,5 @@
 /* cmd_trace.c - specdec trace: the theory of speculative decoding on
- * recorded draft/target distributions (doc/theory.md, Traces). */
+ * recorded draft/target distributions (doc/theory.md §10). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +21,14 @@ static void help(void)
            "                     [--draft-min-p M] [--gamma LIST] [--cost C] [--drafts K]\n"
            "                     [--per-position FILE.tsv] [--seed S] [--threads N]\n"
            "What speculative decoding would do on sequences your target model generated,\n"
-           "from the draft and target logits you recorded along them (doc/theory.md, Traces):\n"
+           "from the draft and target logits you recorded along them (doc/theory.md §10):\n"
            "expected rejections (Theorem 1 of Yin et al., NeurIPS 2024, estimated as the mean\n"
            "over sequences of sum_t TV(p_t, q_t), with its standard error), the law of the\n"
            "rejections given the recorded tokens, expected target calls, draft steps, wall\n"
-           "time and speed-up at each draft length gamma beside Leviathan et al.'s closed\n"
-           "form, multi-draft acceptance (RRS with and without replacement, K-SEQ, the\n"
-           "optimal-transport bound alpha*_k) and batch SD; and a test that the tokens were\n"
-           "really drawn from the recorded target distributions.\n\n"
+           "time, speed-up and rejected drafts at each draft length gamma beside Leviathan\n"
+           "et al.'s closed form, multi-draft acceptance (RRS with and without replacement,\n"
+           "K-SEQ, the optimal-transport bound alpha*_k) and batch SD; and a test that the\n"
+           "tokens were really drawn from the recorded target distributions.\n\n"
            "  --draft-logits FILE  draft logits, .npy float16/32/64 of shape (N, V) or (B, N, V)\n"
            "  --target-logits FILE target logits, the same shape\n"
            "  --tokens FILE        emitted tokens, .npy int32/int64 of shape (N,) or (B, N);\n"
@@ -156,7 +156,8 @@ static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_
             SD_KV_N("leviathan_tokens_per_call", g->leviathan_tokens_per_call),
             SD_KV_N("expected_calls_stderr", g->calls_stderr),
             SD_KV_N("draft_steps", g->draft_steps), SD_KV_N("wall_time", g->wall_time),
-            SD_KV_N("leviathan_speedup", g->leviathan_speedup)};
+            SD_KV_N("leviathan_speedup", g->leviathan_speedup),
+            SD_KV_N("expected_rejections", g->rejections)};
         fputs(i ? ",{" : "{", f);
         sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
         fputc('}', f);
@@ -200,12 +201,13 @@ static void report_text(FILE *f, const sd_cli *c, const trace_args *a, const sd_
         fprintf(f, "# conformance %s: zero_prob_tokens %zu, surprisal_z %.6g, pit_p %.6g\n",
                 pass ? "pass" : "FAIL", r->zero_prob, r->surprisal_z, r->pit_p);
         fputs("gamma\texpected_calls\tdraft_steps\twall_time\ttokens_per_call\tspeedup\t"
-              "leviathan_tokens_per_call\tleviathan_speedup\n", f);
+              "leviathan_tokens_per_call\tleviathan_speedup\texpected_rejections\n", f);
         for (i = 0; i < r->ngamma; i++) {
             const sd_trace_gamma_row *g = &r->rows[i];
-            fprintf(f, "%zu\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\n", g->gamma,
-                    g->calls, g->draft_steps, g->wall_time, g->tokens_per_call, g->speedup,
-                    g->leviathan_tokens_per_call, g->leviathan_speedup);
+            fprintf(f, "%zu\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\t%.17g\n",
+                    g->gamma, g->calls, g->draft_steps, g->wall_time, g->tokens_per_call,
+                    g->speedup, g->leviathan_tokens_per_call, g->leviathan_speedup,
+                    g->rejections);
         }
         if (r->K) {
             fputs("\nk\trrs\trrs_wor\tkseq\toptimal\tbatch_expected_rejections\n", f);
@@ -223,13 +225,14 @@ static void report_text(FILE *f, const sd_cli *c, const trace_args *a, const sd_
                "%.4g over the trace)\n", r->r_sum, r->rej_var);
     fprintf(f, "mean acceptance 1 - TV:                       %.6g\n\n", r->mean_acceptance);
     fprintf(f, "draft length (cost of a draft step %g target calls)\n", a->o.cost);
-    fprintf(f, "%5s %14s %12s %12s %12s %9s %14s %12s\n", "gamma", "calls/seq", "draft steps",
-            "wall time", "tokens/call", "speedup", "Leviathan t/c", "Lev. speedup");
+    fprintf(f, "%5s %14s %12s %12s %12s %9s %14s %12s %12s\n", "gamma", "calls/seq",
+            "draft steps", "wall time", "tokens/call", "speedup", "Leviathan t/c",
+            "Lev. speedup", "rejections");
     for (i = 0; i < r->ngamma; i++) {
         const sd_trace_gamma_row *g = &r->rows[i];
-        fprintf(f, "%5zu %14.6g %12.6g %12.6g %12.6g %9.4g %14.6g %12.4g\n", g->gamma, g->calls,
-                g->draft_steps, g->wall_time, g->tokens_per_call, g->speedup,
-                g->leviathan_tokens_per_call, g->leviathan_speedup);
+        fprintf(f, "%5zu %14.6g %12.6g %12.6g %12.6g %9.4g %14.6g %12.4g %12.6g\n", g->gamma,
+                g->calls, g->draft_steps, g->wall_time, g->tokens_per_call, g->speedup,
+                g->leviathan_tokens_per_call, g->leviathan_speedup, g->rejections);
     }
     if (r->K) {
         fprintf(f, "\nmulti-draft: mean acceptance over positions; batch SD rejections per "
