@@ -114,6 +114,14 @@ static void provenance_comments(FILE *f, const sd_cli *c, const trace_args *a,
             (unsigned long long)a->o.seed);
 }
 
+/* Element i of a JSON array: an object of the n members kv. */
+static void json_element(FILE *f, size_t i, const sd_kv *kv, size_t n)
+{
+    fputs(i ? ",{" : "{", f);
+    sd_json_members(f, kv, n, 0);
+    fputc('}', f);
+}
+
 static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_trace_file *tf,
                         const sd_trace_result *r, int pass, const char *failed)
 {
@@ -158,9 +166,7 @@ static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_
             SD_KV_N("draft_steps", g->draft_steps), SD_KV_N("wall_time", g->wall_time),
             SD_KV_N("leviathan_speedup", g->leviathan_speedup),
             SD_KV_N("expected_rejections", g->rejections)};
-        fputs(i ? ",{" : "{", f);
-        sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
-        fputc('}', f);
+        json_element(f, i, kv, sizeof kv / sizeof kv[0]);
     }
     fputs("],\"multidraft\":[", f);
     for (i = 0; i < r->K; i++) {
@@ -170,9 +176,7 @@ static void report_json(FILE *f, const sd_cli *c, const trace_args *a, const sd_
             SD_KV_N("kseq", m->kseq), SD_KV_N("optimal", m->optimal),
             SD_KV_N("batch_expected_rejections", m->batch_rejections),
             SD_KV_N("batch_expected_rejections_stderr", m->batch_rejections_stderr)};
-        fputs(i ? ",{" : "{", f);
-        sd_json_members(f, kv, sizeof kv / sizeof kv[0], 0);
-        fputc('}', f);
+        json_element(f, i, kv, sizeof kv / sizeof kv[0]);
     }
     fputs("],\"conformance\":{", f);
     /* the first zero-probability token only when there is one */
