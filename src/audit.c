@@ -52,18 +52,6 @@ const char *sd_audit_algo_name(sd_audit_algo a)
     return sd_names_of(algo_names, SD_NAMES_N(algo_names), (size_t)a);
 }
 
-/* A paper-family row: i.i.d. U(0,1) entries, normalised (U(0,1) of the
- * default generator can be 0; a zero sum falls back to uniform). */
-static void paper_row(gsl_rng *r, double *w, size_t V)
-{
-    double s = 0.0;
-    size_t x;
-    for (x = 0; x < V; x++)
-        s += (w[x] = gsl_rng_uniform(r));
-    for (x = 0; x < V; x++)
-        w[x] = s > 0.0 ? w[x] / s : 1.0 / (double)V;
-}
-
 /* Weights U(0,1] on the tokens with mask[x] != 0, zero elsewhere,
  * normalised (mask has at least one token). */
 static void masked_row(gsl_rng *r, double *w, const unsigned char *mask, size_t V)
@@ -87,7 +75,7 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
     size_t x, h;
     switch (k) {
     case SD_AUDIT_EQUAL:
-        paper_row(r, q, V);
+        sd_rng_row(r, NULL, q, V);
         memcpy(p, q, V * sizeof *p);
         break;
     case SD_AUDIT_DISJOINT:
@@ -109,7 +97,7 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
          * proportion to q: p >= q except at y, so res(q, p) is one-hot */
         size_t y = token(r, V);
         double c = gsl_rng_uniform(r), moved, rest;
-        paper_row(r, q, V);
+        sd_rng_row(r, NULL, q, V);
         moved = (1.0 - c) * q[y];
         rest = 1.0 - q[y];
         for (x = 0; x < V; x++)
@@ -120,8 +108,8 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
     case SD_AUDIT_NEAR_ONE_HOT: {
         /* the main tokens agree half of the time */
         size_t a = token(r, V), b = gsl_rng_uniform(r) < 0.5 ? a : token(r, V);
-        paper_row(r, p, V);
-        paper_row(r, q, V);
+        sd_rng_row(r, NULL, p, V);
+        sd_rng_row(r, NULL, q, V);
         for (x = 0; x < V; x++) {
             p[x] = AUDIT_NEAR_EPS * p[x] + (x == a ? 1.0 - AUDIT_NEAR_EPS : 0.0);
             q[x] = AUDIT_NEAR_EPS * q[x] + (x == b ? 1.0 - AUDIT_NEAR_EPS : 0.0);
@@ -133,8 +121,8 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
     case SD_AUDIT_TINY:
         /* each token is tiny in p, in q, in both or in neither (each with
          * probability 1/4, but never every token of a row) */
-        paper_row(r, p, V);
-        paper_row(r, q, V);
+        sd_rng_row(r, NULL, p, V);
+        sd_rng_row(r, NULL, q, V);
         for (x = 0; x < V; x++) {
             unsigned long c = gsl_rng_uniform_int(r, 4);
             if (x == 0)
@@ -175,8 +163,8 @@ static void hard_row(gsl_rng *r, sd_audit_kind k, double *p, double *q, size_t V
         break;
     }
     default:
-        paper_row(r, p, V);
-        paper_row(r, q, V);
+        sd_rng_row(r, NULL, p, V);
+        sd_rng_row(r, NULL, q, V);
         break;
     }
 }
@@ -218,12 +206,9 @@ sd_status sd_audit_cases(double *p, double *q, int *kind, size_t I, size_t V,
             if (V < 2)
                 k = SD_AUDIT_EQUAL;
             hard_row(r, k, pi, qi, V, perm, mask);
-        } else if (fam == SD_AUDIT_DIRICHLET) {
-            gsl_ran_dirichlet(r, V, alphas, pi);
-            gsl_ran_dirichlet(r, V, alphas, qi);
         } else {
-            paper_row(r, pi, V);
-            paper_row(r, qi, V);
+            sd_rng_row(r, fam == SD_AUDIT_DIRICHLET ? alphas : NULL, pi, V);
+            sd_rng_row(r, fam == SD_AUDIT_DIRICHLET ? alphas : NULL, qi, V);
         }
         if (kind != NULL)
             kind[i] = (int)k;

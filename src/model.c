@@ -8,7 +8,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 
 #include "alloc.h"
@@ -320,31 +319,6 @@ sd_status sd_model_load(sd_model *m, const char *draft, const char *target,
     return rc;
 }
 
-static void random_rows(double *K, size_t rows, size_t V, sd_family fam, double alpha,
-                        gsl_rng *r, double *alphas)
-{
-    size_t i, x;
-    for (i = 0; i < rows; i++) {
-        double *row = K + i * V, sum = 0.0;
-        if (fam == SD_FAMILY_DIRICHLET) {
-            gsl_ran_dirichlet(r, V, alphas, row);
-            continue;
-        }
-        for (x = 0; x < V; x++) {
-            row[x] = gsl_rng_uniform(r);
-            sum += row[x];
-        }
-        if (sum > 0.0) {
-            for (x = 0; x < V; x++)
-                row[x] /= sum;
-        } else {
-            for (x = 0; x < V; x++)
-                row[x] = 1.0 / (double)V;
-        }
-    }
-    (void)alpha;
-}
-
 sd_status sd_model_random(sd_model *m, size_t V, size_t T, sd_family fam,
                           double alpha, int stationary, uint64_t seed,
                           sd_error *err)
@@ -372,8 +346,9 @@ sd_status sd_model_random(sd_model *m, size_t V, size_t T, sd_family fam,
     }
     for (i = 0; i < V; i++)
         alphas[i] = alpha;
-    random_rows(m->P, nK * V, V, fam, alpha, r, alphas);
-    random_rows(m->Q, nK * V, V, fam, alpha, r, alphas);
+    for (i = 0; i < 2 * nK * V; i++) /* draft rows, then target rows */
+        sd_rng_row(r, fam == SD_FAMILY_DIRICHLET ? alphas : NULL,
+                   (i < nK * V ? m->P : m->Q) + (i % (nK * V)) * V, V);
     gsl_rng_free(r);
     sd_free(alphas);
     return SD_OK;

@@ -4,6 +4,8 @@
 #include <limits.h>
 #include <string.h>
 
+#include <gsl/gsl_randist.h>
+
 #include "error.h"
 
 _Static_assert(sizeof(unsigned long) == 8, "64-bit unsigned long required");
@@ -104,4 +106,18 @@ void sd_rng_lanes_seed(sd_rng_lanes *g, gsl_rng *r)
             x ^= (uint64_t)gsl_rng_get(r);
             words[k][j] = sd_splitmix64(&x);
         }
+}
+
+void sd_rng_row(gsl_rng *r, const double *alphas, double *row, size_t V)
+{
+    double sum = 0.0;
+    size_t x;
+    if (alphas != NULL) {
+        gsl_ran_dirichlet(r, V, alphas, row);
+        return;
+    }
+    for (x = 0; x < V; x++)
+        sum += (row[x] = gsl_rng_uniform(r));
+    for (x = 0; x < V; x++)
+        row[x] = sum > 0.0 ? row[x] / sum : 1.0 / (double)V;
 }

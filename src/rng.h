@@ -31,6 +31,11 @@ gsl_rng *sd_rng_stream_alloc(const gsl_rng_type *T, uint64_t seed, uint64_t stre
 /* splitmix64: the next output for state *x (advancing it). */
 uint64_t sd_splitmix64(uint64_t *x);
 
+/* A random law on V tokens from r: with alphas == NULL the paper family
+ * (V i.i.d. U(0,1) entries divided by their sum; uniform if they are all
+ * 0), else Dirichlet(alphas[0..V-1]) (gsl_ran_dirichlet). */
+void sd_rng_row(gsl_rng *r, const double *alphas, double *row, size_t V);
+
 /* Lanes: SD_RNG_LANES independent xoshiro256** generators stepped
  * together, so a simulation can advance that many runs side by side
  * (the loops below vectorise; the runs' table look-ups overlap).  The
