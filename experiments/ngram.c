@@ -1114,7 +1114,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         }
         kv[nk++] = (sd_kv)SD_KV_N("seconds_trace", secs_trace);
         kv[nk++] = (sd_kv)SD_KV_N("seconds_simulation", secs_sim);
-        sd_report_checks(out.f, c, "ngram", L, kv, nk);
+        sd_report_checks(out.f, c, "ngram", NULL, L, kv, nk);
         rc = sd_out_close(c, &out, 1);
     }
     if (rc)

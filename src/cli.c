@@ -1003,15 +1003,30 @@ static const char *verdict(int pass)
     return pass ? "PASS" : "FAIL";
 }
 
-void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
+/* The members kv as '#' comment lines. */
+static void comment_members(FILE *f, const sd_kv *kv, size_t n)
+{
+    size_t i;
+    for (i = 0; i < n; i++) {
+        fprintf(f, "# %s: ", kv[i].key);
+        kv_value(f, &kv[i], 0);
+        fputc('\n', f);
+    }
+}
+
+void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem, const sd_model *m,
                       const sd_checklist *l, const sd_kv *extra, size_t nextra)
 {
     size_t i;
     int all = sd_checklist_pass(l);
+    const sd_kv model[] = {SD_KV_I("vocab", m != NULL ? m->V : 0),
+                           SD_KV_I("horizon", m != NULL ? m->T : 0)};
+    const size_t nmodel = m != NULL ? 2 : 0;
     if (c->format == SD_FMT_JSON) {
         fputs("{\"theorem\":", f);
         sd_json_str(f, theorem);
         fprintf(f, ",\"pass\":%s", all ? "true" : "false");
+        sd_json_members(f, model, nmodel, 1);
         sd_json_members(f, extra, nextra, 1);
         sd_cli_json_provenance(f, c, 1);
         fprintf(f, ",\"runs\":%zu,\"seed\":%llu,\"z_max\":", c->mc.runs, (unsigned long long)c->mc.seed);
@@ -1023,11 +1038,8 @@ void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
         return;
     }
     sd_cli_comment_provenance(f, c, 1);
-    for (i = 0; i < nextra; i++) {
-        fprintf(f, "# %s: ", extra[i].key);
-        kv_value(f, &extra[i], 0);
-        fputc('\n', f);
-    }
+    comment_members(f, model, nmodel);
+    comment_members(f, extra, nextra);
     if (c->format == SD_FMT_TSV) {
         fputs("name\texact\testimate\tstderr\tz\tp_value\tpass\tdetail\n", f);
         for (i = 0; i < l->n; i++) {

@@ -294,8 +294,10 @@ void sd_cli_comment_provenance(FILE *f, const sd_cli *c, int with_mc);
 /* Write a flat report of n fields in c->format. */
 void sd_report_kv(FILE *f, const sd_cli *c, const sd_kv *kv, size_t n, int with_mc);
 
-/* Write a theorem check report (the JSON contract in the README) in c->format. */
-void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem,
+/* Write a theorem check report (the JSON contract in the README) in
+ * c->format: with a model m (may be NULL), its vocab and horizon come
+ * first among the report's members, then the nextra members extra. */
+void sd_report_checks(FILE *f, const sd_cli *c, const char *theorem, const sd_model *m,
                       const sd_checklist *l, const sd_kv *extra, size_t nextra);
 
 #endif

@@ -279,20 +279,10 @@ int sd_prog_report_kv(sd_cli *c, const sd_kv *kv, size_t n, int with_mc)
 int sd_prog_report_checks(sd_cli *c, const char *theorem, const sd_model *m, sd_checklist *l,
                           const sd_kv *extra, size_t nextra)
 {
-    sd_kv kv[32];
-    size_t n = 0, i;
     sd_out out;
-    int pass = sd_checklist_pass(l), rc;
-    if (m != NULL) {
-        sd_kv vocab = SD_KV_I("vocab", m->V), horizon = SD_KV_I("horizon", m->T);
-        kv[n++] = vocab;
-        kv[n++] = horizon;
-    }
-    for (i = 0; i < nextra && n < sizeof kv / sizeof kv[0]; i++)
-        kv[n++] = extra[i];
-    rc = sd_out_open(c, &out);
+    int pass = sd_checklist_pass(l), rc = sd_out_open(c, &out);
     if (rc == 0) {
-        sd_report_checks(out.f, c, theorem, l, kv, n);
+        sd_report_checks(out.f, c, theorem, m, l, extra, nextra);
         rc = sd_out_close(c, &out, 1);
     }
     sd_checklist_free(l);

@@ -114,7 +114,7 @@ int sd_prog_write_data(sd_cli *c, int with_mc,
 /* Write a theorem check report (sd_report_checks) to the output and
  * free l; the exit status: 0 if every check passed, 1 if one failed, or
  * that of an output failure.  With a model m, its vocab and horizon come
- * first among the extra report members (at most 30 extra). */
+ * first among the report members (sd_report_checks). */
 int sd_prog_report_checks(sd_cli *c, const char *theorem, const sd_model *m, sd_checklist *l,
                           const sd_kv *extra, size_t nextra);
 
