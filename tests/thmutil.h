@@ -117,7 +117,7 @@ static inline void sd_test_thm_run_p_equals_q(sd_model *m, sd_test_thm_fn fn, co
     sd_error err;
     sd_mc_config mc = sd_test_mc_settings(0, 0, NULL);
     assert_int_equal(sd_model_random(m, 4, 6, SD_FAMILY_PAPER, 1.0, 0, 5, &err), SD_OK);
-    memcpy(m->P, m->Q, m->T * m->V * m->V * sizeof(double));
+    memcpy(m->P, m->Q, m->nP * m->V * m->V * sizeof(double));
     sd_checklist_init(l);
     assert_int_equal(fn(m, opts, &mc, l, &err), SD_OK);
 }
