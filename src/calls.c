@@ -80,6 +80,11 @@ sd_status sd_calls_check_args(size_t gamma, double c, sd_error *err)
     return SD_OK;
 }
 
+double sd_leviathan_tokens_per_call(double a, size_t gamma)
+{
+    return a < 1.0 ? -expm1((double)(gamma + 1) * log(a)) / (1.0 - a) : (double)(gamma + 1);
+}
+
 void sd_calls_row_set(sd_calls_row *row, size_t gamma, size_t T, double c, double calls,
                       double steps)
 {
@@ -178,7 +183,7 @@ static sd_status slot_dp(const sd_model *m, size_t gamma, double c, sd_calls_row
     if (row != NULL) {
         double a = 1.0 - nrej / (double)T, lt;
         sd_calls_row_set(row, gamma, T, c, calls, steps);
-        lt = a < 1.0 ? -expm1((double)(gamma + 1) * log(a)) / (1.0 - a) : (double)(gamma + 1);
+        lt = sd_leviathan_tokens_per_call(a, gamma);
         row->mean_accept = a;
         row->leviathan_tokens_per_call = lt;
         row->leviathan_speedup = lt / ((double)gamma * c + 1.0);

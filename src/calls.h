@@ -67,6 +67,11 @@ typedef struct {
     double mean_accept;     /* a = 1 - E[N_rej] / T */
 } sd_calls_row;
 
+/* Leviathan et al.'s expected tokens per target call for a constant
+ * acceptance a in [0, 1] and draft length gamma: (1 - a^(gamma+1)) /
+ * (1 - a), gamma + 1 when a = 1. */
+double sd_leviathan_tokens_per_call(double a, size_t gamma);
+
 /* row := the values of a verification scheme that makes `calls` target
  * calls and `steps` draft steps over T tokens at draft length gamma and
  * cost ratio c (wall time, tokens per call, speed-up); Leviathan's form

@@ -12,6 +12,7 @@
 #include "alloc.h"
 #include "kseq.h"
 #include "otbound.h"
+#include "calls.h"
 #include "rng.h"
 #include "rrs.h"
 #include "rrswor.h"
@@ -540,7 +541,7 @@ sd_status sd_trace_stats_result(const sd_trace_stats *st, sd_trace_result *res,
         r->wall_time = r->calls + st->o.cost * r->draft_steps;
         r->tokens_per_call = N / st->tot_calls[g];
         r->speedup = N / (st->tot_calls[g] + st->o.cost * st->tot_steps[g]);
-        r->leviathan_tokens_per_call = a < 1.0 ? (1.0 - pow(a, G + 1.0)) / (1.0 - a) : G + 1.0;
+        r->leviathan_tokens_per_call = sd_leviathan_tokens_per_call(a, r->gamma);
         r->leviathan_speedup = r->leviathan_tokens_per_call / (G * st->o.cost + 1.0);
     }
     res->K = st->o.K;
