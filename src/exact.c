@@ -8,6 +8,7 @@
 #include <gsl/gsl_vector.h>
 
 #include "alloc.h"
+#include "step.h"
 
 struct sd_exact_ws {
     size_t V;      /* vocabulary it serves */
@@ -62,15 +63,9 @@ static sd_exact_ws *ws_for(const sd_model *m, int law, sd_error *err)
 
 void sd_exact_tv_rows(const sd_model *m, size_t t, double *tau)
 {
-    size_t s, x, V = m->V;
-    for (s = 0; s < V; s++) {
-        const double *p = sd_model_p(m, t, s), *q = sd_model_q(m, t, s);
-        double tv = 0.0;
-        for (x = 0; x < V; x++)
-            if (q[x] > p[x])
-                tv += q[x] - p[x];
-        tau[s] = tv;
-    }
+    size_t s, V = m->V;
+    for (s = 0; s < V; s++)
+        tau[s] = sd_tv(sd_model_p(m, t, s), sd_model_q(m, t, s), V);
 }
 
 void sd_exact_propagate(const double *K, size_t V, const double *mu, double *next)
