@@ -37,6 +37,9 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+#include <gsl/gsl_statistics_double.h>
+
 #ifdef _OPENMP
 #include <omp.h>
 #endif
@@ -652,23 +655,6 @@ typedef struct {
 } run_arrays;
 
 
-typedef struct {
-    double n, s, ss;
-} acc1;
-
-static void acc_add(acc1 *a, double x)
-{
-    a->n += 1.0;
-    a->s += x;
-    a->ss += x * x;
-}
-static double acc_mean(const acc1 *a) { return a->s / a->n; }
-static double acc_se(const acc1 *a)
-{
-    double mu = a->s / a->n, v = (a->ss - a->n * mu * mu) / (a->n - 1.0);
-    return a->n > 1.0 ? sqrt(fmax(v, 0.0) / a->n) : NAN;
-}
-
 /* A ratio of means sum(y)/sum(x) with its delta-method standard error. */
 static void ratio_se(const double *y, const double *x, size_t n, double *ratio, double *se)
 {
@@ -820,14 +806,11 @@ static size_t law_bins(const uint64_t *counts, const double *row, size_t V, uint
     return nb;
 }
 
+/* The mean of x[0..n-1] and its standard error (NaN for n = 1). */
 static void mean_se(const double *x, size_t n, double *mean, double *se)
 {
-    acc1 a = {0, 0, 0};
-    size_t i;
-    for (i = 0; i < n; i++)
-        acc_add(&a, x[i]);
-    *mean = acc_mean(&a);
-    *se = acc_se(&a);
+    *mean = gsl_stats_mean(x, 1, n);
+    *se = n > 1 ? gsl_stats_sd_m(x, 1, n, *mean) / sqrt((double)n) : NAN;
 }
 
 static size_t find_set(const setting *set, size_t nset, alg_t alg, size_t d, size_t g, size_t k)
