@@ -685,36 +685,17 @@ static void provenance(FILE *f, const sd_cli *c, const params *P, const sd_ngram
             c->mc.rng ? c->mc.rng->name : "xoshiro256ss");
 }
 
-/* Open DIR/.name.XXXXXX for the data file name (renamed by close_data) and
- * write the provenance lines. */
+/* Open the data file DIR/name (sd_out_open_file: written beside it and
+ * renamed by sd_out_close_file) and write the provenance lines. */
 static int open_data(const sd_cli *c, const params *P, const sd_ngram *m, const char *name,
-                     FILE **f, char *tmp, char *dst)
+                     sd_out *o, char *dst)
 {
-    int fd;
-    snprintf(dst, 4096, "%s/%s", P->data_dir, name);
-    if (snprintf(tmp, 4096, "%s/.%s.XXXXXX", P->data_dir, name) >= 4096)
+    int rc;
+    if (snprintf(dst, 4096, "%s/%s", P->data_dir, name) >= 4096)
         return sd_cli_usage_error(c, "--data-dir: path too long");
-    fd = mkstemp(tmp);
-    if (fd < 0 || !(*f = fdopen(fd, "w"))) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, dst, strerror(errno));
-        if (fd >= 0) {
-            close(fd);
-            unlink(tmp);
-        }
-        return 3;
-    }
-    provenance(*f, c, P, m);
-    return 0;
-}
-
-static int close_data(const sd_cli *c, FILE *f, const char *tmp, const char *dst)
-{
-    if (fclose(f) != 0 || rename(tmp, dst) != 0) {
-        fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, dst, strerror(errno));
-        unlink(tmp);
-        return 3;
-    }
-    return 0;
+    if ((rc = sd_out_open_file(c, dst, o)) == 0)
+        provenance(o->f, c, P, m);
+    return rc;
 }
 
 static int trace_out(const sd_cli *c, const params *P, const sd_ngram *m, work *w,
@@ -1104,14 +1085,16 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
         goto done;
 
     if (P->data_dir) { /* the figure data */
+        sd_out out_data;
         FILE *f = NULL;
-        char tmpn[4096], dst[4096];
+        char dst[4096];
         static const char *const files[] = {"ngram-accept.dat", "ngram-speedup.dat",
                                             "ngram-table1.tsv", "ngram-nrej.dat"};
         size_t fi;
         for (fi = 0; fi < sizeof files / sizeof files[0] && rc == 0; fi++) {
-            if ((rc = open_data(c, P, m, files[fi], &f, tmpn, dst)) != 0)
+            if ((rc = open_data(c, P, m, files[fi], &out_data, dst)) != 0)
                 break;
+            f = out_data.f;
             switch (fi) {
             case 0: /* per-position acceptance */
                 fprintf(f,
@@ -1228,7 +1211,7 @@ static int report(sd_cli *c, const params *P, const sd_ngram *m, const seq_stats
                 }
                 break;
             }
-            rc = close_data(c, f, tmpn, dst);
+            rc = sd_out_close_file(c, dst, &out_data, 1);
         }
         if (rc != 0)
             goto done;

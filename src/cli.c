@@ -684,37 +684,43 @@ void sd_cli_progress(void *arg, size_t done, size_t total)
 }
 
 /* Open the output on this process (rank 0 of an MPI job, or alone). */
-static int out_open_here(const sd_cli *c, sd_out *o)
+int sd_out_open_file(const sd_cli *c, const char *path, sd_out *o)
 {
     int fd;
-    size_t L;
+    size_t L = strlen(path) + 16;
     o->f = stdout;
-    o->tmp = NULL;
-    if (c->output == NULL || strcmp(c->output, "-") == 0)
-        return 0;
-    L = strlen(c->output) + 16;
     o->tmp = malloc(L);
     if (o->tmp == NULL) {
         fprintf(stderr, "%s: out of memory\n", c->prog);
         return 3;
     }
-    snprintf(o->tmp, L, "%s.tmpXXXXXX", c->output);
+    snprintf(o->tmp, L, "%s.tmpXXXXXX", path);
     fd = mkstemp(o->tmp);
     if (fd < 0 || (o->f = fdopen(fd, "w")) == NULL) {
         /* a missing or forbidden directory is the user's to fix (exit 2);
          * anything else is an I/O failure (exit 3) */
         int user = fd < 0 && (errno == ENOENT || errno == ENOTDIR || errno == EACCES ||
                               errno == EROFS || errno == EISDIR);
-        fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, c->output, strerror(errno));
+        fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, path, strerror(errno));
         if (fd >= 0) {
             close(fd);
             unlink(o->tmp);
         }
         free(o->tmp);
+        o->f = stdout;
         o->tmp = NULL;
         return user ? 2 : 3;
     }
     return 0;
+}
+
+static int out_open_here(const sd_cli *c, sd_out *o)
+{
+    o->f = stdout;
+    o->tmp = NULL;
+    if (c->output == NULL || strcmp(c->output, "-") == 0)
+        return 0;
+    return sd_out_open_file(c, c->output, o);
 }
 
 int sd_out_open(const sd_cli *c, sd_out *o)
@@ -736,34 +742,38 @@ int sd_out_open(const sd_cli *c, sd_out *o)
     return agreed;
 }
 
-/* Close the output on this process. */
-static int out_close_here(const sd_cli *c, sd_out *o, int commit)
+int sd_out_close_file(const sd_cli *c, const char *path, sd_out *o, int commit)
 {
-    int bad = 0;
-    if (o->tmp == NULL) {
-        if (fflush(stdout) != 0) {
-            fprintf(stderr, "%s: write error on standard output: %s\n", c->prog, strerror(errno));
-            return 3;
-        }
-        return 0;
-    }
-    bad = ferror(o->f) != 0;
+    int bad = ferror(o->f) != 0;
     bad = (fclose(o->f) != 0) || bad;
     if (commit && !bad) {
         mode_t mask = umask(0);
         umask(mask);
         chmod(o->tmp, 0666 & ~mask);
-        if (rename(o->tmp, c->output) != 0)
+        if (rename(o->tmp, path) != 0)
             bad = 1;
     }
     if (!commit || bad) {
         unlink(o->tmp);
         if (bad)
-            fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, c->output, strerror(errno));
+            fprintf(stderr, "%s: cannot write %s: %s\n", c->prog, path, strerror(errno));
     }
     free(o->tmp);
     o->tmp = NULL;
+    o->f = stdout;
     return bad ? 3 : 0;
+}
+
+/* Close the output on this process. */
+static int out_close_here(const sd_cli *c, sd_out *o, int commit)
+{
+    if (o->tmp != NULL)
+        return sd_out_close_file(c, c->output, o, commit);
+    if (fflush(stdout) != 0) {
+        fprintf(stderr, "%s: write error on standard output: %s\n", c->prog, strerror(errno));
+        return 3;
+    }
+    return 0;
 }
 
 int sd_out_close(const sd_cli *c, sd_out *o, int commit)

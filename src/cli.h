@@ -247,6 +247,12 @@ int sd_out_open(const sd_cli *c, sd_out *o);
  * removes it.  Returns 0, or 3 on an I/O failure. */
 int sd_out_close(const sd_cli *c, sd_out *o, int commit);
 
+/* The same for a file path a program writes besides --output, on this
+ * process alone (no MPI agreement): a temporary file beside path, renamed
+ * into place with the umask's mode when committed. */
+int sd_out_open_file(const sd_cli *c, const char *path, sd_out *o);
+int sd_out_close_file(const sd_cli *c, const char *path, sd_out *o, int commit);
+
 /* JSON helpers: a number (non-finite as null), a string (escaped). */
 void sd_json_num(FILE *f, double x);
 /* x with the fewest significant digits (15, 16 or 17) that read back as
