@@ -747,9 +747,7 @@ int sd_out_close_file(const sd_cli *c, const char *path, sd_out *o, int commit)
     int bad = ferror(o->f) != 0;
     bad = (fclose(o->f) != 0) || bad;
     if (commit && !bad) {
-        mode_t mask = umask(0);
-        umask(mask);
-        chmod(o->tmp, 0666 & ~mask);
+        chmod(o->tmp, (mode_t)sd_umask_mode(0666));
         if (rename(o->tmp, path) != 0)
             bad = 1;
     }

@@ -257,7 +257,7 @@ static int cases_run(sd_cli *c, const sd_model *m, void *arg)
     }
     rc = cases_write(c, a, fam, tmpdir);
     if (rc == 0) {
-        chmod(tmpdir, 0755);
+        chmod(tmpdir, (mode_t)sd_umask_mode(0777));
         if (commit_dir(tmpdir, a->out, dir_exists) != 0) {
             fprintf(stderr, "%s: cannot move the files into %s: %s\n", c->prog, a->out,
                     strerror(errno));

@@ -404,12 +404,11 @@ void sd_array_free(sd_array *a)
     memset(a, 0, sizeof *a);
 }
 
-/* The permissions a new file gets: 0666 less the process umask. */
-static mode_t file_mode(void)
+unsigned sd_umask_mode(unsigned full)
 {
     mode_t mask = umask(0);
     umask(mask);
-    return (mode_t)(0666 & ~mask);
+    return full & ~(unsigned)mask;
 }
 
 /* Write n = prod(shape) items of itemsize bytes with dtype descr, C order,
@@ -467,7 +466,7 @@ static sd_status write_tmp_any(const char *path, const void *data, size_t itemsi
     ok = ok && fwrite(header, 1, hl, f) == hl;
     ok = ok && (n == 0 || fwrite(data, itemsize, n, f) == n);
     ok = (fclose(f) == 0) && ok;
-    if (!ok || chmod(tmp, file_mode()) != 0) {
+    if (!ok || chmod(tmp, (mode_t)sd_umask_mode(0666)) != 0) {
         sd_error_set(err, SD_EIO, "%s: write failed: %s", path, strerror(errno));
         unlink(tmp);
         sd_free(tmp);

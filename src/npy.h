@@ -144,6 +144,10 @@ void sd_npy_view_release(const sd_npy_view *v, size_t first, size_t count);
 /* IEEE binary16 to float (exact, with subnormals, infinities and NaN). */
 float sd_half_to_float(uint16_t h);
 
+/* The permissions a new file (full = 0666) or directory (0777) gets:
+ * full less the process umask. */
+unsigned sd_umask_mode(unsigned full);
+
 /* Write n = prod(shape) elements of the given dtype from data (C order)
  * as a version 1.0 file, atomically as sd_npy_write (same errors). */
 sd_status sd_npy_write_typed(const char *path, const void *data, sd_npy_dtype dtype,
