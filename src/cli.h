@@ -194,10 +194,8 @@ int sd_cli_refuse_work(const sd_cli *c, double work, const char *what, double li
  * on m whose estimated cost is above limit; 0 if fine. */
 int sd_cli_refuse_cost(const sd_cli *c, const sd_model *m, const sd_rule_type *rule, size_t M,
                        double limit);
-/* The limit of sd_cli_refuse_cost for a single exact computation
- * (about a minute or two), and for a theorem check, which also
- * simulates and repeats it. */
-#define SD_CLI_MAX_WORK 1e11
+/* The limit of sd_cli_refuse_cost for a theorem check, which also
+ * simulates and repeats the exact computation. */
 #define SD_CLI_MAX_WORK_CHECK 1e10
 
 /* getopt_long returned '?': name the offending option once (getopt's
